@@ -1,0 +1,63 @@
+// IPv4/IPv6 addresses as 16 bytes plus a family, compared in binary; text in and out.
+// Parsing is strict (RFC 3986 IPv4address / RFC 4291 IPv6 text forms); nothing here resolves names.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace farend {
+
+class IpAddr {
+public:
+    enum class Family : uint8_t { none = 0, v4 = 4, v6 = 6 };
+
+    constexpr IpAddr() noexcept = default;
+
+    [[nodiscard]] static IpAddr v4(uint32_t host_order) noexcept;
+    [[nodiscard]] static IpAddr v4_bytes(std::span<const uint8_t, 4> b) noexcept;
+    [[nodiscard]] static IpAddr v6_bytes(std::span<const uint8_t, 16> b) noexcept;
+
+    // "192.0.2.1": four decimal octets of 1-3 digits, each <= 255.
+    [[nodiscard]] static std::optional<IpAddr> parse_v4(std::string_view s) noexcept;
+    // "2001:db8::1", "::ffff:192.0.2.1" (no brackets, no zone id).
+    [[nodiscard]] static std::optional<IpAddr> parse_v6(std::string_view s) noexcept;
+    // Either form; "[v6]" is accepted too.
+    [[nodiscard]] static std::optional<IpAddr> parse(std::string_view s) noexcept;
+
+    [[nodiscard]] constexpr Family family() const noexcept { return family_; }
+    [[nodiscard]] constexpr bool is_v4() const noexcept { return family_ == Family::v4; }
+    [[nodiscard]] constexpr bool is_v6() const noexcept { return family_ == Family::v6; }
+    [[nodiscard]] constexpr bool valid() const noexcept { return family_ != Family::none; }
+    // IPv4 in bytes 0..3, IPv6 in 0..15, network order.
+    [[nodiscard]] constexpr const std::array<uint8_t, 16>& bytes() const noexcept { return bytes_; }
+    [[nodiscard]] uint32_t v4_host_order() const noexcept;
+
+    // Canonical text: dotted quad, or RFC 5952 for IPv6 (lower case, longest zero run as ::,
+    // IPv4-mapped as ::ffff:a.b.c.d). Returns the number of bytes written (at most 45).
+    static constexpr std::size_t kMaxText = 46;
+    std::size_t format(char* out) const noexcept;
+    [[nodiscard]] std::string to_string() const;
+
+    friend bool operator==(const IpAddr&, const IpAddr&) noexcept = default;
+
+private:
+    alignas(8) std::array<uint8_t, 16> bytes_{};
+    Family family_ = Family::none;
+};
+
+// An address prefix such as 10.0.0.0/8 or fc00::/7.
+struct Cidr {
+    IpAddr net;
+    uint8_t len = 0;
+
+    // "10.0.0.0/8", "fe80::/10"; a bare address is a host prefix. Host bits must be zero.
+    [[nodiscard]] static std::optional<Cidr> parse(std::string_view s) noexcept;
+    [[nodiscard]] bool contains(const IpAddr& ip) const noexcept;
+    [[nodiscard]] std::string to_string() const;
+};
+
+}  // namespace farend

@@ -1,0 +1,67 @@
+// The body side of a message: Content-Length, Content-Type (media type and boundary), multipart
+// bodies (RFC 2046 5.1), and where the SDP bodies are.
+#pragma once
+
+#include <farend/base/slice.hpp>
+#include <farend/sip/message.hpp>
+
+#include <cstddef>
+#include <string_view>
+
+namespace farend::sip {
+
+// Every Content-Length / l header: spaces around the number and leading zeros are accepted
+// (and leading_zeros is set), a sign, other text or no digits is bad_value, more than 65535 is
+// too_large, two headers with different values is conflict (RFC 4475 3.3.9).
+[[nodiscard]] ContentLength parse_content_length(std::string_view buf, const MessageIndex& index) noexcept;
+
+struct MediaType {
+    Slice type;      // "application"
+    Slice subtype;   // "sdp"
+    Slice params;    // from the first ';' to the end of the value
+    Slice boundary;  // multipart boundary, without quotes
+    bool valid = false;
+
+    [[nodiscard]] bool is(std::string_view buf, std::string_view t, std::string_view st) const noexcept {
+        return valid && iequals(text(buf, type), t) && iequals(text(buf, subtype), st);
+    }
+    [[nodiscard]] bool is_sdp(std::string_view buf) const noexcept { return is(buf, "application", "sdp"); }
+    [[nodiscard]] bool is_multipart(std::string_view buf) const noexcept {
+        return valid && iequals(text(buf, type), "multipart");
+    }
+};
+
+// media-type = m-type SLASH m-subtype *(SEMI m-parameter) (RFC 3261 20.15).
+[[nodiscard]] MediaType parse_media_type(std::string_view buf, Slice value) noexcept;
+
+struct BodyPart {
+    Slice headers;  // the part's header lines (may be empty)
+    Slice body;     // the part's content, without the CRLF before the next delimiter
+    MediaType type; // from its Content-Type, or invalid when it has none (RFC 2046: text/plain)
+};
+
+enum class MultipartStatus : uint8_t { ok, no_boundary, no_close_delimiter, too_many_parts, bad_part };
+
+struct Multipart {
+    static constexpr std::size_t kMaxParts = 16;
+    MultipartStatus status = MultipartStatus::ok;
+    uint8_t count = 0;
+    BodyPart parts[kMaxParts];
+};
+
+// Splits body (a slice of buf) on "--boundary" delimiter lines.
+void split_multipart(std::string_view buf, Slice body, std::string_view boundary, Multipart& out) noexcept;
+
+struct SdpBodies {
+    static constexpr std::size_t kMax = 8;
+    uint8_t count = 0;
+    bool truncated = false;   // more SDP bodies than kMax, or a multipart body that did not split
+    bool encoded = false;     // Content-Encoding other than identity: the body is not readable text
+    Slice bodies[kMax];
+};
+
+// Every application/sdp body of a complete message: the message body itself, or the parts of a
+// multipart body (nested multiparts are followed up to a depth of 3).
+void find_sdp_bodies(std::string_view buf, const MessageIndex& index, SdpBodies& out) noexcept;
+
+}  // namespace farend::sip

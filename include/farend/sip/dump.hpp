@@ -1,0 +1,16 @@
+// A canonical text description of everything the parsers find in a message: start line, each
+// header, every Via and Contact value with their parts, Content-Length, SDP addresses. Used by
+// the differential and fuzz tests (two parses are equal when their dumps are) and for debugging.
+// Allocates: not for the packet path.
+#pragma once
+
+#include <farend/sip/message.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace farend::sip {
+
+[[nodiscard]] std::string dump(std::string_view buf, const MessageIndex& index);
+
+}  // namespace farend::sip

@@ -1,0 +1,143 @@
+// The header index: one pass over a SIP datagram that finds the start line, every header line
+// (name id, value span, folded continuation lines joined logically), the end of the header
+// section and the body, with a verdict. Nothing is copied or allocated; all spans are offsets
+// into the caller's buffer.
+#pragma once
+
+#include <farend/base/slice.hpp>
+#include <farend/simd/scan.hpp>
+#include <farend/sip/header_id.hpp>
+#include <farend/sip/mask_view.hpp>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+namespace farend::sip {
+
+// The largest SIP message over UDP (RFC 3261 18.1.1 caps datagrams at the IP maximum; 65535 is
+// the most the 16-bit UDP length can carry).
+inline constexpr std::size_t kMaxMessage = 65535;
+inline constexpr std::size_t kMaxHeaders = 96;
+
+enum class Verdict : uint8_t { complete, incomplete, error };
+
+// Why a message is not complete. Names are the telemetry counter suffixes; descriptions say
+// what a non-zero count means.
+#define FAREND_SIP_PARSE_ERRORS(X)                                                                      \
+    X(none, "none", "the message parsed")                                                               \
+    X(empty, "empty", "datagram empty or only white space (a NAT keepalive)")                                               \
+    X(too_large, "too-large", "message longer than 65535 bytes")                                        \
+    X(bad_start_line, "bad-start-line", "first line is neither a request line nor a status line")      \
+    X(bad_method, "bad-method", "request method is not a token")                                        \
+    X(bad_request_uri, "bad-request-uri", "Request-URI empty, not a URI, or holds whitespace")          \
+    X(bad_version, "bad-version", "SIP version missing or not SIP/2.0")                                 \
+    X(bad_status_code, "bad-status-code", "status code is not three digits 100-699")                    \
+    X(no_end_of_headers, "no-end-of-headers", "no empty line ends the header section")                  \
+    X(header_without_colon, "header-without-colon", "a header line has no colon")                       \
+    X(bad_header_name, "bad-header-name", "a header name is empty or not a token")                      \
+    X(fold_before_first_header, "fold-before-header", "a continuation line precedes every header")      \
+    X(too_many_headers, "too-many-headers", "more header lines than the index holds (96)")              \
+    X(bad_content_length, "bad-content-length", "Content-Length is not a non-negative decimal number")  \
+    X(content_length_too_large, "content-length-too-large", "Content-Length larger than any datagram")  \
+    X(content_length_conflict, "content-length-conflict", "several Content-Length values that differ")  \
+    X(body_truncated, "body-truncated", "Content-Length larger than the body that arrived")
+
+enum class ParseError : uint8_t {
+#define FAREND_X(id, name, desc) id,
+    FAREND_SIP_PARSE_ERRORS(FAREND_X)
+#undef FAREND_X
+        count
+};
+inline constexpr std::size_t kParseErrorCount = static_cast<std::size_t>(ParseError::count);
+
+[[nodiscard]] std::string_view error_name(ParseError e) noexcept;
+[[nodiscard]] std::string_view error_description(ParseError e) noexcept;
+
+struct StartLine {
+    bool is_request = false;
+    Slice line;  // the whole first line, without its line end
+    // request
+    Slice method;
+    Method method_id = Method::other;
+    Slice uri;
+    // both
+    Slice version;
+    // response
+    uint16_t status = 0;
+    Slice reason;
+};
+
+struct Header {
+    Slice name;       // as written, without whitespace before the colon
+    Slice value;      // first to last non-whitespace byte of the value, continuation lines included
+                      // (their CR LF and leading whitespace stay inside: parsers read them as LWS)
+    uint32_t line_off = 0;  // first byte of the header line
+    uint32_t line_end = 0;  // one past the LF ending its last physical line
+    HeaderId id = HeaderId::other;
+    bool folded = false;    // spans several physical lines
+};
+
+struct ContentLength {
+    enum class Status : uint8_t { absent, ok, bad_value, too_large, conflict };
+    Status status = Status::absent;
+    uint32_t value = 0;
+    uint8_t count = 0;         // Content-Length / l headers seen
+    bool leading_zeros = false;
+    int16_t header = -1;       // index of the first one
+    Slice digits;              // its digits (for rewriting in place)
+};
+
+struct MessageIndex {
+    Verdict verdict = Verdict::error;
+    ParseError error = ParseError::empty;
+    uint32_t error_off = 0;  // where the problem was found
+
+    StartLine start;
+    uint16_t header_count = 0;
+    std::array<Header, kMaxHeaders> headers;
+    std::array<int16_t, kHeaderIdCount> first{};  // index of the first header of each id, -1 if none
+
+    uint32_t headers_end = 0;  // offset of the empty line that ends the header section
+    uint32_t body_off = 0;     // first byte of the body
+    uint32_t body_len = 0;     // per Content-Length, or the rest of the datagram when it is absent
+    uint32_t trailing = 0;     // bytes after the body (ignored: RFC 3261 18.3)
+    uint32_t size = 0;         // datagram length
+    uint8_t line_end_lf_only = 0;  // 1 when some line ended with a bare LF
+    ContentLength content_length;
+
+    [[nodiscard]] bool complete() const noexcept { return verdict == Verdict::complete; }
+    [[nodiscard]] const Header* find(HeaderId id) const noexcept {
+        int16_t i = first[static_cast<std::size_t>(id)];
+        return i < 0 ? nullptr : &headers[static_cast<std::size_t>(i)];
+    }
+    [[nodiscard]] Slice body() const noexcept { return Slice{body_off, body_len}; }
+};
+
+// Reusable per-thread parser: holds the class masks of the last message (64 KiB + 8 KiB),
+// which the Via/Contact/SDP parsers read through mask_view().
+class MessageParser {
+public:
+    explicit MessageParser(const simd::Kernel& kernel = simd::active());
+    MessageParser(const MessageParser&) = delete;
+    MessageParser& operator=(const MessageParser&) = delete;
+
+    // Scans and indexes a whole datagram. The returned index stays valid until the next call.
+    const MessageIndex& parse(std::string_view datagram) noexcept;
+
+    [[nodiscard]] const MessageIndex& index() const noexcept { return index_; }
+    [[nodiscard]] MaskView mask_view() const noexcept { return MaskView{masks_.get(), len_}; }
+    [[nodiscard]] const simd::Kernel& kernel() const noexcept { return *kernel_; }
+
+private:
+    const simd::Kernel* kernel_;
+    std::unique_ptr<simd::BlockMasks[]> masks_;
+    uint32_t len_ = 0;
+    MessageIndex index_;
+};
+
+// The same index built from masks that are already filled (used by MessageParser and tests).
+void build_index(std::string_view buf, MaskView masks, MessageIndex& out) noexcept;
+
+}  // namespace farend::sip

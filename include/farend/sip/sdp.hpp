@@ -1,0 +1,46 @@
+// The SDP lines that carry addresses (RFC 4566 5.2 o=, 5.7 c=, 5.14 m=; RFC 3605 a=rtcp:).
+// Every address is reported with its offsets so that a rewrite can replace it in place.
+#pragma once
+
+#include <farend/base/ip_addr.hpp>
+#include <farend/base/slice.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace farend::sip {
+
+enum class SdpAddrKind : uint8_t { origin, connection, rtcp };
+
+struct SdpAddress {
+    SdpAddrKind kind = SdpAddrKind::connection;
+    int16_t media = -1;   // index of the m= section it belongs to; -1 at session level
+    Slice line;           // the whole line without its line end
+    Slice addrtype;       // "IP4" / "IP6"
+    Slice addr;           // the address only (no "/ttl/count" suffix)
+    IpAddr ip;            // valid when addr is a literal of the family addrtype names
+};
+
+struct SdpMedia {
+    Slice line;
+    Slice media;   // "audio"
+    Slice port;    // "49170"
+    uint16_t port_num = 0;
+};
+
+struct Sdp {
+    static constexpr std::size_t kMaxAddrs = 32;
+    static constexpr std::size_t kMaxMedia = 16;
+    uint8_t addr_count = 0;
+    uint8_t media_count = 0;
+    bool truncated = false;   // more addresses or m= lines than this holds
+    bool malformed = false;   // an o=/c=/m=/a=rtcp line that does not follow its grammar
+    SdpAddress addrs[kMaxAddrs];
+    SdpMedia media[kMaxMedia];
+};
+
+// Reads the SDP in buf[body]. Lines may end in CRLF or bare LF.
+void parse_sdp(std::string_view buf, Slice body, Sdp& out) noexcept;
+
+}  // namespace farend::sip

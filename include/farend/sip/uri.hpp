@@ -1,0 +1,58 @@
+// Host/port, parameters and SIP URIs (RFC 3261 19.1, 25.1; IPv6 references per RFC 5118).
+#pragma once
+
+#include <farend/base/ip_addr.hpp>
+#include <farend/base/slice.hpp>
+
+#include <cstdint>
+#include <string_view>
+
+namespace farend::sip {
+
+enum class HostKind : uint8_t { none, ipv4, ipv6, name };
+
+struct HostPort {
+    Slice host;              // as written; an IPv6 reference includes its brackets
+    Slice port;              // digits only; empty when absent
+    IpAddr ip;               // valid for ipv4/ipv6 hosts
+    uint16_t port_num = 0;   // 0 when absent
+    HostKind kind = HostKind::none;
+    bool bracketed = false;  // IPv6 written as [..]; false for the ambiguous unbracketed form
+    [[nodiscard]] bool has_port() const noexcept { return !port.empty(); }
+    [[nodiscard]] Slice whole() const noexcept { return has_port() ? make_slice(host.off, port.end()) : host; }
+};
+
+// One ";name[=value]" parameter. `whole` runs from the ';' to the end of the value (or name).
+struct Param {
+    Slice whole;
+    Slice name;
+    Slice value;  // without quotes for a quoted value
+    bool present = false;
+    bool has_value = false;
+};
+
+enum class Scheme : uint8_t { none, sip, sips, tel, other };
+
+struct Uri {
+    Slice whole;
+    Slice scheme;
+    Scheme scheme_id = Scheme::none;
+    Slice user;      // userinfo before '@' (user[:password]); empty when there is none
+    HostPort host;   // sip and sips only
+    Slice params;    // from the first ';' after hostport up to '?' or the end
+    Slice headers;   // from '?' to the end
+    Param maddr, transport, alias, lr;
+    uint8_t param_count = 0;
+    bool valid = false;
+};
+
+// Host [":" port] starting at p, ending at the first byte in `stops` (or LWS) after the host.
+// Returns the offset after what it consumed; out.kind stays none on a malformed host or port.
+uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort& out,
+                        bool allow_lws_around_colon) noexcept;
+
+// A URI that fills exactly [s.off, s.end()); sip/sips get their parts, other schemes only
+// scheme and whole. valid is false when a sip/sips URI does not parse.
+[[nodiscard]] Uri parse_uri(std::string_view buf, Slice s) noexcept;
+
+}  // namespace farend::sip

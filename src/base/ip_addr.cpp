@@ -1,0 +1,333 @@
+#include <farend/base/ip_addr.hpp>
+#include <farend/base/prefix_set.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+namespace farend {
+
+IpAddr IpAddr::v4(uint32_t h) noexcept {
+    IpAddr a;
+    a.family_ = Family::v4;
+    a.bytes_[0] = static_cast<uint8_t>(h >> 24);
+    a.bytes_[1] = static_cast<uint8_t>(h >> 16);
+    a.bytes_[2] = static_cast<uint8_t>(h >> 8);
+    a.bytes_[3] = static_cast<uint8_t>(h);
+    return a;
+}
+
+IpAddr IpAddr::v4_bytes(std::span<const uint8_t, 4> b) noexcept {
+    IpAddr a;
+    a.family_ = Family::v4;
+    std::copy(b.begin(), b.end(), a.bytes_.begin());
+    return a;
+}
+
+IpAddr IpAddr::v6_bytes(std::span<const uint8_t, 16> b) noexcept {
+    IpAddr a;
+    a.family_ = Family::v6;
+    std::copy(b.begin(), b.end(), a.bytes_.begin());
+    return a;
+}
+
+uint32_t IpAddr::v4_host_order() const noexcept {
+    return (uint32_t{bytes_[0]} << 24) | (uint32_t{bytes_[1]} << 16) | (uint32_t{bytes_[2]} << 8) |
+           uint32_t{bytes_[3]};
+}
+
+namespace {
+
+// Parses a dotted quad into out[0..3]; true on success.
+bool parse_quad(std::string_view s, uint8_t* out) noexcept {
+    std::size_t i = 0;
+    for (int part = 0; part < 4; ++part) {
+        if (part > 0) {
+            if (i >= s.size() || s[i] != '.') return false;
+            ++i;
+        }
+        unsigned v = 0;
+        std::size_t digits = 0;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9' && digits < 4) {
+            v = v * 10 + static_cast<unsigned>(s[i] - '0');
+            ++i;
+            ++digits;
+        }
+        if (digits == 0 || digits > 3 || v > 255) return false;
+        out[part] = static_cast<uint8_t>(v);
+    }
+    return i == s.size();
+}
+
+int hexval(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+std::optional<IpAddr> IpAddr::parse_v4(std::string_view s) noexcept {
+    uint8_t b[4];
+    if (!parse_quad(s, b)) return std::nullopt;
+    return v4_bytes(std::span<const uint8_t, 4>(b, 4));
+}
+
+std::optional<IpAddr> IpAddr::parse_v6(std::string_view s) noexcept {
+    // RFC 4291 2.2: up to 8 groups of 1-4 hex digits, one "::" for a run of zero groups,
+    // the last 32 bits optionally as a dotted quad.
+    if (s.size() < 2 || s.size() > 45) return std::nullopt;
+    uint16_t groups[8] = {};
+    int n = 0;
+    int gap = -1;  // group index where "::" stands
+    std::size_t i = 0;
+    if (s[0] == ':') {
+        if (s[1] != ':') return std::nullopt;
+        gap = 0;
+        i = 2;
+        if (i == s.size()) return v6_bytes(std::span<const uint8_t, 16>(IpAddr{}.bytes_.data(), 16));
+    }
+    while (i < s.size()) {
+        if (n == 8) return std::nullopt;
+        // A dotted quad may end the address.
+        std::size_t j = i;
+        while (j < s.size() && hexval(s[j]) >= 0) ++j;
+        if (j < s.size() && s[j] == '.') {
+            if (n > 6) return std::nullopt;
+            uint8_t q[4];
+            if (!parse_quad(s.substr(i), q)) return std::nullopt;
+            groups[n++] = static_cast<uint16_t>((q[0] << 8) | q[1]);
+            groups[n++] = static_cast<uint16_t>((q[2] << 8) | q[3]);
+            i = s.size();
+            break;
+        }
+        if (j == i || j - i > 4) return std::nullopt;
+        unsigned v = 0;
+        for (std::size_t k = i; k < j; ++k) v = (v << 4) | static_cast<unsigned>(hexval(s[k]));
+        groups[n++] = static_cast<uint16_t>(v);
+        i = j;
+        if (i == s.size()) break;
+        if (s[i] != ':') return std::nullopt;
+        ++i;
+        if (i < s.size() && s[i] == ':') {
+            if (gap >= 0) return std::nullopt;
+            gap = n;
+            ++i;
+        } else if (i == s.size()) {
+            return std::nullopt;  // trailing single ':'
+        }
+    }
+    uint8_t b[16] = {};
+    if (gap < 0) {
+        if (n != 8) return std::nullopt;
+        for (int k = 0; k < 8; ++k) {
+            b[2 * k] = static_cast<uint8_t>(groups[k] >> 8);
+            b[2 * k + 1] = static_cast<uint8_t>(groups[k]);
+        }
+    } else {
+        if (n > 7) return std::nullopt;  // "::" must stand for at least one group
+        int tail = n - gap;
+        for (int k = 0; k < gap; ++k) {
+            b[2 * k] = static_cast<uint8_t>(groups[k] >> 8);
+            b[2 * k + 1] = static_cast<uint8_t>(groups[k]);
+        }
+        for (int k = 0; k < tail; ++k) {
+            int dst = 8 - tail + k;
+            b[2 * dst] = static_cast<uint8_t>(groups[gap + k] >> 8);
+            b[2 * dst + 1] = static_cast<uint8_t>(groups[gap + k]);
+        }
+    }
+    return v6_bytes(std::span<const uint8_t, 16>(b, 16));
+}
+
+std::optional<IpAddr> IpAddr::parse(std::string_view s) noexcept {
+    if (s.size() >= 2 && s.front() == '[' && s.back() == ']') return parse_v6(s.substr(1, s.size() - 2));
+    if (s.find(':') != std::string_view::npos) return parse_v6(s);
+    return parse_v4(s);
+}
+
+namespace {
+char* put_dec(char* p, unsigned v) noexcept {
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + (v / 10) % 10);
+    *p++ = static_cast<char>('0' + v % 10);
+    return p;
+}
+char* put_quad(char* p, const uint8_t* b) noexcept {
+    for (int k = 0; k < 4; ++k) {
+        if (k) *p++ = '.';
+        p = put_dec(p, b[k]);
+    }
+    return p;
+}
+}  // namespace
+
+std::size_t IpAddr::format(char* out) const noexcept {
+    char* p = out;
+    if (family_ == Family::v4) return static_cast<std::size_t>(put_quad(p, bytes_.data()) - out);
+    if (family_ != Family::v6) return 0;
+    uint16_t g[8];
+    for (int k = 0; k < 8; ++k) g[k] = static_cast<uint16_t>((bytes_[2 * k] << 8) | bytes_[2 * k + 1]);
+    // RFC 5952 5: IPv4-mapped addresses keep the dotted quad.
+    if (g[0] == 0 && g[1] == 0 && g[2] == 0 && g[3] == 0 && g[4] == 0 && g[5] == 0xffff) {
+        std::memcpy(p, "::ffff:", 7);
+        return static_cast<std::size_t>(put_quad(p + 7, bytes_.data() + 12) - out);
+    }
+    // RFC 5952 4.2: the longest run of two or more zero groups (first on a tie) becomes "::".
+    int best = -1, best_len = 1;
+    for (int k = 0; k < 8;) {
+        if (g[k] != 0) {
+            ++k;
+            continue;
+        }
+        int e = k;
+        while (e < 8 && g[e] == 0) ++e;
+        if (e - k > best_len) {
+            best = k;
+            best_len = e - k;
+        }
+        k = e;
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    for (int k = 0; k < 8; ++k) {
+        if (k == best) {
+            *p++ = ':';
+            *p++ = ':';
+            k += best_len - 1;
+            continue;
+        }
+        if (k > 0 && k != best + best_len) *p++ = ':';
+        unsigned v = g[k];
+        bool started = false;
+        for (int sh = 12; sh >= 0; sh -= 4) {
+            unsigned d = (v >> sh) & 0xf;
+            if (d || started || sh == 0) {
+                *p++ = hex[d];
+                started = true;
+            }
+        }
+    }
+    return static_cast<std::size_t>(p - out);
+}
+
+std::string IpAddr::to_string() const {
+    char buf[kMaxText];
+    return std::string(buf, format(buf));
+}
+
+std::optional<Cidr> Cidr::parse(std::string_view s) noexcept {
+    auto slash = s.find('/');
+    auto ip = IpAddr::parse(s.substr(0, slash));
+    if (!ip) return std::nullopt;
+    unsigned max = ip->is_v4() ? 32 : 128;
+    unsigned len = max;
+    if (slash != std::string_view::npos) {
+        auto d = s.substr(slash + 1);
+        if (d.empty() || d.size() > 3) return std::nullopt;
+        len = 0;
+        for (char c : d) {
+            if (c < '0' || c > '9') return std::nullopt;
+            len = len * 10 + static_cast<unsigned>(c - '0');
+        }
+        if (len > max) return std::nullopt;
+    }
+    Cidr c{*ip, static_cast<uint8_t>(len)};
+    // Host bits set ("10.1.0.0/8") is almost always a typo for a different prefix: refuse it.
+    const auto& b = ip->bytes();
+    for (unsigned bit = len; bit < max; ++bit)
+        if (b[bit / 8] & (0x80u >> (bit % 8))) return std::nullopt;
+    return c;
+}
+
+bool Cidr::contains(const IpAddr& ip) const noexcept {
+    if (ip.family() != net.family()) return false;
+    const auto& a = ip.bytes();
+    const auto& b = net.bytes();
+    unsigned full = len / 8;
+    if (std::memcmp(a.data(), b.data(), full) != 0) return false;
+    unsigned rem = len % 8;
+    if (rem == 0) return true;
+    uint8_t mask = static_cast<uint8_t>(0xff00u >> rem);
+    return (a[full] & mask) == (b[full] & mask);
+}
+
+std::string Cidr::to_string() const { return net.to_string() + "/" + std::to_string(len); }
+
+// ---- PrefixSet ----
+
+namespace {
+uint64_t load_be64(const uint8_t* p) noexcept {
+    uint64_t v = 0;
+    for (int k = 0; k < 8; ++k) v = (v << 8) | p[k];
+    return v;
+}
+uint64_t prefix_mask(unsigned bits) noexcept { return bits == 0 ? 0 : (bits >= 64 ? ~0ull : ~0ull << (64 - bits)); }
+}  // namespace
+
+PrefixSet PrefixSet::private_defaults() {
+    PrefixSet s;
+    for (const char* p : {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "192.0.0.0/24",
+                          "169.254.0.0/16", "fc00::/7", "fe80::/10"})
+        s.add(*Cidr::parse(p));
+    return s;
+}
+
+std::optional<PrefixSet> PrefixSet::parse(std::string_view list, std::string* error) {
+    PrefixSet s;
+    std::size_t i = 0;
+    while (i < list.size()) {
+        while (i < list.size() && (list[i] == ',' || list[i] == ' ' || list[i] == '\t')) ++i;
+        std::size_t j = i;
+        while (j < list.size() && list[j] != ',' && list[j] != ' ' && list[j] != '\t') ++j;
+        if (j == i) break;
+        auto item = list.substr(i, j - i);
+        if (item == "default") {
+            const PrefixSet defaults = private_defaults();
+            for (const auto& c : defaults.prefixes()) s.add(c);
+        } else {
+            auto c = Cidr::parse(item);
+            if (!c) {
+                if (error) {
+                    // (built with append: GCC 12 warns falsely on "'" + std::string, PR 105329)
+                    error->assign(1, '\'').append(item).append("' is not an address prefix such as 10.0.0.0/8 or fc00::/7");
+                }
+                return std::nullopt;
+            }
+            if (!s.add(*c)) {
+                if (error) *error = "more than " + std::to_string(kMax) + " prefixes";
+                return std::nullopt;
+            }
+        }
+        i = j;
+    }
+    return s;
+}
+
+bool PrefixSet::add(const Cidr& c) {
+    if (prefixes_.size() >= kMax) return false;
+    prefixes_.push_back(c);
+    const auto& b = c.net.bytes();
+    unsigned bits = c.len;
+    masked_.push_back(Masked{load_be64(b.data()), load_be64(b.data() + 8), prefix_mask(std::min(bits, 64u)),
+                             prefix_mask(bits > 64 ? bits - 64 : 0), c.net.family()});
+    return true;
+}
+
+bool PrefixSet::contains(const IpAddr& ip) const noexcept {
+    const auto& b = ip.bytes();
+    uint64_t hi = load_be64(b.data()), lo = load_be64(b.data() + 8);
+    for (const auto& m : masked_)
+        if (m.family == ip.family() && (hi & m.mask_hi) == m.hi && (lo & m.mask_lo) == m.lo) return true;
+    return false;
+}
+
+std::string PrefixSet::to_string() const {
+    std::string out;
+    for (const auto& c : prefixes_) {
+        if (!out.empty()) out += ',';
+        out += c.to_string();
+    }
+    return out;
+}
+
+}  // namespace farend

@@ -1,0 +1,250 @@
+// The header index. Walks the LF mask line by line; within a line the colon mask gives the end of
+// the header name. Cost at 500 bytes / 12 lines: ~8 ns scanning (AVX2) + ~4 ns per line.
+#include <farend/sip/content.hpp>
+#include <farend/sip/chars.hpp>
+#include <farend/sip/message.hpp>
+
+namespace farend::sip {
+
+namespace {
+
+struct ErrorInfo {
+    std::string_view name, description;
+};
+constexpr ErrorInfo kErrors[] = {
+#define FAREND_X(id, name, desc) {name, desc},
+    FAREND_SIP_PARSE_ERRORS(FAREND_X)
+#undef FAREND_X
+};
+
+bool all_token(std::string_view s) noexcept {
+    if (s.empty()) return false;
+    for (char c : s)
+        if (!chars::is_token(static_cast<unsigned char>(c))) return false;
+    return true;
+}
+
+bool is_sip_version(std::string_view v) noexcept {
+    // SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; ABNF literals are case-insensitive. Only 2.0
+    // is understood; anything else is passed on untouched (RFC 3261 8.2.2.1: 505).
+    return v.size() == 7 && iequals(v.substr(0, 4), "SIP/") && v.substr(4) == "2.0";
+}
+
+// RFC 3986 scheme ":" followed by at least one byte, nothing below 0x21 or above 0x7e.
+bool plausible_request_uri(std::string_view u) noexcept {
+    if (u.empty() || !chars::is_alpha(u[0])) return false;
+    std::size_t i = 1;
+    while (i < u.size() && (chars::is_alpha(u[i]) || chars::is_digit(u[i]) || u[i] == '+' || u[i] == '-' || u[i] == '.'))
+        ++i;
+    if (i >= u.size() || u[i] != ':' || i + 1 >= u.size()) return false;
+    for (char c : u)
+        if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) return false;
+    return true;
+}
+
+class Indexer {
+public:
+    Indexer(std::string_view buf, MaskView mv, MessageIndex& out) noexcept : buf_(buf), mv_(mv), out_(out) {}
+
+    void run() noexcept;
+
+private:
+    void fail(ParseError e, uint32_t off, Verdict v = Verdict::error) noexcept {
+        out_.verdict = v;
+        out_.error = e;
+        out_.error_off = off;
+    }
+    bool start_line(uint32_t s, uint32_t e) noexcept;
+    bool header_line(uint32_t s, uint32_t e, uint32_t next) noexcept;
+    bool continuation(uint32_t s, uint32_t e, uint32_t next) noexcept;
+    void body() noexcept;
+
+    [[nodiscard]] uint32_t skip_ws(uint32_t p, uint32_t e) const noexcept {
+        while (p < e && chars::is_ws(buf_[p])) ++p;
+        return p;
+    }
+    [[nodiscard]] uint32_t trim_ws_back(uint32_t s, uint32_t e) const noexcept {
+        while (e > s && chars::is_ws(buf_[e - 1])) --e;
+        return e;
+    }
+
+    std::string_view buf_;
+    MaskView mv_;
+    MessageIndex& out_;
+};
+
+bool Indexer::start_line(uint32_t s, uint32_t e) noexcept {
+    StartLine& sl = out_.start;
+    sl.line = make_slice(s, e);
+    const std::string_view line = buf_.substr(s, e - s);
+    if (istarts_with(line, "SIP/")) {
+        // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+        sl.is_request = false;
+        const uint32_t sp = mv_.next(simd::kWs, s, e);
+        sl.version = make_slice(s, sp);
+        if (!is_sip_version(text(buf_, sl.version))) return fail(ParseError::bad_version, s), false;
+        const uint32_t c = sp + 1;
+        if (sp >= e || buf_[sp] != ' ' || c + 3 > e || !chars::is_digit(buf_[c]) || !chars::is_digit(buf_[c + 1]) ||
+            !chars::is_digit(buf_[c + 2]) || (c + 3 < e && buf_[c + 3] != ' '))
+            return fail(ParseError::bad_status_code, c), false;
+        sl.status = static_cast<uint16_t>((buf_[c] - '0') * 100 + (buf_[c + 1] - '0') * 10 + (buf_[c + 2] - '0'));
+        if (sl.status < 100 || sl.status > 699) return fail(ParseError::bad_status_code, c), false;
+        // A missing " Reason-Phrase" is tolerated: it carries nothing farend needs.
+        sl.reason = c + 4 <= e ? make_slice(c + 4, e) : Slice{e, 0};
+        return true;
+    }
+    // Request-Line = Method SP Request-URI SP SIP-Version: exactly two single spaces
+    // (RFC 4475 3.1.2.9 lwsstart and 3.1.2.10 trws are invalid).
+    sl.is_request = true;
+    const uint32_t sp1 = mv_.next(simd::kWs, s, e);
+    if (sp1 == e || sp1 == s || buf_[sp1] != ' ') return fail(ParseError::bad_start_line, s), false;
+    sl.method = make_slice(s, sp1);
+    if (!all_token(text(buf_, sl.method))) return fail(ParseError::bad_method, s), false;
+    sl.method_id = method_id(text(buf_, sl.method));
+    uint32_t sp2 = e;
+    while (sp2 > sp1 + 1 && buf_[sp2 - 1] != ' ') --sp2;
+    if (sp2 <= sp1 + 1) return fail(ParseError::bad_version, sp1), false;  // "INVITE sip:x" (no version)
+    --sp2;
+    sl.version = make_slice(sp2 + 1, e);
+    if (!is_sip_version(text(buf_, sl.version))) return fail(ParseError::bad_version, sp2 + 1), false;
+    sl.uri = make_slice(sp1 + 1, sp2);
+    if (!plausible_request_uri(text(buf_, sl.uri))) return fail(ParseError::bad_request_uri, sp1 + 1), false;
+    return true;
+}
+
+bool Indexer::header_line(uint32_t s, uint32_t e, uint32_t next) noexcept {
+    const uint32_t colon = mv_.next(simd::kColon, s, e);
+    if (colon == e) return fail(ParseError::header_without_colon, s), false;
+    const uint32_t name_end = trim_ws_back(s, colon);  // HCOLON = *( SP / HTAB ) ":" SWS
+    const Slice name = make_slice(s, name_end);
+    if (!all_token(text(buf_, name))) return fail(ParseError::bad_header_name, s), false;
+    if (out_.header_count == kMaxHeaders) return fail(ParseError::too_many_headers, s), false;
+    Header& h = out_.headers[out_.header_count];
+    h.name = name;
+    h.id = header_id(text(buf_, name));
+    const uint32_t v = skip_ws(colon + 1, e);
+    const uint32_t ve = trim_ws_back(v, e);
+    h.value = v < ve ? make_slice(v, ve) : Slice{e, 0};
+    h.line_off = s;
+    h.line_end = next;
+    h.folded = false;
+    auto& first = out_.first[static_cast<std::size_t>(h.id)];
+    if (first < 0) first = static_cast<int16_t>(out_.header_count);
+    ++out_.header_count;
+    return true;
+}
+
+bool Indexer::continuation(uint32_t s, uint32_t e, uint32_t next) noexcept {
+    // RFC 3261 7.3.1: a line starting with SP/HT continues the previous header; the CR LF and
+    // the white space are LWS of that header's value.
+    if (out_.header_count == 0) return fail(ParseError::fold_before_first_header, s), false;
+    Header& h = out_.headers[out_.header_count - 1u];
+    h.folded = true;
+    h.line_end = next;
+    const uint32_t c = skip_ws(s, e);
+    const uint32_t ce = trim_ws_back(c, e);
+    if (c < ce) h.value = h.value.empty() ? make_slice(c, ce) : make_slice(h.value.off, ce);
+    return true;
+}
+
+void Indexer::body() noexcept {
+    const uint32_t n = static_cast<uint32_t>(buf_.size());
+    ContentLength& cl = out_.content_length;
+    cl = parse_content_length(buf_, out_);
+    switch (cl.status) {
+        case ContentLength::Status::bad_value:
+            return fail(ParseError::bad_content_length, out_.headers[static_cast<std::size_t>(cl.header)].value.off);
+        case ContentLength::Status::too_large:
+            return fail(ParseError::content_length_too_large, cl.digits.off);
+        case ContentLength::Status::conflict:
+            return fail(ParseError::content_length_conflict, cl.digits.off);
+        case ContentLength::Status::absent:
+            // RFC 3261 18.3: over UDP the body is the rest of the datagram.
+            out_.body_len = n - out_.body_off;
+            break;
+        case ContentLength::Status::ok:
+            if (cl.value > n - out_.body_off) {
+                out_.body_len = n - out_.body_off;
+                return fail(ParseError::body_truncated, cl.digits.off, Verdict::incomplete);
+            }
+            out_.body_len = cl.value;
+            out_.trailing = n - out_.body_off - cl.value;  // RFC 3261 18.3: ignored
+            break;
+    }
+    out_.verdict = Verdict::complete;
+    out_.error = ParseError::none;
+}
+
+void Indexer::run() noexcept {
+    const uint32_t n = static_cast<uint32_t>(buf_.size());
+    out_.size = n;
+    if (buf_.size() > kMaxMessage) return fail(ParseError::too_large, 0);
+    // RFC 3261 7.5: CRLFs before the start line are ignored (keep-alives are only CRLFs).
+    uint32_t s = 0;
+    while (s < n && (buf_[s] == '\r' || buf_[s] == '\n')) ++s;
+    // Agents keep NAT bindings open with datagrams of only CRLF (RFC 5626 4.4.1) or spaces.
+    uint32_t w = s;
+    while (w < n && (chars::is_lws(buf_[w]))) ++w;
+    if (w == n) return fail(ParseError::empty, 0);
+
+    bool have_start = false;
+    for (;;) {
+        const uint32_t lf = mv_.next(simd::kLF, s, n);
+        if (lf == n) return fail(ParseError::no_end_of_headers, s, Verdict::incomplete);
+        uint32_t e = lf;
+        if (e > s && buf_[e - 1] == '\r')
+            --e;
+        else
+            out_.line_end_lf_only = 1;
+        if (!have_start) {
+            if (!start_line(s, e)) return;
+            have_start = true;
+        } else if (e == s) {
+            out_.headers_end = s;
+            out_.body_off = lf + 1;
+            return body();
+        } else if (chars::is_ws(buf_[s])) {
+            if (!continuation(s, e, lf + 1)) return;
+        } else if (!header_line(s, e, lf + 1)) {
+            return;
+        }
+        s = lf + 1;
+    }
+}
+
+}  // namespace
+
+std::string_view error_name(ParseError e) noexcept { return kErrors[static_cast<std::size_t>(e)].name; }
+std::string_view error_description(ParseError e) noexcept {
+    return kErrors[static_cast<std::size_t>(e)].description;
+}
+
+void build_index(std::string_view buf, MaskView masks, MessageIndex& out) noexcept {
+    out.verdict = Verdict::error;
+    out.error = ParseError::none;
+    out.error_off = 0;
+    out.start = StartLine{};
+    out.header_count = 0;
+    out.first.fill(-1);
+    out.headers_end = out.body_off = out.body_len = out.trailing = 0;
+    out.line_end_lf_only = 0;
+    out.content_length = ContentLength{};
+    Indexer(buf, masks, out).run();
+}
+
+MessageParser::MessageParser(const simd::Kernel& kernel)
+    : kernel_(&kernel), masks_(new simd::BlockMasks[simd::blocks_for(kMaxMessage)]) {}
+
+const MessageIndex& MessageParser::parse(std::string_view datagram) noexcept {
+    if (datagram.size() > kMaxMessage) {
+        len_ = 0;
+        build_index(datagram, MaskView{masks_.get(), 0}, index_);  // reports too_large
+        return index_;
+    }
+    len_ = static_cast<uint32_t>(datagram.size());
+    kernel_->scan(reinterpret_cast<const uint8_t*>(datagram.data()), datagram.size(), masks_.get());
+    build_index(datagram, mask_view(), index_);
+    return index_;
+}
+
+}  // namespace farend::sip

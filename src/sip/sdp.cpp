@@ -1,0 +1,132 @@
+#include <farend/sip/chars.hpp>
+#include <farend/sip/sdp.hpp>
+
+namespace farend::sip {
+
+namespace {
+
+// Space-separated fields of one SDP line value.
+struct Fields {
+    static constexpr int kMax = 8;
+    Slice f[kMax];
+    int n = 0;
+};
+
+Fields split_fields(std::string_view buf, uint32_t p, uint32_t end) noexcept {
+    Fields out;
+    while (p < end && out.n < Fields::kMax) {
+        while (p < end && buf[p] == ' ') ++p;
+        if (p >= end) break;
+        const uint32_t s = p;
+        while (p < end && buf[p] != ' ') ++p;
+        out.f[out.n++] = make_slice(s, p);
+    }
+    return out;
+}
+
+// nettype addrtype address: fills addrtype/addr/ip; false when not of that form.
+bool connection_fields(std::string_view buf, const Fields& fl, int at, SdpAddress& a) noexcept {
+    if (fl.n < at + 3) return false;
+    a.addrtype = fl.f[at + 1];
+    Slice addr = fl.f[at + 2];
+    // c= multicast addresses carry "/ttl[/count]" (IPv4) or "/count" (IPv6).
+    const std::string_view t = text(buf, addr);
+    if (const std::size_t slash = t.find('/'); slash != std::string_view::npos)
+        addr.len = static_cast<uint32_t>(slash);
+    a.addr = addr;
+    const std::string_view type = text(buf, a.addrtype);
+    if (iequals(type, "IP4")) {
+        if (auto ip = IpAddr::parse_v4(text(buf, addr))) a.ip = *ip;
+    } else if (iequals(type, "IP6")) {
+        if (auto ip = IpAddr::parse_v6(text(buf, addr))) a.ip = *ip;
+    }
+    return true;
+}
+
+bool add_addr(Sdp& out, const SdpAddress& a) noexcept {
+    if (out.addr_count == Sdp::kMaxAddrs) {
+        out.truncated = true;
+        return false;
+    }
+    out.addrs[out.addr_count++] = a;
+    return true;
+}
+
+}  // namespace
+
+void parse_sdp(std::string_view buf, Slice body, Sdp& out) noexcept {
+    out.addr_count = out.media_count = 0;
+    out.truncated = out.malformed = false;
+    uint32_t p = body.off;
+    const uint32_t end = body.end();
+    int16_t media = -1;
+    while (p < end) {
+        uint32_t le = p;
+        while (le < end && buf[le] != '\n') ++le;
+        uint32_t e = le;
+        if (e > p && buf[e - 1] == '\r') --e;
+        const uint32_t next = le + 1;
+        // type "=" value; RFC 4566 5: no white space around '='
+        if (e - p < 2 || buf[p + 1] != '=') {
+            p = next;
+            continue;
+        }
+        const char type = buf[p];
+        const Slice line = make_slice(p, e);
+        const uint32_t v = p + 2;
+        if (type == 'm') {
+            // m=<media> <port>[/<count>] <proto> <fmt> ...
+            const Fields fl = split_fields(buf, v, e);
+            ++media;
+            if (fl.n < 3) {
+                out.malformed = true;
+            } else if (out.media_count == Sdp::kMaxMedia) {
+                out.truncated = true;
+            } else {
+                SdpMedia& m = out.media[out.media_count++];
+                m.line = line;
+                m.media = fl.f[0];
+                Slice port = fl.f[1];
+                const std::string_view pt = text(buf, port);
+                if (const std::size_t slash = pt.find('/'); slash != std::string_view::npos)
+                    port.len = static_cast<uint32_t>(slash);
+                m.port = port;
+                uint32_t num = 0;
+                bool ok = !port.empty() && port.len <= 5;
+                for (char c : text(buf, port)) {
+                    ok = ok && chars::is_digit(c);
+                    num = num * 10 + static_cast<uint32_t>(c - '0');
+                }
+                if (!ok || num > 65535) out.malformed = true;
+                m.port_num = ok && num <= 65535 ? static_cast<uint16_t>(num) : 0;
+            }
+        } else if (type == 'c' || type == 'o') {
+            // c=<nettype> <addrtype> <connection-address>
+            // o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>
+            SdpAddress a;
+            a.kind = type == 'c' ? SdpAddrKind::connection : SdpAddrKind::origin;
+            a.media = type == 'c' ? media : -1;
+            a.line = line;
+            const Fields fl = split_fields(buf, v, e);
+            if (!connection_fields(buf, fl, type == 'c' ? 0 : 3, a) || fl.n != (type == 'c' ? 3 : 6))
+                out.malformed = true;
+            else
+                add_addr(out, a);
+        } else if (type == 'a' && e - v > 5 && text(buf, make_slice(v, v + 5)) == "rtcp:") {
+            // a=rtcp:<port> [<nettype> <addrtype> <connection-address>]
+            const Fields fl = split_fields(buf, v + 5, e);
+            if (fl.n == 4) {
+                SdpAddress a;
+                a.kind = SdpAddrKind::rtcp;
+                a.media = media;
+                a.line = line;
+                if (connection_fields(buf, fl, 1, a)) add_addr(out, a);
+            } else if (fl.n != 1) {
+                out.malformed = true;
+            }
+        }
+        p = next;
+    }
+}
+
+}  // namespace farend::sip

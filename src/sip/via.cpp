@@ -1,0 +1,96 @@
+#include "params.hpp"
+
+#include <farend/sip/via.hpp>
+
+namespace farend::sip {
+
+namespace {
+
+uint32_t token_end(std::string_view buf, uint32_t p, uint32_t end) noexcept {
+    while (p < end && chars::is_token(static_cast<unsigned char>(buf[p]))) ++p;
+    return p;
+}
+
+// via-parm = sent-protocol LWS sent-by *( SEMI via-params ); returns the offset after it, or
+// 0 when it is malformed.
+uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexcept {
+    using detail::skip_lws;
+    const uint32_t start = p;
+    // sent-protocol = protocol-name SLASH protocol-version SLASH transport, SLASH = SWS "/" SWS
+    Slice* parts[3] = {&v.protocol, &v.version, &v.transport};
+    for (int i = 0; i < 3; ++i) {
+        if (i > 0) {
+            p = skip_lws(buf, p, end);
+            if (p >= end || buf[p] != '/') return 0;
+            p = skip_lws(buf, p + 1, end);
+        }
+        const uint32_t e = token_end(buf, p, end);
+        if (e == p) return 0;
+        *parts[i] = make_slice(p, e);
+        p = e;
+    }
+    const uint32_t h = skip_lws(buf, p, end);
+    if (h == p) return 0;  // LWS is required between sent-protocol and sent-by
+    p = parse_hostport(buf, h, end, v.sent_by, true);
+    if (v.sent_by.kind == HostKind::none) return 0;
+    uint32_t last = p;
+    p = skip_lws(buf, p, end);
+    while (p < end && buf[p] == ';') {
+        Param prm;
+        const uint32_t q = detail::parse_generic_param(buf, p, end, prm);
+        if (q == 0) return 0;
+        if (v.param_count == 0) v.params.off = p;
+        ++v.param_count;
+        const std::string_view name = text(buf, prm.name);
+        if (iequals(name, "branch"))
+            v.branch = prm;
+        else if (iequals(name, "received"))
+            v.received = prm;
+        else if (iequals(name, "rport"))
+            v.rport = prm;
+        else if (iequals(name, "maddr"))
+            v.maddr = prm;
+        else if (iequals(name, "ttl"))
+            v.ttl = prm;
+        last = q;
+        v.params.len = q - v.params.off;
+        p = skip_lws(buf, q, end);
+    }
+    v.value = make_slice(start, last);
+    return p;
+}
+
+}  // namespace
+
+std::size_t parse_via_values(std::string_view buf, Slice value, Via* out, std::size_t cap) noexcept {
+    std::size_t n = 0;
+    uint32_t p = value.off;
+    const uint32_t end = value.end();
+    while (n < cap) {
+        p = detail::skip_lws(buf, p, end);
+        // Empty list elements (", ,") are tolerated, as RFC 7230 7 asks of list parsers.
+        if (p < end && buf[p] == ',') {
+            ++p;
+            continue;
+        }
+        if (p >= end) break;
+        Via& v = out[n++];
+        v = Via{};
+        const uint32_t q = parse_one(buf, p, end, v);
+        if (q == 0 || (q < end && buf[q] != ',')) {
+            v.valid = false;
+            v.value = make_slice(p, end);
+            break;
+        }
+        v.valid = true;
+        p = q;
+    }
+    return n;
+}
+
+bool top_via(std::string_view buf, const MessageIndex& index, Via& out) noexcept {
+    const Header* h = index.find(HeaderId::via);
+    return h && parse_via_values(buf, h->value, &out, 1) == 1;
+}
+
+}  // namespace farend::sip

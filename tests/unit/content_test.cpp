@@ -1,0 +1,121 @@
+#include "sip_helpers.hpp"
+
+#include <farend/sip/content.hpp>
+
+#include <gtest/gtest.h>
+
+using namespace farend;
+using namespace farend::sip;
+using farend::test::crlf;
+using farend::test::Parsed;
+
+TEST(MediaType, Parses) {
+    const std::string b = "multipart/mixed ; boundary=\"a b;c\";x=1";
+    MediaType mt = parse_media_type(b, make_slice(0, b.size()));
+    ASSERT_TRUE(mt.valid);
+    EXPECT_EQ(text(b, mt.type), "multipart");
+    EXPECT_EQ(text(b, mt.subtype), "mixed");
+    EXPECT_EQ(text(b, mt.boundary), "a b;c");
+    EXPECT_TRUE(mt.is_multipart(b));
+    const std::string s = "Application/SDP";
+    EXPECT_TRUE(parse_media_type(s, make_slice(0, s.size())).is_sdp(s));
+    const std::string bad = "application";
+    EXPECT_FALSE(parse_media_type(bad, make_slice(0, bad.size())).valid);
+}
+
+TEST(ContentLength, Variants) {
+    Parsed a(crlf("OPTIONS sip:x SIP/2.0\nContent-Length:    12   \n\nhello world!"));
+    ASSERT_TRUE(a->complete());
+    EXPECT_EQ(a->content_length.value, 12u);
+    EXPECT_EQ(a.t(a->content_length.digits), "12");
+    Parsed b(crlf("OPTIONS sip:x SIP/2.0\nl: 0000\n\n"));
+    ASSERT_TRUE(b->complete());
+    EXPECT_TRUE(b->content_length.leading_zeros);
+    EXPECT_EQ(b->content_length.value, 0u);
+    Parsed c(crlf("OPTIONS sip:x SIP/2.0\nl: +5\n\nhello"));
+    EXPECT_EQ(c->error, ParseError::bad_content_length);
+}
+
+namespace {
+const char* kMultipart =
+    "MESSAGE sip:x SIP/2.0\n"
+    "Content-Type: multipart/mixed;boundary=zz\n"
+    "\n"
+    "preamble\n"
+    "--zz\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "hi\n"
+    "--zz\n"
+    "Content-Type: application/sdp\n"
+    "\n"
+    "v=0\n"
+    "c=IN IP4 192.168.1.10\n"
+    "--zz\n"
+    "c: multipart/alternative; boundary=\"in ner\"\n"
+    "\n"
+    "--in ner\n"
+    "Content-Type: application/SDP\n"
+    "\n"
+    "v=0\n"
+    "--in ner--\n"
+    "--zz\n"
+    "\n"
+    "no headers\n"
+    "--zz--\n"
+    "epilogue";
+}
+
+TEST(Multipart, SplitsParts) {
+    Parsed m(crlf(kMultipart));
+    ASSERT_TRUE(m->complete());
+    const MediaType mt = parse_media_type(m.buf, m->find(HeaderId::content_type)->value);
+    Multipart mp;
+    split_multipart(m.buf, m->body(), text(m.buf, mt.boundary), mp);
+    ASSERT_EQ(mp.status, MultipartStatus::ok);
+    ASSERT_EQ(mp.count, 4);
+    EXPECT_EQ(m.t(mp.parts[0].body), "hi");
+    EXPECT_TRUE(mp.parts[0].type.is(m.buf, "text", "plain"));
+    EXPECT_EQ(m.t(mp.parts[1].body), "v=0\r\nc=IN IP4 192.168.1.10");
+    EXPECT_TRUE(mp.parts[1].type.is_sdp(m.buf));
+    EXPECT_TRUE(mp.parts[2].type.is_multipart(m.buf));
+    EXPECT_EQ(m.t(mp.parts[3].body), "no headers");
+    EXPECT_FALSE(mp.parts[3].type.valid);
+}
+
+TEST(Multipart, FindsNestedSdpBodies) {
+    Parsed m(crlf(kMultipart));
+    SdpBodies b;
+    find_sdp_bodies(m.buf, *m, b);
+    ASSERT_EQ(b.count, 2);
+    EXPECT_FALSE(b.truncated);
+    EXPECT_EQ(m.t(b.bodies[0]), "v=0\r\nc=IN IP4 192.168.1.10");
+    EXPECT_EQ(m.t(b.bodies[1]), "v=0");
+}
+
+TEST(Multipart, BrokenBodiesAreReported) {
+    Multipart mp;
+    const std::string no_close = "--b\r\n\r\nx\r\n";
+    split_multipart(no_close, make_slice(0, no_close.size()), "b", mp);
+    EXPECT_EQ(mp.status, MultipartStatus::no_close_delimiter);
+    const std::string none = "hello";
+    split_multipart(none, make_slice(0, none.size()), "b", mp);
+    EXPECT_EQ(mp.status, MultipartStatus::no_boundary);
+    split_multipart(none, make_slice(0, none.size()), "", mp);
+    EXPECT_EQ(mp.status, MultipartStatus::no_boundary);
+}
+
+TEST(SdpBodies, PlainAndEncodedAndNone) {
+    Parsed plain(crlf("INVITE sip:x SIP/2.0\nc: application/sdp\nl: 3\n\nv=0"));
+    SdpBodies b;
+    find_sdp_bodies(plain.buf, *plain, b);
+    ASSERT_EQ(b.count, 1);
+    EXPECT_EQ(plain.t(b.bodies[0]), "v=0");
+    Parsed gz(crlf("INVITE sip:x SIP/2.0\nc: application/sdp\ne: gzip\nl: 3\n\nv=0"));
+    find_sdp_bodies(gz.buf, *gz, b);
+    EXPECT_EQ(b.count, 0);
+    EXPECT_TRUE(b.encoded);
+    Parsed text(crlf("MESSAGE sip:x SIP/2.0\nc: text/plain\nl: 3\n\nv=0"));
+    find_sdp_bodies(text.buf, *text, b);
+    EXPECT_EQ(b.count, 0);
+}

@@ -1,0 +1,82 @@
+// picohttpparser's test: every prefix of every corpus message is placed so that its last byte
+// is the last byte before a PROT_NONE page, then scanned and parsed with every SIMD kernel.
+// Any read past the end of the message faults and fails the test.
+#include "corpus.hpp"
+#include "walk.hpp"
+
+#include <farend/sip/message.hpp>
+
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+
+using namespace farend;
+
+namespace {
+
+class GuardedBuffer {
+public:
+    explicit GuardedBuffer(size_t capacity) {
+        page_ = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+        data_pages_ = (capacity + page_ - 1) / page_;
+        size_ = (data_pages_ + 1) * page_;
+        void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) throw std::runtime_error("mmap failed");
+        base_ = static_cast<char*>(p);
+        if (mprotect(base_ + data_pages_ * page_, page_, PROT_NONE) != 0) throw std::runtime_error("mprotect failed");
+    }
+    ~GuardedBuffer() { munmap(base_, size_); }
+    GuardedBuffer(const GuardedBuffer&) = delete;
+    GuardedBuffer& operator=(const GuardedBuffer&) = delete;
+
+    // Copies bytes so that they end right at the guard page.
+    std::string_view place(std::string_view bytes) {
+        char* end = base_ + data_pages_ * page_;
+        char* start = end - bytes.size();
+        std::memcpy(start, bytes.data(), bytes.size());
+        return {start, bytes.size()};
+    }
+
+private:
+    char* base_ = nullptr;
+    size_t page_ = 0, data_pages_ = 0, size_ = 0;
+};
+
+void run_prefixes(const std::vector<test::Sample>& samples, size_t max_prefixes_per_sample) {
+    GuardedBuffer guard(sip::kMaxMessage + 1);
+    for (const simd::Kernel* k : simd::supported()) {
+        sip::MessageParser parser(*k);
+        uint64_t sum = 0, runs = 0;
+        for (const auto& s : samples) {
+            const size_t n = s.bytes.size();
+            const size_t step = n > max_prefixes_per_sample ? n / max_prefixes_per_sample : 1;
+            for (size_t len = n;; len = len > step ? len - step : 0) {
+                const std::string_view placed = guard.place(std::string_view(s.bytes).substr(0, len));
+                sum += test::walk_all(placed, parser.parse(placed));
+                ++runs;
+                if (len == 0) break;
+            }
+        }
+        std::printf("  %-7s %llu parses, checksum %llu\n", k->name, static_cast<unsigned long long>(runs),
+                    static_cast<unsigned long long>(sum));
+    }
+}
+
+}  // namespace
+
+TEST(GuardPage, EveryPrefixOfRfcMessages) {
+    auto s = test::rfc4475();
+    auto b = test::rfc5118();
+    s.insert(s.end(), b.begin(), b.end());
+    run_prefixes(s, SIZE_MAX);
+}
+
+TEST(GuardPage, EveryPrefixOfKamailioMessages) { run_prefixes(test::kamailio_messages(), SIZE_MAX); }
+
+TEST(GuardPage, PrefixesOfCapturedMessages) {
+    // ~1000 captured payloads: every prefix of each would be ~1M parses per kernel, so take
+    // 64 evenly spaced prefixes of each (always including the whole message and the empty one).
+    run_prefixes(test::pcap_sip_payloads(), 64);
+}

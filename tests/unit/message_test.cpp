@@ -1,0 +1,201 @@
+#include "sip_helpers.hpp"
+
+#include <farend/sip/message.hpp>
+
+#include <gtest/gtest.h>
+
+using namespace farend;
+using namespace farend::sip;
+using farend::test::crlf;
+using farend::test::Parsed;
+
+TEST(Message, IndexesARequest) {
+    Parsed m(crlf("REGISTER sip:example.com SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1;rport\n"
+                  "From: <sip:alice@example.com>;tag=1\n"
+                  "To: <sip:alice@example.com>\n"
+                  "Call-ID: abc@192.168.1.10\n"
+                  "CSeq: 1 REGISTER\n"
+                  "Contact: <sip:alice@192.168.1.10:5060>\n"
+                  "Content-Length: 0\n"
+                  "\n"));
+    ASSERT_EQ(m->verdict, Verdict::complete) << error_name(m->error);
+    EXPECT_TRUE(m->start.is_request);
+    EXPECT_EQ(m.t(m->start.method), "REGISTER");
+    EXPECT_EQ(m->start.method_id, Method::register_);
+    EXPECT_EQ(m.t(m->start.uri), "sip:example.com");
+    EXPECT_EQ(m.t(m->start.version), "SIP/2.0");
+    ASSERT_EQ(m->header_count, 7);
+    EXPECT_EQ(m->headers[0].id, HeaderId::via);
+    EXPECT_EQ(m.t(m->headers[0].value), "SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1;rport");
+    EXPECT_EQ(m->headers[3].id, HeaderId::call_id);
+    EXPECT_EQ(m->find(HeaderId::contact), &m->headers[5]);
+    EXPECT_EQ(m->find(HeaderId::route), nullptr);
+    EXPECT_EQ(m->content_length.status, ContentLength::Status::ok);
+    EXPECT_EQ(m->content_length.value, 0u);
+    EXPECT_EQ(m->body_off, m->size);
+    EXPECT_EQ(m->body_len, 0u);
+    EXPECT_EQ(m->headers[0].line_off, 34u);
+    EXPECT_EQ(m.buf.substr(m->headers[0].line_end, 5), "From:");
+}
+
+TEST(Message, IndexesAResponse) {
+    Parsed m(crlf("SIP/2.0 200 OK\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\nl: 4\n\nabcd"));
+    ASSERT_TRUE(m->complete());
+    EXPECT_FALSE(m->start.is_request);
+    EXPECT_EQ(m->start.status, 200);
+    EXPECT_EQ(m.t(m->start.reason), "OK");
+    EXPECT_EQ(m.t(m->body()), "abcd");
+}
+
+TEST(Message, MapsCompactAndMixedCaseNames) {
+    Parsed m(crlf("OPTIONS sip:x SIP/2.0\nv: SIP/2.0/UDP h\nf: a\nt: b\nm: <sip:c>\ni: id\nl: 0\nc: text/plain\n"
+                  "k: path\ns: hi\ne: gzip\no: ev\nr: <sip:r>\nu: ev\nb: <sip:b>\nx: 90\nVIA: SIP/2.0/UDP h\n"
+                  "cOnTaCt: <sip:d>\nX-Custom: 1\nCSEQ: 1 OPTIONS\n\n"));
+    ASSERT_TRUE(m->complete());
+    const HeaderId expect[] = {HeaderId::via,          HeaderId::from,      HeaderId::to,       HeaderId::contact,
+                               HeaderId::call_id,      HeaderId::content_length, HeaderId::content_type,
+                               HeaderId::supported,    HeaderId::subject,   HeaderId::content_encoding,
+                               HeaderId::event,        HeaderId::refer_to,  HeaderId::allow_events,
+                               HeaderId::referred_by,  HeaderId::session_expires, HeaderId::via,
+                               HeaderId::contact,      HeaderId::other,     HeaderId::cseq};
+    ASSERT_EQ(m->header_count, std::size(expect));
+    for (size_t i = 0; i < std::size(expect); ++i) EXPECT_EQ(m->headers[i].id, expect[i]) << i;
+}
+
+TEST(Message, JoinsFoldedLines) {
+    Parsed m(crlf("INVITE sip:x SIP/2.0\nSubject: first\n  second\n\tthird\nTo :\n sip:a@b\nl: 0\n\n"));
+    ASSERT_TRUE(m->complete());
+    ASSERT_EQ(m->header_count, 3);
+    EXPECT_TRUE(m->headers[0].folded);
+    EXPECT_EQ(m.t(m->headers[0].value), "first\r\n  second\r\n\tthird");
+    EXPECT_EQ(m.t(m->headers[1].name), "To");
+    EXPECT_EQ(m.t(m->headers[1].value), "sip:a@b");
+    EXPECT_EQ(m.buf.substr(m->headers[1].line_end, 4), "l: 0");
+}
+
+TEST(Message, EmptyValueAndBareLf) {
+    Parsed m("OPTIONS sip:x SIP/2.0\nSubject:\nl: 0\n\n");
+    ASSERT_TRUE(m->complete());
+    EXPECT_EQ(m->line_end_lf_only, 1);
+    EXPECT_TRUE(m->headers[0].value.empty());
+    EXPECT_EQ(m.t(m->headers[1].value), "0");
+}
+
+TEST(Message, BodyFollowsContentLengthAndIgnoresTrailingBytes) {
+    Parsed m(crlf("MESSAGE sip:x SIP/2.0\nContent-Length: 005\n\nhelloEXTRA"));
+    ASSERT_TRUE(m->complete());
+    EXPECT_EQ(m.t(m->body()), "hello");
+    EXPECT_EQ(m->trailing, 5u);
+    EXPECT_TRUE(m->content_length.leading_zeros);
+    EXPECT_EQ(m.t(m->content_length.digits), "005");
+}
+
+TEST(Message, BodyWithoutContentLengthIsTheRest) {
+    Parsed m(crlf("MESSAGE sip:x SIP/2.0\nTo: a\n\nhello"));
+    ASSERT_TRUE(m->complete());
+    EXPECT_EQ(m->content_length.status, ContentLength::Status::absent);
+    EXPECT_EQ(m.t(m->body()), "hello");
+}
+
+TEST(Message, LeadingLineEndsAreSkipped) {
+    Parsed m(crlf("\n\nOPTIONS sip:x SIP/2.0\nl: 0\n\n"));
+    ASSERT_TRUE(m->complete());
+    EXPECT_EQ(m->start.line.off, 4u);
+}
+
+struct BadCase {
+    const char* what;
+    std::string msg;
+    Verdict verdict;
+    ParseError error;
+};
+
+class MessageErrors : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(MessageErrors, GetTheRightVerdict) {
+    const BadCase& c = GetParam();
+    Parsed m(c.msg);
+    EXPECT_EQ(m->verdict, c.verdict) << c.what;
+    EXPECT_EQ(m->error, c.error) << c.what << ": got " << error_name(m->error);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, MessageErrors,
+    ::testing::Values(
+        BadCase{"empty", "", Verdict::error, ParseError::empty},
+        BadCase{"keepalive", "\r\n\r\n", Verdict::error, ParseError::empty},
+        BadCase{"no end of headers", crlf("OPTIONS sip:x SIP/2.0\nTo: a\n"), Verdict::incomplete,
+                ParseError::no_end_of_headers},
+        BadCase{"no line end", "OPTIONS sip:x SIP/2.0", Verdict::incomplete, ParseError::no_end_of_headers},
+        BadCase{"junk", crlf("\x01\x02junk\nl: 0\n\n"), Verdict::error, ParseError::bad_start_line},
+        BadCase{"bad method", crlf("INV\x01TE sip:x SIP/2.0\n\n"), Verdict::error, ParseError::bad_method},
+        BadCase{"no version", crlf("INVITE sip:x\n\n"), Verdict::error, ParseError::bad_version},
+        BadCase{"version 3", crlf("INVITE sip:x SIP/3.0\n\n"), Verdict::error, ParseError::bad_version},
+        BadCase{"uri in <>", crlf("INVITE <sip:x> SIP/2.0\n\n"), Verdict::error, ParseError::bad_request_uri},
+        BadCase{"two spaces", crlf("INVITE  sip:x SIP/2.0\n\n"), Verdict::error, ParseError::bad_request_uri},
+        BadCase{"tab", crlf("INVITE\tsip:x SIP/2.0\n\n"), Verdict::error, ParseError::bad_start_line},
+        BadCase{"status 4 digits", crlf("SIP/2.0 2000 OK\n\n"), Verdict::error, ParseError::bad_status_code},
+        BadCase{"status 099", crlf("SIP/2.0 099 OK\n\n"), Verdict::error, ParseError::bad_status_code},
+        BadCase{"status 700", crlf("SIP/2.0 700 OK\n\n"), Verdict::error, ParseError::bad_status_code},
+        BadCase{"status missing", crlf("SIP/2.0\n\n"), Verdict::error, ParseError::bad_status_code},
+        BadCase{"response version", crlf("SIP/1.0 200 OK\n\n"), Verdict::error, ParseError::bad_version},
+        BadCase{"no colon", crlf("OPTIONS sip:x SIP/2.0\nTo a\n\n"), Verdict::error, ParseError::header_without_colon},
+        BadCase{"space in name", crlf("OPTIONS sip:x SIP/2.0\nMax Forwards: 1\n\n"), Verdict::error,
+                ParseError::bad_header_name},
+        BadCase{"empty name", crlf("OPTIONS sip:x SIP/2.0\n: 1\n\n"), Verdict::error, ParseError::bad_header_name},
+        BadCase{"fold first", crlf("OPTIONS sip:x SIP/2.0\n folded\n\n"), Verdict::error,
+                ParseError::fold_before_first_header},
+        BadCase{"negative CL", crlf("OPTIONS sip:x SIP/2.0\nl: -1\n\n"), Verdict::error, ParseError::bad_content_length},
+        BadCase{"text CL", crlf("OPTIONS sip:x SIP/2.0\nl: ten\n\n"), Verdict::error, ParseError::bad_content_length},
+        BadCase{"empty CL", crlf("OPTIONS sip:x SIP/2.0\nContent-Length:\n\n"), Verdict::error,
+                ParseError::bad_content_length},
+        BadCase{"huge CL", crlf("OPTIONS sip:x SIP/2.0\nl: 99999999999999999999\n\n"), Verdict::error,
+                ParseError::content_length_too_large},
+        BadCase{"65536 CL", crlf("OPTIONS sip:x SIP/2.0\nl: 65536\n\n"), Verdict::error,
+                ParseError::content_length_too_large},
+        BadCase{"two CLs", crlf("OPTIONS sip:x SIP/2.0\nl: 1\nContent-Length: 2\n\nab"), Verdict::error,
+                ParseError::content_length_conflict},
+        BadCase{"short body", crlf("OPTIONS sip:x SIP/2.0\nl: 10\n\nabc"), Verdict::incomplete,
+                ParseError::body_truncated},
+        BadCase{"too large", std::string(70000, 'a'), Verdict::error, ParseError::too_large}));
+
+TEST(Message, SameContentLengthTwiceIsAccepted) {
+    Parsed m(crlf("OPTIONS sip:x SIP/2.0\nl: 2\nContent-Length: 02\n\nab"));
+    ASSERT_TRUE(m->complete());
+    EXPECT_EQ(m->content_length.count, 2);
+    EXPECT_EQ(m->body_len, 2u);
+}
+
+TEST(Message, TooManyHeaders) {
+    std::string s = "OPTIONS sip:x SIP/2.0\r\n";
+    for (size_t i = 0; i < kMaxHeaders; ++i) s += "X: 1\r\n";
+    s += "\r\n";
+    EXPECT_TRUE(Parsed(s)->complete());
+    s.insert(s.size() - 2, "X: 1\r\n");
+    Parsed m(s);
+    EXPECT_EQ(m->error, ParseError::too_many_headers);
+}
+
+TEST(Message, ErrorNamesAreUniqueAndDescribed) {
+    for (size_t i = 0; i < kParseErrorCount; ++i) {
+        const auto e = static_cast<ParseError>(i);
+        EXPECT_FALSE(error_name(e).empty());
+        EXPECT_FALSE(error_description(e).empty());
+        for (size_t j = 0; j < i; ++j) EXPECT_NE(error_name(e), error_name(static_cast<ParseError>(j)));
+    }
+}
+
+TEST(HeaderIds, FullAndCompactFormsRoundTrip) {
+    for (size_t i = 1; i < kHeaderIdCount; ++i) {
+        const auto id = static_cast<HeaderId>(i);
+        EXPECT_EQ(header_id(header_name(id)), id) << header_name(id);
+    }
+    EXPECT_EQ(header_id("v"), HeaderId::via);
+    EXPECT_EQ(header_id("V"), HeaderId::via);
+    EXPECT_EQ(header_id("q"), HeaderId::other);
+    EXPECT_EQ(header_id("Vias"), HeaderId::other);
+    EXPECT_EQ(header_id(""), HeaderId::other);
+    EXPECT_EQ(method_id("INVITE"), Method::invite);
+    EXPECT_EQ(method_id("invite"), Method::other);  // methods are case-sensitive
+}

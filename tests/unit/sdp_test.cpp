@@ -1,0 +1,86 @@
+#include <farend/sip/sdp.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+using namespace farend;
+using namespace farend::sip;
+
+namespace {
+Sdp parse(const std::string& s) {
+    Sdp out;
+    parse_sdp(s, make_slice(0, s.size()), out);
+    return out;
+}
+}  // namespace
+
+TEST(Sdp, FindsEveryAddress) {
+    const std::string s =
+        "v=0\r\n"
+        "o=alice 2890844526 2890844526 IN IP4 192.168.1.10\r\n"
+        "s=-\r\n"
+        "c=IN IP4 192.168.1.10\r\n"
+        "t=0 0\r\n"
+        "m=audio 49170 RTP/AVP 0\r\n"
+        "a=rtcp:53020 IN IP4 192.168.1.10\r\n"
+        "m=video 51372/2 RTP/AVP 31\r\n"
+        "c=IN IP6 fd00::10\r\n"
+        "a=rtcp:53021\r\n"
+        "m=audio 0 RTP/AVP 0\r\n"
+        "c=IN IP4 224.2.1.1/127/3\r\n"
+        "c=IN IP4 0.0.0.0\r\n";
+    Sdp sdp = parse(s);
+    EXPECT_FALSE(sdp.malformed);
+    ASSERT_EQ(sdp.addr_count, 6);
+    EXPECT_EQ(sdp.addrs[0].kind, SdpAddrKind::origin);
+    EXPECT_EQ(text(s, sdp.addrs[0].addr), "192.168.1.10");
+    EXPECT_EQ(sdp.addrs[0].media, -1);
+    EXPECT_EQ(sdp.addrs[1].kind, SdpAddrKind::connection);
+    EXPECT_EQ(sdp.addrs[1].media, -1);
+    EXPECT_EQ(sdp.addrs[1].ip, *IpAddr::parse("192.168.1.10"));
+    EXPECT_EQ(sdp.addrs[2].kind, SdpAddrKind::rtcp);
+    EXPECT_EQ(sdp.addrs[2].media, 0);
+    EXPECT_EQ(sdp.addrs[3].media, 1);
+    EXPECT_EQ(text(s, sdp.addrs[3].addrtype), "IP6");
+    EXPECT_EQ(sdp.addrs[3].ip, *IpAddr::parse("fd00::10"));
+    EXPECT_EQ(text(s, sdp.addrs[4].addr), "224.2.1.1");  // "/127/3" is not part of the address
+    EXPECT_EQ(sdp.addrs[5].ip, *IpAddr::parse("0.0.0.0"));
+    ASSERT_EQ(sdp.media_count, 3);
+    EXPECT_EQ(sdp.media[0].port_num, 49170);
+    EXPECT_EQ(text(s, sdp.media[1].port), "51372");
+    EXPECT_EQ(sdp.media[2].port_num, 0);
+}
+
+TEST(Sdp, BareLfAndHostnames) {
+    const std::string s = "v=0\no=- 1 1 IN IP4 host.example.com\nc=IN IP4 host.example.com\n";
+    Sdp sdp = parse(s);
+    ASSERT_EQ(sdp.addr_count, 2);
+    EXPECT_FALSE(sdp.addrs[1].ip.valid());
+    EXPECT_EQ(text(s, sdp.addrs[1].addr), "host.example.com");
+}
+
+TEST(Sdp, FamilyMismatchIsNotAnAddress) {
+    const std::string s = "c=IN IP4 fd00::1\r\nc=IN IP6 10.0.0.1\r\n";
+    Sdp sdp = parse(s);
+    ASSERT_EQ(sdp.addr_count, 2);
+    EXPECT_FALSE(sdp.addrs[0].ip.valid());
+    EXPECT_FALSE(sdp.addrs[1].ip.valid());
+}
+
+TEST(Sdp, MalformedLinesAreFlagged) {
+    EXPECT_TRUE(parse("c=IN IP4\r\n").malformed);
+    EXPECT_TRUE(parse("o=a b c IN IP4\r\n").malformed);
+    EXPECT_TRUE(parse("m=audio\r\n").malformed);
+    EXPECT_TRUE(parse("m=audio 99999 RTP/AVP 0\r\n").malformed);
+    EXPECT_TRUE(parse("a=rtcp:1 IN IP4\r\n").malformed);
+    EXPECT_FALSE(parse("m =video 1 RTP/AVP 0\r\n").malformed);  // not an m= line at all (RFC 4475 dblreq)
+}
+
+TEST(Sdp, TooManyAddressesIsTruncatedNotOverrun) {
+    std::string s;
+    for (int i = 0; i < 40; ++i) s += "c=IN IP4 10.0.0.1\r\n";
+    Sdp sdp = parse(s);
+    EXPECT_EQ(sdp.addr_count, Sdp::kMaxAddrs);
+    EXPECT_TRUE(sdp.truncated);
+}

@@ -1,0 +1,138 @@
+#include "sip_helpers.hpp"
+
+#include <farend/sip/via.hpp>
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+using namespace farend;
+using namespace farend::sip;
+using farend::test::crlf;
+using farend::test::Parsed;
+
+namespace {
+
+struct Vias {
+    Parsed m;
+    std::vector<Via> v;
+    explicit Vias(const std::string& via_lines) : m(crlf("OPTIONS sip:x SIP/2.0\n" + via_lines + "l: 0\n\n")) {
+        EXPECT_TRUE(m->complete()) << error_name(m->error);
+        for (uint16_t i = 0; i < m->header_count; ++i) {
+            if (m->headers[i].id != HeaderId::via) continue;
+            Via out[16];
+            size_t n = parse_via_values(m.buf, m->headers[i].value, out, 16);
+            v.insert(v.end(), out, out + n);
+        }
+    }
+    std::string_view t(Slice s) const { return m.t(s); }
+};
+
+}  // namespace
+
+TEST(Via, Basic) {
+    Vias x("Via: SIP/2.0/UDP 192.168.1.10:5062;branch=z9hG4bK776;rport\n");
+    ASSERT_EQ(x.v.size(), 1u);
+    const Via& v = x.v[0];
+    ASSERT_TRUE(v.valid);
+    EXPECT_EQ(x.t(v.protocol), "SIP");
+    EXPECT_EQ(x.t(v.version), "2.0");
+    EXPECT_EQ(x.t(v.transport), "UDP");
+    EXPECT_EQ(v.sent_by.kind, HostKind::ipv4);
+    EXPECT_EQ(x.t(v.sent_by.host), "192.168.1.10");
+    EXPECT_EQ(v.sent_by.ip, *IpAddr::parse("192.168.1.10"));
+    EXPECT_EQ(v.sent_by.port_num, 5062);
+    EXPECT_EQ(x.t(v.sent_by.port), "5062");
+    EXPECT_EQ(x.t(v.branch.value), "z9hG4bK776");
+    EXPECT_TRUE(v.rport.present);
+    EXPECT_FALSE(v.rport.has_value);
+    EXPECT_EQ(x.t(v.rport.whole), ";rport");
+    EXPECT_EQ(x.t(v.params), ";branch=z9hG4bK776;rport");
+    EXPECT_EQ(x.t(v.value), "SIP/2.0/UDP 192.168.1.10:5062;branch=z9hG4bK776;rport");
+    EXPECT_EQ(v.param_count, 2);
+    EXPECT_FALSE(v.received.present);
+}
+
+TEST(Via, ListsAcrossAndWithinHeaders) {
+    Vias x("Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1, SIP/2.0/TCP b.example.com:5070;branch=z9hG4bK2\n"
+           "v: SIP/2.0/TLS [2001:db8::9]:5061;branch=z9hG4bK3;received=2001:db8::1;rport=5061\n");
+    ASSERT_EQ(x.v.size(), 3u);
+    EXPECT_EQ(x.t(x.v[0].sent_by.host), "a.example.com");
+    EXPECT_EQ(x.v[0].sent_by.kind, HostKind::name);
+    EXPECT_FALSE(x.v[0].sent_by.has_port());
+    EXPECT_EQ(x.v[0].effective_port(x.m.buf), 5060);
+    EXPECT_EQ(x.t(x.v[1].transport), "TCP");
+    EXPECT_EQ(x.v[1].sent_by.port_num, 5070);
+    EXPECT_EQ(x.v[2].sent_by.kind, HostKind::ipv6);
+    EXPECT_TRUE(x.v[2].sent_by.bracketed);
+    EXPECT_EQ(x.t(x.v[2].sent_by.host), "[2001:db8::9]");
+    EXPECT_EQ(x.v[2].sent_by.ip, *IpAddr::parse("2001:db8::9"));
+    EXPECT_EQ(x.t(x.v[2].received.value), "2001:db8::1");
+    EXPECT_EQ(x.t(x.v[2].rport.value), "5061");
+}
+
+TEST(Via, TlsDefaultPortIs5061) {
+    Vias x("Via: SIP/2.0/TLS host.example.com;branch=z9hG4bK1\n");
+    ASSERT_TRUE(x.v[0].valid);
+    EXPECT_EQ(x.v[0].effective_port(x.m.buf), 5061);
+}
+
+TEST(Via, LwsEverywhere) {
+    Vias x("Via  : SIP  /   2.0\n /UDP\n    192.0.2.2 : 5070 ;  branch = z9hG4bK1 ; rport\n");
+    ASSERT_EQ(x.v.size(), 1u);
+    ASSERT_TRUE(x.v[0].valid);
+    EXPECT_EQ(x.t(x.v[0].transport), "UDP");
+    EXPECT_EQ(x.t(x.v[0].sent_by.host), "192.0.2.2");
+    EXPECT_EQ(x.v[0].sent_by.port_num, 5070);
+    EXPECT_EQ(x.t(x.v[0].branch.value), "z9hG4bK1");
+    EXPECT_TRUE(x.v[0].rport.present);
+}
+
+TEST(Via, QuotedAndBracketedParamValues) {
+    Vias x("Via: SIP/2.0/UDP h;x=\"a;b,c\";maddr=[::1];ttl=1\n");
+    ASSERT_TRUE(x.v[0].valid);
+    EXPECT_EQ(x.v[0].param_count, 3);
+    EXPECT_EQ(x.t(x.v[0].maddr.value), "[::1]");
+    EXPECT_EQ(x.t(x.v[0].ttl.value), "1");
+}
+
+TEST(Via, UnbracketedIpv6IsReadButMarked) {
+    Vias x("Via: SIP/2.0/UDP fe80::2:5060;branch=z9hG4bK1\nVia: SIP/2.0/UDP 2001:db8::1:2:3:4:5:5060;branch=z9hG4bK2\n");
+    ASSERT_EQ(x.v.size(), 2u);
+    ASSERT_TRUE(x.v[0].valid);
+    EXPECT_EQ(x.v[0].sent_by.kind, HostKind::ipv6);
+    EXPECT_FALSE(x.v[0].sent_by.bracketed);
+    // The whole run is a valid address, so it is read as one with no port (RFC 5118 4.2).
+    EXPECT_EQ(x.v[0].sent_by.ip, *IpAddr::parse("fe80::2:5060"));
+    EXPECT_FALSE(x.v[0].sent_by.has_port());
+    ASSERT_TRUE(x.v[1].valid);
+    EXPECT_EQ(x.v[1].sent_by.ip, *IpAddr::parse("2001:db8::1:2:3:4:5"));
+    EXPECT_EQ(x.v[1].sent_by.port_num, 5060);
+}
+
+TEST(Via, BadValuesAreFlagged) {
+    for (const char* bad : {"Via: SIP/2.0/UDP 192.0.2.15;;,;,,\n", "Via: SIP/2.0 192.0.2.1\n", "Via: SIP/2.0/UDP\n",
+                            "Via: SIP/2.0/UDP host:99999\n", "Via: SIP/2.0/UDP host:\n", "Via: SIP/2.0/UDP [::1\n",
+                            "Via: SIP/2.0/UDP 999.1.1.1\n", "Via: SIP/2.0/UDP h;x=\"open\n",
+                            "Via: SIP/2.0/UDP h junk\n", "Via: SIP/2.0/UDPh\n"}) {
+        Vias x(bad);
+        ASSERT_FALSE(x.v.empty()) << bad;
+        EXPECT_FALSE(x.v.back().valid) << bad;
+    }
+}
+
+TEST(Via, TopVia) {
+    Parsed m(crlf("SIP/2.0 200 OK\nTo: a\nv: SIP/2.0/UDP first;branch=1, SIP/2.0/UDP second\nVia: SIP/2.0/UDP third\n\n"));
+    Via v;
+    ASSERT_TRUE(top_via(m.buf, *m, v));
+    EXPECT_EQ(m.t(v.sent_by.host), "first");
+    Parsed none(crlf("SIP/2.0 200 OK\nTo: a\n\n"));
+    EXPECT_FALSE(top_via(none.buf, *none, v));
+}
+
+TEST(Via, CapacityIsRespected) {
+    Vias x("Via: SIP/2.0/UDP a, SIP/2.0/UDP b, SIP/2.0/UDP c\n");
+    ASSERT_EQ(x.v.size(), 3u);
+    Via one[2];
+    EXPECT_EQ(parse_via_values(x.m.buf, x.m->headers[0].value, one, 2), 2u);
+}
