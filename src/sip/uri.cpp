@@ -41,8 +41,9 @@ uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort
     out = HostPort{};
     const uint32_t start = p;
     if (p < end && buf[p] == '[') {
-        const uint32_t close = static_cast<uint32_t>(buf.substr(0, end).find(']', p));
-        if (close == std::string_view::npos || close >= end) return p;
+        const std::size_t found = buf.substr(0, end).find(']', p);
+        if (found == std::string_view::npos) return p;
+        const uint32_t close = static_cast<uint32_t>(found);
         auto ip = IpAddr::parse_v6(buf.substr(p + 1, close - p - 1));
         if (!ip) return p;
         out.host = make_slice(p, close + 1);
