@@ -86,8 +86,14 @@ TEST(Simd, DispatchKnowsKernelsByName) {
     EXPECT_EQ(supported()[0]->backend, Backend::scalar);
     EXPECT_NE(&active(), nullptr);
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) EXPECT_NE(kernel(Backend::avx2), nullptr);
-    if (__builtin_cpu_supports("avx512bw")) EXPECT_NE(kernel(Backend::avx512), nullptr);
+    if (__builtin_cpu_supports("avx2")) {
+        EXPECT_NE(kernel(Backend::avx2), nullptr);
+    }
+    if (__builtin_cpu_supports("avx512bw")) {
+        EXPECT_NE(kernel(Backend::avx512), nullptr);
+    }
     // FAREND_SIMD, when the test runner sets it, must win.
-    if (const char* env = std::getenv("FAREND_SIMD")) EXPECT_STREQ(active().name, env);
+    if (const char* env = std::getenv("FAREND_SIMD")) {
+        EXPECT_STREQ(active().name, env);
+    }
 }
