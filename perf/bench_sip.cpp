@@ -14,42 +14,49 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <memory>
 
 using namespace farend;
 
 namespace {
 
+// Per-worker scratch, reused from message to message as the pipeline will.
+struct Scratch {
+    sip::Via via;
+    sip::Contact contacts[8];
+    sip::SdpBodies bodies;
+    sip::Sdp sdp;
+};
+
 // The parse NAT detection needs; returns something so the compiler keeps the work.
-inline uint64_t parse_for_nat(sip::MessageParser& p, std::string_view msg) {
+inline uint64_t parse_for_nat(sip::MessageParser& p, Scratch& s, std::string_view msg) {
     using namespace sip;
     const MessageIndex& idx = p.parse(msg);
     if (!idx.complete()) return 0;
     uint64_t sum = idx.header_count;
-    Via via;
-    if (top_via(msg, idx, via)) sum += via.sent_by.port_num;
+    if (top_via(msg, idx, s.via)) sum += s.via.sent_by.port_num;
     for (uint16_t i = 0; i < idx.header_count; ++i) {
         if (idx.headers[i].id != HeaderId::contact) continue;
-        Contact c[8];
-        const size_t n = parse_contact_values(msg, idx.headers[i].value, c, 8);
-        for (size_t k = 0; k < n; ++k) sum += c[k].uri.host.port_num;
+        const size_t n = parse_contact_values(msg, idx.headers[i].value, s.contacts, 8);
+        for (size_t k = 0; k < n; ++k) sum += s.contacts[k].uri.host.port_num;
     }
-    SdpBodies bodies;
-    find_sdp_bodies(msg, idx, bodies);
-    for (uint8_t b = 0; b < bodies.count; ++b) {
-        Sdp sdp;
-        parse_sdp(msg, bodies.bodies[b], sdp);
-        sum += sdp.addr_count;
+    find_sdp_bodies(msg, idx, s.bodies);
+    for (uint8_t b = 0; b < s.bodies.count; ++b) {
+        parse_sdp(msg, s.bodies.bodies[b], s.sdp);
+        sum += s.sdp.addr_count;
     }
     return sum;
 }
 
 void BM_Parse(benchmark::State& state, const simd::Kernel* k, std::vector<std::string> msgs) {
     sip::MessageParser parser(*k);
+    auto scratch = std::make_unique<Scratch>();
     size_t bytes = 0;
     for (const auto& m : msgs) bytes += m.size();
     for (auto _ : state)
-        for (const auto& m : msgs) benchmark::DoNotOptimize(parse_for_nat(parser, m));
+        for (const auto& m : msgs) benchmark::DoNotOptimize(parse_for_nat(parser, *scratch, m));
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * msgs.size()));
     state.counters["ns/msg"] = benchmark::Counter(static_cast<double>(state.iterations() * msgs.size()),
@@ -77,13 +84,20 @@ int main(int argc, char** argv) {
         mixed.push_back(m);
         concatenated += m;
     }
+    // FAREND_BENCH_ITERATIONS=N runs every benchmark exactly N times: for instruction counts
+    // under valgrind --tool=callgrind, which are repeatable where wall-clock times on a shared
+    // VM are not.
+    const char* fixed = std::getenv("FAREND_BENCH_ITERATIONS");
+    auto reg = [&](benchmark::internal::Benchmark* b) {
+        if (fixed) b->Iterations(std::atoll(fixed));
+    };
     for (const simd::Kernel* k : simd::supported()) {
         for (const auto& [name, m] : msgs)
-            benchmark::RegisterBenchmark((std::string("parse/") + k->name + "/" + name).c_str(), BM_Parse, k,
-                                         std::vector<std::string>{m});
-        benchmark::RegisterBenchmark((std::string("parse/") + k->name + "/mixed").c_str(), BM_Parse, k, mixed);
-        benchmark::RegisterBenchmark((std::string("scan-only/") + k->name + "/mixed").c_str(), BM_ScanOnly, k,
-                                     concatenated);
+            reg(benchmark::RegisterBenchmark((std::string("parse/") + k->name + "/" + name).c_str(), BM_Parse, k,
+                                             std::vector<std::string>{m}));
+        reg(benchmark::RegisterBenchmark((std::string("parse/") + k->name + "/mixed").c_str(), BM_Parse, k, mixed));
+        reg(benchmark::RegisterBenchmark((std::string("scan-only/") + k->name + "/mixed").c_str(), BM_ScanOnly, k,
+                                         concatenated));
     }
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();

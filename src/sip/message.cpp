@@ -117,11 +117,13 @@ bool Indexer::header_line(uint32_t s, uint32_t e, uint32_t next) noexcept {
     if (colon == e) return fail(ParseError::header_without_colon, s), false;
     const uint32_t name_end = trim_ws_back(s, colon);  // HCOLON = *( SP / HTAB ) ":" SWS
     const Slice name = make_slice(s, name_end);
-    if (!all_token(text(buf_, name))) return fail(ParseError::bad_header_name, s), false;
+    // A known name is a token already: only unknown names need the byte-wise check.
+    const HeaderId id = header_id(text(buf_, name));
+    if (id == HeaderId::other && !all_token(text(buf_, name))) return fail(ParseError::bad_header_name, s), false;
     if (out_.header_count == kMaxHeaders) return fail(ParseError::too_many_headers, s), false;
     Header& h = out_.headers[out_.header_count];
     h.name = name;
-    h.id = header_id(text(buf_, name));
+    h.id = id;
     const uint32_t v = skip_ws(colon + 1, e);
     const uint32_t ve = trim_ws_back(v, e);
     h.value = v < ve ? make_slice(v, ve) : Slice{e, 0};

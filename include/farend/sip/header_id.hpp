@@ -36,6 +36,20 @@ enum class HeaderId : uint8_t {
     expires,
     content_disposition,
     mime_version,
+    // common headers farend does not read: known only so that their names need no token check
+    allow,
+    user_agent,
+    server,
+    accept,
+    date,
+    authorization,
+    proxy_authorization,
+    www_authenticate,
+    proxy_authenticate,
+    require,
+    proxy_require,
+    p_asserted_identity,
+    path,
     count
 };
 
