@@ -37,25 +37,28 @@ uint32_t IpAddr::v4_host_order() const noexcept {
 
 namespace {
 
-// Parses a dotted quad into out[0..3]; true on success.
+// Parses a dotted quad into out[0..3]; true on success. One pass, no look-back.
 bool parse_quad(std::string_view s, uint8_t* out) noexcept {
-    std::size_t i = 0;
+    const char* p = s.data();
+    const char* const end = p + s.size();
     for (int part = 0; part < 4; ++part) {
         if (part > 0) {
-            if (i >= s.size() || s[i] != '.') return false;
-            ++i;
+            if (p == end || *p != '.') return false;
+            ++p;
         }
-        unsigned v = 0;
-        std::size_t digits = 0;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9' && digits < 4) {
-            v = v * 10 + static_cast<unsigned>(s[i] - '0');
-            ++i;
-            ++digits;
+        if (p == end || static_cast<unsigned>(*p - '0') > 9) return false;
+        unsigned v = static_cast<unsigned>(*p++ - '0');
+        if (p != end && static_cast<unsigned>(*p - '0') <= 9) {
+            v = v * 10 + static_cast<unsigned>(*p++ - '0');
+            if (p != end && static_cast<unsigned>(*p - '0') <= 9) {
+                v = v * 10 + static_cast<unsigned>(*p++ - '0');
+                if (p != end && static_cast<unsigned>(*p - '0') <= 9) return false;  // 4 digits
+            }
         }
-        if (digits == 0 || digits > 3 || v > 255) return false;
+        if (v > 255) return false;
         out[part] = static_cast<uint8_t>(v);
     }
-    return i == s.size();
+    return p == end;
 }
 
 int hexval(char c) noexcept {

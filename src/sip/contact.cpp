@@ -6,8 +6,10 @@ namespace farend::sip {
 
 namespace {
 
+constexpr ClassSet kDisplayEnd = classes({simd::kLt, simd::kComma, simd::kSemi, simd::kQuote});
+
 // One contact-param at p; returns the offset after it, or 0 when malformed.
-uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Contact& c) noexcept {
+uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, Contact& c) noexcept {
     using detail::skip_lws;
     const uint32_t start = p;
     uint32_t last = p;
@@ -16,32 +18,32 @@ uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Contact& c) n
         const uint32_t q = skip_lws(buf, p + 1, end);
         if (q != end) return 0;
         c.star = true;
-        c.value = make_slice(p, p + 1);
+        c.value = Slice{p, 1};
         return end;
     }
     if (buf[p] == '"') {
         // quoted-string display name, then LAQUOT
-        const uint32_t close = detail::skip_quoted(buf, p, end);
+        const uint32_t close = detail::skip_quoted(buf, mv, p, end);
         if (close == detail::kUnclosed) return 0;  // RFC 4475 3.1.2.6 quotbal
-        c.display = make_slice(p, close);
+        c.display = Slice{p, close - p};
         p = skip_lws(buf, close, end);
         if (p >= end || buf[p] != '<') return 0;
     } else {
         // Either *(token LWS) "<" or an addr-spec, which ends at ';' ',' or the end.
-        uint32_t q = p;
-        while (q < end && buf[q] != '<' && buf[q] != ',' && buf[q] != ';' && buf[q] != '"') ++q;
+        const uint32_t q = mv.next_any(kDisplayEnd, p, end);
         if (q < end && buf[q] == '<') {
             uint32_t de = q;
             while (de > p && chars::is_lws(buf[de - 1])) --de;
             // display-name = *(token LWS): tokens separated by white space only (RFC 4475 3.1.2.15 baddn)
             for (uint32_t i = p; i < de; ++i)
                 if (!chars::is_token(static_cast<unsigned char>(buf[i])) && !chars::is_lws(buf[i])) return 0;
-            if (de > p) c.display = make_slice(p, de);
+            if (de > p) c.display = Slice{p, de - p};
             p = q;
         } else {
+            if (q < end && buf[q] == '"') return 0;
             uint32_t ue = q;
             while (ue > p && chars::is_lws(buf[ue - 1])) --ue;
-            c.uri = parse_uri(buf, make_slice(p, ue));
+            c.uri = parse_uri(buf, mv, Slice{p, ue - p});
             // RFC 3261 20.10: a URI with a '?' (or ',' or ';') must be in angle brackets
             // (RFC 4475 3.1.2.13 regbadct).
             if (!c.uri.valid || !c.uri.headers.empty()) return 0;
@@ -51,10 +53,9 @@ uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Contact& c) n
     }
     if (p < end && buf[p] == '<') {
         c.name_addr = true;
-        uint32_t gt = p + 1;
-        while (gt < end && buf[gt] != '>') ++gt;
+        const uint32_t gt = mv.next(simd::kGt, p + 1, end);
         if (gt >= end) return 0;
-        c.uri = parse_uri(buf, make_slice(p + 1, gt));  // LWS inside <> is invalid (RFC 4475 3.1.2.14)
+        c.uri = parse_uri(buf, mv, Slice{p + 1, gt - p - 1});  // LWS inside <> is invalid (RFC 4475 3.1.2.14)
         if (!c.uri.valid) return 0;
         last = gt + 1;
         p = gt + 1;
@@ -62,26 +63,27 @@ uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Contact& c) n
     p = skip_lws(buf, p, end);
     while (p < end && buf[p] == ';') {
         Param prm;
-        const uint32_t q = detail::parse_generic_param(buf, p, end, prm);
+        const uint32_t q = detail::parse_generic_param(buf, mv, p, end, prm);
         if (q == 0) return 0;
         if (c.param_count == 0) c.params.off = p;
         ++c.param_count;
         const std::string_view name = text(buf, prm.name);
-        if (iequals(name, "expires"))
+        if (name.size() == 7 && iequals(name, "expires"))
             c.expires = prm;
-        else if (iequals(name, "q"))
+        else if (name.size() == 1 && (name[0] == 'q' || name[0] == 'Q'))
             c.q = prm;
         last = q;
         c.params.len = q - c.params.off;
         p = skip_lws(buf, q, end);
     }
-    c.value = make_slice(start, last);
+    c.value = Slice{start, last - start};
     return p;
 }
 
 }  // namespace
 
-std::size_t parse_contact_values(std::string_view buf, Slice value, Contact* out, std::size_t cap) noexcept {
+std::size_t parse_contact_values(std::string_view buf, MaskView mv, Slice value, Contact* out,
+                                 std::size_t cap) noexcept {
     std::size_t n = 0;
     uint32_t p = value.off;
     const uint32_t end = value.end();
@@ -94,10 +96,10 @@ std::size_t parse_contact_values(std::string_view buf, Slice value, Contact* out
         if (p >= end) break;
         Contact& c = out[n++];
         c = Contact{};
-        const uint32_t q = parse_one(buf, p, end, c);
+        const uint32_t q = parse_one(buf, mv, p, end, c);
         if (q == 0 || (q < end && buf[q] != ',')) {
             c.valid = false;
-            c.value = make_slice(p, end);
+            c.value = Slice{p, end - p};
             break;
         }
         c.valid = true;

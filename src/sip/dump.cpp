@@ -75,7 +75,7 @@ struct Out {
 
 }  // namespace
 
-std::string dump(std::string_view buf, const MessageIndex& idx) {
+std::string dump(std::string_view buf, MaskView mv, const MessageIndex& idx) {
     Out o{buf, {}};
     static constexpr const char* verdicts[] = {"complete", "incomplete", "error"};
     o.raw(verdicts[static_cast<int>(idx.verdict)]);
@@ -90,7 +90,7 @@ std::string dump(std::string_view buf, const MessageIndex& idx) {
         o.slice("method", idx.start.method);
         o.num("method-id", static_cast<unsigned>(idx.start.method_id));
         o.slice("ruri", idx.start.uri);
-        o.uri(parse_uri(buf, idx.start.uri));
+        o.uri(parse_uri(buf, mv, idx.start.uri));
     } else {
         o.num("status", idx.start.status);
         o.slice("reason", idx.start.reason);
@@ -108,7 +108,7 @@ std::string dump(std::string_view buf, const MessageIndex& idx) {
         o.raw("\n");
         if (h.id == HeaderId::via) {
             Via v[16];
-            const std::size_t n = parse_via_values(buf, h.value, v, 16);
+            const std::size_t n = parse_via_values(buf, mv, h.value, v, 16);
             for (std::size_t k = 0; k < n; ++k) {
                 o.raw(v[k].valid ? "  via" : "  via-invalid");
                 o.slice("value", v[k].value);
@@ -125,7 +125,7 @@ std::string dump(std::string_view buf, const MessageIndex& idx) {
             }
         } else if (h.id == HeaderId::contact) {
             Contact c[16];
-            const std::size_t n = parse_contact_values(buf, h.value, c, 16);
+            const std::size_t n = parse_contact_values(buf, mv, h.value, c, 16);
             for (std::size_t k = 0; k < n; ++k) {
                 o.raw(c[k].valid ? "  contact" : "  contact-invalid");
                 o.slice("value", c[k].value);

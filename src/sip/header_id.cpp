@@ -4,6 +4,7 @@
 #include <farend/sip/header_id.hpp>
 
 #include <array>
+#include <bit>
 #include <cstring>
 
 namespace farend::sip {
@@ -55,52 +56,79 @@ constexpr std::string_view kCanonical[] = {
 static_assert(std::size(kCanonical) == kHeaderIdCount);
 
 constexpr std::size_t kMaxName = 24;
+static_assert(std::endian::native == std::endian::little, "header name words assume little-endian loads");
 
-// Per known name: its bytes with every letter lower-cased and bit 0x20 set, and a mask with
-// 0x20 at letter positions. A candidate matches when (byte | mask) == lower for every byte,
-// which is a case-insensitive compare that still tells '-' (0x2d) from CR (0x0d).
+// A name of 2..24 bytes as three overlapping little-endian words: the first 8 (or 4/2) bytes,
+// bytes 8..15 when longer than 16, and the last 8 (or 4/2). For names of equal length these
+// words are equal exactly when the names are, and they are loaded without reading past the name.
+struct Words {
+    uint64_t a = 0, m = 0, z = 0;
+};
+
+template <class Load>
+constexpr Words words_of(std::size_t n, Load load) {
+    Words w;
+    if (n >= 8) {
+        w.a = load(0, 8);
+        w.m = n > 16 ? load(8, 8) : 0;
+        w.z = load(n - 8, 8);
+    } else if (n >= 4) {
+        w.a = load(0, 4);
+        w.z = load(n - 4, 4);
+    } else {
+        w.a = load(0, 2);
+        w.z = load(n - 2, 2);
+    }
+    return w;
+}
+
+constexpr uint64_t kFold = 0x2020202020202020ull;  // OR-ing lower-cases letters
+
+constexpr unsigned bucket_of(const Words& w, std::size_t n) {
+    const uint64_t k = ((w.a | kFold) ^ ((w.z | kFold) >> 5) ^ (w.m | kFold) ^ n) * 0xff51afd7ed558ccdull;
+    return static_cast<unsigned>(k >> 56);
+}
+
+// Per known name: its words lower-cased (with 0x20 set in letters) and a mask with 0x20 at letter
+// positions only. A candidate matches when (word | mask) == lower for each word: case-insensitive,
+// yet '-' (0x2d) still differs from CR (0x0d).
 struct Pattern {
-    std::array<char, kMaxName> lower{};
-    std::array<char, kMaxName> mask{};
+    Words lower, mask;
     uint8_t len = 0;
 };
 
 constexpr char lower_of(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+constexpr uint64_t pack(std::string_view s, std::size_t off, std::size_t n, bool mask_only) {
+    uint64_t v = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const char c = lower_of(s[off + i]);
+        const bool letter = c >= 'a' && c <= 'z';
+        const uint64_t byte = mask_only ? (letter ? 0x20u : 0u) : static_cast<unsigned char>(c);
+        v |= byte << (8 * i);
+    }
+    return v;
+}
 
 constexpr std::array<Pattern, kHeaderIdCount> make_patterns() {
     std::array<Pattern, kHeaderIdCount> out{};
     for (std::size_t i = 1; i < kHeaderIdCount; ++i) {
         const auto name = kCanonical[i];
         out[i].len = static_cast<uint8_t>(name.size());
-        for (std::size_t k = 0; k < name.size(); ++k) {
-            const char c = lower_of(name[k]);
-            out[i].lower[k] = c;
-            out[i].mask[k] = (c >= 'a' && c <= 'z') ? 0x20 : 0;
-        }
+        out[i].lower = words_of(name.size(), [&](std::size_t off, std::size_t n) { return pack(name, off, n, false); });
+        out[i].mask = words_of(name.size(), [&](std::size_t off, std::size_t n) { return pack(name, off, n, true); });
     }
     return out;
 }
 constexpr auto kPatterns = make_patterns();
 
-// Bucket = f(length, first letter, last letter): a perfect hash of the known names (found by
-// search; make_table fails the build if a name added later collides with two others).
-constexpr unsigned bucket(std::size_t len, char first, char last) {
-    return static_cast<unsigned>((len + static_cast<unsigned char>(first | 0x20) * 5u +
-                                  static_cast<unsigned char>(last | 0x20) * 18u) & 127u);
-}
-
-using Table = std::array<std::array<uint8_t, 2>, 128>;
+using Table = std::array<uint8_t, 256>;
 constexpr Table make_table() {
     Table t{};
     for (std::size_t i = 1; i < kHeaderIdCount; ++i) {
-        const auto name = kCanonical[i];
-        auto& b = t[bucket(name.size(), name.front(), name.back())];
-        if (b[0] == 0)
-            b[0] = static_cast<uint8_t>(i);
-        else if (b[1] == 0)
-            b[1] = static_cast<uint8_t>(i);
-        else
-            throw "header name hash: more than two names in one bucket";  // fails the build
+        auto& slot = t[bucket_of(kPatterns[i].lower, kPatterns[i].len)];
+        if (slot != 0) throw "header name hash collides: change the multiplier in bucket_of";  // fails the build
+        slot = static_cast<uint8_t>(i);
     }
     return t;
 }
@@ -132,32 +160,20 @@ constexpr std::array<HeaderId, 26> make_compact() {
 }
 constexpr auto kCompact = make_compact();
 
-inline uint64_t load8(const char* p) noexcept {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
-}
-inline uint32_t load4(const char* p) noexcept {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-}
-
-// Reads only name[0 .. n-1]: overlapping 8- or 4-byte loads cover the tail.
-bool matches(const char* name, std::size_t n, const Pattern& pat) noexcept {
-    if (n != pat.len) return false;
-    const char* lo = pat.lower.data();
-    const char* mk = pat.mask.data();
-    if (n >= 8) {
-        for (std::size_t i = 0; i + 8 <= n; i += 8)
-            if ((load8(name + i) | load8(mk + i)) != load8(lo + i)) return false;
-        return (load8(name + n - 8) | load8(mk + n - 8)) == load8(lo + n - 8);
+inline uint64_t load(const char* p, std::size_t n) noexcept {
+    if (n == 8) {
+        uint64_t v;
+        std::memcpy(&v, p, 8);
+        return v;
     }
-    if (n >= 4)
-        return (load4(name) | load4(mk)) == load4(lo) && (load4(name + n - 4) | load4(mk + n - 4)) == load4(lo + n - 4);
-    for (std::size_t i = 0; i < n; ++i)
-        if ((name[i] | mk[i]) != lo[i]) return false;
-    return true;
+    if (n == 4) {
+        uint32_t v;
+        std::memcpy(&v, p, 4);
+        return v;
+    }
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return v;
 }
 
 }  // namespace
@@ -169,10 +185,14 @@ HeaderId header_id(std::string_view name) noexcept {
         return (c >= 'a' && c <= 'z') ? kCompact[static_cast<unsigned>(c - 'a')] : HeaderId::other;
     }
     if (n < 2 || n > kMaxName) return HeaderId::other;
-    const auto& b = kTable[bucket(n, name.front(), name.back())];
-    for (uint8_t i : b)
-        if (i != 0 && matches(name.data(), n, kPatterns[i])) return static_cast<HeaderId>(i);
-    return HeaderId::other;
+    const char* p = name.data();
+    const Words w = words_of(n, [p](std::size_t off, std::size_t k) { return load(p + off, k); });
+    const uint8_t i = kTable[bucket_of(w, n)];
+    const Pattern& pat = kPatterns[i];
+    if (i == 0 || pat.len != n) return HeaderId::other;
+    return ((w.a | pat.mask.a) == pat.lower.a && (w.z | pat.mask.z) == pat.lower.z && (w.m | pat.mask.m) == pat.lower.m)
+               ? static_cast<HeaderId>(i)
+               : HeaderId::other;
 }
 
 std::string_view header_name(HeaderId id) noexcept { return kCanonical[static_cast<std::size_t>(id)]; }

@@ -113,26 +113,42 @@ bool Indexer::start_line(uint32_t s, uint32_t e) noexcept {
 }
 
 bool Indexer::header_line(uint32_t s, uint32_t e, uint32_t next) noexcept {
+    // Hot: ~12 lines a message. The line is [s, e) and buf_[e] is its CR or LF, so looking one
+    // byte past a position below e never leaves the buffer.
+    const char* const b = buf_.data();
     const uint32_t colon = mv_.next(simd::kColon, s, e);
-    if (colon == e) return fail(ParseError::header_without_colon, s), false;
-    const uint32_t name_end = trim_ws_back(s, colon);  // HCOLON = *( SP / HTAB ) ":" SWS
-    const Slice name = make_slice(s, name_end);
+    if (colon == e) [[unlikely]]
+        return fail(ParseError::header_without_colon, s), false;
+    // HCOLON = *( SP / HTAB ) ":" SWS: white space before the colon is rare, so test first.
+    uint32_t name_end = colon;
+    if (chars::is_ws(b[name_end - 1])) [[unlikely]]
+        name_end = trim_ws_back(s, name_end);
+    const std::string_view name(b + s, name_end - s);
     // A known name is a token already: only unknown names need the byte-wise check.
-    const HeaderId id = header_id(text(buf_, name));
-    if (id == HeaderId::other && !all_token(text(buf_, name))) return fail(ParseError::bad_header_name, s), false;
-    if (out_.header_count == kMaxHeaders) return fail(ParseError::too_many_headers, s), false;
-    Header& h = out_.headers[out_.header_count];
-    h.name = name;
-    h.id = id;
-    const uint32_t v = skip_ws(colon + 1, e);
-    const uint32_t ve = trim_ws_back(v, e);
-    h.value = v < ve ? make_slice(v, ve) : Slice{e, 0};
+    const HeaderId id = header_id(name);
+    if (id == HeaderId::other && !all_token(name)) [[unlikely]]
+        return fail(ParseError::bad_header_name, s), false;
+    const uint16_t count = out_.header_count;
+    if (count == kMaxHeaders) [[unlikely]]
+        return fail(ParseError::too_many_headers, s), false;
+    uint32_t v = colon + 1;
+    v += b[v] == ' ';  // the usual single space
+    if (chars::is_ws(b[v])) [[unlikely]]
+        v = skip_ws(v, e);
+    uint32_t ve = e;
+    if (chars::is_ws(b[ve - 1]) && ve - 1 > colon) [[unlikely]]
+        ve = trim_ws_back(v, ve);
+    if (v > ve) v = ve;  // "Name: " with nothing after the space
+    Header& h = out_.headers[count];
+    h.name = Slice{s, name_end - s};
+    h.value = Slice{v, ve - v};
     h.line_off = s;
     h.line_end = next;
+    h.id = id;
     h.folded = false;
-    auto& first = out_.first[static_cast<std::size_t>(h.id)];
-    if (first < 0) first = static_cast<int16_t>(out_.header_count);
-    ++out_.header_count;
+    int16_t& first = out_.first[static_cast<std::size_t>(id)];
+    if (first < 0) first = static_cast<int16_t>(count);
+    out_.header_count = static_cast<uint16_t>(count + 1);
     return true;
 }
 
@@ -189,25 +205,41 @@ void Indexer::run() noexcept {
     while (w < n && (chars::is_lws(buf_[w]))) ++w;
     if (w == n) return fail(ParseError::empty, 0);
 
-    bool have_start = false;
-    for (;;) {
-        const uint32_t lf = mv_.next(simd::kLF, s, n);
-        if (lf == n) return fail(ParseError::no_end_of_headers, s, Verdict::incomplete);
+    // The start line, then every header line: walk the LF bits block by block.
+    uint32_t lf = mv_.next(simd::kLF, s, n);
+    if (lf == n) return fail(ParseError::no_end_of_headers, s, Verdict::incomplete);
+    {
         uint32_t e = lf;
         if (e > s && buf_[e - 1] == '\r')
             --e;
         else
             out_.line_end_lf_only = 1;
-        if (!have_start) {
-            if (!start_line(s, e)) return;
-            have_start = true;
-        } else if (e == s) {
+        if (!start_line(s, e)) return;
+    }
+    s = lf + 1;
+    const uint32_t last_block = (n - 1) / 64;
+    uint32_t b = s / 64;
+    uint64_t lfs = s < n ? mv_.blocks[b].m[simd::kLF] & (~uint64_t{0} << (s % 64)) : 0;
+    for (;;) {
+        while (lfs == 0) {
+            if (b >= last_block || s >= n) return fail(ParseError::no_end_of_headers, s, Verdict::incomplete);
+            lfs = mv_.blocks[++b].m[simd::kLF];
+        }
+        lf = b * 64 + static_cast<uint32_t>(__builtin_ctzll(lfs));
+        lfs &= lfs - 1;
+        uint32_t e = lf;
+        if (e > s && buf_[e - 1] == '\r') [[likely]]
+            --e;
+        else
+            out_.line_end_lf_only = 1;
+        if (e == s) [[unlikely]] {
             out_.headers_end = s;
             out_.body_off = lf + 1;
             return body();
-        } else if (chars::is_ws(buf_[s])) {
+        }
+        if (chars::is_ws(buf_[s])) [[unlikely]] {
             if (!continuation(s, e, lf + 1)) return;
-        } else if (!header_line(s, e, lf + 1)) {
+        } else if (!header_line(s, e, lf + 1)) [[unlikely]] {
             return;
         }
         s = lf + 1;

@@ -1,37 +1,66 @@
+#include "params.hpp"
+
 #include <farend/sip/chars.hpp>
 #include <farend/sip/uri.hpp>
 
-#include <algorithm>
+#include <array>
+#include <cstring>
+#include <vector>
 
 namespace farend::sip {
 
 namespace {
 
-// Bytes allowed in a hostname or an IPv4 literal (RFC 3261 hostname = labels of alphanum / '-').
-// '_' is accepted too: it is common in the wild and harmless here.
-constexpr bool is_host_char(char c) noexcept {
-    return chars::is_alpha(c) || chars::is_digit(c) || c == '-' || c == '.' || c == '_';
+// Byte classes for hosts, one table lookup per byte. kHost: allowed in a hostname or an IPv4
+// literal (RFC 3261 hostname = labels of alphanum / '-'; '_' is accepted too, as it is common
+// in the wild and harmless here). kDigitDot: a byte an IPv4 literal may hold.
+enum : uint8_t { kHost = 1, kDigitDot = 2, kDot = 4 };
+constexpr std::array<uint8_t, 256> make_host_table() {
+    std::array<uint8_t, 256> t{};
+    for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = kHost;
+    for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = kHost;
+    for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = kHost | kDigitDot;
+    t['-'] = kHost;
+    t['_'] = kHost;
+    t['.'] = kHost | kDigitDot | kDot;
+    return t;
 }
+constexpr auto kHostTable = make_host_table();
 
-bool all_digits(std::string_view s) noexcept {
-    if (s.empty()) return false;
-    for (char c : s)
-        if (!chars::is_digit(c)) return false;
-    return true;
+constexpr bool is_hex(char c) noexcept {
+    return chars::is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 // RFC 3261: port = 1*DIGIT; anything over 65535 cannot be a UDP port.
 bool to_port(std::string_view s, uint16_t& out) noexcept {
-    if (!all_digits(s) || s.size() > 5) return false;
+    if (s.empty() || s.size() > 5) return false;
     uint32_t v = 0;
-    for (char c : s) v = v * 10 + static_cast<uint32_t>(c - '0');
+    for (char c : s) {
+        if (!chars::is_digit(c)) return false;
+        v = v * 10 + static_cast<uint32_t>(c - '0');
+    }
     if (v > 65535) return false;
     out = static_cast<uint16_t>(v);
     return true;
 }
 
-constexpr bool is_hex_or_colon_or_dot(char c) noexcept {
-    return chars::is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
+// Any byte below 0x21 or above 0x7e in p[0..n), eight at a time (SWAR; reads only p[0..n)).
+bool has_space_or_control(const char* p, std::size_t n) noexcept {
+    constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    auto bad = [](uint64_t x) {
+        // byte < 0x21: (x - 0x21) borrows into its high bit where x had none; byte > 0x7e: the
+        // high bit is set, or adding 1 (0x7f + 1) sets it.
+        return (((x - ones * 0x21) & ~x) | x | (x + ones)) & highs;
+    };
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        std::memcpy(&x, p + i, 8);
+        if (bad(x)) return true;
+    }
+    for (; i < n; ++i)
+        if (static_cast<unsigned char>(p[i]) - 0x21u > 0x7eu - 0x21u) return true;
+    return false;
 }
 
 }  // namespace
@@ -41,29 +70,36 @@ uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort
     out = HostPort{};
     const uint32_t start = p;
     if (p < end && buf[p] == '[') {
-        const std::size_t found = buf.substr(0, end).find(']', p);
-        if (found == std::string_view::npos) return p;
-        const uint32_t close = static_cast<uint32_t>(found);
+        const void* close_p = std::memchr(buf.data() + p, ']', end - p);
+        if (!close_p) return p;
+        const uint32_t close = static_cast<uint32_t>(static_cast<const char*>(close_p) - buf.data());
         auto ip = IpAddr::parse_v6(buf.substr(p + 1, close - p - 1));
         if (!ip) return p;
-        out.host = make_slice(p, close + 1);
+        out.host = Slice{p, close + 1 - p};
         out.ip = *ip;
         out.kind = HostKind::ipv6;
         out.bracketed = true;
         p = close + 1;
     } else {
         uint32_t q = p;
-        while (q < end && is_host_char(buf[q])) ++q;
+        uint8_t all = kHost | kDigitDot, any = 0;
+        for (uint8_t cls; q < end && ((cls = kHostTable[static_cast<unsigned char>(buf[q])]) & kHost); ++q) {
+            all &= cls;
+            any |= cls;
+        }
+        const bool dot = any & kDot;
+        const bool digits_dots = all & kDigitDot;
         // An unbracketed IPv6 address (invalid per RFC 5118 4.2, yet sent by some agents):
         // take the longest run of hex digits, ':' and '.', and read it as an address alone,
         // or as address ":" port when only that parses.
-        if (q < end && buf[q] == ':' && buf.substr(p, q - p).find('.') == std::string_view::npos) {
+        if (q < end && buf[q] == ':' && !dot) {
             uint32_t r = p;
-            while (r < end && is_hex_or_colon_or_dot(buf[r])) ++r;
-            const std::string_view run = buf.substr(p, r - p);
-            if (run.find(':') != run.rfind(':')) {
+            uint32_t colons = 0;
+            for (; r < end && (is_hex(buf[r]) || buf[r] == ':' || buf[r] == '.'); ++r) colons += buf[r] == ':';
+            if (colons >= 2) {
+                const std::string_view run = buf.substr(p, r - p);
                 if (auto ip = IpAddr::parse_v6(run)) {
-                    out.host = make_slice(p, r);
+                    out.host = Slice{p, r - p};
                     out.ip = *ip;
                     out.kind = HostKind::ipv6;
                     return r;
@@ -72,8 +108,8 @@ uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort
                 auto ip = IpAddr::parse_v6(run.substr(0, last));
                 uint16_t port = 0;
                 if (ip && to_port(run.substr(last + 1), port)) {
-                    out.host = make_slice(p, p + last);
-                    out.port = make_slice(p + last + 1, r);
+                    out.host = Slice{p, static_cast<uint32_t>(last)};
+                    out.port = Slice{p + static_cast<uint32_t>(last) + 1, r - p - static_cast<uint32_t>(last) - 1};
                     out.port_num = port;
                     out.ip = *ip;
                     out.kind = HostKind::ipv6;
@@ -83,16 +119,16 @@ uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort
             }
         }
         if (q == p) return start;
-        out.host = make_slice(p, q);
+        out.host = Slice{p, q - p};
         const std::string_view h = buf.substr(p, q - p);
-        if (auto ip = IpAddr::parse_v4(h)) {
+        if (digits_dots) {
+            // Only an IPv4 literal may be all digits and dots (999.1.1.1 is neither).
+            auto ip = IpAddr::parse_v4(h);
+            if (!ip) return start;
             out.ip = *ip;
             out.kind = HostKind::ipv4;
         } else {
-            // A name; a dotted string of digits that is no address (999.1.1.1) is neither.
-            bool all_num = true;
-            for (char c : h) all_num = all_num && (chars::is_digit(c) || c == '.');
-            if (all_num || h.front() == '-' || h.front() == '.') return start;
+            if (h.front() == '-' || h.front() == '.') return start;
             out.kind = HostKind::name;
         }
         p = q;
@@ -112,7 +148,7 @@ uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort
             out.kind = HostKind::none;
             return start;
         }
-        out.port = make_slice(d, e);
+        out.port = Slice{d, e - d};
         out.port_num = port;
         p = e;
     }
@@ -121,39 +157,47 @@ uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort
 
 namespace {
 
-// URI parameters: *( ";" pname [ "=" pvalue ] ) up to '?' or end; no whitespace anywhere.
-bool parse_uri_params(std::string_view buf, uint32_t p, uint32_t end, Uri& u) noexcept {
-    while (p < end && buf[p] == ';') {
+// URI parameters: *( ";" pname [ "=" pvalue ] ) up to '?' (at q) or end; no white space.
+bool parse_uri_params(std::string_view buf, MaskView mv, uint32_t p, uint32_t q, Uri& u) noexcept {
+    while (p < q && buf[p] == ';') {
         Param prm;
         const uint32_t s = p++;
-        const uint32_t ns = p;
-        while (p < end && buf[p] != ';' && buf[p] != '=' && buf[p] != '?') ++p;
-        prm.name = make_slice(ns, p);
-        if (p < end && buf[p] == '=') {
-            const uint32_t vs = ++p;
-            while (p < end && buf[p] != ';' && buf[p] != '?') ++p;
-            prm.value = make_slice(vs, p);
+        const uint32_t pe = mv.next(simd::kSemi, p, q);
+        const void* eq = std::memchr(buf.data() + p, '=', pe - p);
+        const uint32_t ne = eq ? static_cast<uint32_t>(static_cast<const char*>(eq) - buf.data()) : pe;
+        prm.name = Slice{p, ne - p};
+        if (ne < pe) {
+            prm.value = Slice{ne + 1, pe - ne - 1};
             prm.has_value = true;
         }
-        prm.whole = make_slice(s, p);
+        prm.whole = Slice{s, pe - s};
         prm.present = true;
         ++u.param_count;
         const std::string_view name = text(buf, prm.name);
-        if (iequals(name, "maddr"))
-            u.maddr = prm;
-        else if (iequals(name, "transport"))
-            u.transport = prm;
-        else if (iequals(name, "alias"))
-            u.alias = prm;
-        else if (iequals(name, "lr"))
-            u.lr = prm;
+        switch (name.size()) {
+            case 2:
+                if (iequals(name, "lr")) u.lr = prm;
+                break;
+            case 5:
+                if (iequals(name, "maddr"))
+                    u.maddr = prm;
+                else if (iequals(name, "alias"))
+                    u.alias = prm;
+                break;
+            case 9:
+                if (iequals(name, "transport")) u.transport = prm;
+                break;
+            default:
+                break;
+        }
+        p = pe;
     }
-    return p == end || buf[p] == '?';
+    return p == q;
 }
 
 }  // namespace
 
-Uri parse_uri(std::string_view buf, Slice s) noexcept {
+Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept {
     Uri u;
     u.whole = s;
     const uint32_t end = s.end();
@@ -162,21 +206,19 @@ Uri parse_uri(std::string_view buf, Slice s) noexcept {
                        buf[p] == '.'))
         ++p;
     if (p == s.off || p >= end || buf[p] != ':' || !chars::is_alpha(buf[s.off])) return u;
-    u.scheme = make_slice(s.off, p);
+    u.scheme = Slice{s.off, p - s.off};
     const std::string_view scheme = text(buf, u.scheme);
     u.scheme_id = iequals(scheme, "sip")    ? Scheme::sip
                   : iequals(scheme, "sips") ? Scheme::sips
                   : iequals(scheme, "tel")  ? Scheme::tel
                                             : Scheme::other;
     ++p;
-    for (uint32_t i = p; i < end; ++i)
-        if (static_cast<unsigned char>(buf[i]) <= 0x20 || static_cast<unsigned char>(buf[i]) >= 0x7f) return u;
+    if (has_space_or_control(buf.data() + p, end - p)) return u;
     if (u.scheme_id == Scheme::tel) {
         // tel:number;params (RFC 3966): the number is the "user"
-        uint32_t q = p;
-        while (q < end && buf[q] != ';') ++q;
-        u.user = make_slice(p, q);
-        u.valid = q > p && parse_uri_params(buf, q, end, u);
+        const uint32_t q = mv.next(simd::kSemi, p, end);
+        u.user = Slice{p, q - p};
+        u.valid = q > p && parse_uri_params(buf, mv, q, end, u);
         return u;
     }
     if (u.scheme_id != Scheme::sip && u.scheme_id != Scheme::sips) {
@@ -184,20 +226,27 @@ Uri parse_uri(std::string_view buf, Slice s) noexcept {
         return u;
     }
     // userinfo ends at the only '@' a valid SIP URI can hold unescaped.
-    const std::size_t at = buf.substr(0, end).find('@', p);
-    if (at != std::string_view::npos) {
-        u.user = make_slice(p, at);
-        p = static_cast<uint32_t>(at) + 1;
+    if (const void* at = std::memchr(buf.data() + p, '@', end - p)) {
+        const uint32_t a = static_cast<uint32_t>(static_cast<const char*>(at) - buf.data());
+        u.user = Slice{p, a - p};
+        p = a + 1;
     }
     const uint32_t h = parse_hostport(buf, p, end, u.host, false);
     if (u.host.kind == HostKind::none) return u;
     p = h;
-    const uint32_t q = static_cast<uint32_t>(std::min<std::size_t>(buf.substr(0, end).find('?', p), end));
-    u.params = make_slice(p, q);
-    if (!parse_uri_params(buf, p, end, u)) return u;
-    if (q < end) u.headers = make_slice(q, end);
+    const void* qm = std::memchr(buf.data() + p, '?', end - p);
+    const uint32_t q = qm ? static_cast<uint32_t>(static_cast<const char*>(qm) - buf.data()) : end;
+    u.params = Slice{p, q - p};
+    if (!parse_uri_params(buf, mv, p, q, u)) return u;
+    if (q < end) u.headers = Slice{q, end - q};
     u.valid = true;
     return u;
+}
+
+Uri parse_uri(std::string_view buf, Slice s) {
+    std::vector<simd::BlockMasks> masks(simd::blocks_for(buf.size()));
+    simd::scan_scalar(reinterpret_cast<const uint8_t*>(buf.data()), buf.size(), masks.data());
+    return parse_uri(buf, MaskView{masks.data(), static_cast<uint32_t>(buf.size())}, s);
 }
 
 }  // namespace farend::sip

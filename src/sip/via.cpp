@@ -2,6 +2,8 @@
 
 #include <farend/sip/via.hpp>
 
+#include <cstring>
+
 namespace farend::sip {
 
 namespace {
@@ -13,21 +15,30 @@ uint32_t token_end(std::string_view buf, uint32_t p, uint32_t end) noexcept {
 
 // via-parm = sent-protocol LWS sent-by *( SEMI via-params ); returns the offset after it, or
 // 0 when it is malformed.
-uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexcept {
+uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, Via& v) noexcept {
     using detail::skip_lws;
     const uint32_t start = p;
     // sent-protocol = protocol-name SLASH protocol-version SLASH transport, SLASH = SWS "/" SWS
-    Slice* parts[3] = {&v.protocol, &v.version, &v.transport};
-    for (int i = 0; i < 3; ++i) {
-        if (i > 0) {
-            p = skip_lws(buf, p, end);
-            if (p >= end || buf[p] != '/') return 0;
-            p = skip_lws(buf, p + 1, end);
-        }
-        const uint32_t e = token_end(buf, p, end);
-        if (e == p) return 0;
-        *parts[i] = make_slice(p, e);
+    if (end - p > 8 && std::memcmp(buf.data() + p, "SIP/2.0/", 8) == 0) {  // the usual spelling
+        v.protocol = Slice{p, 3};
+        v.version = Slice{p + 4, 3};
+        const uint32_t e = token_end(buf, p + 8, end);
+        if (e == p + 8) return 0;
+        v.transport = Slice{p + 8, e - p - 8};
         p = e;
+    } else {
+        Slice* parts[3] = {&v.protocol, &v.version, &v.transport};
+        for (int i = 0; i < 3; ++i) {
+            if (i > 0) {
+                p = skip_lws(buf, p, end);
+                if (p >= end || buf[p] != '/') return 0;
+                p = skip_lws(buf, p + 1, end);
+            }
+            const uint32_t e = token_end(buf, p, end);
+            if (e == p) return 0;
+            *parts[i] = make_slice(p, e);
+            p = e;
+        }
     }
     const uint32_t h = skip_lws(buf, p, end);
     if (h == p) return 0;  // LWS is required between sent-protocol and sent-by
@@ -37,21 +48,30 @@ uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexc
     p = skip_lws(buf, p, end);
     while (p < end && buf[p] == ';') {
         Param prm;
-        const uint32_t q = detail::parse_generic_param(buf, p, end, prm);
+        const uint32_t q = detail::parse_generic_param(buf, mv, p, end, prm);
         if (q == 0) return 0;
         if (v.param_count == 0) v.params.off = p;
         ++v.param_count;
         const std::string_view name = text(buf, prm.name);
-        if (iequals(name, "branch"))
-            v.branch = prm;
-        else if (iequals(name, "received"))
-            v.received = prm;
-        else if (iequals(name, "rport"))
-            v.rport = prm;
-        else if (iequals(name, "maddr"))
-            v.maddr = prm;
-        else if (iequals(name, "ttl"))
-            v.ttl = prm;
+        switch (name.size()) {
+            case 3:
+                if (iequals(name, "ttl")) v.ttl = prm;
+                break;
+            case 5:
+                if (iequals(name, "rport"))
+                    v.rport = prm;
+                else if (iequals(name, "maddr"))
+                    v.maddr = prm;
+                break;
+            case 6:
+                if (iequals(name, "branch")) v.branch = prm;
+                break;
+            case 8:
+                if (iequals(name, "received")) v.received = prm;
+                break;
+            default:
+                break;
+        }
         last = q;
         v.params.len = q - v.params.off;
         p = skip_lws(buf, q, end);
@@ -62,7 +82,7 @@ uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexc
 
 }  // namespace
 
-std::size_t parse_via_values(std::string_view buf, Slice value, Via* out, std::size_t cap) noexcept {
+std::size_t parse_via_values(std::string_view buf, MaskView mv, Slice value, Via* out, std::size_t cap) noexcept {
     std::size_t n = 0;
     uint32_t p = value.off;
     const uint32_t end = value.end();
@@ -76,7 +96,7 @@ std::size_t parse_via_values(std::string_view buf, Slice value, Via* out, std::s
         if (p >= end) break;
         Via& v = out[n++];
         v = Via{};
-        const uint32_t q = parse_one(buf, p, end, v);
+        const uint32_t q = parse_one(buf, mv, p, end, v);
         if (q == 0 || (q < end && buf[q] != ',')) {
             v.valid = false;
             v.value = make_slice(p, end);
@@ -88,9 +108,9 @@ std::size_t parse_via_values(std::string_view buf, Slice value, Via* out, std::s
     return n;
 }
 
-bool top_via(std::string_view buf, const MessageIndex& index, Via& out) noexcept {
+bool top_via(std::string_view buf, MaskView mv, const MessageIndex& index, Via& out) noexcept {
     const Header* h = index.find(HeaderId::via);
-    return h && parse_via_values(buf, h->value, &out, 1) == 1;
+    return h && parse_via_values(buf, mv, h->value, &out, 1) == 1;
 }
 
 }  // namespace farend::sip

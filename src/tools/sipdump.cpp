@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
         }
         const auto& idx = parser.parse(data);
         std::printf("== %s (%zu bytes, scanner %s)\n%s", argv[i], data.size(), parser.kernel().name,
-                    farend::sip::dump(data, idx).c_str());
+                    farend::sip::dump(data, parser.mask_view(), idx).c_str());
     }
     return rc;
 }

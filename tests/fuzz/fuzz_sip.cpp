@@ -35,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static Parsers parsers;
     const std::string_view buf(reinterpret_cast<const char*>(data), size);
     const sip::MessageIndex& ref = parsers.all[0]->parse(buf);
-    (void)test::walk_all(buf, ref);
+    (void)test::walk_all(buf, parsers.all[0]->mask_view(), ref);
     const size_t n = buf.size();
     if (ref.start.line.end() > n) die("start line out of bounds");
     for (uint16_t i = 0; i < ref.header_count; ++i) {
@@ -44,8 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             die("header span out of bounds");
     }
     if (ref.complete() && size_t{ref.body_off} + ref.body_len + ref.trailing != n) die("bytes unaccounted for");
-    const std::string want = sip::dump(buf, ref);
+    const std::string want = sip::dump(buf, parsers.all[0]->mask_view(), ref);
     for (size_t k = 1; k < parsers.all.size(); ++k)
-        if (sip::dump(buf, parsers.all[k]->parse(buf)) != want) die("SIMD kernel disagrees with scalar");
+        const auto& idx = parsers.all[k]->parse(buf);
+        if (sip::dump(buf, parsers.all[k]->mask_view(), idx) != want) die("SIMD kernel disagrees with scalar");
     return 0;
 }

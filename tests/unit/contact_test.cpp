@@ -21,7 +21,7 @@ struct Contacts {
         for (uint16_t i = 0; i < m->header_count; ++i) {
             if (m->headers[i].id != HeaderId::contact) continue;
             Contact out[16];
-            size_t n = parse_contact_values(m.buf, m->headers[i].value, out, 16);
+            size_t n = parse_contact_values(m.buf, m.mv(), m->headers[i].value, out, 16);
             c.insert(c.end(), out, out + n);
         }
     }

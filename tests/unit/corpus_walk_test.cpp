@@ -21,7 +21,7 @@ namespace {
 
 void expect_in(const std::string& name, Slice s, size_t n) { EXPECT_LE(s.end(), n) << name; }
 
-void check_bounds(const test::Sample& s, const MessageIndex& idx) {
+void check_bounds(const test::Sample& s, MaskView mv, const MessageIndex& idx) {
     const size_t n = s.bytes.size();
     expect_in(s.name, idx.start.line, n);
     for (uint16_t i = 0; i < idx.header_count; ++i) {
@@ -32,7 +32,7 @@ void check_bounds(const test::Sample& s, const MessageIndex& idx) {
         EXPECT_LT(h.line_off, h.line_end) << s.name;
         if (h.id == HeaderId::via) {
             Via v[32];
-            const size_t k = parse_via_values(s.bytes, h.value, v, 32);
+            const size_t k = parse_via_values(s.bytes, mv, h.value, v, 32);
             for (size_t j = 0; j < k; ++j) {
                 expect_in(s.name, v[j].value, h.value.end() + 1);
                 EXPECT_GE(v[j].value.off, h.value.off) << s.name;
@@ -41,7 +41,7 @@ void check_bounds(const test::Sample& s, const MessageIndex& idx) {
         }
         if (h.id == HeaderId::contact) {
             Contact c[32];
-            const size_t k = parse_contact_values(s.bytes, h.value, c, 32);
+            const size_t k = parse_contact_values(s.bytes, mv, h.value, c, 32);
             for (size_t j = 0; j < k; ++j) {
                 expect_in(s.name, c[j].value, h.value.end() + 1);
                 EXPECT_GE(c[j].value.off, h.value.off) << s.name;
@@ -64,8 +64,8 @@ TEST(CorpusWalk, EverySampleParsesSafely) {
     std::map<std::string, int> verdicts;
     for (const auto& s : all) {
         const MessageIndex& idx = parser.parse(s.bytes);
-        check_bounds(s, idx);
-        (void)dump(s.bytes, idx);  // walks every parser over every header and body
+        check_bounds(s, parser.mask_view(), idx);
+        (void)dump(s.bytes, parser.mask_view(), idx);  // walks every parser over every header and body
         ++verdicts[std::string(error_name(idx.error))];
     }
     for (const auto& [k, v] : verdicts) std::printf("  %-26s %d\n", k.c_str(), v);
@@ -84,7 +84,7 @@ TEST(CorpusWalk, CaptureNatAgentsAreRead) {
         const Header* h = idx.find(HeaderId::contact);
         if (!h) continue;
         Contact c;
-        if (parse_contact_values(s.bytes, h->value, &c, 1) == 1 && c.valid &&
+        if (parse_contact_values(s.bytes, parser.mask_view(), h->value, &c, 1) == 1 && c.valid &&
             c.uri.host.ip == *IpAddr::parse("192.168.1.2"))
             ++private_contacts;
     }

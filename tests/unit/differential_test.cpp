@@ -48,9 +48,11 @@ TEST(Differential, KernelsAgreeOnCorpusAndMutations) {
     for (const auto& s : samples) {
         for (int round = 0; round < 40; ++round) {
             const std::string msg = round == 0 ? s.bytes : mutate(s.bytes, rng);
-            const std::string want = sip::dump(msg, ref.parse(msg));
+            const auto& ref_idx = ref.parse(msg);
+            const std::string want = sip::dump(msg, ref.mask_view(), ref_idx);
             for (auto& p : others) {
-                ASSERT_EQ(sip::dump(msg, p->parse(msg)), want) << s.name << " round " << round << " kernel " << p->kernel().name;
+                const auto& idx = p->parse(msg);
+                ASSERT_EQ(sip::dump(msg, p->mask_view(), idx), want) << s.name << " round " << round << " kernel " << p->kernel().name;
                 ++compared;
             }
         }

@@ -54,7 +54,8 @@ void run_prefixes(const std::vector<test::Sample>& samples, size_t max_prefixes_
             const size_t step = n > max_prefixes_per_sample ? n / max_prefixes_per_sample : 1;
             for (size_t len = n;; len = len > step ? len - step : 0) {
                 const std::string_view placed = guard.place(std::string_view(s.bytes).substr(0, len));
-                sum += test::walk_all(placed, parser.parse(placed));
+                const auto& idx = parser.parse(placed);
+                sum += test::walk_all(placed, parser.mask_view(), idx);
                 ++runs;
                 if (len == 0) break;
             }

@@ -29,7 +29,7 @@ std::vector<Via> all_vias(const Parsed& m) {
     for (uint16_t i = 0; i < m->header_count; ++i)
         if (m->headers[i].id == HeaderId::via) {
             Via v[32];
-            auto n = parse_via_values(m.buf, m->headers[i].value, v, 32);
+            auto n = parse_via_values(m.buf, m.mv(), m->headers[i].value, v, 32);
             out.insert(out.end(), v, v + n);
         }
     return out;
@@ -40,7 +40,7 @@ std::vector<Contact> all_contacts(const Parsed& m) {
     for (uint16_t i = 0; i < m->header_count; ++i)
         if (m->headers[i].id == HeaderId::contact) {
             Contact c[16];
-            auto n = parse_contact_values(m.buf, m->headers[i].value, c, 16);
+            auto n = parse_contact_values(m.buf, m.mv(), m->headers[i].value, c, 16);
             out.insert(out.end(), c, c + n);
         }
     return out;

@@ -23,7 +23,7 @@ Via via_n(const Parsed& m, size_t n) {
     Via v[8];
     size_t got = 0;
     for (uint16_t i = 0; i < m->header_count && got <= n; ++i)
-        if (m->headers[i].id == HeaderId::via) got += parse_via_values(m.buf, m->headers[i].value, v + got, 8 - got);
+        if (m->headers[i].id == HeaderId::via) got += parse_via_values(m.buf, m.mv(), m->headers[i].value, v + got, 8 - got);
     EXPECT_GT(got, n);
     return v[n];
 }
@@ -33,7 +33,7 @@ Contact contact0(const Parsed& m) {
     const Header* h = m->find(HeaderId::contact);
     EXPECT_NE(h, nullptr);
     if (h) {
-        EXPECT_GE(parse_contact_values(m.buf, h->value, &c, 1), 1u);
+        EXPECT_GE(parse_contact_values(m.buf, m.mv(), h->value, &c, 1), 1u);
     }
     return c;
 }

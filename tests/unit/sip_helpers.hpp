@@ -27,6 +27,7 @@ struct Parsed {
     explicit Parsed(std::string bytes, const simd::Kernel& k = simd::active())
         : buf(std::move(bytes)), parser(std::make_unique<sip::MessageParser>(k)), idx(&parser->parse(buf)) {}
     [[nodiscard]] std::string_view t(Slice s) const { return text(buf, s); }
+    [[nodiscard]] sip::MaskView mv() const { return parser->mask_view(); }
     const sip::MessageIndex& operator*() const { return *idx; }
     const sip::MessageIndex* operator->() const { return idx; }
 };

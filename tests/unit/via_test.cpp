@@ -21,7 +21,7 @@ struct Vias {
         for (uint16_t i = 0; i < m->header_count; ++i) {
             if (m->headers[i].id != HeaderId::via) continue;
             Via out[16];
-            size_t n = parse_via_values(m.buf, m->headers[i].value, out, 16);
+            size_t n = parse_via_values(m.buf, m.mv(), m->headers[i].value, out, 16);
             v.insert(v.end(), out, out + n);
         }
     }
@@ -124,15 +124,15 @@ TEST(Via, BadValuesAreFlagged) {
 TEST(Via, TopVia) {
     Parsed m(crlf("SIP/2.0 200 OK\nTo: a\nv: SIP/2.0/UDP first;branch=1, SIP/2.0/UDP second\nVia: SIP/2.0/UDP third\n\n"));
     Via v;
-    ASSERT_TRUE(top_via(m.buf, *m, v));
+    ASSERT_TRUE(top_via(m.buf, m.mv(), *m, v));
     EXPECT_EQ(m.t(v.sent_by.host), "first");
     Parsed none(crlf("SIP/2.0 200 OK\nTo: a\n\n"));
-    EXPECT_FALSE(top_via(none.buf, *none, v));
+    EXPECT_FALSE(top_via(none.buf, none.mv(), *none, v));
 }
 
 TEST(Via, CapacityIsRespected) {
     Vias x("Via: SIP/2.0/UDP a, SIP/2.0/UDP b, SIP/2.0/UDP c\n");
     ASSERT_EQ(x.v.size(), 3u);
     Via one[2];
-    EXPECT_EQ(parse_via_values(x.m.buf, x.m->headers[0].value, one, 2), 2u);
+    EXPECT_EQ(parse_via_values(x.m.buf, x.m.mv(), x.m->headers[0].value, one, 2), 2u);
 }

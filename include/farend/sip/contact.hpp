@@ -23,7 +23,8 @@ struct Contact {
 };
 
 // Parses the contact values of one Contact header into out[0..cap); returns how many it filled.
+// mv are the class masks of buf.
 // Parsing stops at the first bad value, which is returned with valid=false.
-std::size_t parse_contact_values(std::string_view buf, Slice value, Contact* out, std::size_t cap) noexcept;
+std::size_t parse_contact_values(std::string_view buf, MaskView mv, Slice value, Contact* out, std::size_t cap) noexcept;
 
 }  // namespace farend::sip

@@ -11,6 +11,6 @@
 
 namespace farend::sip {
 
-[[nodiscard]] std::string dump(std::string_view buf, const MessageIndex& index);
+[[nodiscard]] std::string dump(std::string_view buf, MaskView mv, const MessageIndex& index);
 
 }  // namespace farend::sip

@@ -3,6 +3,7 @@
 
 #include <farend/base/ip_addr.hpp>
 #include <farend/base/slice.hpp>
+#include <farend/sip/mask_view.hpp>
 
 #include <cstdint>
 #include <string_view>
@@ -51,8 +52,12 @@ struct Uri {
 uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort& out,
                         bool allow_lws_around_colon) noexcept;
 
-// A URI that fills exactly [s.off, s.end()); sip/sips get their parts, other schemes only
-// scheme and whole. valid is false when a sip/sips URI does not parse.
-[[nodiscard]] Uri parse_uri(std::string_view buf, Slice s) noexcept;
+// A URI that fills exactly [s.off, s.end()) of buf, whose class masks are mv; sip/sips get their
+// parts, other schemes only scheme and whole. valid is false when a sip/sips URI does not parse,
+// or when the URI holds white space or a control byte.
+[[nodiscard]] Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept;
+
+// The same for a buffer that was not scanned (tests, tools): scans it first. Allocates.
+[[nodiscard]] Uri parse_uri(std::string_view buf, Slice s);
 
 }  // namespace farend::sip
