@@ -44,7 +44,7 @@ inline uint64_t parse_for_nat(sip::MessageParser& p, Scratch& s, std::string_vie
     }
     find_sdp_bodies(msg, idx, s.bodies);
     for (uint8_t b = 0; b < s.bodies.count; ++b) {
-        parse_sdp(msg, s.bodies.bodies[b], s.sdp);
+        parse_sdp(msg, p.mask_view(), s.bodies.bodies[b], s.sdp);
         sum += s.sdp.addr_count;
     }
     return sum;

@@ -163,7 +163,7 @@ std::string dump(std::string_view buf, MaskView mv, const MessageIndex& idx) {
             o.slice("body", bodies.bodies[b]);
             o.raw("\n");
             Sdp sdp;
-            parse_sdp(buf, bodies.bodies[b], sdp);
+            parse_sdp(buf, mv, bodies.bodies[b], sdp);
             if (sdp.malformed) o.raw("  sdp-malformed\n");
             if (sdp.truncated) o.raw("  sdp-truncated\n");
             static constexpr const char* kinds[] = {"o", "c", "rtcp"};

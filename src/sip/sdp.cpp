@@ -1,6 +1,8 @@
 #include <farend/sip/chars.hpp>
 #include <farend/sip/sdp.hpp>
 
+#include <vector>
+
 namespace farend::sip {
 
 namespace {
@@ -12,14 +14,15 @@ struct Fields {
     int n = 0;
 };
 
-Fields split_fields(std::string_view buf, uint32_t p, uint32_t end) noexcept {
+// Fields are separated by SP (RFC 4566 5); the white-space mask finds each separator.
+Fields split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end) noexcept {
     Fields out;
     while (p < end && out.n < Fields::kMax) {
         while (p < end && buf[p] == ' ') ++p;
         if (p >= end) break;
-        const uint32_t s = p;
-        while (p < end && buf[p] != ' ') ++p;
-        out.f[out.n++] = make_slice(s, p);
+        const uint32_t e = mv.next(simd::kWs, p, end);
+        out.f[out.n++] = Slice{p, e - p};
+        p = e;
     }
     return out;
 }
@@ -54,15 +57,15 @@ bool add_addr(Sdp& out, const SdpAddress& a) noexcept {
 
 }  // namespace
 
-void parse_sdp(std::string_view buf, Slice body, Sdp& out) noexcept {
+void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept {
     out.addr_count = out.media_count = 0;
     out.truncated = out.malformed = false;
     uint32_t p = body.off;
     const uint32_t end = body.end();
     int16_t media = -1;
     while (p < end) {
-        uint32_t le = p;
-        while (le < end && buf[le] != '\n') ++le;
+        // Lines from the LF mask; only o=, c=, m= and a=rtcp: lines are looked into.
+        const uint32_t le = mv.next(simd::kLF, p, end);
         uint32_t e = le;
         if (e > p && buf[e - 1] == '\r') --e;
         const uint32_t next = le + 1;
@@ -72,11 +75,11 @@ void parse_sdp(std::string_view buf, Slice body, Sdp& out) noexcept {
             continue;
         }
         const char type = buf[p];
-        const Slice line = make_slice(p, e);
+        const Slice line{p, e - p};
         const uint32_t v = p + 2;
         if (type == 'm') {
             // m=<media> <port>[/<count>] <proto> <fmt> ...
-            const Fields fl = split_fields(buf, v, e);
+            const Fields fl = split_fields(buf, mv, v, e);
             ++media;
             if (fl.n < 3) {
                 out.malformed = true;
@@ -107,14 +110,14 @@ void parse_sdp(std::string_view buf, Slice body, Sdp& out) noexcept {
             a.kind = type == 'c' ? SdpAddrKind::connection : SdpAddrKind::origin;
             a.media = type == 'c' ? media : -1;
             a.line = line;
-            const Fields fl = split_fields(buf, v, e);
+            const Fields fl = split_fields(buf, mv, v, e);
             if (!connection_fields(buf, fl, type == 'c' ? 0 : 3, a) || fl.n != (type == 'c' ? 3 : 6))
                 out.malformed = true;
             else
                 add_addr(out, a);
-        } else if (type == 'a' && e - v > 5 && text(buf, make_slice(v, v + 5)) == "rtcp:") {
+        } else if (type == 'a' && e - v > 5 && text(buf, Slice{v, 5}) == "rtcp:") {
             // a=rtcp:<port> [<nettype> <addrtype> <connection-address>]
-            const Fields fl = split_fields(buf, v + 5, e);
+            const Fields fl = split_fields(buf, mv, v + 5, e);
             if (fl.n == 4) {
                 SdpAddress a;
                 a.kind = SdpAddrKind::rtcp;
@@ -127,6 +130,12 @@ void parse_sdp(std::string_view buf, Slice body, Sdp& out) noexcept {
         }
         p = next;
     }
+}
+
+void parse_sdp(std::string_view buf, Slice body, Sdp& out) {
+    std::vector<simd::BlockMasks> masks(simd::blocks_for(buf.size()));
+    simd::scan_scalar(reinterpret_cast<const uint8_t*>(buf.data()), buf.size(), masks.data());
+    parse_sdp(buf, MaskView{masks.data(), static_cast<uint32_t>(buf.size())}, body, out);
 }
 
 }  // namespace farend::sip

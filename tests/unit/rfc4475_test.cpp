@@ -52,7 +52,7 @@ std::vector<SdpAddress> sdp_addrs(const Parsed& m) {
     find_sdp_bodies(m.buf, *m, b);
     for (uint8_t i = 0; i < b.count; ++i) {
         Sdp s;
-        parse_sdp(m.buf, b.bodies[i], s);
+        parse_sdp(m.buf, m.mv(), b.bodies[i], s);
         out.insert(out.end(), s.addrs, s.addrs + s.addr_count);
     }
     return out;

@@ -43,7 +43,7 @@ Sdp sdp_of(const Parsed& m) {
     find_sdp_bodies(m.buf, *m, b);
     Sdp s;
     EXPECT_EQ(b.count, 1);
-    if (b.count) parse_sdp(m.buf, b.bodies[0], s);
+    if (b.count) parse_sdp(m.buf, m.mv(), b.bodies[0], s);
     return s;
 }
 

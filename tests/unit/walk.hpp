@@ -31,7 +31,7 @@ inline uint64_t walk_all(std::string_view buf, sip::MaskView mv, const sip::Mess
     find_sdp_bodies(buf, idx, bodies);
     for (uint8_t b = 0; b < bodies.count; ++b) {
         Sdp sdp;
-        parse_sdp(buf, bodies.bodies[b], sdp);
+        parse_sdp(buf, mv, bodies.bodies[b], sdp);
         sum += sdp.addr_count + sdp.media_count;
     }
     return sum;

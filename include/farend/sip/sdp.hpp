@@ -4,6 +4,7 @@
 
 #include <farend/base/ip_addr.hpp>
 #include <farend/base/slice.hpp>
+#include <farend/sip/mask_view.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -40,7 +41,10 @@ struct Sdp {
     SdpMedia media[kMaxMedia];
 };
 
-// Reads the SDP in buf[body]. Lines may end in CRLF or bare LF.
-void parse_sdp(std::string_view buf, Slice body, Sdp& out) noexcept;
+// Reads the SDP in buf[body]; mv are the class masks of buf. Lines may end in CRLF or bare LF.
+void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept;
+
+// The same for a buffer that was not scanned (tests, tools): scans it first. Allocates.
+void parse_sdp(std::string_view buf, Slice body, Sdp& out);
 
 }  // namespace farend::sip
