@@ -45,8 +45,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (ref.complete() && size_t{ref.body_off} + ref.body_len + ref.trailing != n) die("bytes unaccounted for");
     const std::string want = sip::dump(buf, parsers.all[0]->mask_view(), ref);
-    for (size_t k = 1; k < parsers.all.size(); ++k)
+    for (size_t k = 1; k < parsers.all.size(); ++k) {
         const auto& idx = parsers.all[k]->parse(buf);
         if (sip::dump(buf, parsers.all[k]->mask_view(), idx) != want) die("SIMD kernel disagrees with scalar");
+    }
     return 0;
 }

@@ -1,0 +1,31 @@
+// The parts of a message NAT detection and rewriting work on, parsed once: the top Via of a
+// request, every Contact value, every SDP body with its addresses. Per-worker scratch (~20 KiB):
+// keep one and reuse it, do not put it on the stack per packet.
+#pragma once
+
+#include <farend/sip/contact.hpp>
+#include <farend/sip/content.hpp>
+#include <farend/sip/message.hpp>
+#include <farend/sip/sdp.hpp>
+#include <farend/sip/via.hpp>
+
+namespace farend::sip {
+
+struct MessageParts {
+    static constexpr std::size_t kMaxContacts = 16;
+
+    bool has_top_via = false;       // requests only: a response's top Via belongs to the requester
+    Via top_via;
+    uint8_t contact_count = 0;
+    bool contacts_truncated = false;  // more Contact values than kMaxContacts
+    bool contact_invalid = false;     // a Contact value that does not parse (it is left alone)
+    Contact contacts[kMaxContacts];
+    SdpBodies sdp_bodies;
+    Sdp sdp[SdpBodies::kMax];
+};
+
+// Fills parts from a complete message. SDP bodies are read only when want_sdp is set.
+void extract_parts(std::string_view buf, MaskView mv, const MessageIndex& index, bool want_sdp,
+                   MessageParts& parts) noexcept;
+
+}  // namespace farend::sip
