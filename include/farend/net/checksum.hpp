@@ -1,0 +1,45 @@
+// IPv4 header and UDP checksums (RFC 791, 768, 8200 8.1), full and incremental (RFC 1624).
+// All 16-bit values here are in host order; the functions read and write packet bytes.
+#pragma once
+
+#include <farend/base/ip_addr.hpp>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace farend::net {
+
+// Folds a sum of little-endian words (simd::ones_sum) to the 16-bit one's-complement sum of the
+// same bytes read as big-endian words.
+[[nodiscard]] uint16_t fold(uint64_t sum) noexcept;
+
+// One's-complement sum of data as big-endian 16-bit words (not inverted).
+[[nodiscard]] uint16_t ones_sum(const uint8_t* data, std::size_t len) noexcept;
+
+// The checksum to store in an IPv4 header of ihl_bytes (its checksum field is ignored).
+[[nodiscard]] uint16_t ipv4_header_checksum(const uint8_t* header, std::size_t ihl_bytes) noexcept;
+
+// The UDP checksum for a datagram udp[0..udp_len) between src and dst (same family), computed
+// with the checksum field taken as zero. Never returns 0: a computed 0 is sent as 0xffff.
+[[nodiscard]] uint16_t udp_checksum(const IpAddr& src, const IpAddr& dst, const uint8_t* udp,
+                                    std::size_t udp_len) noexcept;
+
+// RFC 1624 eqn. 3: the checksum after one 16-bit word of the covered data changes.
+[[nodiscard]] uint16_t adjust(uint16_t checksum, uint16_t old_word, uint16_t new_word) noexcept;
+
+// Reads/writes big-endian 16-bit fields.
+[[nodiscard]] inline uint16_t load_be16(const uint8_t* p) noexcept { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+inline void store_be16(uint8_t* p, uint16_t v) noexcept {
+    p[0] = static_cast<uint8_t>(v >> 8);
+    p[1] = static_cast<uint8_t>(v);
+}
+
+// Sets the UDP checksum field (udp[6..7]) for the datagram as it now is. Over IPv4 a checksum of
+// 0 means "none" (RFC 768): with keep_zero it stays 0, otherwise it is computed. Over IPv6 it
+// is always computed (RFC 8200 8.1).
+void fix_udp_checksum(const IpAddr& src, const IpAddr& dst, uint8_t* udp, std::size_t udp_len, bool keep_zero) noexcept;
+
+// Sets the IPv4 header checksum field (header[10..11]).
+void fix_ipv4_header_checksum(uint8_t* header, std::size_t ihl_bytes) noexcept;
+
+}  // namespace farend::net

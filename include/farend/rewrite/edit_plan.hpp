@@ -1,0 +1,75 @@
+// An edit plan: byte-range replacements on one message, collected in any order, applied in place
+// in one go. Either every edit is applied or none is (when the buffer lacks room, the plan says
+// how many more bytes it needs and the message is untouched).
+#pragma once
+
+#include <farend/base/slice.hpp>
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace farend::rewrite {
+
+struct Edit {
+    uint32_t off = 0;       // first byte replaced (or insertion point)
+    uint32_t len = 0;       // bytes removed
+    uint16_t text_off = 0;  // replacement text in the plan's arena
+    uint16_t text_len = 0;
+    uint16_t seq = 0;       // insertion order: edits at one offset apply in the order they were added
+};
+
+enum class ApplyStatus : uint8_t {
+    ok,
+    no_room,        // buffer capacity too small: `needed` more bytes would do; nothing changed
+    overlap,        // two edits touch the same bytes: a bug in the planner; nothing changed
+    plan_overflow,  // more edits or replacement text than the plan holds; nothing changed
+};
+
+struct ApplyResult {
+    ApplyStatus status = ApplyStatus::ok;
+    uint32_t size = 0;    // message size after the edits (ok), or unchanged
+    uint32_t needed = 0;  // no_room: extra capacity required
+};
+
+class EditPlan {
+public:
+    static constexpr std::size_t kMaxEdits = 96;
+    static constexpr std::size_t kArena = 4096;
+
+    void clear() noexcept {
+        count_ = 0;
+        arena_used_ = 0;
+        overflow_ = false;
+    }
+    // Replace buf[at.off, at.end()) with text.
+    void replace(Slice at, std::string_view text) noexcept { add(at.off, at.len, text); }
+    void insert(uint32_t off, std::string_view text) noexcept { add(off, 0, text); }
+    void erase(Slice at) noexcept { add(at.off, at.len, {}); }
+
+    [[nodiscard]] std::size_t size() const noexcept { return count_; }
+    [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
+    [[nodiscard]] bool overflowed() const noexcept { return overflow_; }
+    // Bytes the message grows by (negative: shrinks).
+    [[nodiscard]] int64_t growth() const noexcept;
+    // Net growth of the edits that lie within [s.off, s.end()] (for Content-Length).
+    [[nodiscard]] int64_t growth_within(Slice s) const noexcept;
+    [[nodiscard]] const Edit& edit(std::size_t i) const noexcept { return edits_[i]; }
+    [[nodiscard]] std::string_view text(const Edit& e) const noexcept {
+        return {arena_.data() + e.text_off, e.text_len};
+    }
+
+    // Applies every edit to buf[0, size) within capacity. Sorts the edits first.
+    ApplyResult apply(char* buf, uint32_t size, uint32_t capacity) noexcept;
+
+private:
+    void add(uint32_t off, uint32_t len, std::string_view text) noexcept;
+
+    std::array<Edit, kMaxEdits> edits_{};
+    std::array<char, kArena> arena_{};
+    uint16_t count_ = 0;
+    uint16_t arena_used_ = 0;
+    bool overflow_ = false;
+};
+
+}  // namespace farend::rewrite

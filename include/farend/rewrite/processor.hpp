@@ -1,0 +1,54 @@
+// One SIP datagram through parse -> detect -> plan -> apply, in place. Per-worker: owns the
+// parser, the parts scratch and the edit plan (~100 KiB), reused for every message.
+#pragma once
+
+#include <farend/nat/detect.hpp>
+#include <farend/rewrite/rewrite.hpp>
+#include <farend/sip/message.hpp>
+
+#include <memory>
+
+namespace farend::rewrite {
+
+struct Options {
+    nat::DetectConfig detect;
+    Config rewrite;
+};
+
+enum class Outcome : uint8_t {
+    malformed,   // did not parse (see error): left untouched
+    not_nated,   // parsed, no enabled test fired: untouched
+    unchanged,   // NATed, but it already says what the rewrites would write (or rewrites are off)
+    rewritten,   // NATed and edited
+    no_room,     // NATed, edits planned, but the buffer cannot hold the result: untouched
+    plan_error,  // NATed, but the planned edits overlap or overflow the plan: untouched
+};
+
+struct Result {
+    Outcome outcome = Outcome::malformed;
+    sip::ParseError error = sip::ParseError::none;
+    nat::Verdict verdict;
+    Summary summary;
+    uint32_t size = 0;    // message size now
+    uint32_t needed = 0;  // no_room: extra bytes of capacity that would have been enough
+};
+
+class Processor {
+public:
+    explicit Processor(Options options, const simd::Kernel& kernel = simd::active());
+
+    // buf[0, size) holds the datagram; the buffer may be written up to capacity.
+    Result process(char* buf, uint32_t size, uint32_t capacity, const nat::Source& source) noexcept;
+
+    [[nodiscard]] const Options& options() const noexcept { return options_; }
+    [[nodiscard]] const sip::MessageIndex& index() const noexcept { return parser_->index(); }
+    [[nodiscard]] const EditPlan& plan() const noexcept { return *plan_; }
+
+private:
+    Options options_;
+    std::unique_ptr<sip::MessageParser> parser_;
+    std::unique_ptr<sip::MessageParts> parts_;
+    std::unique_ptr<EditPlan> plan_;
+};
+
+}  // namespace farend::rewrite

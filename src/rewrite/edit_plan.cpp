@@ -1,0 +1,105 @@
+// Applying an edit plan in place. Segment k (the bytes between edit k-1 and edit k) moves by the
+// sum of the size changes of the edits before it. If no segment moves left, one backwards pass
+// of memmoves is safe; if none moves right, one forward pass; otherwise the message is first
+// moved right by the largest shift and then rebuilt front to back (every read is then at or
+// after the write position).
+#include <farend/rewrite/edit_plan.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+namespace farend::rewrite {
+
+void EditPlan::add(uint32_t off, uint32_t len, std::string_view text) noexcept {
+    if (count_ == kMaxEdits || text.size() > kArena - arena_used_) {
+        overflow_ = true;
+        return;
+    }
+    Edit& e = edits_[count_];
+    e.off = off;
+    e.len = len;
+    e.text_off = arena_used_;
+    e.text_len = static_cast<uint16_t>(text.size());
+    e.seq = count_;
+    if (!text.empty()) std::memcpy(arena_.data() + arena_used_, text.data(), text.size());
+    arena_used_ = static_cast<uint16_t>(arena_used_ + text.size());
+    ++count_;
+}
+
+int64_t EditPlan::growth() const noexcept {
+    int64_t g = 0;
+    for (uint16_t i = 0; i < count_; ++i) g += int64_t{edits_[i].text_len} - int64_t{edits_[i].len};
+    return g;
+}
+
+int64_t EditPlan::growth_within(Slice s) const noexcept {
+    int64_t g = 0;
+    for (uint16_t i = 0; i < count_; ++i) {
+        const Edit& e = edits_[i];
+        if (e.off >= s.off && e.off + e.len <= s.end()) g += int64_t{e.text_len} - int64_t{e.len};
+    }
+    return g;
+}
+
+ApplyResult EditPlan::apply(char* buf, uint32_t size, uint32_t capacity) noexcept {
+    ApplyResult r;
+    r.size = size;
+    if (overflow_) {
+        r.status = ApplyStatus::plan_overflow;
+        return r;
+    }
+    if (count_ == 0) return r;
+    Edit* const e = edits_.data();
+    std::sort(e, e + count_, [](const Edit& a, const Edit& b) { return a.off != b.off ? a.off < b.off : a.seq < b.seq; });
+    // Validate: inside the message, no overlaps (insertions may share an offset with each other
+    // and with the start of a replacement that follows them).
+    int64_t shift = 0, max_shift = 0, min_shift = 0;
+    uint32_t prev_end = 0;
+    for (uint16_t i = 0; i < count_; ++i) {
+        if (e[i].off > size || e[i].len > size - e[i].off || e[i].off < prev_end) {
+            r.status = ApplyStatus::overlap;
+            return r;
+        }
+        prev_end = e[i].off + e[i].len;
+        shift += int64_t{e[i].text_len} - int64_t{e[i].len};
+        max_shift = std::max(max_shift, shift);
+        min_shift = std::min(min_shift, shift);
+    }
+    const int64_t final_size = int64_t{size} + shift;
+    const int64_t need = std::max<int64_t>(final_size, int64_t{size} + (min_shift < 0 ? max_shift : 0));
+    if (need > capacity) {
+        r.status = ApplyStatus::no_room;
+        r.needed = static_cast<uint32_t>(need - capacity);
+        return r;
+    }
+    const char* arena = arena_.data();
+    if (min_shift >= 0) {
+        // Backwards: every segment moves right (or stays); write from the end.
+        uint32_t src_end = size;
+        int64_t s = shift;
+        for (int i = count_ - 1; i >= 0; --i) {
+            const uint32_t seg = e[i].off + e[i].len;
+            std::memmove(buf + seg + s, buf + seg, src_end - seg);
+            s -= int64_t{e[i].text_len} - int64_t{e[i].len};
+            std::memcpy(buf + e[i].off + s, arena + e[i].text_off, e[i].text_len);
+            src_end = e[i].off;
+        }
+    } else {
+        // Front to back, reading from a copy moved right by max_shift (0 when nothing grows).
+        const uint32_t h = static_cast<uint32_t>(max_shift);
+        uint32_t w = e[0].off;  // the prefix before the first edit stays where it is
+        if (h) std::memmove(buf + w + h, buf + w, size - w);
+        for (uint16_t i = 0; i < count_; ++i) {
+            std::memcpy(buf + w, arena + e[i].text_off, e[i].text_len);
+            w += e[i].text_len;
+            const uint32_t seg = e[i].off + e[i].len;
+            const uint32_t seg_end = i + 1 < count_ ? e[i + 1].off : size;
+            std::memmove(buf + w, buf + h + seg, seg_end - seg);
+            w += seg_end - seg;
+        }
+    }
+    r.size = static_cast<uint32_t>(final_size);
+    return r;
+}
+
+}  // namespace farend::rewrite

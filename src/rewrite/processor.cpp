@@ -1,0 +1,45 @@
+#include <farend/rewrite/processor.hpp>
+
+namespace farend::rewrite {
+
+Processor::Processor(Options options, const simd::Kernel& kernel)
+    : options_(std::move(options)),
+      parser_(std::make_unique<sip::MessageParser>(kernel)),
+      parts_(std::make_unique<sip::MessageParts>()),
+      plan_(std::make_unique<EditPlan>()) {}
+
+Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat::Source& source) noexcept {
+    Result r;
+    r.size = size;
+    const std::string_view msg(buf, size);
+    const sip::MessageIndex& idx = parser_->parse(msg);
+    if (!idx.complete()) {
+        r.error = idx.error;
+        return r;
+    }
+    // SDP is read only when a test or the rewrite needs it.
+    const bool sdp = (options_.detect.tests & nat::kSdpTests) || options_.rewrite.sdp;
+    sip::extract_parts(msg, parser_->mask_view(), idx, sdp, *parts_);
+    r.verdict = nat::detect(msg, idx, *parts_, source, options_.detect);
+    if (!r.verdict.nated()) {
+        r.outcome = Outcome::not_nated;
+        return r;
+    }
+    plan_->clear();
+    plan_rewrites(msg, idx, *parts_, source, options_.rewrite, *plan_, r.summary);
+    if (plan_->empty()) {
+        r.outcome = Outcome::unchanged;
+        return r;
+    }
+    const ApplyResult a = plan_->apply(buf, size, capacity);
+    if (a.status != ApplyStatus::ok) {
+        r.outcome = a.status == ApplyStatus::no_room ? Outcome::no_room : Outcome::plan_error;
+        r.needed = a.needed;
+        return r;
+    }
+    r.outcome = Outcome::rewritten;
+    r.size = a.size;
+    return r;
+}
+
+}  // namespace farend::rewrite

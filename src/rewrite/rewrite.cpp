@@ -1,0 +1,224 @@
+#include <farend/rewrite/rewrite.hpp>
+
+#include <charconv>
+#include <cstring>
+
+namespace farend::rewrite {
+
+namespace {
+
+// A small text builder on the stack.
+struct Text {
+    char buf[160];
+    std::size_t n = 0;
+
+    Text& add(std::string_view s) noexcept {
+        const std::size_t k = std::min(s.size(), sizeof buf - n);
+        std::memcpy(buf + n, s.data(), k);
+        n += k;
+        return *this;
+    }
+    Text& add(char c) noexcept {
+        if (n < sizeof buf) buf[n++] = c;
+        return *this;
+    }
+    Text& add_ip(const IpAddr& ip) noexcept {
+        if (sizeof buf - n >= IpAddr::kMaxText) n += ip.format(buf + n);
+        return *this;
+    }
+    Text& add_host(const IpAddr& ip) noexcept {  // a URI host: IPv6 in brackets (RFC 3261 25.1)
+        if (ip.is_v6()) return add('[').add_ip(ip).add(']');
+        return add_ip(ip);
+    }
+    Text& add_num(uint64_t v, std::size_t min_width = 0) noexcept {
+        char tmp[24];
+        const auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
+        const std::size_t len = static_cast<std::size_t>(r.ptr - tmp);
+        for (std::size_t i = len; i < min_width; ++i) add('0');
+        return add(std::string_view(tmp, len));
+    }
+    [[nodiscard]] std::string_view view() const noexcept { return {buf, n}; }
+};
+
+bool is_unspecified(const IpAddr& ip) noexcept {
+    if (!ip.valid()) return false;
+    for (uint8_t b : ip.bytes())
+        if (b) return false;
+    return true;
+}
+
+bool is_multicast(const IpAddr& ip) noexcept {
+    return (ip.is_v4() && (ip.bytes()[0] & 0xf0) == 0xe0) || (ip.is_v6() && ip.bytes()[0] == 0xff);
+}
+
+uint16_t default_port(const sip::Uri& u) noexcept { return u.scheme_id == sip::Scheme::sips ? 5061 : 5060; }
+
+void plan_via(std::string_view buf, const sip::Via& v, const nat::Source& src, EditPlan& plan, Summary& sum) noexcept {
+    Text ip;
+    ip.add_ip(src.ip);
+    Text port;
+    port.add_num(src.port);
+    Text append;  // parameters added at the end of the via-parm, in this order
+    const bool host_is_source = (v.sent_by.kind == sip::HostKind::ipv4 || v.sent_by.kind == sip::HostKind::ipv6) &&
+                                v.sent_by.ip == src.ip;
+    // RFC 3261 18.2.1: received when sent-by is not the source address; a stale one is corrected.
+    if (v.received.present) {
+        const auto have = v.received.has_value ? IpAddr::parse(text(buf, v.received.value)) : std::nullopt;
+        if (!have || *have != src.ip) {
+            if (v.received.has_value) {
+                plan.replace(v.received.value, ip.view());
+            } else {
+                Text t;
+                plan.insert(v.received.whole.end(), t.add('=').add(ip.view()).view());
+            }
+            ++sum.via_params;
+        }
+    } else if (!host_is_source) {
+        append.add(";received=").add(ip.view());
+        ++sum.via_params;
+    }
+    // RFC 3581 4: rport carries the source port; fill an empty one, correct a stale one.
+    if (v.rport.present) {
+        if (!v.rport.has_value) {
+            Text t;
+            plan.insert(v.rport.whole.end(), t.add('=').add(port.view()).view());
+            ++sum.via_params;
+        } else if (text(buf, v.rport.value) != port.view()) {
+            plan.replace(v.rport.value, port.view());
+            ++sum.via_params;
+        }
+    } else {
+        append.add(";rport=").add(port.view());
+        ++sum.via_params;
+    }
+    if (append.n) plan.insert(v.value.end(), append.view());
+}
+
+void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source& src, ContactMode mode,
+                  EditPlan& plan, Summary& sum) noexcept {
+    const sip::Uri& u = c.uri;
+    if (mode == ContactMode::rewrite) {
+        // The source address in place of host[:port]; maddr would override it, so it goes.
+        const uint16_t have_port = u.host.has_port() ? u.host.port_num : default_port(u);
+        const bool literal = u.host.kind == sip::HostKind::ipv4 || u.host.kind == sip::HostKind::ipv6;
+        bool changed = false;
+        if (!(literal && u.host.bracketed == u.host.ip.is_v6() && u.host.ip == src.ip && have_port == src.port)) {
+            Text t;
+            plan.replace(u.host.whole(), t.add_host(src.ip).add(':').add_num(src.port).view());
+            changed = true;
+        }
+        if (u.maddr.present) {
+            plan.erase(u.maddr.whole);
+            changed = true;
+        }
+        if (changed) ++sum.contacts;
+        return;
+    }
+    // alias mode (Kamailio's add_contact_alias format): ;alias=ip~port~1 (1 = UDP)
+    Text alias;
+    alias.add(";alias=").add_host(src.ip).add('~').add_num(src.port).add("~1");
+    if (u.alias.present) {
+        if (text(buf, u.alias.whole) == alias.view()) return;
+        plan.replace(u.alias.whole, alias.view());
+    } else {
+        const uint32_t at = u.params.len ? u.params.end() : (u.headers.len ? u.headers.off : u.whole.end());
+        if (!c.name_addr) plan.insert(u.whole.off, "<");  // a URI parameter needs the URI in <>
+        plan.insert(at, alias.view());
+        if (!c.name_addr) plan.insert(u.whole.end(), ">");
+    }
+    ++sum.contacts;
+}
+
+void plan_sdp(std::string_view buf, const sip::Sdp& sdp, const nat::Source& src, EditPlan& plan, Summary& sum) noexcept {
+    Text ip;
+    ip.add_ip(src.ip);
+    const std::string_view family = src.ip.is_v6() ? "IP6" : "IP4";
+    for (uint8_t a = 0; a < sdp.addr_count; ++a) {
+        const sip::SdpAddress& ad = sdp.addrs[a];
+        // 0.0.0.0 means hold (RFC 3264 8.4) and multicast is nobody's NAT: both are kept.
+        if (is_unspecified(ad.ip) || is_multicast(ad.ip)) continue;
+        if (ad.ip.valid() && ad.ip == src.ip) continue;
+        if (!iequals(text(buf, ad.addrtype), family)) plan.replace(ad.addrtype, family);
+        plan.replace(ad.addr, ip.view());
+        ++sum.sdp_addresses;
+    }
+}
+
+void plan_content_length(std::string_view buf, const sip::MessageIndex& index, EditPlan& plan, Summary& sum) noexcept {
+    const auto& cl = index.content_length;
+    if (cl.status != sip::ContentLength::Status::ok) return;  // absent stays absent
+    const int64_t delta = plan.growth_within(Slice{index.body_off, index.body_len});
+    if (delta == 0) return;
+    const uint64_t value = static_cast<uint64_t>(int64_t{cl.value} + delta);
+    for (uint16_t i = static_cast<uint16_t>(cl.header); i < index.header_count; ++i) {
+        const sip::Header& h = index.headers[i];
+        if (h.id != sip::HeaderId::content_length) continue;
+        // Keep the writer's zero padding when the new value fits in it.
+        const std::size_t width = text(buf, h.value).front() == '0' ? h.value.len : 0;
+        Text t;
+        plan.replace(h.value, t.add_num(value, width).view());
+        ++sum.content_lengths;
+    }
+}
+
+}  // namespace
+
+std::optional<Config> parse_rewrites(std::string_view list, std::string* error) {
+    Config c;
+    c.via = c.contact = c.sdp = false;
+    std::size_t i = 0;
+    bool any = false;
+    while (i < list.size()) {
+        while (i < list.size() && (list[i] == ',' || list[i] == ' ')) ++i;
+        std::size_t j = i;
+        while (j < list.size() && list[j] != ',' && list[j] != ' ') ++j;
+        if (j == i) break;
+        const std::string_view item = list.substr(i, j - i);
+        any = true;
+        if (item == "via")
+            c.via = true;
+        else if (item == "contact")
+            c.contact = true;
+        else if (item == "sdp")
+            c.sdp = true;
+        else if (item != "none") {
+            if (error) error->assign("unknown rewrite '").append(item).append("' (known: via, contact, sdp, none)");
+            return std::nullopt;
+        }
+        i = j;
+    }
+    if (!any) {
+        if (error) *error = "empty list of rewrites (use 'none' to turn them all off)";
+        return std::nullopt;
+    }
+    return c;
+}
+
+std::optional<ContactMode> parse_contact_mode(std::string_view s) noexcept {
+    if (s == "rewrite") return ContactMode::rewrite;
+    if (s == "alias") return ContactMode::alias;
+    return std::nullopt;
+}
+
+void plan_rewrites(std::string_view buf, const sip::MessageIndex& index, const sip::MessageParts& parts,
+                   const nat::Source& src, const Config& cfg, EditPlan& plan, Summary& sum) noexcept {
+    if (cfg.via && index.start.is_request && parts.has_top_via) plan_via(buf, parts.top_via, src, plan, sum);
+    if (cfg.contact) {
+        if (parts.contact_invalid || parts.contacts_truncated) {
+            sum.contacts_skipped = parts.contact_count > 0 || parts.contacts_truncated;
+        } else {
+            for (uint8_t i = 0; i < parts.contact_count; ++i) {
+                const sip::Contact& c = parts.contacts[i];
+                if (c.star || (c.uri.scheme_id != sip::Scheme::sip && c.uri.scheme_id != sip::Scheme::sips) ||
+                    c.uri.host.kind == sip::HostKind::none)
+                    continue;
+                plan_contact(buf, c, src, cfg.contact_mode, plan, sum);
+            }
+        }
+    }
+    if (cfg.sdp)
+        for (uint8_t b = 0; b < parts.sdp_bodies.count; ++b) plan_sdp(buf, parts.sdp[b], src, plan, sum);
+    plan_content_length(buf, index, plan, sum);
+}
+
+}  // namespace farend::rewrite
