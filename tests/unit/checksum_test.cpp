@@ -1,0 +1,102 @@
+#include <farend/net/checksum.hpp>
+#include <farend/simd/checksum.hpp>
+#include <farend/simd/scan.hpp>
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+using namespace farend;
+
+namespace {
+// The RFC 1071 reference: big-endian 16-bit words, end-around carry.
+uint16_t reference_sum(const uint8_t* p, size_t n) {
+    uint32_t s = 0;
+    for (size_t i = 0; i + 1 < n; i += 2) s += static_cast<uint32_t>((p[i] << 8) | p[i + 1]);
+    if (n & 1) s += static_cast<uint32_t>(p[n - 1] << 8);
+    while (s >> 16) s = (s & 0xffff) + (s >> 16);
+    return static_cast<uint16_t>(s);
+}
+}  // namespace
+
+TEST(Checksum, KernelsMatchTheReference) {
+    std::mt19937_64 rng(3);
+    std::vector<uint8_t> buf(70000);
+    for (auto& b : buf) b = static_cast<uint8_t>(rng());
+    for (size_t n : {0, 1, 2, 3, 31, 32, 33, 63, 64, 65, 1499, 1500, 9000, 32767, 32768, 32769, 65535, 65536, 70000}) {
+        const uint16_t want = reference_sum(buf.data(), n);
+        EXPECT_EQ(net::fold(simd::ones_sum_scalar(buf.data(), n)), want) << n;
+        if (simd::kernel(simd::Backend::avx2)) {
+            EXPECT_EQ(net::fold(simd::ones_sum_avx2(buf.data(), n)), want) << n;
+        }
+        EXPECT_EQ(net::ones_sum(buf.data(), n), want) << n;
+    }
+    std::vector<uint8_t> ff(65536, 0xff);  // worst case for carries
+    EXPECT_EQ(net::ones_sum(ff.data(), ff.size()), reference_sum(ff.data(), ff.size()));
+}
+
+TEST(Checksum, Ipv4HeaderKnownVector) {
+    // Wikipedia's example header: checksum 0xb861.
+    uint8_t h[20] = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+                     0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
+    EXPECT_EQ(net::ipv4_header_checksum(h, 20), 0xb861);
+    h[10] = h[11] = 0;
+    EXPECT_EQ(net::ipv4_header_checksum(h, 20), 0xb861);
+    net::fix_ipv4_header_checksum(h, 20);
+    EXPECT_EQ(net::load_be16(h + 10), 0xb861);
+    // A header with its checksum sums to 0xffff.
+    EXPECT_EQ(net::ones_sum(h, 20), 0xffff);
+}
+
+TEST(Checksum, UdpOverIpv4AndIpv6VerifyToAllOnes) {
+    std::mt19937_64 rng(5);
+    for (int round = 0; round < 200; ++round) {
+        const size_t len = 8 + rng() % 1500;
+        std::vector<uint8_t> udp(len);
+        for (auto& b : udp) b = static_cast<uint8_t>(rng());
+        net::store_be16(udp.data() + 4, static_cast<uint16_t>(len));
+        const bool v6 = round % 2;
+        const IpAddr a = v6 ? *IpAddr::parse("2001:db8::1") : *IpAddr::parse("203.0.113.5");
+        const IpAddr b = v6 ? *IpAddr::parse("fd00::77") : *IpAddr::parse("192.168.1.10");
+        net::fix_udp_checksum(a, b, udp.data(), len, false);
+        const uint16_t c = net::load_be16(udp.data() + 6);
+        ASSERT_NE(c, 0);
+        // Receiver's check: pseudo-header + datagram (with checksum) sums to 0xffff.
+        uint32_t s = net::ones_sum(a.bytes().data(), v6 ? 16 : 4) + net::ones_sum(b.bytes().data(), v6 ? 16 : 4) + 17u +
+                     static_cast<uint32_t>(len) + net::ones_sum(udp.data(), len);
+        while (s >> 16) s = (s & 0xffff) + (s >> 16);
+        ASSERT_EQ(s, 0xffffu) << "round " << round;
+    }
+}
+
+TEST(Checksum, Ipv4ZeroChecksumKeptOnlyWhenAsked) {
+    std::vector<uint8_t> udp = {0x13, 0xc4, 0x13, 0xc4, 0x00, 0x0c, 0x00, 0x00, 'a', 'b', 'c', 'd'};
+    const IpAddr a = *IpAddr::parse("10.0.0.1"), b = *IpAddr::parse("10.0.0.2");
+    net::fix_udp_checksum(a, b, udp.data(), udp.size(), true);
+    EXPECT_EQ(net::load_be16(udp.data() + 6), 0);
+    net::fix_udp_checksum(a, b, udp.data(), udp.size(), false);
+    EXPECT_NE(net::load_be16(udp.data() + 6), 0);
+    // Over IPv6 zero is never kept.
+    std::vector<uint8_t> u6 = {0x13, 0xc4, 0x13, 0xc4, 0x00, 0x08, 0x00, 0x00};
+    net::fix_udp_checksum(*IpAddr::parse("::1"), *IpAddr::parse("::2"), u6.data(), u6.size(), true);
+    EXPECT_NE(net::load_be16(u6.data() + 6), 0);
+}
+
+TEST(Checksum, IncrementalMatchesFull) {
+    std::mt19937_64 rng(9);
+    for (int round = 0; round < 1000; ++round) {
+        uint8_t h[20];
+        for (auto& b : h) b = static_cast<uint8_t>(rng());
+        h[0] = 0x45;
+        net::fix_ipv4_header_checksum(h, 20);
+        const uint16_t old_c = net::load_be16(h + 10);
+        const uint16_t old_len = net::load_be16(h + 2);
+        const uint16_t new_len = static_cast<uint16_t>(rng());
+        net::store_be16(h + 2, new_len);
+        const uint16_t inc = net::adjust(old_c, old_len, new_len);
+        net::store_be16(h + 10, inc);
+        // RFC 1624: the incremental result verifies exactly like a full one.
+        ASSERT_EQ(net::ones_sum(h, 20), 0xffff) << round;
+    }
+}

@@ -1,0 +1,474 @@
+// Golden cases: message + observed source + options -> the exact bytes farend forwards.
+// Messages are written with "\n" (sent as CRLF). "@CL@" stands for the length of the body that
+// follows the empty line, in the input and in the expected output alike, so an output's
+// Content-Length is checked against the body the case expects. Every case also runs its output
+// through again, which must change nothing (idempotence).
+#include "sip_helpers.hpp"
+
+#include <farend/rewrite/processor.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+using namespace farend;
+using farend::test::crlf;
+
+namespace {
+
+std::string fill_cl(std::string s) {
+    const auto eoh = s.find("\r\n\r\n");
+    const std::string len = eoh == std::string::npos ? "0" : std::to_string(s.size() - eoh - 4);
+    for (std::size_t p; (p = s.find("@CL@")) != std::string::npos;) s.replace(p, 4, len);
+    return s;
+}
+
+struct Case {
+    const char* name;
+    const char* in;
+    const char* source;   // "IP:PORT" or "[v6]:PORT"
+    const char* options;  // "tests=...;rewrite=...;mode=alias;ranges=..." or ""
+    const char* out;      // expected bytes, or nullptr: forwarded unchanged
+    rewrite::Outcome outcome;
+};
+
+nat::Source source_of(std::string_view s) {
+    nat::Source src;
+    std::string_view host, port;
+    if (s.front() == '[') {
+        const auto close = s.find(']');
+        host = s.substr(1, close - 1);
+        port = s.substr(close + 2);
+    } else {
+        const auto colon = s.rfind(':');
+        host = s.substr(0, colon);
+        port = s.substr(colon + 1);
+    }
+    src.ip = *IpAddr::parse(host);
+    src.port = static_cast<uint16_t>(std::stoi(std::string(port)));
+    return src;
+}
+
+rewrite::Options options_of(std::string_view s) {
+    rewrite::Options o;
+    while (!s.empty()) {
+        const auto semi = s.find(';');
+        const std::string_view item = s.substr(0, semi);
+        s = semi == std::string_view::npos ? std::string_view{} : s.substr(semi + 1);
+        const auto eq = item.find('=');
+        const std::string_view k = item.substr(0, eq), v = item.substr(eq + 1);
+        std::string err;
+        if (k == "tests") o.detect.tests = *nat::parse_tests(v, &err);
+        if (k == "rewrite") {
+            const auto mode = o.rewrite.contact_mode;
+            o.rewrite = *rewrite::parse_rewrites(v, &err);
+            o.rewrite.contact_mode = mode;
+        }
+        if (k == "mode") o.rewrite.contact_mode = *rewrite::parse_contact_mode(v);
+        if (k == "ranges") o.detect.private_ranges = *PrefixSet::parse(v, &err);
+    }
+    return o;
+}
+
+using O = rewrite::Outcome;
+
+// clang-format off
+const std::vector<Case> kCases = {
+// ---------------------------------------------------------------- basics
+{"register-natted",
+ "REGISTER sip:example.com SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1;rport\nFrom: <sip:alice@example.com>;tag=1\nTo: <sip:alice@example.com>\nCall-ID: a@b\nCSeq: 1 REGISTER\nContact: <sip:alice@192.168.1.10:5060;transport=udp>;expires=3600\nContent-Length: 0\n\n",
+ "203.0.113.5:40000", "",
+ "REGISTER sip:example.com SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1;rport=40000;received=203.0.113.5\nFrom: <sip:alice@example.com>;tag=1\nTo: <sip:alice@example.com>\nCall-ID: a@b\nCSeq: 1 REGISTER\nContact: <sip:alice@203.0.113.5:40000;transport=udp>;expires=3600\nContent-Length: 0\n\n",
+ O::rewritten},
+{"register-public-not-natted",
+ "REGISTER sip:example.com SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;branch=z9hG4bK1;rport\nContact: <sip:alice@203.0.113.5:40000>\nContent-Length: 0\n\n",
+ "203.0.113.5:40000", "", nullptr, O::not_nated},
+{"rport-absent-is-added",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK1\nl: 0\n\n",
+ "198.51.100.1:1024", "",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK1;received=198.51.100.1;rport=1024\nl: 0\n\n",
+ O::rewritten},
+{"via-without-params",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.2\nl: 0\n\n",
+ "198.51.100.1:5060", "",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.2;received=198.51.100.1;rport=5060\nl: 0\n\n",
+ O::rewritten},
+{"stale-received-and-rport-replaced",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.2:5060;received=192.0.2.99;rport=7777;branch=z9hG4bK1\nl: 0\n\n",
+ "198.51.100.1:1024", "",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.2:5060;received=198.51.100.1;rport=1024;branch=z9hG4bK1\nl: 0\n\n",
+ O::rewritten},
+{"received-without-value-is-filled",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.2:5060;received;rport;branch=z9hG4bK1\nl: 0\n\n",
+ "198.51.100.1:1024", "",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.2:5060;received=198.51.100.1;rport=1024;branch=z9hG4bK1\nl: 0\n\n",
+ O::rewritten},
+{"via-already-right-contact-fixed",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.2:5060;received=198.51.100.1;rport=1024;branch=z9hG4bK1\nContact: <sip:u@10.0.0.2>\nl: 0\n\n",
+ "198.51.100.1:1024", "",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.2:5060;received=198.51.100.1;rport=1024;branch=z9hG4bK1\nContact: <sip:u@198.51.100.1:1024>\nl: 0\n\n",
+ O::rewritten},
+{"malformed-untouched",
+ "INVITE  sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.2\nl: 0\n\n",
+ "198.51.100.1:1024", "", nullptr, O::malformed},
+{"keepalive-untouched", "\n\n", "198.51.100.1:1024", "", nullptr, O::malformed},
+// ---------------------------------------------------------------- header forms
+{"compact-forms",
+ "REGISTER sip:x SIP/2.0\nv: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\nm: <sip:a@192.168.1.10:5060>\nl: 0\n\n",
+ "203.0.113.5:40000", "",
+ "REGISTER sip:x SIP/2.0\nv: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1;received=203.0.113.5;rport=40000\nm: <sip:a@203.0.113.5:40000>\nl: 0\n\n",
+ O::rewritten},
+{"mixed-case-names",
+ "REGISTER sip:x SIP/2.0\nvIA: SIP/2.0/UDP 192.168.1.10:5060;BRANCH=z9hG4bK1;RPort\ncOnTaCt: <sip:a@192.168.1.10:5060>\ncontent-LENGTH: 0\n\n",
+ "203.0.113.5:40000", "",
+ "REGISTER sip:x SIP/2.0\nvIA: SIP/2.0/UDP 192.168.1.10:5060;BRANCH=z9hG4bK1;RPort=40000;received=203.0.113.5\ncOnTaCt: <sip:a@203.0.113.5:40000>\ncontent-LENGTH: 0\n\n",
+ O::rewritten},
+{"folded-via",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP\n 10.0.0.2:5060\n ;branch=z9hG4bK1\nl: 0\n\n",
+ "198.51.100.1:1024", "",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP\n 10.0.0.2:5060\n ;branch=z9hG4bK1;received=198.51.100.1;rport=1024\nl: 0\n\n",
+ O::rewritten},
+{"two-vias-in-one-line-only-top",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK1, SIP/2.0/UDP 10.0.0.3:5060;branch=z9hG4bK0\nl: 0\n\n",
+ "198.51.100.1:1024", "",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK1;received=198.51.100.1;rport=1024, SIP/2.0/UDP 10.0.0.3:5060;branch=z9hG4bK0\nl: 0\n\n",
+ O::rewritten},
+{"second-via-header-untouched",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK1\nVia: SIP/2.0/UDP 10.0.0.3;branch=z9hG4bK0\nl: 0\n\n",
+ "198.51.100.1:1024", "",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK1;received=198.51.100.1;rport=1024\nVia: SIP/2.0/UDP 10.0.0.3;branch=z9hG4bK0\nl: 0\n\n",
+ O::rewritten},
+// ---------------------------------------------------------------- Contact
+{"several-contacts-in-one-header",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;branch=z9hG4bK1\nContact: <sip:a@192.168.1.10:5060>;q=0.7, <sip:b@192.168.1.10:5062>;q=0.3\nl: 0\n\n",
+ "203.0.113.5:40000", "",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;branch=z9hG4bK1;rport=40000\nContact: <sip:a@203.0.113.5:40000>;q=0.7, <sip:b@203.0.113.5:40000>;q=0.3\nl: 0\n\n",
+ O::rewritten},
+{"several-contact-headers",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@203.0.113.5:40000>\nContact: <sip:b@10.1.1.1>\nl: 0\n\n",
+ "203.0.113.5:40000", "",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@203.0.113.5:40000>\nContact: <sip:b@203.0.113.5:40000>\nl: 0\n\n",
+ O::rewritten},
+{"contact-star-kept",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1\nContact: *\nExpires: 0\nl: 0\n\n",
+ "203.0.113.5:40000", "",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1;received=203.0.113.5;rport=40000\nContact: *\nExpires: 0\nl: 0\n\n",
+ O::rewritten},
+{"quoted-display-name-kept",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: \"Bob <b>, @home: 2\" <sip:bob:secret@192.168.1.10:5060;user=phone;ob>;+sip.instance=\"<urn:uuid:1>\";reg-id=1\nl: 0\n\n",
+ "203.0.113.5:40000", "",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: \"Bob <b>, @home: 2\" <sip:bob:secret@203.0.113.5:40000;user=phone;ob>;+sip.instance=\"<urn:uuid:1>\";reg-id=1\nl: 0\n\n",
+ O::rewritten},
+{"addr-spec-contact",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: sip:a@192.168.1.10;expires=60\nl: 0\n\n",
+ "203.0.113.5:40000", "",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: sip:a@203.0.113.5:40000;expires=60\nl: 0\n\n",
+ O::rewritten},
+{"sips-contact-default-port-5061",
+ "REGISTER sips:x SIP/2.0\nVia: SIP/2.0/TLS 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sips:a@10.0.0.9>\nl: 0\n\n",
+ "203.0.113.5:40000", "",
+ "REGISTER sips:x SIP/2.0\nVia: SIP/2.0/TLS 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sips:a@203.0.113.5:40000>\nl: 0\n\n",
+ O::rewritten},
+{"contact-maddr-dropped",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@10.0.0.9:5060;maddr=10.0.0.9;transport=udp>\nl: 0\n\n",
+ "203.0.113.5:40000", "",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@203.0.113.5:40000;transport=udp>\nl: 0\n\n",
+ O::rewritten},
+{"contact-uri-headers-kept",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@10.0.0.9:5060;lr?Subject=hi>\nl: 0\n\n",
+ "203.0.113.5:40000", "",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@203.0.113.5:40000;lr?Subject=hi>\nl: 0\n\n",
+ O::rewritten},
+{"contact-hostname",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@phone.lan:5060>\nl: 0\n\n",
+ "203.0.113.5:40000", "",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@203.0.113.5:40000>\nl: 0\n\n",
+ O::rewritten},
+{"contact-tel-untouched",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1\nContact: <tel:+15551234567>\nl: 0\n\n",
+ "203.0.113.5:40000", "",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1;received=203.0.113.5;rport=40000\nContact: <tel:+15551234567>\nl: 0\n\n",
+ O::rewritten},
+{"contact-unparsed-left-alone",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1\nContact: <sip:a@192.168.1.10>;;;\nl: 0\n\n",
+ "203.0.113.5:40000", "",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1;received=203.0.113.5;rport=40000\nContact: <sip:a@192.168.1.10>;;;\nl: 0\n\n",
+ O::rewritten},
+{"contact-equal-to-source-no-port",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1\nContact: <sip:a@203.0.113.5>\nl: 0\n\n",
+ "203.0.113.5:5060", "",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1;received=203.0.113.5;rport=5060\nContact: <sip:a@203.0.113.5>\nl: 0\n\n",
+ O::rewritten},
+// ---------------------------------------------------------------- alias mode
+{"alias-mode",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1;rport\nContact: <sip:alice@192.168.1.10:5060;transport=udp>;expires=3600\nl: 0\n\n",
+ "203.0.113.5:40000", "mode=alias",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1;rport=40000;received=203.0.113.5\nContact: <sip:alice@192.168.1.10:5060;transport=udp;alias=203.0.113.5~40000~1>;expires=3600\nl: 0\n\n",
+ O::rewritten},
+{"alias-mode-stale-alias-replaced",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@192.168.1.10;alias=198.51.100.9~1111~1;ob>\nl: 0\n\n",
+ "203.0.113.5:40000", "mode=alias",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@192.168.1.10;alias=203.0.113.5~40000~1;ob>\nl: 0\n\n",
+ O::rewritten},
+{"alias-mode-addr-spec-gets-brackets",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: sip:a@192.168.1.10;expires=60\nl: 0\n\n",
+ "203.0.113.5:40000", "mode=alias",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@192.168.1.10;alias=203.0.113.5~40000~1>;expires=60\nl: 0\n\n",
+ O::rewritten},
+{"alias-mode-before-uri-headers",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@192.168.1.10?X=1>\nl: 0\n\n",
+ "203.0.113.5:40000", "mode=alias",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@192.168.1.10;alias=203.0.113.5~40000~1?X=1>\nl: 0\n\n",
+ O::rewritten},
+{"alias-mode-ipv6",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP [2001:db8::5]:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@[fd00::10]:5060>\nl: 0\n\n",
+ "[2001:db8::5]:40000", "mode=alias",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP [2001:db8::5]:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@[fd00::10]:5060;alias=[2001:db8::5]~40000~1>\nl: 0\n\n",
+ O::rewritten},
+// ---------------------------------------------------------------- address classes
+{"cgnat-is-private",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@100.64.7.7:5060>\nl: 0\n\n",
+ "203.0.113.5:40000", "tests=contact-private",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@203.0.113.5:40000>\nl: 0\n\n",
+ O::rewritten},
+{"172-32-is-public",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 172.32.0.1:5060;branch=z9hG4bK1\nContact: <sip:a@172.32.0.1:5060>\nl: 0\n\n",
+ "172.32.0.1:5060", "", nullptr, O::not_nated},
+{"172-31-is-private",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 172.31.0.1:5060;branch=z9hG4bK1\nContact: <sip:a@172.31.0.1:5060>\nl: 0\n\n",
+ "172.31.0.1:5060", "tests=contact-private,via-private;rewrite=contact",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 172.31.0.1:5060;branch=z9hG4bK1\nContact: <sip:a@172.31.0.1:5060>\nl: 0\n\n",
+ O::unchanged},
+{"192-0-2-is-public",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1\nContact: <sip:a@192.0.2.1:5060>\nl: 0\n\n",
+ "192.0.2.1:5060", "tests=all", nullptr, O::not_nated},
+{"192-0-0-is-private",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@192.0.0.9:5060>\nl: 0\n\n",
+ "203.0.113.5:40000", "tests=contact-private",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@203.0.113.5:40000>\nl: 0\n\n",
+ O::rewritten},
+{"custom-private-ranges",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK1\nl: 0\n\n",
+ "198.18.0.5:5060", "tests=via-private;ranges=198.18.0.0/15",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 198.18.0.5:5060;branch=z9hG4bK1;rport=5060\nl: 0\n\n",
+ O::rewritten},
+{"hostname-via-mismatches",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP pbx.customer.example:5060;branch=z9hG4bK1\nl: 0\n\n",
+ "203.0.113.5:5060", "",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP pbx.customer.example:5060;branch=z9hG4bK1;received=203.0.113.5;rport=5060\nl: 0\n\n",
+ O::rewritten},
+{"via-port-only-mismatch",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5;branch=z9hG4bK1\nl: 0\n\n",
+ "203.0.113.5:40000", "",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5;branch=z9hG4bK1;rport=40000\nl: 0\n\n",
+ O::rewritten},
+{"tls-via-default-5061-matches",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/TLS 203.0.113.5;branch=z9hG4bK1\nl: 0\n\n",
+ "203.0.113.5:5061", "", nullptr, O::not_nated},
+{"tls-via-default-5061-vs-5060",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/TLS 203.0.113.5;branch=z9hG4bK1\nl: 0\n\n",
+ "203.0.113.5:5060", "",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/TLS 203.0.113.5;branch=z9hG4bK1;rport=5060\nl: 0\n\n",
+ O::rewritten},
+{"source-private-test",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.9.9.9:5060;branch=z9hG4bK1\nl: 0\n\n",
+ "10.9.9.9:5060", "tests=source-private;rewrite=via",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP 10.9.9.9:5060;branch=z9hG4bK1;rport=5060\nl: 0\n\n",
+ O::rewritten},
+{"contact-port-mismatch-test",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@203.0.113.5:5060>\nl: 0\n\n",
+ "203.0.113.5:40000", "tests=contact-port-mismatch",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@203.0.113.5:40000>\nl: 0\n\n",
+ O::rewritten},
+{"contact-port-mismatch-off-by-default",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@203.0.113.5:5060>\nl: 0\n\n",
+ "203.0.113.5:40000", "", nullptr, O::not_nated},
+{"nat-tests-none",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1\nContact: <sip:a@192.168.1.10>\nl: 0\n\n",
+ "203.0.113.5:40000", "tests=none", nullptr, O::not_nated},
+{"rewrite-none",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1\nContact: <sip:a@192.168.1.10>\nl: 0\n\n",
+ "203.0.113.5:40000", "rewrite=none", nullptr, O::unchanged},
+{"rewrite-via-only",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1\nContact: <sip:a@192.168.1.10>\nl: 0\n\n",
+ "203.0.113.5:40000", "rewrite=via",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1;received=203.0.113.5;rport=40000\nContact: <sip:a@192.168.1.10>\nl: 0\n\n",
+ O::rewritten},
+{"rewrite-contact-only",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1\nContact: <sip:a@192.168.1.10>\nl: 0\n\n",
+ "203.0.113.5:40000", "rewrite=contact",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1\nContact: <sip:a@203.0.113.5:40000>\nl: 0\n\n",
+ O::rewritten},
+// ---------------------------------------------------------------- IPv6
+{"ipv6-everywhere",
+ "REGISTER sip:[2001:db8::10] SIP/2.0\nVia: SIP/2.0/UDP [fd00::10]:5060;branch=z9hG4bK1;rport\nContact: <sip:a@[fd00::10]:5060>\nl: 0\n\n",
+ "[2001:db8::5]:40000", "",
+ "REGISTER sip:[2001:db8::10] SIP/2.0\nVia: SIP/2.0/UDP [fd00::10]:5060;branch=z9hG4bK1;rport=40000;received=2001:db8::5\nContact: <sip:a@[2001:db8::5]:40000>\nl: 0\n\n",
+ O::rewritten},
+{"ipv6-binary-compare",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP [2001:DB8:0:0::5]:40000;branch=z9hG4bK1\nContact: <sip:a@[2001:0db8::0005]:40000>\nl: 0\n\n",
+ "[2001:db8::5]:40000", "", nullptr, O::not_nated},
+{"ipv6-link-local-contact",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP [2001:db8::5]:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@[fe80::1]>\nl: 0\n\n",
+ "[2001:db8::5]:40000", "",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP [2001:db8::5]:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@[2001:db8::5]:40000>\nl: 0\n\n",
+ O::rewritten},
+{"ipv6-via-ipv4-source",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP [fd00::10];branch=z9hG4bK1\nl: 0\n\n",
+ "203.0.113.5:5060", "",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP [fd00::10];branch=z9hG4bK1;received=203.0.113.5;rport=5060\nl: 0\n\n",
+ O::rewritten},
+{"ipv6-received-bracketed-stale",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP [fd00::10];received=[2001:db8::9];rport=1;branch=z9hG4bK1\nl: 0\n\n",
+ "[2001:db8::5]:2", "",
+ "OPTIONS sip:x SIP/2.0\nVia: SIP/2.0/UDP [fd00::10];received=2001:db8::5;rport=2;branch=z9hG4bK1\nl: 0\n\n",
+ O::rewritten},
+// ---------------------------------------------------------------- responses
+{"response-200-from-natted-callee",
+ "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1;received=198.51.100.7\nContact: <sip:bob@192.168.1.10:5060>\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=bob 1 1 IN IP4 192.168.1.10\ns=-\nc=IN IP4 192.168.1.10\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
+ "203.0.113.5:40000", "",
+ "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1;received=198.51.100.7\nContact: <sip:bob@203.0.113.5:40000>\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=bob 1 1 IN IP4 203.0.113.5\ns=-\nc=IN IP4 203.0.113.5\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
+ O::rewritten},
+{"response-public-not-natted",
+ "SIP/2.0 180 Ringing\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\nContact: <sip:bob@203.0.113.5:40000>\nl: 0\n\n",
+ "203.0.113.5:40000", "", nullptr, O::not_nated},
+// ---------------------------------------------------------------- SDP
+{"invite-sdp-all-addresses",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\nContact: <sip:a@192.168.1.10:5060>\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=alice 2890844526 2890844526 IN IP4 192.168.1.10\ns=-\nc=IN IP4 192.168.1.10\nt=0 0\nm=audio 49170 RTP/AVP 0\na=rtcp:49171 IN IP4 192.168.1.10\n",
+ "203.0.113.5:40000", "",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1;received=203.0.113.5;rport=40000\nContact: <sip:a@203.0.113.5:40000>\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=alice 2890844526 2890844526 IN IP4 203.0.113.5\ns=-\nc=IN IP4 203.0.113.5\nt=0 0\nm=audio 49170 RTP/AVP 0\na=rtcp:49171 IN IP4 203.0.113.5\n",
+ O::rewritten},
+{"sdp-grows-the-message",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP4 10.0.0.1\nc=IN IP4 10.0.0.1\nm=audio 4000 RTP/AVP 0\n",
+ "198.51.100.123:65000", "",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;received=198.51.100.123;rport=65000\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP4 198.51.100.123\nc=IN IP4 198.51.100.123\nm=audio 4000 RTP/AVP 0\n",
+ O::rewritten},
+{"sdp-shrinks-the-message",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 192.168.100.200:5060;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP4 192.168.100.200\nc=IN IP4 192.168.100.200\nm=audio 4000 RTP/AVP 0\n",
+ "1.2.3.4:5", "",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 192.168.100.200:5060;branch=z9hG4bK1;received=1.2.3.4;rport=5\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP4 1.2.3.4\nc=IN IP4 1.2.3.4\nm=audio 4000 RTP/AVP 0\n",
+ O::rewritten},
+{"sdp-hold-kept-media-level-c",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@192.168.1.10>\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 2 IN IP4 192.168.1.10\nc=IN IP4 0.0.0.0\nt=0 0\nm=audio 4000 RTP/AVP 0\nm=video 4002 RTP/AVP 31\nc=IN IP4 192.168.1.10\n",
+ "203.0.113.5:40000", "",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContact: <sip:a@203.0.113.5:40000>\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 2 IN IP4 203.0.113.5\nc=IN IP4 0.0.0.0\nt=0 0\nm=audio 4000 RTP/AVP 0\nm=video 4002 RTP/AVP 31\nc=IN IP4 203.0.113.5\n",
+ O::rewritten},
+{"sdp-rtcp-port-only-kept",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\nc=IN IP4 10.0.0.1\nm=audio 4000 RTP/AVP 0\na=rtcp:4001\n",
+ "203.0.113.5:40000", "tests=sdp-private",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\nc=IN IP4 203.0.113.5\nm=audio 4000 RTP/AVP 0\na=rtcp:4001\n",
+ O::rewritten},
+{"sdp-family-changes",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP6 fd00::10\nc=IN IP6 fd00::10\nm=audio 4000 RTP/AVP 0\n",
+ "203.0.113.5:40000", "tests=sdp-private",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP4 203.0.113.5\nc=IN IP4 203.0.113.5\nm=audio 4000 RTP/AVP 0\n",
+ O::rewritten},
+{"sdp-ipv6-source",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP [2001:db8::5]:40000;rport=40000;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP4 192.168.1.10\nc=IN IP4 192.168.1.10\nm=audio 4000 RTP/AVP 0\n",
+ "[2001:db8::5]:40000", "tests=sdp-private",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP [2001:db8::5]:40000;rport=40000;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP6 2001:db8::5\nc=IN IP6 2001:db8::5\nm=audio 4000 RTP/AVP 0\n",
+ O::rewritten},
+{"sdp-source-mismatch-test",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\nc=IN IP4 198.51.100.50\nm=audio 4000 RTP/AVP 0\n",
+ "203.0.113.5:40000", "tests=sdp-source-mismatch",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\nc=IN IP4 203.0.113.5\nm=audio 4000 RTP/AVP 0\n",
+ O::rewritten},
+{"sdp-hold-only-does-not-fire",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;rport=40000;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\nc=IN IP4 0.0.0.0\nm=audio 4000 RTP/AVP 0\n",
+ "203.0.113.5:40000", "tests=sdp-source-mismatch,sdp-private", nullptr, O::not_nated},
+{"sdp-multicast-kept",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP4 10.0.0.1\nc=IN IP4 224.2.1.1/127\nm=audio 4000 RTP/AVP 0\n",
+ "203.0.113.5:5060", "",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;received=203.0.113.5;rport=5060\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP4 203.0.113.5\nc=IN IP4 224.2.1.1/127\nm=audio 4000 RTP/AVP 0\n",
+ O::rewritten},
+{"sdp-hostname-in-origin",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP4 host.lan\nc=IN IP4 10.0.0.1\nm=audio 4000 RTP/AVP 0\n",
+ "203.0.113.5:5060", "",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;received=203.0.113.5;rport=5060\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP4 203.0.113.5\nc=IN IP4 203.0.113.5\nm=audio 4000 RTP/AVP 0\n",
+ O::rewritten},
+{"sdp-rewrite-off",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\nc=IN IP4 10.0.0.1\n",
+ "203.0.113.5:5060", "rewrite=via,contact",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;received=203.0.113.5;rport=5060\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\nc=IN IP4 10.0.0.1\n",
+ O::rewritten},
+// ---------------------------------------------------------------- Content-Length
+{"content-length-missing-stays-missing",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\nContent-Type: application/sdp\n\nv=0\nc=IN IP4 10.0.0.1\n",
+ "203.0.113.55:5060", "",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;received=203.0.113.55;rport=5060\nContent-Type: application/sdp\n\nv=0\nc=IN IP4 203.0.113.55\n",
+ O::rewritten},
+{"content-length-spaced",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length :   24  \n\nv=0\nc=IN IP4 10.0.0.1\n",
+ "203.0.113.5:5060", "tests=sdp-private",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK1;rport=5060\nContent-Type: application/sdp\nContent-Length :   27  \n\nv=0\nc=IN IP4 203.0.113.5\n",
+ O::rewritten},
+{"content-length-leading-zeros-kept",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK1\nc: application/sdp\nl: 0024\n\nv=0\nc=IN IP4 10.0.0.1\n",
+ "203.0.113.5:5060", "tests=sdp-private",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK1;rport=5060\nc: application/sdp\nl: 0027\n\nv=0\nc=IN IP4 203.0.113.5\n",
+ O::rewritten},
+{"content-length-grows-a-digit",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK1\nc: application/sdp\nl: 98\n\nv=0\nc=IN IP4 10.0.0.1\na=x:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+ "203.0.113.5:5060", "tests=sdp-private",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK1;rport=5060\nc: application/sdp\nl: 101\n\nv=0\nc=IN IP4 203.0.113.5\na=x:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+ O::rewritten},
+{"trailing-bytes-after-body-kept",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK1\nc: application/sdp\nl: 24\n\nv=0\nc=IN IP4 10.0.0.1\nJUNK",
+ "203.0.113.5:5060", "tests=sdp-private",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:5060;branch=z9hG4bK1;rport=5060\nc: application/sdp\nl: 27\n\nv=0\nc=IN IP4 203.0.113.5\nJUNK",
+ O::rewritten},
+// ---------------------------------------------------------------- multipart
+{"multipart-sdp-and-binary",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\nContent-Type: multipart/mixed;boundary=b1\nContent-Length: @CL@\n\n--b1\nContent-Type: application/sdp\n\nv=0\nc=IN IP4 192.168.1.10\n--b1\nContent-Type: application/octet-stream\n\n\x01\x02\r\x7f\xff c=IN IP4 10.0.0.1\n--b1--\n",
+ "203.0.113.5:40000", "",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1;received=203.0.113.5;rport=40000\nContent-Type: multipart/mixed;boundary=b1\nContent-Length: @CL@\n\n--b1\nContent-Type: application/sdp\n\nv=0\nc=IN IP4 203.0.113.5\n--b1\nContent-Type: application/octet-stream\n\n\x01\x02\r\x7f\xff c=IN IP4 10.0.0.1\n--b1--\n",
+ O::rewritten},
+{"gzip-body-untouched",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Encoding: gzip\nContent-Length: @CL@\n\nc=IN IP4 192.168.1.10\n",
+ "203.0.113.5:40000", "",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1;received=203.0.113.5;rport=40000\nContent-Type: application/sdp\nContent-Encoding: gzip\nContent-Length: @CL@\n\nc=IN IP4 192.168.1.10\n",
+ O::rewritten},
+};
+// clang-format on
+
+class Golden : public ::testing::TestWithParam<Case> {};
+
+std::string run(rewrite::Processor& p, const std::string& in, const nat::Source& src, rewrite::Result& r) {
+    std::string buf = in;
+    buf.resize(in.size() + 1024);
+    r = p.process(buf.data(), static_cast<uint32_t>(in.size()), static_cast<uint32_t>(buf.size()), src);
+    buf.resize(r.size);
+    return buf;
+}
+
+}  // namespace
+
+TEST_P(Golden, ExactBytes) {
+    const Case& c = GetParam();
+    const std::string in = fill_cl(crlf(c.in));
+    const nat::Source src = source_of(c.source);
+    rewrite::Processor proc(options_of(c.options));
+    rewrite::Result r;
+    const std::string out = run(proc, in, src, r);
+    EXPECT_EQ(static_cast<int>(r.outcome), static_cast<int>(c.outcome)) << "tests fired: " << nat::tests_to_string(r.verdict.fired);
+    if (c.out) {
+        EXPECT_EQ(out, fill_cl(crlf(c.out)));
+    } else if (c.outcome != rewrite::Outcome::rewritten) {
+        EXPECT_EQ(out, in) << "must be forwarded byte-identical";
+    }
+    // Idempotence: the output through again changes nothing.
+    rewrite::Result r2;
+    const std::string again = run(proc, out, src, r2);
+    EXPECT_EQ(again, out) << "second pass changed the message";
+    EXPECT_NE(static_cast<int>(r2.outcome), static_cast<int>(rewrite::Outcome::rewritten));
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, Golden, ::testing::ValuesIn(kCases), [](const auto& param_info) {
+    std::string n = param_info.param.name;
+    for (char& ch : n)
+        if (ch == '-') ch = '_';
+    return n;
+});
+
+TEST(Golden, AtLeastSixtyCases) { EXPECT_GE(kCases.size(), 60u); }
