@@ -3,6 +3,7 @@
 #include <pcap/pcap.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -44,14 +45,31 @@ std::vector<Sample> dir_samples(const std::string& dir, const std::string& prefi
         const std::string name = e.path().filename().string();
         if (!ext.empty() && e.path().extension() != ext) continue;
         if (name == "SOURCE.md" || name == "STATS.txt") continue;
-        out.push_back({prefix + name, read_file(e.path().string())});
+        Sample sample;
+        sample.name = prefix + name;
+        sample.bytes = read_file(e.path().string());
+        out.push_back(std::move(sample));
     }
     std::sort(out.begin(), out.end(), [](const Sample& a, const Sample& b) { return a.name < b.name; });
     return out;
 }
 
+std::string ip_text(const uint8_t* p, bool v6) {
+    char buf[64];
+    if (!v6) {
+        std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", p[0], p[1], p[2], p[3]);
+        return buf;
+    }
+    std::string s;
+    for (int i = 0; i < 16; i += 2) {
+        std::snprintf(buf, sizeof buf, "%s%x", i ? ":" : "", (p[i] << 8) | p[i + 1]);
+        s += buf;
+    }
+    return s;
+}
+
 // UDP payload of one captured frame, or empty. Handles Ethernet (+802.1Q), Linux SLL, raw IP.
-std::string udp_payload(int linktype, const uint8_t* p, size_t n) {
+std::string udp_payload(int linktype, const uint8_t* p, size_t n, Sample& meta) {
     size_t off = 0;
     uint16_t ethertype = 0;
     if (linktype == DLT_EN10MB) {
@@ -79,10 +97,14 @@ std::string udp_payload(int linktype, const uint8_t* p, size_t n) {
         const uint16_t frag = static_cast<uint16_t>(((p[off + 6] << 8) | p[off + 7]) & 0x3fff);
         if (frag != 0) return {};  // fragments are the dataplane's business, not the parser's
         proto = p[off + 9];
+        meta.src_ip = ip_text(p + off + 12, false);
+        meta.dst_ip = ip_text(p + off + 16, false);
         off += ihl;
     } else if (ethertype == 0x86dd) {
         if (n < off + 40) return {};
         proto = p[off + 6];
+        meta.src_ip = ip_text(p + off + 8, true);
+        meta.dst_ip = ip_text(p + off + 24, true);
         off += 40;
     } else {
         return {};
@@ -91,6 +113,8 @@ std::string udp_payload(int linktype, const uint8_t* p, size_t n) {
     const uint16_t sport = static_cast<uint16_t>((p[off] << 8) | p[off + 1]);
     const uint16_t dport = static_cast<uint16_t>((p[off + 2] << 8) | p[off + 3]);
     const size_t ulen = static_cast<size_t>((p[off + 4] << 8) | p[off + 5]);
+    meta.src_port = sport;
+    meta.dst_port = dport;
     if (ulen < 8 || off + ulen > n) return {};
     std::string payload(reinterpret_cast<const char*>(p + off + 8), ulen - 8);
     const bool sip_port = sport == 5060 || dport == 5060 || sport == 5061 || dport == 5061;
@@ -123,8 +147,12 @@ std::vector<Sample> pcap_sip_payloads() {
         int i = 0;
         while (pcap_next_ex(pc, &h, &data) == 1) {
             ++i;
-            std::string pl = udp_payload(lt, data, h->caplen);
-            if (!pl.empty()) out.push_back({"pcap/" + f.filename().string() + "#" + std::to_string(i), std::move(pl)});
+            Sample s;
+            std::string pl = udp_payload(lt, data, h->caplen, s);
+            if (pl.empty()) continue;
+            s.name = "pcap/" + f.filename().string() + "#" + std::to_string(i);
+            s.bytes = std::move(pl);
+            out.push_back(std::move(s));
         }
         pcap_close(pc);
     }

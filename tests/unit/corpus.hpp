@@ -2,6 +2,7 @@
 // the captures in ../shared/corpus/pcap.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,9 @@ namespace farend::test {
 struct Sample {
     std::string name;  // "rfc4475/wsinv.dat", "pcap/sngrep_aaa.pcap#12"
     std::string bytes;
+    // captures only: where the datagram came from and went to
+    std::string src_ip, dst_ip;
+    uint16_t src_port = 0, dst_port = 0;
 };
 
 std::string tests_dir();   // $FAREND_TESTS (tests/ of the source tree)
