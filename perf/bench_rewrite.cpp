@@ -1,0 +1,115 @@
+// The rewrite path per NATed message: the message types of perf/messages.hpp arriving from a NAT's
+// public address.
+//   rewrite/KERNEL/TYPE  detect + plan + apply + UDP checksum on a message parsed beforehand
+//                        (issue 3's figure; target: under 250 ns per NATed message). Each
+//                        iteration copies the original into the packet buffer first (~600 B memcpy,
+//                        included) and applies the edits there.
+//   full/KERNEL/TYPE     the same plus scan + index + parse: what a worker spends per message
+//                        (rewrite::Processor).
+#include "messages.hpp"
+
+#include <farend/net/checksum.hpp>
+#include <farend/rewrite/processor.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <utility>
+#include <vector>
+
+using namespace farend;
+
+namespace {
+
+const nat::Source kSource{*IpAddr::parse("203.0.113.5"), 40000};
+const IpAddr kDst = *IpAddr::parse("198.51.100.10");
+
+struct Parsed {
+    std::string msg;
+    std::unique_ptr<sip::MessageParser> parser;
+    std::unique_ptr<sip::MessageParts> parts;
+};
+
+void BM_Rewrite(benchmark::State& state, const simd::Kernel* k, std::vector<std::string> msgs) {
+    const rewrite::Options opt;
+    std::vector<Parsed> parsed;
+    for (const auto& m : msgs) {
+        Parsed p{m, std::make_unique<sip::MessageParser>(*k), std::make_unique<sip::MessageParts>()};
+        const auto& idx = p.parser->parse(p.msg);
+        sip::extract_parts(p.msg, p.parser->mask_view(), idx, true, *p.parts);
+        parsed.push_back(std::move(p));
+    }
+    std::vector<uint8_t> pkt(8 + 4096);
+    auto plan = std::make_unique<rewrite::EditPlan>();
+    size_t rewritten = 0, total = 0;
+    for (auto _ : state) {
+        for (const auto& p : parsed) {
+            const auto& idx = p.parser->index();
+            const nat::Verdict v = nat::detect(p.msg, idx, *p.parts, kSource, opt.detect);
+            rewrite::Summary sum;
+            plan->clear();
+            if (v.nated()) rewrite::plan_rewrites(p.msg, idx, *p.parts, kSource, opt.rewrite, *plan, sum);
+            uint8_t* udp = pkt.data();
+            std::memcpy(udp + 8, p.msg.data(), p.msg.size());
+            const auto r = plan->apply(reinterpret_cast<char*>(udp + 8), static_cast<uint32_t>(p.msg.size()), 4096);
+            const uint32_t len = 8 + r.size;
+            net::store_be16(udp + 4, static_cast<uint16_t>(len));
+            net::fix_udp_checksum(kSource.ip, kDst, udp, len, false);
+            benchmark::DoNotOptimize(udp);
+            rewritten += r.status == rewrite::ApplyStatus::ok && !plan->empty();
+            ++total;
+        }
+    }
+    if (rewritten != total) state.SkipWithError("a message was not rewritten: the benchmark would measure the wrong path");
+    state.counters["ns/msg"] = benchmark::Counter(static_cast<double>(state.iterations() * msgs.size()),
+                                                  benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void BM_Full(benchmark::State& state, const simd::Kernel* k, std::vector<std::string> msgs) {
+    rewrite::Processor proc(rewrite::Options{}, *k);
+    std::vector<uint8_t> pkt(8 + 4096);
+    size_t rewritten = 0, total = 0;
+    for (auto _ : state) {
+        for (const auto& m : msgs) {
+            uint8_t* udp = pkt.data();
+            std::memcpy(udp + 8, m.data(), m.size());
+            const auto r = proc.process(reinterpret_cast<char*>(udp + 8), static_cast<uint32_t>(m.size()), 4096, kSource);
+            const uint32_t len = 8 + r.size;
+            net::store_be16(udp + 4, static_cast<uint16_t>(len));
+            net::fix_udp_checksum(kSource.ip, kDst, udp, len, false);
+            benchmark::DoNotOptimize(udp);
+            rewritten += r.outcome == rewrite::Outcome::rewritten;
+            ++total;
+        }
+    }
+    if (rewritten != total) state.SkipWithError("a message was not rewritten: the benchmark would measure the wrong path");
+    state.counters["ns/msg"] = benchmark::Counter(static_cast<double>(state.iterations() * msgs.size()),
+                                                  benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const auto msgs = perf::messages();
+    std::vector<std::string> mixed;
+    for (const auto& [name, m] : msgs) mixed.push_back(m);
+    const char* fixed = std::getenv("FAREND_BENCH_ITERATIONS");
+    for (const auto& [family, fn] : {std::pair{"rewrite", &BM_Rewrite}, std::pair{"full", &BM_Full}}) {
+        for (const simd::Kernel* k : simd::supported()) {
+            for (const auto& [name, m] : msgs) {
+                auto* b = benchmark::RegisterBenchmark((std::string(family) + "/" + k->name + "/" + name).c_str(), fn, k,
+                                                      std::vector<std::string>{m});
+                if (fixed) b->Iterations(std::atoll(fixed));
+            }
+            auto* b = benchmark::RegisterBenchmark((std::string(family) + "/" + k->name + "/mixed").c_str(), fn, k, mixed);
+            if (fixed) b->Iterations(std::atoll(fixed));
+        }
+    }
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
