@@ -26,10 +26,6 @@ struct Text {
         if (sizeof buf - n >= IpAddr::kMaxText) n += ip.format(buf + n);
         return *this;
     }
-    Text& add_host(const IpAddr& ip) noexcept {  // a URI host: IPv6 in brackets (RFC 3261 25.1)
-        if (ip.is_v6()) return add('[').add_ip(ip).add(']');
-        return add_ip(ip);
-    }
     Text& add_num(uint64_t v, std::size_t min_width = 0) noexcept {
         char tmp[24];
         const auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
@@ -38,6 +34,20 @@ struct Text {
         return add(std::string_view(tmp, len));
     }
     [[nodiscard]] std::string_view view() const noexcept { return {buf, n}; }
+};
+
+// The source as text, formatted once per message: address, URI host form (IPv6 in brackets,
+// RFC 3261 25.1), port.
+struct SourceText {
+    Text ip, host, port;
+    explicit SourceText(const nat::Source& src) noexcept {
+        ip.add_ip(src.ip);
+        if (src.ip.is_v6())
+            host.add('[').add(ip.view()).add(']');
+        else
+            host.add(ip.view());
+        port.add_num(src.port);
+    }
 };
 
 bool is_unspecified(const IpAddr& ip) noexcept {
@@ -53,11 +63,10 @@ bool is_multicast(const IpAddr& ip) noexcept {
 
 uint16_t default_port(const sip::Uri& u) noexcept { return u.scheme_id == sip::Scheme::sips ? 5061 : 5060; }
 
-void plan_via(std::string_view buf, const sip::Via& v, const nat::Source& src, EditPlan& plan, Summary& sum) noexcept {
-    Text ip;
-    ip.add_ip(src.ip);
-    Text port;
-    port.add_num(src.port);
+void plan_via(std::string_view buf, const sip::Via& v, const nat::Source& src, const SourceText& st, EditPlan& plan,
+              Summary& sum) noexcept {
+    const Text& ip = st.ip;
+    const Text& port = st.port;
     Text append;  // parameters added at the end of the via-parm, in this order
     const bool host_is_source = (v.sent_by.kind == sip::HostKind::ipv4 || v.sent_by.kind == sip::HostKind::ipv6) &&
                                 v.sent_by.ip == src.ip;
@@ -94,8 +103,8 @@ void plan_via(std::string_view buf, const sip::Via& v, const nat::Source& src, E
     if (append.n) plan.insert(v.value.end(), append.view());
 }
 
-void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source& src, ContactMode mode,
-                  EditPlan& plan, Summary& sum) noexcept {
+void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source& src, const SourceText& st,
+                  ContactMode mode, EditPlan& plan, Summary& sum) noexcept {
     const sip::Uri& u = c.uri;
     if (mode == ContactMode::rewrite) {
         // The source address in place of host[:port]; maddr would override it, so it goes.
@@ -104,7 +113,7 @@ void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source
         bool changed = false;
         if (!(literal && u.host.bracketed == u.host.ip.is_v6() && u.host.ip == src.ip && have_port == src.port)) {
             Text t;
-            plan.replace(u.host.whole(), t.add_host(src.ip).add(':').add_num(src.port).view());
+            plan.replace(u.host.whole(), t.add(st.host.view()).add(':').add(st.port.view()).view());
             changed = true;
         }
         if (u.maddr.present) {
@@ -116,7 +125,7 @@ void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source
     }
     // alias mode (Kamailio's add_contact_alias format): ;alias=ip~port~1 (1 = UDP)
     Text alias;
-    alias.add(";alias=").add_host(src.ip).add('~').add_num(src.port).add("~1");
+    alias.add(";alias=").add(st.host.view()).add('~').add(st.port.view()).add("~1");
     if (u.alias.present) {
         if (text(buf, u.alias.whole) == alias.view()) return;
         plan.replace(u.alias.whole, alias.view());
@@ -129,9 +138,9 @@ void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source
     ++sum.contacts;
 }
 
-void plan_sdp(std::string_view buf, const sip::Sdp& sdp, const nat::Source& src, EditPlan& plan, Summary& sum) noexcept {
-    Text ip;
-    ip.add_ip(src.ip);
+void plan_sdp(std::string_view buf, const sip::Sdp& sdp, const nat::Source& src, const SourceText& st, EditPlan& plan,
+              Summary& sum) noexcept {
+    const Text& ip = st.ip;
     const std::string_view family = src.ip.is_v6() ? "IP6" : "IP4";
     for (uint8_t a = 0; a < sdp.addr_count; ++a) {
         const sip::SdpAddress& ad = sdp.addrs[a];
@@ -202,7 +211,8 @@ std::optional<ContactMode> parse_contact_mode(std::string_view s) noexcept {
 
 void plan_rewrites(std::string_view buf, const sip::MessageIndex& index, const sip::MessageParts& parts,
                    const nat::Source& src, const Config& cfg, EditPlan& plan, Summary& sum) noexcept {
-    if (cfg.via && index.start.is_request && parts.has_top_via) plan_via(buf, parts.top_via, src, plan, sum);
+    const SourceText st(src);
+    if (cfg.via && index.start.is_request && parts.has_top_via) plan_via(buf, parts.top_via, src, st, plan, sum);
     if (cfg.contact) {
         if (parts.contact_invalid || parts.contacts_truncated) {
             sum.contacts_skipped = parts.contact_count > 0 || parts.contacts_truncated;
@@ -212,12 +222,12 @@ void plan_rewrites(std::string_view buf, const sip::MessageIndex& index, const s
                 if (c.star || (c.uri.scheme_id != sip::Scheme::sip && c.uri.scheme_id != sip::Scheme::sips) ||
                     c.uri.host.kind == sip::HostKind::none)
                     continue;
-                plan_contact(buf, c, src, cfg.contact_mode, plan, sum);
+                plan_contact(buf, c, src, st, cfg.contact_mode, plan, sum);
             }
         }
     }
     if (cfg.sdp)
-        for (uint8_t b = 0; b < parts.sdp_bodies.count; ++b) plan_sdp(buf, parts.sdp[b], src, plan, sum);
+        for (uint8_t b = 0; b < parts.sdp_bodies.count; ++b) plan_sdp(buf, parts.sdp[b], src, st, plan, sum);
     plan_content_length(buf, index, plan, sum);
 }
 
