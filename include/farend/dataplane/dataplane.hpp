@@ -1,0 +1,45 @@
+// The DPDK side: ports, mempool, the poll loop on worker lcores, TX buffering, shutdown.
+// Start-up order as in DPDK's examples: rte_eal_init (by the caller) -> Dataplane::create
+// (mempool, ports) -> run (launch workers, wait) -> destructor (stop and close ports).
+#pragma once
+
+#include <farend/pipeline/config.hpp>
+#include <farend/pipeline/counters.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace farend::dataplane {
+
+// Set by SIGINT/SIGTERM (and by --exit-when-idle): every worker leaves its loop.
+extern std::atomic<bool> g_stop;
+
+class Dataplane {
+public:
+    // After rte_eal_init. nullptr and a message for the operator on error.
+    static std::unique_ptr<Dataplane> create(const pipeline::Config& config, std::string* error);
+    ~Dataplane();
+    Dataplane(const Dataplane&) = delete;
+    Dataplane& operator=(const Dataplane&) = delete;
+
+    // Runs the workers until stopped. Returns 0, or non-zero if a worker failed.
+    int run();
+
+    // Counters summed over workers, and per worker lcore (read while running: plain loads of
+    // single-writer counters).
+    [[nodiscard]] pipeline::Counters totals() const;
+    [[nodiscard]] std::vector<unsigned> worker_lcores() const;
+    [[nodiscard]] bool lcore_counters(unsigned lcore, pipeline::Counters& out) const;
+    [[nodiscard]] const pipeline::Config& config() const noexcept { return config_; }
+
+    struct Impl;
+
+private:
+    explicit Dataplane(const pipeline::Config& config);
+    pipeline::Config config_;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace farend::dataplane

@@ -1,0 +1,42 @@
+// L2/L3/L4 view of one Ethernet frame: VLAN/QinQ tags, IPv4 (with options) or IPv6 (with
+// extension headers), UDP. After the UDP payload changes size, fix_after_resize() rewrites the
+// IP and UDP lengths and checksums. No allocation; the frame is the caller's buffer.
+#pragma once
+
+#include <farend/base/ip_addr.hpp>
+
+#include <cstdint>
+
+namespace farend::net {
+
+enum class FrameStatus : uint8_t {
+    udp,           // an unfragmented UDP datagram: the view is filled
+    not_ip,        // ARP, LLDP, ...
+    not_udp,       // TCP, ICMP, ...
+    fragment,      // an IPv4 or IPv6 fragment
+    truncated,     // shorter than its headers say
+    bad_length,    // IP or UDP length fields inconsistent with the frame
+    bad_header,    // IPv4 IHL < 5, unknown IP version
+};
+
+struct FrameView {
+    uint16_t vlan_tags = 0;
+    uint16_t l3_off = 0;     // IP header
+    uint16_t l4_off = 0;     // UDP header
+    uint32_t ip_end = 0;     // end of the IP datagram (frames may carry Ethernet padding after it)
+    bool ipv6 = false;
+    IpAddr src, dst;
+    uint16_t src_port = 0, dst_port = 0;
+    [[nodiscard]] uint32_t payload_off() const noexcept { return l4_off + 8u; }
+    [[nodiscard]] uint32_t payload_len() const noexcept { return ip_end - payload_off(); }
+};
+
+[[nodiscard]] FrameStatus parse_frame(const uint8_t* frame, uint32_t len, FrameView& out) noexcept;
+
+// The UDP payload now has new_payload_len bytes (it was resized in place): set the IPv4 total
+// length and header checksum, or the IPv6 payload length, the UDP length and checksum. Returns
+// the new frame length (any Ethernet padding after the old datagram is dropped). An IPv4 UDP
+// checksum of 0 stays 0 (the sender asked for none).
+uint32_t fix_after_resize(uint8_t* frame, const FrameView& v, uint32_t new_payload_len) noexcept;
+
+}  // namespace farend::net

@@ -1,0 +1,71 @@
+// The counters of one worker: one table of names and descriptions (what a non-zero value
+// means), one cache-aligned block of plain uint64 per worker, written by that worker only and
+// summed by readers (telemetry, the exit report). Names are the telemetry keys.
+#pragma once
+
+#include <farend/base/cacheline.hpp>
+#include <farend/nat/detect.hpp>
+#include <farend/sip/message.hpp>
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace farend::pipeline {
+
+#define FAREND_COUNTERS(X)                                                                                       \
+    X(rx_packets, "rx_packets", "frames received on any port")                                                   \
+    X(tx_packets, "tx_packets", "frames sent on any port")                                                       \
+    X(rx_bytes, "rx_bytes", "bytes of frames received")                                                          \
+    X(tx_bytes, "tx_bytes", "bytes of frames sent")                                                              \
+    X(sip_messages, "sip_messages", "UDP datagrams to (access->core) a SIP port, read as SIP")                   \
+    X(nat_detected, "nat_detected", "SIP messages where an enabled NAT test fired")                              \
+    X(rewritten, "rewritten", "SIP messages changed by the rewrites")                                            \
+    X(passed_unmodified, "passed_unmodified", "frames forwarded byte-identical (non-SIP, not NATed, malformed pass)") \
+    X(nat_unchanged, "nat_unchanged", "NATed messages that already said what the rewrites would write")          \
+    X(malformed, "malformed", "SIP candidates that did not parse (see malformed_*)")                             \
+    X(dropped, "dropped", "frames not forwarded (see drop_*)")                                                   \
+    X(core_to_access, "core_to_access", "frames forwarded from a core port to its access port")                  \
+    X(not_udp, "not_udp", "frames forwarded as they are: not IP/UDP")                                            \
+    X(fragments, "fragments", "IP fragments forwarded as they are (reassembly is not yet done)")                 \
+    X(bad_frames, "bad_frames", "frames whose IP/UDP headers are inconsistent, forwarded as they are")           \
+    X(rewrite_no_room, "rewrite_no_room", "NATed messages forwarded unmodified: the rewrite did not fit the buffer") \
+    X(rewrite_plan_error, "rewrite_plan_error", "NATed messages forwarded unmodified: overlapping edits (a bug)") \
+    X(contacts_skipped, "contacts_skipped", "NATed messages whose Contact did not parse and was left alone")      \
+    X(oversize_tx, "oversize_tx", "rewritten frames larger than the port MTU (sent whole: fragmentation not yet done)") \
+    X(drop_malformed, "drop_malformed", "malformed SIP dropped (--malformed drop)")                              \
+    X(drop_tx_full, "drop_tx_full", "frames the TX queue did not take, freed")                                   \
+    X(drop_linearize, "drop_linearize", "multi-segment frames that could not be linearised, freed")              \
+    X(busy_cycles, "busy_cycles", "TSC cycles spent in loop iterations that received frames")                   \
+    X(loops, "loops", "poll loop iterations")
+
+enum class Counter : uint16_t {
+#define FAREND_X(id, name, desc) id,
+    FAREND_COUNTERS(FAREND_X)
+#undef FAREND_X
+        count
+};
+inline constexpr std::size_t kCounterCount = static_cast<std::size_t>(Counter::count);
+// After the fixed counters: one per NAT test, one per malformed reason.
+inline constexpr std::size_t kNatBase = kCounterCount;
+inline constexpr std::size_t kMalformedBase = kNatBase + nat::kTestCount;
+inline constexpr std::size_t kAllCounters = kMalformedBase + sip::kParseErrorCount;
+
+struct alignas(kCacheLine) Counters {
+    std::array<uint64_t, kAllCounters> v{};
+    void add(Counter c, uint64_t n = 1) noexcept { v[static_cast<std::size_t>(c)] += n; }
+    void nat(nat::Test t) noexcept { ++v[kNatBase + static_cast<std::size_t>(t)]; }
+    void malformed(sip::ParseError e) noexcept { ++v[kMalformedBase + static_cast<std::size_t>(e)]; }
+    [[nodiscard]] uint64_t get(Counter c) const noexcept { return v[static_cast<std::size_t>(c)]; }
+    Counters& operator+=(const Counters& o) noexcept {
+        for (std::size_t i = 0; i < kAllCounters; ++i) v[i] += o.v[i];
+        return *this;
+    }
+};
+
+// Name and description of counter index i (0 .. kAllCounters-1): "nat_contact_private",
+// "malformed_bad_start_line", ...
+[[nodiscard]] std::string_view counter_name(std::size_t i) noexcept;
+[[nodiscard]] std::string_view counter_description(std::size_t i) noexcept;
+
+}  // namespace farend::pipeline

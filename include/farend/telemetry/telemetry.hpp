@@ -1,0 +1,19 @@
+// rte_telemetry commands (read with dpdk-telemetry.py, same --file-prefix as farend's EAL):
+//   /farend/stats               every counter, summed over workers
+//   /farend/lcore_stats,<lcore> one worker's counters
+//   /farend/config              the running configuration
+#pragma once
+
+#include <farend/dataplane/dataplane.hpp>
+
+#include <string>
+
+namespace farend::telemetry {
+
+// Registers the commands for dp (which must outlive the EAL). False if registration failed.
+bool register_commands(const dataplane::Dataplane* dp);
+
+// The counters as a JSON object {"name": value, ...} (skips the unused malformed_none).
+std::string counters_json(const pipeline::Counters& c);
+
+}  // namespace farend::telemetry

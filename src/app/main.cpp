@@ -1,0 +1,112 @@
+// farend [EAL options] -- [farend options]
+#include <farend/app/options.hpp>
+#include <farend/dataplane/dataplane.hpp>
+#include <farend/simd/scan.hpp>
+#include <farend/telemetry/telemetry.hpp>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_pdump.h>
+#include <rte_version.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace farend;
+
+namespace {
+
+void on_signal(int) { dataplane::g_stop.store(true); }
+
+void print_report(const pipeline::Counters& t) {
+    std::printf("\nfarend: final counters\n");
+    for (std::size_t i = 0; i < pipeline::kAllCounters; ++i) {
+        const bool fixed = i < pipeline::kCounterCount;
+        if (!fixed && t.v[i] == 0) continue;  // per-test and per-reason lines only when non-zero
+        if (i == pipeline::kMalformedBase) continue;
+        const std::string name(pipeline::counter_name(i));
+        std::printf("  %-30s %14llu\n", name.c_str(), static_cast<unsigned long long>(t.v[i]));
+    }
+}
+
+bool write_json(const std::string& file, const dataplane::Dataplane& dp) {
+    std::ofstream out(file);
+    out << "{\n  \"totals\": " << telemetry::counters_json(dp.totals()) << ",\n  \"lcores\": {";
+    bool first = true;
+    for (unsigned l : dp.worker_lcores()) {
+        pipeline::Counters c;
+        if (!dp.lcore_counters(l, c)) continue;
+        out << (first ? "" : ",") << "\n    \"" << l << "\": " << telemetry::counters_json(c);
+        first = false;
+    }
+    out << "\n  }\n}\n";
+    return static_cast<bool>(out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // --help / --version answer without starting EAL (which would want its resources).
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+            std::fputs(app::help_text().c_str(), stdout);
+            return 0;
+        }
+        if (!std::strcmp(argv[i], "--version")) {
+            std::printf("farend %s (%s, scanner %s)\n", app::kVersion, rte_version(), simd::active().name);
+            return 0;
+        }
+    }
+    const int eal_args = rte_eal_init(argc, argv);
+    if (eal_args < 0) {
+        std::fprintf(stderr, "farend: EAL initialisation failed: %s (see the EAL messages above; farend --help)\n",
+                     rte_strerror(rte_errno));
+        return 2;
+    }
+    std::vector<const char*> own;
+    own.push_back(argv[0]);
+    for (int i = eal_args + 1; i < argc; ++i) own.push_back(argv[i]);
+    std::string error;
+    auto opts = app::parse_options(static_cast<int>(own.size()), own.data(), &error);
+    if (!opts) {
+        std::fprintf(stderr, "farend: %s (farend --help lists the options)\n", error.c_str());
+        rte_eal_cleanup();
+        return 2;
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+
+    auto dp = dataplane::Dataplane::create(opts->config, &error);
+    if (!dp) {
+        std::fprintf(stderr, "farend: %s\n", error.c_str());
+        rte_eal_cleanup();
+        return 1;
+    }
+    if (rte_pdump_init() != 0)
+        std::fprintf(stderr, "farend: warning: rte_pdump_init failed: dpdk-dumpcap cannot attach\n");
+    if (!telemetry::register_commands(dp.get()))
+        std::fprintf(stderr, "farend: warning: telemetry commands not registered (started with --no-telemetry?)\n");
+
+    std::printf("farend %s: %u port(s), worker lcore(s)", app::kVersion, static_cast<unsigned>(rte_eth_dev_count_avail()));
+    for (unsigned l : dp->worker_lcores()) std::printf(" %u", l);
+    std::printf(", scanner %s\n%s", simd::active().name, opts->config.describe().c_str());
+    std::fflush(stdout);
+
+    const int rc = dp->run();
+    const pipeline::Counters totals = dp->totals();
+    print_report(totals);
+    int status = rc;
+    if (!opts->config.stats_json.empty() && !write_json(opts->config.stats_json, *dp)) {
+        std::fprintf(stderr, "farend: cannot write --stats-json %s: %s\n", opts->config.stats_json.c_str(),
+                     std::strerror(errno));
+        status = 1;
+    }
+    dp.reset();  // stops and closes the ports (flushes pcap files)
+    rte_pdump_uninit();
+    rte_eal_cleanup();
+    return status;
+}

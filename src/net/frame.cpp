@@ -1,0 +1,90 @@
+#include <farend/net/checksum.hpp>
+#include <farend/net/frame.hpp>
+
+namespace farend::net {
+
+namespace {
+constexpr uint16_t kVlan = 0x8100, kQinQ = 0x88a8, kVlan9100 = 0x9100, kIpv4 = 0x0800, kIpv6 = 0x86dd;
+constexpr uint8_t kUdp = 17;
+}  // namespace
+
+FrameStatus parse_frame(const uint8_t* f, uint32_t len, FrameView& v) noexcept {
+    v = FrameView{};
+    if (len < 14) return FrameStatus::truncated;
+    uint32_t off = 12;
+    uint16_t type = load_be16(f + off);
+    while (type == kVlan || type == kQinQ || type == kVlan9100) {
+        if (len < off + 6) return FrameStatus::truncated;
+        off += 4;
+        ++v.vlan_tags;
+        type = load_be16(f + off);
+    }
+    off += 2;
+    v.l3_off = static_cast<uint16_t>(off);
+    uint8_t proto = 0;
+    if (type == kIpv4) {
+        if (len < off + 20) return FrameStatus::truncated;
+        const uint8_t* ip = f + off;
+        if ((ip[0] >> 4) != 4) return FrameStatus::bad_header;
+        const uint32_t ihl = (ip[0] & 0xfu) * 4u;
+        if (ihl < 20) return FrameStatus::bad_header;
+        const uint32_t total = load_be16(ip + 2);
+        if (total < ihl || off + total > len) return FrameStatus::bad_length;
+        if (off + ihl > len) return FrameStatus::truncated;
+        if (load_be16(ip + 6) & 0x3fff) return FrameStatus::fragment;  // MF or an offset
+        proto = ip[9];
+        v.src = IpAddr::v4_bytes(std::span<const uint8_t, 4>(ip + 12, 4));
+        v.dst = IpAddr::v4_bytes(std::span<const uint8_t, 4>(ip + 16, 4));
+        v.ip_end = off + total;
+        off += ihl;
+    } else if (type == kIpv6) {
+        if (len < off + 40) return FrameStatus::truncated;
+        const uint8_t* ip = f + off;
+        if ((ip[0] >> 4) != 6) return FrameStatus::bad_header;
+        const uint32_t payload = load_be16(ip + 4);
+        if (off + 40 + payload > len) return FrameStatus::bad_length;
+        v.ipv6 = true;
+        v.src = IpAddr::v6_bytes(std::span<const uint8_t, 16>(ip + 8, 16));
+        v.dst = IpAddr::v6_bytes(std::span<const uint8_t, 16>(ip + 24, 16));
+        v.ip_end = off + 40 + payload;
+        proto = ip[6];
+        off += 40;
+        // Extension headers (RFC 8200 4): hop-by-hop 0, routing 43, fragment 44, dest opts 60.
+        for (int hops = 0; hops < 8; ++hops) {
+            if (proto == 44) return FrameStatus::fragment;
+            if (proto != 0 && proto != 43 && proto != 60) break;
+            if (v.ip_end < off + 8) return FrameStatus::truncated;
+            proto = f[off];
+            off += (f[off + 1] + 1u) * 8u;
+        }
+    } else {
+        return FrameStatus::not_ip;
+    }
+    if (proto != kUdp) return FrameStatus::not_udp;
+    if (v.ip_end < off + 8) return FrameStatus::truncated;
+    const uint8_t* udp = f + off;
+    const uint32_t ulen = load_be16(udp + 4);
+    if (ulen < 8 || off + ulen != v.ip_end) return FrameStatus::bad_length;
+    v.l4_off = static_cast<uint16_t>(off);
+    v.src_port = load_be16(udp);
+    v.dst_port = load_be16(udp + 2);
+    return FrameStatus::udp;
+}
+
+uint32_t fix_after_resize(uint8_t* f, const FrameView& v, uint32_t new_payload_len) noexcept {
+    uint8_t* udp = f + v.l4_off;
+    const uint32_t udp_len = 8 + new_payload_len;
+    const uint32_t ip_end = v.l4_off + udp_len;
+    uint8_t* ip = f + v.l3_off;
+    if (v.ipv6) {
+        store_be16(ip + 4, static_cast<uint16_t>(ip_end - v.l3_off - 40));
+    } else {
+        store_be16(ip + 2, static_cast<uint16_t>(ip_end - v.l3_off));
+        fix_ipv4_header_checksum(ip, (ip[0] & 0xfu) * 4u);
+    }
+    store_be16(udp + 4, static_cast<uint16_t>(udp_len));
+    fix_udp_checksum(v.src, v.dst, udp, udp_len, /*keep_zero=*/true);
+    return ip_end;
+}
+
+}  // namespace farend::net

@@ -1,0 +1,85 @@
+#include <farend/pipeline/worker.hpp>
+
+namespace farend::pipeline {
+
+Worker::Worker(const Config& config, const simd::Kernel& kernel)
+    : config_(config),
+      sip_ports_(config.sip_port_set()),
+      processor_(config.rewrite, kernel),
+      counters_(std::make_unique<Counters>()) {}
+
+Action Worker::process(Frame& f, Direction dir) noexcept {
+    Counters& c = *counters_;
+    if (dir == Direction::core_to_access) {
+        // The switch's side: forwarded as it is (alias re-targeting comes with the reverse path).
+        c.add(Counter::core_to_access);
+        c.add(Counter::passed_unmodified);
+        return Action::forward;
+    }
+    net::FrameView v;
+    switch (net::parse_frame(f.data, f.len, v)) {
+        case net::FrameStatus::udp:
+            break;
+        case net::FrameStatus::not_ip:
+        case net::FrameStatus::not_udp:
+            c.add(Counter::not_udp);
+            c.add(Counter::passed_unmodified);
+            return Action::forward;
+        case net::FrameStatus::fragment:
+            c.add(Counter::fragments);
+            c.add(Counter::passed_unmodified);
+            return Action::forward;
+        default:
+            c.add(Counter::bad_frames);
+            c.add(Counter::passed_unmodified);
+            return Action::forward;
+    }
+    if (!sip_ports_.test(v.dst_port)) {
+        c.add(Counter::passed_unmodified);
+        return Action::forward;
+    }
+    c.add(Counter::sip_messages);
+    char* sip = reinterpret_cast<char*>(f.data + v.payload_off());
+    const uint32_t room = f.capacity - v.payload_off();
+    const rewrite::Result r = processor_.process(sip, v.payload_len(), room, nat::Source{v.src, v.src_port});
+    if (r.outcome == rewrite::Outcome::malformed) {
+        c.add(Counter::malformed);
+        c.malformed(r.error);
+        if (config_.malformed == MalformedAction::drop) {
+            c.add(Counter::drop_malformed);
+            c.add(Counter::dropped);
+            return Action::drop;
+        }
+        c.add(Counter::passed_unmodified);
+        return Action::forward;
+    }
+    if (r.verdict.nated()) {
+        c.add(Counter::nat_detected);
+        for (std::size_t t = 0; t < nat::kTestCount; ++t)
+            if (r.verdict.fired & nat::bit(static_cast<nat::Test>(t))) c.nat(static_cast<nat::Test>(t));
+        if (r.summary.contacts_skipped) c.add(Counter::contacts_skipped);
+    }
+    switch (r.outcome) {
+        case rewrite::Outcome::rewritten: {
+            c.add(Counter::rewritten);
+            f.len = net::fix_after_resize(f.data, v, r.size);
+            if (f.len - v.l3_off > config_.mtu) c.add(Counter::oversize_tx);
+            return Action::forward;
+        }
+        case rewrite::Outcome::unchanged:
+            c.add(Counter::nat_unchanged);
+            break;
+        case rewrite::Outcome::no_room:
+            c.add(Counter::rewrite_no_room);
+            break;
+        case rewrite::Outcome::plan_error:
+            c.add(Counter::rewrite_plan_error);
+            break;
+        default:
+            break;
+    }
+    c.add(Counter::passed_unmodified);
+    return Action::forward;
+}
+
+}  // namespace farend::pipeline
