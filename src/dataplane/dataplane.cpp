@@ -28,6 +28,10 @@ constexpr uint16_t kTxDesc = 1024;
 // Data room: a 1500-byte frame keeps ~2.5 KiB of tailroom to grow into when rewritten.
 constexpr uint16_t kDataRoom = 4096 + RTE_PKTMBUF_HEADROOM;
 constexpr uint64_t kTxDrainUs = 100;
+// Jumbo buffers: a frame that arrives in several segments, or whose rewrite outgrows its mbuf,
+// is copied into one of these (the largest data room an mbuf can have).
+constexpr uint16_t kJumboRoom = 65535;
+constexpr unsigned kJumboCount = 255;
 
 struct Path {  // one direction of one port pair
     uint16_t in, out;
@@ -45,6 +49,7 @@ struct alignas(kCacheLine) WorkerState {
 
 struct Dataplane::Impl {
     rte_mempool* pool = nullptr;
+    rte_mempool* jumbo = nullptr;
     std::vector<uint16_t> ports;
     std::vector<Path> paths;
     std::vector<std::unique_ptr<WorkerState>> workers;
@@ -61,6 +66,7 @@ Dataplane::~Dataplane() {
     for (auto& w : impl_->workers)
         for (auto* b : w->tx) rte_free(b);
     if (impl_->pool) rte_mempool_free(impl_->pool);
+    if (impl_->jumbo) rte_mempool_free(impl_->jumbo);
 }
 
 std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std::string* error) {
@@ -102,6 +108,13 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
                  std::to_string(kDataRoom + sizeof(rte_mbuf)) + " bytes (" +
                  std::to_string((uint64_t{nb_mbufs} * (kDataRoom + sizeof(rte_mbuf))) >> 20) +
                  " MiB) needed: " + rte_strerror(rte_errno) + " (give EAL more memory: -m, or hugepages)";
+        return nullptr;
+    }
+    im.jumbo = rte_pktmbuf_pool_create("farend_jumbo", kJumboCount, 32, 0, kJumboRoom, static_cast<int>(rte_socket_id()));
+    if (!im.jumbo) {
+        *error = "cannot create the jumbo mbuf pool: " + std::to_string(kJumboCount) + " mbufs of 64 KiB (" +
+                 std::to_string((uint64_t{kJumboCount} * (kJumboRoom + sizeof(rte_mbuf))) >> 20) + " MiB) needed: " +
+                 rte_strerror(rte_errno) + " (give EAL more memory: -m, or hugepages)";
         return nullptr;
     }
     for (uint16_t p : im.ports) {
@@ -150,7 +163,21 @@ struct LoopArgs {
     WorkerState* ws;
     const std::vector<Path>* paths;
     const pipeline::Config* config;
+    rte_mempool* jumbo;
 };
+
+// A copy of m in one jumbo mbuf (m is freed), or nullptr when none is free or it would not fit.
+rte_mbuf* to_jumbo(rte_mbuf* m, rte_mempool* jumbo) {
+    if (m->pkt_len > kJumboRoom - RTE_PKTMBUF_HEADROOM) return nullptr;
+    rte_mbuf* j = rte_pktmbuf_alloc(jumbo);
+    if (!j) return nullptr;
+    char* dst = rte_pktmbuf_append(j, static_cast<uint16_t>(m->pkt_len));
+    const void* src = rte_pktmbuf_read(m, 0, m->pkt_len, dst);
+    if (src != dst) std::memcpy(dst, src, m->pkt_len);
+    j->port = m->port;
+    rte_pktmbuf_free(m);
+    return j;
+}
 
 int worker_loop(void* arg) {
     auto* a = static_cast<LoopArgs*>(arg);
@@ -174,15 +201,28 @@ int worker_loop(void* arg) {
             for (uint16_t i = 0; i < n; ++i) {
                 rte_mbuf* m = pkts[i];
                 c.add(pipeline::Counter::rx_bytes, m->pkt_len);
-                if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
-                    c.add(pipeline::Counter::drop_linearize);
-                    c.add(pipeline::Counter::dropped);
-                    rte_pktmbuf_free(m);
-                    continue;
+                if (m->nb_segs > 1) {
+                    rte_mbuf* j = to_jumbo(m, a->jumbo);
+                    if (!j) {
+                        c.add(pipeline::Counter::drop_linearize);
+                        c.add(pipeline::Counter::dropped);
+                        rte_pktmbuf_free(m);
+                        continue;
+                    }
+                    m = j;
                 }
                 pipeline::Frame f{rte_pktmbuf_mtod(m, uint8_t*), m->data_len,
-                                  static_cast<uint32_t>(m->data_len + rte_pktmbuf_tailroom(m))};
-                if (w.process(f, p.dir) == pipeline::Action::drop) {
+                                  static_cast<uint32_t>(m->data_len + rte_pktmbuf_tailroom(m)), true, 0};
+                pipeline::Action act = w.process(f, p.dir);
+                if (act == pipeline::Action::grow) {
+                    // The rewrite needs more than this mbuf's tailroom: redo it in a jumbo mbuf.
+                    rte_mbuf* j = f.needed <= kJumboRoom - RTE_PKTMBUF_HEADROOM ? to_jumbo(m, a->jumbo) : nullptr;
+                    if (j) m = j;
+                    f = pipeline::Frame{rte_pktmbuf_mtod(m, uint8_t*), m->data_len,
+                                        static_cast<uint32_t>(m->data_len + rte_pktmbuf_tailroom(m)), false, 0};
+                    act = w.process(f, p.dir);  // without room it is counted and forwarded unmodified
+                }
+                if (act == pipeline::Action::drop) {
                     rte_pktmbuf_free(m);
                     continue;
                 }
@@ -222,7 +262,7 @@ int Dataplane::run() {
     Impl& im = *impl_;
     std::vector<LoopArgs> args;
     args.reserve(im.workers.size());
-    for (auto& w : im.workers) args.push_back({w.get(), &im.paths, &config_});
+    for (auto& w : im.workers) args.push_back({w.get(), &im.paths, &config_, im.jumbo});
     const unsigned main = rte_get_main_lcore();
     int rc = 0;
     for (auto& a : args)

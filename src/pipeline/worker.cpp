@@ -38,10 +38,14 @@ Action Worker::process(Frame& f, Direction dir) noexcept {
         c.add(Counter::passed_unmodified);
         return Action::forward;
     }
-    c.add(Counter::sip_messages);
     char* sip = reinterpret_cast<char*>(f.data + v.payload_off());
     const uint32_t room = f.capacity - v.payload_off();
     const rewrite::Result r = processor_.process(sip, v.payload_len(), room, nat::Source{v.src, v.src_port});
+    if (r.outcome == rewrite::Outcome::no_room && f.may_grow) {
+        f.needed = f.capacity + r.needed;
+        return Action::grow;  // the message is untouched; it comes back in a larger buffer
+    }
+    c.add(Counter::sip_messages);
     if (r.outcome == rewrite::Outcome::malformed) {
         c.add(Counter::malformed);
         c.malformed(r.error);

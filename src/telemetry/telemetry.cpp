@@ -46,7 +46,10 @@ int cmd_config(const char*, const char*, rte_tel_data* d) {
     for (std::string line; std::getline(in, line);) {
         const auto eq = line.find(" = ");
         if (eq == std::string::npos) continue;
-        const std::string key = line.substr(0, eq), value = line.substr(eq + 3);
+        std::string key = line.substr(0, eq);
+        const std::string value = line.substr(eq + 3);
+        for (char& ch : key)
+            if (ch == '-') ch = '_';  // telemetry keys take [A-Za-z0-9_] only
         rte_tel_data_add_dict_string(d, key.c_str(), value.c_str());
     }
     std::string lcores;
@@ -54,7 +57,7 @@ int cmd_config(const char*, const char*, rte_tel_data* d) {
         if (!lcores.empty()) lcores.push_back(',');
         lcores.append(std::to_string(l));
     }
-    rte_tel_data_add_dict_string(d, "worker-lcores", lcores.c_str());
+    rte_tel_data_add_dict_string(d, "worker_lcores", lcores.c_str());
     return 0;
 }
 

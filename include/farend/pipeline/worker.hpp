@@ -13,12 +13,16 @@
 namespace farend::pipeline {
 
 enum class Direction : uint8_t { access_to_core, core_to_access };
-enum class Action : uint8_t { forward, drop };
+// grow: the rewrite does not fit the buffer; hand the frame again in one of at least
+// Frame::needed bytes (nothing was counted for this attempt).
+enum class Action : uint8_t { forward, drop, grow };
 
 struct Frame {
     uint8_t* data = nullptr;
-    uint32_t len = 0;       // frame length; updated when a rewrite resizes it
-    uint32_t capacity = 0;  // bytes the frame may grow to in its buffer
+    uint32_t len = 0;         // frame length; updated when a rewrite resizes it
+    uint32_t capacity = 0;    // bytes the frame may grow to in its buffer
+    bool may_grow = false;    // the caller can move the frame to a larger buffer (Action::grow)
+    uint32_t needed = 0;      // with Action::grow: the capacity that would do
 };
 
 class Worker {

@@ -1,7 +1,7 @@
 // rte_telemetry commands (read with dpdk-telemetry.py, same --file-prefix as farend's EAL):
 //   /farend/stats               every counter, summed over workers
 //   /farend/lcore_stats,<lcore> one worker's counters
-//   /farend/config              the running configuration
+//   /farend/config              the running configuration (option names with '_' for '-')
 #pragma once
 
 #include <farend/dataplane/dataplane.hpp>

@@ -1,0 +1,297 @@
+#!/usr/bin/python3
+"""The real build/farend on captures through net_pcap (scripts/farend-pcap), checked independently
+with scapy: frame bytes, IP/UDP lengths and checksums recomputed by scapy, VLAN tags, counters in
+--stats-json; option errors; the config file; telemetry over the DPDK socket.
+
+Run from the repository root: /usr/bin/python3 -m unittest -v tests/dataplane/test_farend.py
+(needs root for DPDK's runtime directory, python3-scapy, a built build/farend)."""
+import glob
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from scapy.all import IP, UDP, Dot1Q, IPv6, Raw, rdpcap, wrpcap, Ether
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+FAREND = os.path.join(ROOT, "build", "farend")
+FAREND_PCAP = os.path.join(ROOT, "scripts", "farend-pcap")
+SAMPLE = os.path.join(ROOT, "tests", "pcap", "nat-sample.pcap")
+SHARED = os.environ.get("FAREND_SHARED", os.path.join(ROOT, "..", "shared"))
+
+
+def run_pcap(inp, *opts, expect_rc=0):
+    tmp = tempfile.mkdtemp()
+    out = os.path.join(tmp, "out.pcap")
+    stats = os.path.join(tmp, "stats.json")
+    p = subprocess.run([FAREND_PCAP, inp, out, "--stats-json", stats, *opts], capture_output=True, text=True, timeout=120)
+    if p.returncode != expect_rc:
+        raise AssertionError(f"farend-pcap exit {p.returncode} (wanted {expect_rc}):\n{p.stdout}\n{p.stderr}")
+    if expect_rc != 0:
+        return None, None, p
+    with open(stats) as f:
+        return rdpcap(out), json.load(f)["totals"], p
+
+
+def checksums_ok(frame):
+    """Recompute the IPv4 header and UDP checksums with scapy and compare with what farend wrote."""
+    if IP in frame:
+        ip = frame[IP]
+        fresh = IP(bytes(ip))
+        del fresh.chksum
+        if IP(bytes(fresh)).chksum != ip.chksum:
+            return False
+        if UDP in frame and ip.frag == 0 and not (ip.flags & 1):
+            if ip.len != len(bytes(ip)) - (len(bytes(ip)) - ip.len) or frame[UDP].len != ip.len - ip.ihl * 4:
+                return False
+            if frame[UDP].chksum != 0:
+                u = IP(bytes(ip))
+                del u[UDP].chksum
+                if IP(bytes(u))[UDP].chksum != frame[UDP].chksum:
+                    return False
+    if IPv6 in frame and UDP in frame:
+        ip6 = frame[IPv6]
+        u = IPv6(bytes(ip6))
+        del u[UDP].chksum
+        if IPv6(bytes(u))[UDP].chksum != frame[UDP].chksum or ip6.plen != len(bytes(ip6.payload)):
+            return False
+    return True
+
+
+def sip(frame):
+    return bytes(frame[UDP].payload).decode(errors="replace") if UDP in frame else ""
+
+
+class SampleCapture(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.before = rdpcap(SAMPLE)
+        cls.after, cls.stats, _ = run_pcap(SAMPLE)
+
+    def test_nothing_lost_order_kept(self):
+        self.assertEqual(len(self.after), len(self.before))
+        for b, a in zip(self.before, self.after):
+            self.assertEqual(bytes(b)[:12], bytes(a)[:12], "MAC addresses are untouched")
+
+    def test_non_sip_frames_identical(self):
+        for b, a in zip(self.before, self.after):
+            if UDP not in b or b[UDP].dport != 5060:
+                self.assertEqual(bytes(b), bytes(a))
+
+    def test_every_frame_has_right_lengths_and_checksums(self):
+        for a in self.after:
+            self.assertTrue(checksums_ok(a), a.summary())
+
+    def test_natted_messages_rewritten(self):
+        texts = [sip(a) for a in self.after]
+        register = next(t for t in texts if t.startswith("REGISTER") and "2001@" in t)
+        self.assertIn("Via: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK-reg-1;rport=40000;received=203.0.113.5\r\n", register)
+        self.assertIn("Contact: <sip:2001@203.0.113.5:40000;transport=udp>;expires=3600\r\n", register)
+        invite = next(t for t in texts if t.startswith("INVITE"))
+        self.assertIn("c=IN IP4 203.0.113.5\r\n", invite)
+        self.assertIn("o=alice 2890844526 2890844526 IN IP4 203.0.113.5\r\n", invite)
+        self.assertIn("a=rtcp:49171 IN IP4 203.0.113.5\r\n", invite)
+        body = invite.split("\r\n\r\n", 1)[1]
+        self.assertIn(f"Content-Length: {len(body)}\r\n", invite)
+        v6 = next(t for t in texts if "2002@" in t)
+        self.assertIn("Contact: <sip:2002@[2001:db8::5]:40002>", v6)
+        self.assertIn(";rport=40002;received=2001:db8::5", v6)
+
+    def test_vlan_tag_kept(self):
+        tagged = [a for a in self.after if Dot1Q in a]
+        self.assertEqual(len(tagged), 1)
+        self.assertEqual(tagged[0][Dot1Q].vlan, 100)
+        self.assertIn("received=203.0.113.5", sip(tagged[0]))
+
+    def test_untouched_sip_identical(self):
+        for b, a in zip(self.before, self.after):
+            t = sip(b)
+            if t.startswith("OPTIONS") or t.startswith("INVITE  "):  # public agent, malformed
+                self.assertEqual(bytes(b), bytes(a))
+
+    def test_counters(self):
+        s = self.stats
+        self.assertEqual((s["rx_packets"], s["tx_packets"], s["dropped"]), (11, 11, 0))
+        self.assertEqual(s["sip_messages"], 7)
+        self.assertEqual(s["nat_detected"], 5)
+        self.assertEqual(s["rewritten"], 5)
+        self.assertEqual(s["malformed"], 1)
+        self.assertEqual(s["malformed_bad_request_uri"], 1)
+        self.assertEqual(s["not_udp"], 3)
+        self.assertEqual(s["passed_unmodified"], 6)
+        self.assertEqual(s["nat_via_private"], 5)
+        self.assertEqual(s["rx_bytes"] + (s["tx_bytes"] - s["rx_bytes"]), sum(len(a) for a in self.after))
+
+
+class Options(unittest.TestCase):
+    def test_malformed_drop(self):
+        after, stats, _ = run_pcap(SAMPLE, "--malformed", "drop")
+        self.assertEqual(len(after), 10)
+        self.assertEqual((stats["drop_malformed"], stats["dropped"]), (1, 1))
+
+    def test_rewrite_none_and_alias(self):
+        after, stats, _ = run_pcap(SAMPLE, "--rewrite", "none")
+        self.assertEqual([bytes(a) for a in after], [bytes(b) for b in rdpcap(SAMPLE)])
+        self.assertEqual((stats["nat_detected"], stats["rewritten"], stats["nat_unchanged"]), (5, 0, 5))
+        after, _, _ = run_pcap(SAMPLE, "--contact-mode", "alias")
+        register = next(sip(a) for a in after if sip(a).startswith("REGISTER") and "2001@" in sip(a))
+        self.assertIn("<sip:2001@192.168.1.10:5060;transport=udp;alias=203.0.113.5~40000~1>", register)
+
+    def test_sip_ports(self):
+        _, stats, _ = run_pcap(SAMPLE, "--sip-ports", "5080")
+        self.assertEqual((stats["sip_messages"], stats["rewritten"]), (0, 0))
+
+    def test_bad_values_exit_2_naming_the_option(self):
+        for opt, val in [("--nat-tests", "bogus"), ("--port-pair", "0:0"), ("--port-pair", "x"), ("--sip-ports", "70000"),
+                         ("--rewrite", "via,bogus"), ("--contact-mode", "both"), ("--private-ranges", "10.1.0.0/8"),
+                         ("--malformed", "keep"), ("--keepalive-interval", "abc"), ("--exit-when-idle", "-1"),
+                         ("--mtu", "10"), ("--config", "/nonexistent.conf")]:
+            _, _, p = run_pcap(SAMPLE, opt, val, expect_rc=2)
+            self.assertIn(opt, p.stderr, f"{opt} {val}: {p.stderr}")
+        _, _, p = run_pcap(SAMPLE, "--no-such-option", expect_rc=2)
+        self.assertIn("no-such-option", p.stderr)
+
+    def test_help_and_version(self):
+        p = subprocess.run([FAREND, "--help"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0)
+        for opt in ["--config", "--port-pair", "--sip-ports", "--nat-tests", "--rewrite", "--contact-mode",
+                    "--private-ranges", "--malformed", "--keepalive-interval", "--exit-when-idle", "--stats-json"]:
+            self.assertIn(opt, p.stdout)
+        p = subprocess.run([FAREND, "--version"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0)
+        self.assertTrue(p.stdout.startswith("farend "))
+
+    def test_config_file_equals_command_line(self):
+        opts = ["--nat-tests", "all", "--rewrite", "via,sdp", "--contact-mode", "alias", "--private-ranges",
+                "default,198.18.0.0/15", "--malformed", "drop", "--sip-ports", "5060,5080", "--mtu", "1400"]
+        with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+            f.write("# farend test config\nnat-tests = all\nrewrite = via,sdp\ncontact-mode = alias\n"
+                    "private-ranges = default,198.18.0.0/15\nmalformed = drop\nsip-ports = 5060,5080\nmtu = 1400\n")
+        env = dict(os.environ, FAREND_PCAP_VERBOSE="1")
+        def banner(*args):
+            out = tempfile.mktemp(suffix=".pcap")
+            p = subprocess.run([FAREND_PCAP, SAMPLE, out, *args], capture_output=True, text=True, env=env, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            return [l for l in p.stdout.splitlines() if " = " in l and not l.startswith("stats-json")]
+        self.assertEqual(banner(*opts), banner("--config", f.name))
+        # the command line wins over the file
+        self.assertIn("contact-mode = rewrite", banner("--config", f.name, "--contact-mode", "rewrite"))
+
+    def test_no_ports_is_a_clear_error(self):
+        p = subprocess.run([FAREND, "--no-huge", "--no-pci", "-m", "128", "--file-prefix", f"fe-noport-{os.getpid()}",
+                            "-l", "0", "--"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("no ports", p.stderr)
+        self.assertIn("dpdk-devbind.py", p.stderr)
+
+
+def big_register(contacts, pad):
+    vals = ", ".join(f"<sip:u{i}@192.168.1.10:5060;ob>" for i in range(contacts))
+    msg = ("REGISTER sip:sip.example.net SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK-big;rport\r\n"
+           f"Contact: {vals}\r\nX-Pad: {'p' * pad}\r\nContent-Length: 0\r\n\r\n")
+    return (Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a") / IP(src="203.0.113.5", dst="198.51.100.10")
+            / UDP(sport=40000, dport=5060) / Raw(msg.encode()))
+
+
+class Buffers(unittest.TestCase):
+    def run_one(self, frame):
+        path = tempfile.mktemp(suffix=".pcap")
+        wrpcap(path, [frame])
+        after, stats, _ = run_pcap(path)
+        self.assertEqual(len(after), 1)
+        return after[0], stats
+
+    def test_rewrite_that_outgrows_the_mbuf_moves_to_a_jumbo_buffer(self):
+        # A 4,082-byte frame: the mbuf (4,096 bytes of data room) has 14 bytes to spare; the Via
+        # gains 28 ("=40000;received=203.0.113.5").
+        frame = big_register(16, 3400)
+        self.assertGreater(len(frame), 4000)
+        self.assertLess(len(frame), 4096)
+        out, stats = self.run_one(frame)
+        self.assertEqual((stats["rewritten"], stats["rewrite_no_room"], stats["dropped"]), (1, 0, 0))
+        self.assertGreater(len(out), len(frame))
+        self.assertTrue(checksums_ok(out))
+        self.assertEqual(sip(out).count("@203.0.113.5:40000;ob>"), 16)
+
+    def test_multi_segment_jumbo_frame_is_linearised_and_rewritten(self):
+        frame = big_register(3, 8500)
+        self.assertGreater(len(frame), 8000)
+        out, stats = self.run_one(frame)
+        self.assertEqual((stats["rewritten"], stats["drop_linearize"], stats["dropped"]), (1, 0, 0))
+        self.assertTrue(checksums_ok(out))
+        self.assertIn("rport=40000;received=203.0.113.5", sip(out))
+        self.assertEqual(stats["oversize_tx"], 1)  # larger than the 1500-byte MTU: counted
+
+
+class CorpusCaptures(unittest.TestCase):
+    def test_every_capture_through_farend(self):
+        pcaps = sorted(glob.glob(os.path.join(SHARED, "corpus", "pcap", "*.pcap*")))
+        self.assertGreater(len(pcaps), 10)
+        for path in pcaps:
+            with self.subTest(capture=os.path.basename(path)):
+                before = rdpcap(path)
+                after, stats, _ = run_pcap(path)
+                self.assertEqual(stats["rx_packets"], len(before))
+                self.assertEqual(stats["tx_packets"], len(before), "nothing lost")
+                self.assertEqual(stats["dropped"], 0)
+                self.assertEqual(len(after), len(before))
+                changed = 0
+                for b, a in zip(before, after):
+                    if bytes(b) == bytes(a):
+                        continue  # forwarded as it was (whatever its checksums were)
+                    changed += 1
+                    self.assertTrue(checksums_ok(a), f"{os.path.basename(path)}: {a.summary()}")
+                    self.assertIn(UDP, a)
+                self.assertEqual(changed, stats["rewritten"])
+
+
+class Telemetry(unittest.TestCase):
+    def test_commands_over_the_socket(self):
+        prefix = f"fe-tel-{os.getpid()}"
+        tmp = tempfile.mkdtemp()
+        stats = os.path.join(tmp, "stats.json")
+        proc = subprocess.Popen([FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", prefix, "-l", "0",
+                                 f"--vdev=net_pcap0,rx_pcap={SAMPLE},tx_pcap={tmp}/a.pcap,infinite_rx=1",
+                                 f"--vdev=net_pcap1,tx_pcap={tmp}/c.pcap", "--", "--stats-json", stats],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            def query(cmd):
+                for _ in range(50):
+                    p = subprocess.run(["dpdk-telemetry.py", "-f", prefix], input=cmd + "\n", capture_output=True,
+                                       text=True, timeout=30)
+                    for line in p.stdout.splitlines():
+                        line = line.strip()
+                        if line.startswith("{") and cmd.split(",")[0] in line:
+                            return json.loads(line)[cmd.split(",")[0]]
+                    time.sleep(0.2)
+                raise AssertionError(f"no answer to {cmd}: {p.stdout} {p.stderr}")
+            first = query("/farend/stats")
+            time.sleep(0.5)
+            second = query("/farend/stats")
+            for key in ["rx_packets", "tx_packets", "sip_messages", "nat_detected", "rewritten", "passed_unmodified",
+                        "malformed", "dropped", "nat_contact_private", "malformed_bad_start_line"]:
+                self.assertIn(key, second)
+            self.assertGreater(second["rx_packets"], first["rx_packets"])
+            self.assertGreater(second["rewritten"], first["rewritten"])
+            lcore = query("/farend/lcore_stats,0")
+            self.assertIn("rx_packets", lcore)
+            config = query("/farend/config")
+            self.assertEqual(config["nat_tests"], "contact-private,via-source-mismatch,via-private,contact-source-mismatch")
+            self.assertEqual(config["port_pair"], "0:1")
+            self.assertEqual(config["worker_lcores"], "0")
+        finally:
+            proc.send_signal(signal.SIGINT)
+            out, _ = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, out)
+        self.assertIn("final counters", out)
+        with open(stats) as f:
+            totals = json.load(f)["totals"]
+        self.assertGreater(totals["rewritten"], 0)
+        self.assertEqual(totals["rx_packets"], totals["tx_packets"] + totals["dropped"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
