@@ -1,0 +1,210 @@
+// The per-packet logic on frames built on the stack, no EAL: parse, rewrite, lengths and
+// checksums, counters, the grow handshake.
+#include <farend/net/checksum.hpp>
+#include <farend/pipeline/worker.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+using namespace farend;
+using namespace farend::pipeline;
+
+namespace {
+
+const char* kNatted =
+    "REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\r\n"
+    "Contact: <sip:a@192.168.1.10:5060>\r\nContent-Length: 0\r\n\r\n";
+
+struct Built {
+    std::vector<uint8_t> bytes;
+    uint32_t l3 = 0;
+};
+
+// Ethernet [+ VLAN tags] + IPv4 or IPv6 [+ hop-by-hop] + UDP + payload, checksums set.
+Built frame(const std::string& payload, bool v6 = false, int vlans = 0, bool hbh = false, uint16_t dport = 5060,
+            bool zero_udp_checksum = false, uint16_t frag = 0) {
+    Built b;
+    auto& f = b.bytes;
+    f.assign(12, 0x02);
+    for (int i = 0; i < vlans; ++i) {
+        f.insert(f.end(), {static_cast<uint8_t>(i == 0 && vlans > 1 ? 0x88 : 0x81), static_cast<uint8_t>(i == 0 && vlans > 1 ? 0xa8 : 0x00), 0x00, 0x64});
+    }
+    f.insert(f.end(), {static_cast<uint8_t>(v6 ? 0x86 : 0x08), static_cast<uint8_t>(v6 ? 0xdd : 0x00)});
+    b.l3 = static_cast<uint32_t>(f.size());
+    const uint32_t udp_len = 8 + static_cast<uint32_t>(payload.size());
+    const IpAddr src = v6 ? *IpAddr::parse("2001:db8::5") : *IpAddr::parse("203.0.113.5");
+    const IpAddr dst = v6 ? *IpAddr::parse("2001:db8::10") : *IpAddr::parse("198.51.100.10");
+    if (v6) {
+        const uint32_t plen = udp_len + (hbh ? 8 : 0);
+        f.insert(f.end(), {0x60, 0, 0, 0, static_cast<uint8_t>(plen >> 8), static_cast<uint8_t>(plen),
+                           static_cast<uint8_t>(hbh ? 0 : 17), 64});
+        f.insert(f.end(), src.bytes().begin(), src.bytes().end());
+        f.insert(f.end(), dst.bytes().begin(), dst.bytes().end());
+        if (hbh) f.insert(f.end(), {17, 0, 1, 4, 0, 0, 0, 0});  // next header UDP, PadN
+    } else {
+        const uint32_t total = 20 + udp_len;
+        f.insert(f.end(), {0x45, 0, static_cast<uint8_t>(total >> 8), static_cast<uint8_t>(total), 0, 1,
+                           static_cast<uint8_t>(frag >> 8), static_cast<uint8_t>(frag), 64, 17, 0, 0});
+        f.insert(f.end(), src.bytes().begin(), src.bytes().begin() + 4);
+        f.insert(f.end(), dst.bytes().begin(), dst.bytes().begin() + 4);
+        net::fix_ipv4_header_checksum(f.data() + b.l3, 20);
+    }
+    const std::size_t l4 = f.size();
+    f.insert(f.end(), {0x9c, 0x40, static_cast<uint8_t>(dport >> 8), static_cast<uint8_t>(dport),
+                       static_cast<uint8_t>(udp_len >> 8), static_cast<uint8_t>(udp_len), 0, 0});
+    f.insert(f.end(), payload.begin(), payload.end());
+    if (!zero_udp_checksum) net::fix_udp_checksum(src, dst, f.data() + l4, udp_len, false);
+    return b;
+}
+
+struct Outcome {
+    Action action;
+    std::vector<uint8_t> out;
+};
+
+Outcome run(Worker& w, const Built& b, Direction d = Direction::access_to_core, uint32_t extra = 512, bool may_grow = false) {
+    std::vector<uint8_t> buf = b.bytes;
+    buf.resize(b.bytes.size() + extra);
+    Frame f{buf.data(), static_cast<uint32_t>(b.bytes.size()), static_cast<uint32_t>(buf.size()), may_grow, 0};
+    const Action a = w.process(f, d);
+    buf.resize(f.len);
+    return {a, buf};
+}
+
+void expect_valid(const std::vector<uint8_t>& f) {
+    net::FrameView v;
+    ASSERT_EQ(net::parse_frame(f.data(), static_cast<uint32_t>(f.size()), v), net::FrameStatus::udp);
+    EXPECT_EQ(v.ip_end, f.size());
+    if (!v.ipv6) {
+        EXPECT_EQ(net::ones_sum(f.data() + v.l3_off, 20), 0xffff) << "IPv4 header checksum";
+    }
+    const uint32_t udp_len = net::load_be16(f.data() + v.l4_off + 4);
+    if (net::load_be16(f.data() + v.l4_off + 6) != 0) {
+        // Receiver's check over pseudo-header and datagram.
+        const std::size_t alen = v.ipv6 ? 16 : 4;
+        uint32_t s = net::ones_sum(v.src.bytes().data(), alen) + net::ones_sum(v.dst.bytes().data(), alen) + 17u + udp_len +
+                     net::ones_sum(f.data() + v.l4_off, udp_len);
+        while (s >> 16) s = (s & 0xffff) + (s >> 16);
+        EXPECT_EQ(s, 0xffffu) << "UDP checksum";
+    }
+}
+
+std::string payload_of(const std::vector<uint8_t>& f) {
+    net::FrameView v;
+    EXPECT_EQ(net::parse_frame(f.data(), static_cast<uint32_t>(f.size()), v), net::FrameStatus::udp);
+    return std::string(reinterpret_cast<const char*>(f.data() + v.payload_off()), v.payload_len());
+}
+
+}  // namespace
+
+TEST(Pipeline, Ipv4NatRewriteFixesLengthsAndChecksums) {
+    Config cfg;
+    Worker w(cfg);
+    const Built b = frame(kNatted);
+    const Outcome r = run(w, b);
+    EXPECT_EQ(r.action, Action::forward);
+    EXPECT_GT(r.out.size(), b.bytes.size());
+    expect_valid(r.out);
+    EXPECT_NE(payload_of(r.out).find("received=203.0.113.5;rport=40000"), std::string::npos);
+    EXPECT_NE(payload_of(r.out).find("<sip:a@203.0.113.5:40000>"), std::string::npos);
+    EXPECT_EQ(w.counters().get(Counter::sip_messages), 1u);
+    EXPECT_EQ(w.counters().get(Counter::rewritten), 1u);
+    EXPECT_EQ(w.counters().v[kNatBase + static_cast<size_t>(nat::Test::via_private)], 1u);
+}
+
+TEST(Pipeline, VlanQinQAndIpv6ExtensionHeaders) {
+    Config cfg;
+    Worker w(cfg);
+    for (const Built& b : {frame(kNatted, false, 1), frame(kNatted, false, 2), frame(kNatted, true, 0, true),
+                           frame(kNatted, true, 1, false)}) {
+        const Outcome r = run(w, b);
+        expect_valid(r.out);
+        EXPECT_EQ(std::vector<uint8_t>(r.out.begin(), r.out.begin() + b.l3), std::vector<uint8_t>(b.bytes.begin(), b.bytes.begin() + b.l3))
+            << "L2 header and tags are kept";
+    }
+    EXPECT_EQ(w.counters().get(Counter::rewritten), 4u);
+}
+
+TEST(Pipeline, ZeroUdpChecksumStaysZeroOverIpv4) {
+    Config cfg;
+    Worker w(cfg);
+    const Built b = frame(kNatted, false, 0, false, 5060, true);
+    const Outcome r = run(w, b);
+    net::FrameView v;
+    ASSERT_EQ(net::parse_frame(r.out.data(), static_cast<uint32_t>(r.out.size()), v), net::FrameStatus::udp);
+    EXPECT_EQ(net::load_be16(r.out.data() + v.l4_off + 6), 0);
+    EXPECT_EQ(w.counters().get(Counter::rewritten), 1u);
+}
+
+TEST(Pipeline, OtherTrafficPassesByteIdentical) {
+    Config cfg;
+    Worker w(cfg);
+    const Built other_port = frame(kNatted, false, 0, false, 5080);
+    const Built fragment = frame(kNatted, false, 0, false, 5060, false, 0x2000);  // MF set
+    Built tcp = frame(kNatted);
+    tcp.bytes[tcp.l3 + 9] = 6;
+    net::fix_ipv4_header_checksum(tcp.bytes.data() + tcp.l3, 20);
+    Built arp;
+    arp.bytes.assign(42, 0);
+    arp.bytes[12] = 0x08;
+    arp.bytes[13] = 0x06;
+    Built truncated = frame(kNatted);
+    truncated.bytes.resize(30);  // the IPv4 header is cut
+    for (const Built* b : std::initializer_list<const Built*>{&other_port, &fragment, &tcp, &arp, &truncated}) {
+        const Outcome r = run(w, *b);
+        EXPECT_EQ(r.action, Action::forward);
+        EXPECT_EQ(r.out, b->bytes);
+    }
+    const Outcome back = run(w, frame(kNatted), Direction::core_to_access);
+    EXPECT_EQ(back.out, frame(kNatted).bytes);
+    const auto& c = w.counters();
+    EXPECT_EQ(c.get(Counter::fragments), 1u);
+    EXPECT_EQ(c.get(Counter::not_udp), 2u);
+    EXPECT_EQ(c.get(Counter::bad_frames), 1u);
+    EXPECT_EQ(c.get(Counter::core_to_access), 1u);
+    EXPECT_EQ(c.get(Counter::passed_unmodified), 6u);
+    EXPECT_EQ(c.get(Counter::sip_messages), 0u);
+}
+
+TEST(Pipeline, MalformedPassOrDrop) {
+    const Built bad = frame("INVITE  sip:x SIP/2.0\r\n\r\n");
+    Config pass;
+    Worker wp(pass);
+    EXPECT_EQ(run(wp, bad).action, Action::forward);
+    EXPECT_EQ(wp.counters().get(Counter::malformed), 1u);
+    EXPECT_EQ(wp.counters().v[kMalformedBase + static_cast<size_t>(sip::ParseError::bad_request_uri)], 1u);
+    Config drop;
+    drop.malformed = MalformedAction::drop;
+    Worker wd(drop);
+    EXPECT_EQ(run(wd, bad).action, Action::drop);
+    EXPECT_EQ(wd.counters().get(Counter::drop_malformed), 1u);
+    EXPECT_EQ(wd.counters().get(Counter::dropped), 1u);
+}
+
+TEST(Pipeline, GrowHandshake) {
+    Config cfg;
+    Worker w(cfg);
+    const Built b = frame(kNatted);
+    // No room and allowed to grow: nothing counted, the capacity that would do is reported.
+    const Outcome g = run(w, b, Direction::access_to_core, 0, true);
+    EXPECT_EQ(g.action, Action::grow);
+    EXPECT_EQ(g.out, b.bytes);
+    EXPECT_EQ(w.counters().get(Counter::sip_messages), 0u);
+    // Without growing: counted as no room, forwarded unmodified.
+    const Outcome n = run(w, b, Direction::access_to_core, 0, false);
+    EXPECT_EQ(n.action, Action::forward);
+    EXPECT_EQ(n.out, b.bytes);
+    EXPECT_EQ(w.counters().get(Counter::rewrite_no_room), 1u);
+    EXPECT_EQ(w.counters().get(Counter::passed_unmodified), 1u);
+}
+
+TEST(Pipeline, CounterNamesAreUniqueAndDescribed) {
+    for (size_t i = 0; i < kAllCounters; ++i) {
+        EXPECT_FALSE(counter_name(i).empty());
+        EXPECT_FALSE(counter_description(i).empty());
+        for (size_t j = 0; j < i; ++j) EXPECT_NE(counter_name(i), counter_name(j));
+    }
+    EXPECT_EQ(counter_name(kNatBase), "nat_contact_private");
+}
