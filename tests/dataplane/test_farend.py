@@ -265,7 +265,9 @@ class Telemetry(unittest.TestCase):
                     for line in p.stdout.splitlines():
                         line = line.strip()
                         if line.startswith("{") and cmd.split(",")[0] in line:
-                            return json.loads(line)[cmd.split(",")[0]]
+                            value = json.loads(line)[cmd.split(",")[0]]
+                            if value is not None:  # null until farend has registered its commands
+                                return value
                     time.sleep(0.2)
                 raise AssertionError(f"no answer to {cmd}: {p.stdout} {p.stderr}")
             first = query("/farend/stats")
