@@ -78,19 +78,29 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
     const auto desc = describe();
     try {
         po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
-        if (vm.count("config")) {
-            const std::string file = vm["config"].as<std::string>();
-            std::ifstream in(file);
-            if (!in) {
-                *error = "--config: cannot read " + file;
-                return std::nullopt;
-            }
-            po::store(po::parse_config_file(in, desc), vm);  // earlier store (command line) wins
-        }
         po::notify(vm);
     } catch (const po::error& e) {
         *error = e.what();
         return std::nullopt;
+    }
+    if (vm.count("config")) {
+        // The file fills in what the command line did not say (for --port-pair: all or nothing).
+        const std::string file = vm["config"].as<std::string>();
+        std::ifstream in(file);
+        if (!in) {
+            *error = "--config: cannot read " + file;
+            return std::nullopt;
+        }
+        po::variables_map from_file;
+        try {
+            po::store(po::parse_config_file(in, desc), from_file);
+            po::notify(from_file);
+        } catch (const po::error& e) {
+            *error = "--config " + file + ": " + e.what();
+            return std::nullopt;
+        }
+        for (const auto& [name, value] : from_file)
+            if (!vm.count(name)) vm.insert({name, value});
     }
     if (vm.count("help")) out.help = true;
     if (vm.count("version")) out.version = true;

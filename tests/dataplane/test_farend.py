@@ -177,8 +177,16 @@ class Options(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stderr)
             return [l for l in p.stdout.splitlines() if " = " in l and not l.startswith("stats-json")]
         self.assertEqual(banner(*opts), banner("--config", f.name))
-        # the command line wins over the file
+        # the command line wins over the file; the file may repeat what the command line says
         self.assertIn("contact-mode = rewrite", banner("--config", f.name, "--contact-mode", "rewrite"))
+        with open(f.name, "a") as g:
+            g.write("port-pair = 0:1\n")
+        self.assertIn("port-pair = 0:1", banner("--config", f.name))
+        with open(f.name, "a") as g:
+            g.write("no-such-option = 1\n")
+        _, _, p = run_pcap(SAMPLE, "--config", f.name, expect_rc=2)
+        self.assertIn(f"--config {f.name}", p.stderr)
+        self.assertIn("no-such-option", p.stderr)
 
     def test_no_ports_is_a_clear_error(self):
         p = subprocess.run([FAREND, "--no-huge", "--no-pci", "-m", "128", "--file-prefix", f"fe-noport-{os.getpid()}",
