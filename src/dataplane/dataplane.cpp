@@ -4,7 +4,10 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#define ALLOW_EXPERIMENTAL_API 1  // rte_ip_frag_table_del_expired_entries (see worker_loop)
 #include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_ip_frag.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -32,6 +35,10 @@ constexpr uint64_t kTxDrainUs = 100;
 // is copied into one of these (the largest data room an mbuf can have).
 constexpr uint16_t kJumboRoom = 65535;
 constexpr unsigned kJumboCount = 255;
+// IP reassembly (access->core): fragments of one datagram wait up to 2 s in a per-worker table.
+constexpr uint32_t kFragBuckets = 1024, kFragBucketEntries = 8;
+constexpr uint64_t kFragTimeoutMs = 2000;
+constexpr uint16_t kMaxFragmentsOut = 64;
 
 struct Path {  // one direction of one port pair
     uint16_t in, out;
@@ -43,6 +50,8 @@ struct alignas(kCacheLine) WorkerState {
     std::unique_ptr<pipeline::Worker> worker;
     std::vector<rte_eth_dev_tx_buffer*> tx;  // per output port id
     uint64_t tx_dropped = 0;                 // counted by the TX buffer error callback
+    rte_ip_frag_tbl* frag_table = nullptr;
+    rte_ip_frag_death_row death_row{};
 };
 
 }  // namespace
@@ -50,6 +59,7 @@ struct alignas(kCacheLine) WorkerState {
 struct Dataplane::Impl {
     rte_mempool* pool = nullptr;
     rte_mempool* jumbo = nullptr;
+    rte_mempool* indirect = nullptr;  // for rte_ip*_fragment_packet
     std::vector<uint16_t> ports;
     std::vector<Path> paths;
     std::vector<std::unique_ptr<WorkerState>> workers;
@@ -63,8 +73,14 @@ Dataplane::~Dataplane() {
         rte_eth_dev_stop(p);
         rte_eth_dev_close(p);
     }
-    for (auto& w : impl_->workers)
+    for (auto& w : impl_->workers) {
         for (auto* b : w->tx) rte_free(b);
+        if (w->frag_table) {
+            rte_ip_frag_free_death_row(&w->death_row, 0);
+            rte_ip_frag_table_destroy(w->frag_table);
+        }
+    }
+    if (impl_->indirect) rte_mempool_free(impl_->indirect);
     if (impl_->pool) rte_mempool_free(impl_->pool);
     if (impl_->jumbo) rte_mempool_free(impl_->jumbo);
 }
@@ -117,6 +133,11 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
                  rte_strerror(rte_errno) + " (give EAL more memory: -m, or hugepages)";
         return nullptr;
     }
+    im.indirect = rte_pktmbuf_pool_create("farend_indirect", 4095, 64, 0, 0, static_cast<int>(rte_socket_id()));
+    if (!im.indirect) {
+        *error = std::string("cannot create the indirect mbuf pool for IP fragmentation: ") + rte_strerror(rte_errno);
+        return nullptr;
+    }
     for (uint16_t p : im.ports) {
         rte_eth_conf conf{};
         rte_eth_dev_info info{};
@@ -153,6 +174,13 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         }
         ws->tx[p] = b;
     }
+    const uint64_t frag_cycles = (rte_get_tsc_hz() + 999) / 1000 * kFragTimeoutMs;
+    ws->frag_table = rte_ip_frag_table_create(kFragBuckets, kFragBucketEntries, kFragBuckets * kFragBucketEntries,
+                                              frag_cycles, static_cast<int>(rte_socket_id()));
+    if (!ws->frag_table) {
+        *error = "cannot create the IP reassembly table";
+        return nullptr;
+    }
     im.workers.push_back(std::move(ws));
     return dp;
 }
@@ -164,7 +192,110 @@ struct LoopArgs {
     const std::vector<Path>* paths;
     const pipeline::Config* config;
     rte_mempool* jumbo;
+    rte_mempool* direct;
+    rte_mempool* indirect;
 };
+
+// Length of the Ethernet header and its VLAN tags, and the ethertype after them.
+uint16_t l2_of(const rte_mbuf* m, uint16_t& ethertype) {
+    const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+    uint16_t off = 12;
+    if (m->data_len < 14) {
+        ethertype = 0;
+        return 0;
+    }
+    ethertype = static_cast<uint16_t>((p[off] << 8) | p[off + 1]);
+    while ((ethertype == 0x8100 || ethertype == 0x88a8 || ethertype == 0x9100) && m->data_len >= off + 6) {
+        off += 4;
+        ethertype = static_cast<uint16_t>((p[off] << 8) | p[off + 1]);
+    }
+    return static_cast<uint16_t>(off + 2);
+}
+
+// Fragments go into the worker's table. Returns the frame to go on with: m itself when it is no
+// fragment, the whole datagram (a chain of the fragments) when m completed one, nullptr when m
+// is held until the rest arrives (or was dropped into the death row).
+rte_mbuf* reassemble(rte_mbuf* m, WorkerState& ws, uint64_t now, pipeline::Counters& c, bool& whole) {
+    whole = false;
+    uint16_t type = 0;
+    const uint16_t l2 = l2_of(m, type);
+    if (type == 0x0800 && m->data_len >= l2 + sizeof(rte_ipv4_hdr)) {
+        auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, l2);
+        if (!rte_ipv4_frag_pkt_is_fragmented(ip)) return m;
+        c.add(pipeline::Counter::fragments);
+        m->tx_offload = rte_mbuf_tx_offload(l2, (ip->version_ihl & 0xfu) * 4u, 0, 0, 0, 0, 0);  // l2_len, l3_len
+        rte_mbuf* d = rte_ipv4_frag_reassemble_packet(ws.frag_table, &ws.death_row, m, now, ip);
+        if (d) {
+            // The library fixes length and offset; the header checksum is for us.
+            auto* dip = rte_pktmbuf_mtod_offset(d, rte_ipv4_hdr*, d->l2_len);
+            dip->hdr_checksum = 0;
+            dip->hdr_checksum = rte_ipv4_cksum(dip);
+            whole = true;
+        }
+        return d;
+    }
+    if (type == 0x86dd && m->data_len >= l2 + sizeof(rte_ipv6_hdr) + sizeof(rte_ipv6_fragment_ext)) {
+        auto* ip6 = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, l2);
+        rte_ipv6_fragment_ext* fh = rte_ipv6_frag_get_ipv6_fragment_header(ip6);
+        if (!fh) return m;
+        c.add(pipeline::Counter::fragments);
+        m->tx_offload = rte_mbuf_tx_offload(l2, sizeof(rte_ipv6_hdr) + sizeof(rte_ipv6_fragment_ext), 0, 0, 0, 0, 0);
+        rte_mbuf* d = rte_ipv6_frag_reassemble_packet(ws.frag_table, &ws.death_row, m, now, ip6, fh);
+        whole = d != nullptr;
+        return d;
+    }
+    return m;
+}
+
+// Sends m, cut into fragments of at most mtu bytes of IP datagram when it is larger (IPv4 with
+// DF set is sent whole and counted). Returns the number of frames queued.
+uint16_t send(rte_mbuf* m, uint16_t port, rte_eth_dev_tx_buffer* txb, uint16_t mtu, rte_mempool* direct,
+              rte_mempool* indirect, pipeline::Counters& c) {
+    uint16_t type = 0;
+    const uint16_t l2 = l2_of(m, type);
+    const bool v4 = type == 0x0800, v6 = type == 0x86dd;
+    if ((!v4 && !v6) || m->pkt_len <= l2 + mtu) {
+        rte_eth_tx_buffer(port, 0, txb, m);
+        return 1;
+    }
+    if (v4 && (rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, l2)->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))) {
+        c.add(pipeline::Counter::oversize_tx);
+        rte_eth_tx_buffer(port, 0, txb, m);
+        return 1;
+    }
+    uint8_t l2hdr[32];
+    std::memcpy(l2hdr, rte_pktmbuf_mtod(m, const uint8_t*), l2);
+    rte_pktmbuf_adj(m, l2);  // the fragmenters want the IP header first
+    rte_mbuf* frags[kMaxFragmentsOut];
+    const int32_t n = v4 ? rte_ipv4_fragment_packet(m, frags, kMaxFragmentsOut, mtu, direct, indirect)
+                         : rte_ipv6_fragment_packet(m, frags, kMaxFragmentsOut, mtu, direct, indirect);
+    rte_pktmbuf_free(m);
+    if (n <= 0) {
+        c.add(pipeline::Counter::drop_fragmentation);
+        c.add(pipeline::Counter::dropped);
+        return 0;
+    }
+    c.add(pipeline::Counter::refragmented);
+    uint16_t sent = 0;
+    for (int32_t i = 0; i < n; ++i) {
+        char* h = rte_pktmbuf_prepend(frags[i], l2);
+        if (!h) {
+            rte_pktmbuf_free(frags[i]);
+            c.add(pipeline::Counter::drop_fragmentation);
+            c.add(pipeline::Counter::dropped);
+            continue;
+        }
+        std::memcpy(h, l2hdr, l2);
+        if (v4) {
+            auto* ip = rte_pktmbuf_mtod_offset(frags[i], rte_ipv4_hdr*, l2);
+            ip->hdr_checksum = 0;
+            ip->hdr_checksum = rte_ipv4_cksum(ip);
+        }
+        rte_eth_tx_buffer(port, 0, txb, frags[i]);
+        ++sent;
+    }
+    return sent;
+}
 
 // A copy of m in one jumbo mbuf (m is freed), or nullptr when none is free or it would not fit.
 rte_mbuf* to_jumbo(rte_mbuf* m, rte_mempool* jumbo) {
@@ -201,6 +332,12 @@ int worker_loop(void* arg) {
             for (uint16_t i = 0; i < n; ++i) {
                 rte_mbuf* m = pkts[i];
                 c.add(pipeline::Counter::rx_bytes, m->pkt_len);
+                bool whole = false;
+                if (p.dir == pipeline::Direction::access_to_core) {
+                    m = reassemble(m, ws, start, c, whole);
+                    if (!m) continue;  // waits for its other fragments
+                    if (whole) c.add(pipeline::Counter::reassembled);
+                }
                 if (m->nb_segs > 1) {
                     rte_mbuf* j = to_jumbo(m, a->jumbo);
                     if (!j) {
@@ -231,9 +368,13 @@ int worker_loop(void* arg) {
                     m->pkt_len = f.len;
                 }
                 c.add(pipeline::Counter::tx_bytes, m->pkt_len);
-                c.add(pipeline::Counter::tx_packets);
-                rte_eth_tx_buffer(p.out, 0, txb, m);
+                c.add(pipeline::Counter::tx_packets, send(m, p.out, txb, a->config->mtu, a->direct, a->indirect, c));
             }
+        }
+        if (ws.death_row.cnt) {  // fragments that timed out, overlapped or did not fit the table
+            c.add(pipeline::Counter::drop_fragments, ws.death_row.cnt);
+            c.add(pipeline::Counter::dropped, ws.death_row.cnt);
+            rte_ip_frag_free_death_row(&ws.death_row, 3);
         }
         const uint64_t now = rte_rdtsc();
         if (any) {
@@ -248,6 +389,16 @@ int worker_loop(void* arg) {
         if (idle && now - last_rx > idle) g_stop.store(true);
     }
     for (const Path& p : *a->paths) rte_eth_tx_buffer_flush(p.out, 0, ws.tx[p.out]);
+    // Fragments still waiting for the rest of their datagram are lost at shutdown: count them.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // experimental in DPDK 22.11, stable since
+    rte_ip_frag_table_del_expired_entries(ws.frag_table, &ws.death_row, rte_rdtsc() + 1000 * hz);
+#pragma GCC diagnostic pop
+    if (ws.death_row.cnt) {
+        c.add(pipeline::Counter::drop_fragments, ws.death_row.cnt);
+        c.add(pipeline::Counter::dropped, ws.death_row.cnt);
+        rte_ip_frag_free_death_row(&ws.death_row, 0);
+    }
     // Frames the TX queues refused were counted as sent; move them to the drop counters.
     c.v[static_cast<std::size_t>(pipeline::Counter::tx_packets)] -= ws.tx_dropped;
     c.add(pipeline::Counter::drop_tx_full, ws.tx_dropped);
@@ -262,7 +413,7 @@ int Dataplane::run() {
     Impl& im = *impl_;
     std::vector<LoopArgs> args;
     args.reserve(im.workers.size());
-    for (auto& w : im.workers) args.push_back({w.get(), &im.paths, &config_, im.jumbo});
+    for (auto& w : im.workers) args.push_back({w.get(), &im.paths, &config_, im.jumbo, im.pool, im.indirect});
     const unsigned main = rte_get_main_lcore();
     int rc = 0;
     for (auto& a : args)

@@ -25,8 +25,7 @@ Action Worker::process(Frame& f, Direction dir) noexcept {
             c.add(Counter::not_udp);
             c.add(Counter::passed_unmodified);
             return Action::forward;
-        case net::FrameStatus::fragment:
-            c.add(Counter::fragments);
+        case net::FrameStatus::fragment:  // the dataplane reassembles first: only core-side ones get here
             c.add(Counter::passed_unmodified);
             return Action::forward;
         default:
@@ -67,7 +66,6 @@ Action Worker::process(Frame& f, Direction dir) noexcept {
         case rewrite::Outcome::rewritten: {
             c.add(Counter::rewritten);
             f.len = net::fix_after_resize(f.data, v, r.size);
-            if (f.len - v.l3_off > config_.mtu) c.add(Counter::oversize_tx);
             return Action::forward;
         }
         case rewrite::Outcome::unchanged:

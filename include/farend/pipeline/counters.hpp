@@ -27,15 +27,19 @@ namespace farend::pipeline {
     X(dropped, "dropped", "frames not forwarded (see drop_*)")                                                   \
     X(core_to_access, "core_to_access", "frames forwarded from a core port to its access port")                  \
     X(not_udp, "not_udp", "frames forwarded as they are: not IP/UDP")                                            \
-    X(fragments, "fragments", "IP fragments forwarded as they are (reassembly is not yet done)")                 \
+    X(fragments, "fragments", "IP fragments received on an access port (reassembled before processing)")         \
+    X(reassembled, "reassembled", "IP datagrams put back together from fragments")                              \
+    X(refragmented, "refragmented", "datagrams larger than the MTU sent as IP fragments")                       \
     X(bad_frames, "bad_frames", "frames whose IP/UDP headers are inconsistent, forwarded as they are")           \
     X(rewrite_no_room, "rewrite_no_room", "NATed messages forwarded unmodified: the rewrite did not fit the buffer") \
     X(rewrite_plan_error, "rewrite_plan_error", "NATed messages forwarded unmodified: overlapping edits (a bug)") \
     X(contacts_skipped, "contacts_skipped", "NATed messages whose Contact did not parse and was left alone")      \
-    X(oversize_tx, "oversize_tx", "rewritten frames larger than the port MTU (sent whole: fragmentation not yet done)") \
+    X(oversize_tx, "oversize_tx", "frames larger than the MTU with IPv4 don't-fragment set, sent whole")       \
     X(drop_malformed, "drop_malformed", "malformed SIP dropped (--malformed drop)")                              \
     X(drop_tx_full, "drop_tx_full", "frames the TX queue did not take, freed")                                   \
     X(drop_linearize, "drop_linearize", "multi-segment frames that could not be linearised, freed")              \
+    X(drop_fragments, "drop_fragments", "fragments freed by reassembly: timed out (2 s), overlapping, table full") \
+    X(drop_fragmentation, "drop_fragmentation", "datagrams or fragments lost while cutting to the MTU")         \
     X(busy_cycles, "busy_cycles", "TSC cycles spent in loop iterations that received frames")                   \
     X(loops, "loops", "poll loop iterations")
 
