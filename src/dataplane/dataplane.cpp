@@ -1,5 +1,6 @@
 #include <farend/base/cacheline.hpp>
 #include <farend/dataplane/dataplane.hpp>
+#include <farend/dataplane/flow_table.hpp>
 #include <farend/pipeline/worker.hpp>
 
 #include <rte_cycles.h>
@@ -14,6 +15,7 @@
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -39,6 +41,11 @@ constexpr unsigned kJumboCount = 255;
 constexpr uint32_t kFragBuckets = 1024, kFragBucketEntries = 8;
 constexpr uint64_t kFragTimeoutMs = 2000;
 constexpr uint16_t kMaxFragmentsOut = 64;
+// Flow table: sources tracked per worker, aged out after 10 minutes without a SIP message; the
+// ageing looks at kAgeBudget slots every kAgeEvery poll loops.
+constexpr uint32_t kFlowCapacity = 65536;
+constexpr uint64_t kFlowIdleSeconds = 600;
+constexpr uint32_t kAgeEvery = 1024, kAgeBudget = 256;
 
 struct Path {  // one direction of one port pair
     uint16_t in, out;
@@ -52,6 +59,7 @@ struct alignas(kCacheLine) WorkerState {
     uint64_t tx_dropped = 0;                 // counted by the TX buffer error callback
     rte_ip_frag_tbl* frag_table = nullptr;
     rte_ip_frag_death_row death_row{};
+    std::unique_ptr<FlowTable> flows;
 };
 
 }  // namespace
@@ -181,6 +189,8 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         *error = "cannot create the IP reassembly table";
         return nullptr;
     }
+    ws->flows = FlowTable::create("farend_flows_" + std::to_string(lcore), kFlowCapacity, static_cast<int>(rte_socket_id()), error);
+    if (!ws->flows) return nullptr;
     im.workers.push_back(std::move(ws));
     return dp;
 }
@@ -359,6 +369,7 @@ int worker_loop(void* arg) {
                                         static_cast<uint32_t>(m->data_len + rte_pktmbuf_tailroom(m)), false, 0};
                     act = w.process(f, p.dir);  // without room it is counted and forwarded unmodified
                 }
+                if (f.observed) ws.flows->observe(w.observation(), start, c);
                 if (act == pipeline::Action::drop) {
                     rte_pktmbuf_free(m);
                     continue;
@@ -386,6 +397,7 @@ int worker_loop(void* arg) {
             last_drain = now;
         }
         c.add(pipeline::Counter::loops);
+        if ((c.get(pipeline::Counter::loops) & (kAgeEvery - 1)) == 0) ws.flows->age(now, kFlowIdleSeconds * hz, kAgeBudget, c);
         if (idle && now - last_rx > idle) g_stop.store(true);
     }
     for (const Path& p : *a->paths) rte_eth_tx_buffer_flush(p.out, 0, ws.tx[p.out]);
@@ -438,6 +450,23 @@ std::vector<unsigned> Dataplane::worker_lcores() const {
     std::vector<unsigned> out;
     for (const auto& w : impl_->workers) out.push_back(w->lcore);
     return out;
+}
+
+std::vector<flow::Entry> Dataplane::flows(std::size_t n) const {
+    std::vector<flow::Entry> all;
+    for (const auto& w : impl_->workers) {
+        auto part = w->flows->snapshot(n);
+        all.insert(all.end(), part.begin(), part.end());
+    }
+    std::sort(all.begin(), all.end(), [](const flow::Entry& a, const flow::Entry& b) { return a.last_seen > b.last_seen; });
+    if (all.size() > n) all.resize(n);
+    return all;
+}
+
+std::size_t Dataplane::flow_count() const {
+    std::size_t n = 0;
+    for (const auto& w : impl_->workers) n += w->flows->size();
+    return n;
 }
 
 bool Dataplane::lcore_counters(unsigned lcore, pipeline::Counters& out) const {

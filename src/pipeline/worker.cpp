@@ -1,5 +1,7 @@
 #include <farend/pipeline/worker.hpp>
 
+#include <algorithm>
+
 namespace farend::pipeline {
 
 Worker::Worker(const Config& config, const simd::Kernel& kernel)
@@ -8,8 +10,32 @@ Worker::Worker(const Config& config, const simd::Kernel& kernel)
       processor_(config.rewrite, kernel),
       counters_(std::make_unique<Counters>()) {}
 
+void Worker::observe(const Frame& f, const net::FrameView& v, const rewrite::Result& r) noexcept {
+    flow::Observation& o = observation_;
+    o.src = v.src;
+    o.dst = v.dst;
+    o.src_port = v.src_port;
+    o.dst_port = v.dst_port;
+    o.vlan = v.vlan_tags ? static_cast<uint16_t>(((f.data[14] << 8) | f.data[15]) & 0x0fff) : 0;
+    std::copy(f.data + 6, f.data + 12, o.src_mac.begin());
+    std::copy(f.data, f.data + 6, o.dst_mac.begin());
+    o.fired = r.verdict.fired;
+    o.rewritten = r.outcome == rewrite::Outcome::rewritten;
+    o.is_register = processor_.index().start.is_request && processor_.index().start.method_id == sip::Method::register_;
+    o.bytes = f.len;
+    o.agent = IpAddr{};
+    const sip::MessageParts& parts = processor_.parts();
+    if (parts.has_top_via && (parts.top_via.sent_by.kind == sip::HostKind::ipv4 || parts.top_via.sent_by.kind == sip::HostKind::ipv6)) {
+        o.agent = parts.top_via.sent_by.ip;
+    } else {
+        for (uint8_t i = 0; i < parts.contact_count && !o.agent.valid(); ++i)
+            if (parts.contacts[i].valid && parts.contacts[i].uri.host.ip.valid()) o.agent = parts.contacts[i].uri.host.ip;
+    }
+}
+
 Action Worker::process(Frame& f, Direction dir) noexcept {
     Counters& c = *counters_;
+    f.observed = false;
     if (dir == Direction::core_to_access) {
         // The switch's side: forwarded as it is (alias re-targeting comes with the reverse path).
         c.add(Counter::core_to_access);
@@ -56,6 +82,8 @@ Action Worker::process(Frame& f, Direction dir) noexcept {
         c.add(Counter::passed_unmodified);
         return Action::forward;
     }
+    observe(f, v, r);
+    f.observed = true;
     if (r.verdict.nated()) {
         c.add(Counter::nat_detected);
         for (std::size_t t = 0; t < nat::kTestCount; ++t)

@@ -1,7 +1,9 @@
 #include <farend/telemetry/telemetry.hpp>
 
+#include <rte_cycles.h>
 #include <rte_telemetry.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -10,6 +12,7 @@ namespace farend::telemetry {
 namespace {
 
 const dataplane::Dataplane* g_dp = nullptr;
+constexpr std::size_t kFlowsShown = 32;  // a telemetry reply is at most 16 KiB
 
 bool skipped(std::size_t i) { return i == pipeline::kMalformedBase + static_cast<std::size_t>(sip::ParseError::none); }
 
@@ -61,6 +64,62 @@ int cmd_config(const char*, const char*, rte_tel_data* d) {
     return 0;
 }
 
+std::string ip_port(const IpAddr& ip, uint16_t port) {
+    if (!ip.valid()) return "";
+    char b[IpAddr::kMaxText + 10];
+    std::size_t n = 0;
+    if (ip.is_v6()) b[n++] = '[';
+    n += ip.format(b + n);
+    if (ip.is_v6()) b[n++] = ']';
+    n += static_cast<std::size_t>(std::snprintf(b + n, sizeof b - n, ":%u", port));
+    return std::string(b, n);
+}
+
+std::string mac(const std::array<uint8_t, 6>& m) {
+    char b[18];
+    std::snprintf(b, sizeof b, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+    return b;
+}
+
+int cmd_flows(const char*, const char*, rte_tel_data* d) {
+    // DPDK 22.11 telemetry nests only arrays of numbers or strings, so each flow is an array of
+    // "field=value" strings under "flow_<n>" (most recently seen first).
+    if (!g_dp) return -1;
+    const uint64_t now = rte_rdtsc();
+    const double hz = static_cast<double>(rte_get_tsc_hz());
+    // The worker may stamp an entry after `now` was read: that is 0 s ago, not 2^64 cycles.
+    auto ago = [&](uint64_t t) { return std::to_string(t >= now ? 0 : static_cast<uint64_t>(static_cast<double>(now - t) / hz)); };
+    rte_tel_data_start_dict(d);
+    rte_tel_data_add_dict_u64(d, "count", g_dp->flow_count());
+    std::size_t i = 0;
+    for (const flow::Entry& e : g_dp->flows(kFlowsShown)) {
+        rte_tel_data* f = rte_tel_data_alloc();
+        rte_tel_data_start_array(f, RTE_TEL_STRING_VAL);
+        auto add = [f](const std::string& k, const std::string& v) {
+            std::string kv(k);
+            kv.push_back('=');
+            kv.append(v);
+            rte_tel_data_add_array_string(f, kv.c_str());
+        };
+        add("public", ip_port(e.public_addr, e.public_port));
+        add("private", e.private_addr.valid() ? e.private_addr.to_string() : "");
+        add("peer", ip_port(e.peer, e.peer_port));
+        add("vlan", std::to_string(e.vlan));
+        add("src_mac", mac(e.src_mac));
+        add("dst_mac", mac(e.dst_mac));
+        add("packets", std::to_string(e.packets));
+        add("bytes", std::to_string(e.bytes));
+        add("rewritten", std::to_string(e.rewritten));
+        add("nat_tests", nat::tests_to_string(e.last_verdict));
+        add("first_seen_s_ago", ago(e.first_seen));
+        add("last_seen_s_ago", ago(e.last_seen));
+        add("last_register_s_ago", e.last_register ? ago(e.last_register) : "never");
+        const std::string key = "flow_" + std::to_string(i++);
+        rte_tel_data_add_dict_container(d, key.c_str(), f, 0);
+    }
+    return 0;
+}
+
 }  // namespace
 
 bool register_commands(const dataplane::Dataplane* dp) {
@@ -68,7 +127,9 @@ bool register_commands(const dataplane::Dataplane* dp) {
     return rte_telemetry_register_cmd("/farend/stats", cmd_stats, "farend counters summed over workers. No parameters") == 0 &&
            rte_telemetry_register_cmd("/farend/lcore_stats", cmd_lcore_stats,
                                       "one worker's counters. Parameters: int lcore_id") == 0 &&
-           rte_telemetry_register_cmd("/farend/config", cmd_config, "farend's running configuration. No parameters") == 0;
+           rte_telemetry_register_cmd("/farend/config", cmd_config, "farend's running configuration. No parameters") == 0 &&
+           rte_telemetry_register_cmd("/farend/flows", cmd_flows,
+                                      "the most recently seen flows (observed sources) with their fields. No parameters") == 0;
 }
 
 std::string counters_json(const pipeline::Counters& c) {

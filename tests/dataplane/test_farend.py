@@ -342,6 +342,18 @@ class Telemetry(unittest.TestCase):
             self.assertGreater(second["rewritten"], first["rewritten"])
             lcore = query("/farend/lcore_stats,0")
             self.assertIn("rx_packets", lcore)
+            flows = query("/farend/flows")
+            self.assertEqual(flows["count"], 4)  # the phone (untagged and VLAN 100), the public PBX, the IPv6 phone
+            fields = dict(kv.split("=", 1) for kv in flows["flow_0"])
+            self.assertIn(fields["public"], ("203.0.113.5:40000", "198.51.100.77:5060", "[2001:db8::5]:40002"))
+            phone = [dict(kv.split("=", 1) for kv in v) for k, v in flows.items() if k.startswith("flow_")]
+            natted = [f for f in phone if f["public"] == "203.0.113.5:40000" and f["vlan"] == "0"][0]
+            self.assertEqual(natted["private"], "192.168.1.10")
+            self.assertEqual(natted["peer"], "198.51.100.10:5060")
+            self.assertIn("via-private", natted["nat_tests"])
+            self.assertGreater(int(natted["packets"]), 0)
+            self.assertLess(int(natted["last_seen_s_ago"]), 5)
+            self.assertLess(int(natted["last_register_s_ago"]), 5)
             config = query("/farend/config")
             self.assertEqual(config["nat_tests"], "contact-private,via-source-mismatch,via-private,contact-source-mismatch")
             self.assertEqual(config["port_pair"], "0:1")

@@ -3,6 +3,7 @@
 // (mempool, ports) -> run (launch workers, wait) -> destructor (stop and close ports).
 #pragma once
 
+#include <farend/flow/flow.hpp>
 #include <farend/pipeline/config.hpp>
 #include <farend/pipeline/counters.hpp>
 
@@ -33,6 +34,9 @@ public:
     [[nodiscard]] std::vector<unsigned> worker_lcores() const;
     [[nodiscard]] bool lcore_counters(unsigned lcore, pipeline::Counters& out) const;
     [[nodiscard]] const pipeline::Config& config() const noexcept { return config_; }
+    // The n most recently seen flows over all workers (copies), and how many there are.
+    [[nodiscard]] std::vector<flow::Entry> flows(std::size_t n) const;
+    [[nodiscard]] std::size_t flow_count() const;
 
     struct Impl;
 

@@ -40,6 +40,9 @@ namespace farend::pipeline {
     X(drop_linearize, "drop_linearize", "multi-segment frames that could not be linearised, freed")              \
     X(drop_fragments, "drop_fragments", "fragments freed by reassembly: timed out (2 s), overlapping, table full") \
     X(drop_fragmentation, "drop_fragmentation", "datagrams or fragments lost while cutting to the MTU")         \
+    X(flows_created, "flows_created", "new observed sources put in the flow table")                          \
+    X(flows_aged, "flows_aged", "flows removed after 600 s without a SIP message")                             \
+    X(flow_table_full, "flow_table_full", "SIP from a new source not tracked: the flow table was full (still forwarded)") \
     X(busy_cycles, "busy_cycles", "TSC cycles spent in loop iterations that received frames")                   \
     X(loops, "loops", "poll loop iterations")
 

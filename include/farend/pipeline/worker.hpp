@@ -2,6 +2,7 @@
 // The dataplane hands it each received frame (linear, with its tailroom as room to grow).
 #pragma once
 
+#include <farend/flow/flow.hpp>
 #include <farend/net/frame.hpp>
 #include <farend/pipeline/config.hpp>
 #include <farend/pipeline/counters.hpp>
@@ -23,6 +24,7 @@ struct Frame {
     uint32_t capacity = 0;    // bytes the frame may grow to in its buffer
     bool may_grow = false;    // the caller can move the frame to a larger buffer (Action::grow)
     uint32_t needed = 0;      // with Action::grow: the capacity that would do
+    bool observed = false;    // out: a SIP message was read; Worker::observation() says what of
 };
 
 class Worker {
@@ -32,6 +34,9 @@ public:
     // ~150-700 ns for a SIP candidate (parse dominates), ~20 ns for anything else.
     Action process(Frame& frame, Direction direction) noexcept;
 
+    // What the last frame with Frame::observed set told about its source (for the flow table).
+    [[nodiscard]] const flow::Observation& observation() const noexcept { return observation_; }
+
     [[nodiscard]] Counters& counters() noexcept { return *counters_; }
     [[nodiscard]] const Counters& counters() const noexcept { return *counters_; }
 
@@ -40,6 +45,9 @@ private:
     std::bitset<65536> sip_ports_;
     rewrite::Processor processor_;
     std::unique_ptr<Counters> counters_;
+    flow::Observation observation_;
+
+    void observe(const Frame& f, const net::FrameView& v, const rewrite::Result& r) noexcept;
 };
 
 }  // namespace farend::pipeline

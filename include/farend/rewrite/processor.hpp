@@ -43,6 +43,9 @@ public:
     [[nodiscard]] const Options& options() const noexcept { return options_; }
     [[nodiscard]] const sip::MessageIndex& index() const noexcept { return parser_->index(); }
     [[nodiscard]] const EditPlan& plan() const noexcept { return *plan_; }
+    // The parts of the last message that parsed (top Via, Contacts, SDP). Their byte ranges refer
+    // to the message as it was before a rewrite; addresses are copies and stay right.
+    [[nodiscard]] const sip::MessageParts& parts() const noexcept { return *parts_; }
 
 private:
     Options options_;

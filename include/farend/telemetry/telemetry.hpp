@@ -2,6 +2,7 @@
 //   /farend/stats               every counter, summed over workers
 //   /farend/lcore_stats,<lcore> one worker's counters
 //   /farend/config              the running configuration (option names with '_' for '-')
+//   /farend/flows               flow count and the 32 most recently seen flows with their fields
 #pragma once
 
 #include <farend/dataplane/dataplane.hpp>

@@ -1,0 +1,46 @@
+// One worker's flow table: rte_hash (lock-free readers) from flow::Key to a slot in an entry
+// array. The worker is the only writer; telemetry copies entries out of the array, reading a
+// per-slot valid flag, without taking a lock. Bounded: when full, new sources are still
+// forwarded and processed, only not tracked (counted as flow_table_full); idle entries age out.
+#pragma once
+
+#include <farend/flow/flow.hpp>
+#include <farend/pipeline/counters.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+struct rte_hash;
+
+namespace farend::dataplane {
+
+class FlowTable {
+public:
+    static std::unique_ptr<FlowTable> create(const std::string& name, uint32_t capacity, int socket, std::string* error);
+    ~FlowTable();
+    FlowTable(const FlowTable&) = delete;
+    FlowTable& operator=(const FlowTable&) = delete;
+
+    // Writer side (the owning worker).
+    void observe(const flow::Observation& o, uint64_t now, pipeline::Counters& c) noexcept;
+    // Looks at `budget` slots from where the last call stopped; drops entries idle > max_idle.
+    void age(uint64_t now, uint64_t max_idle, uint32_t budget, pipeline::Counters& c) noexcept;
+
+    // Reader side (any thread): copies of the valid entries, most recently seen first, at most n.
+    [[nodiscard]] std::vector<flow::Entry> snapshot(std::size_t n) const;
+    [[nodiscard]] uint32_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
+    [[nodiscard]] uint32_t capacity() const noexcept { return capacity_; }
+
+private:
+    FlowTable() = default;
+    rte_hash* hash_ = nullptr;
+    uint32_t capacity_ = 0;
+    std::vector<flow::Entry> entries_;
+    std::unique_ptr<std::atomic<uint8_t>[]> valid_;
+    std::atomic<uint32_t> size_{0};
+    uint32_t cursor_ = 0;
+};
+
+}  // namespace farend::dataplane

@@ -1,0 +1,82 @@
+#include <farend/dataplane/flow_table.hpp>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+
+#include <algorithm>
+
+namespace farend::dataplane {
+
+std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t capacity, int socket,
+                                             std::string* error) {
+    std::unique_ptr<FlowTable> t(new FlowTable());
+    rte_hash_parameters p{};
+    p.name = name.c_str();
+    p.entries = capacity;
+    p.key_len = sizeof(flow::Key);
+    p.hash_func = rte_hash_crc;
+    p.hash_func_init_val = 0;
+    p.socket_id = socket;
+    // Lock-free readers; the one writer frees a key's slot itself right after deleting it.
+    p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
+    t->hash_ = rte_hash_create(&p);
+    if (!t->hash_) {
+        *error = "cannot create the flow table (" + std::to_string(capacity) + " entries): " + rte_strerror(rte_errno);
+        return nullptr;
+    }
+    // rte_hash may hold a few more keys than asked (rounding); size the array by what it reports.
+    t->capacity_ = static_cast<uint32_t>(rte_hash_max_key_id(t->hash_)) + 1;
+    t->entries_.resize(t->capacity_);
+    t->valid_.reset(new std::atomic<uint8_t>[t->capacity_]);
+    for (uint32_t i = 0; i < t->capacity_; ++i) t->valid_[i].store(0, std::memory_order_relaxed);
+    return t;
+}
+
+FlowTable::~FlowTable() {
+    if (hash_) rte_hash_free(hash_);
+}
+
+void FlowTable::observe(const flow::Observation& o, uint64_t now, pipeline::Counters& c) noexcept {
+    const flow::Key key = flow::Key::of(o.src, o.src_port, o.vlan);
+    const int32_t found = rte_hash_lookup(hash_, &key);
+    if (found >= 0 && static_cast<uint32_t>(found) < capacity_) {
+        entries_[static_cast<uint32_t>(found)].update(o, now);
+        return;
+    }
+    const int32_t pos = rte_hash_add_key(hash_, &key);
+    if (pos < 0 || static_cast<uint32_t>(pos) >= capacity_) {
+        c.add(pipeline::Counter::flow_table_full);
+        return;
+    }
+    entries_[static_cast<uint32_t>(pos)].start(o, now);
+    valid_[static_cast<uint32_t>(pos)].store(1, std::memory_order_release);
+    size_.fetch_add(1, std::memory_order_relaxed);
+    c.add(pipeline::Counter::flows_created);
+}
+
+void FlowTable::age(uint64_t now, uint64_t max_idle, uint32_t budget, pipeline::Counters& c) noexcept {
+    for (uint32_t n = 0; n < budget && capacity_; ++n) {
+        const uint32_t i = cursor_;
+        cursor_ = cursor_ + 1 == capacity_ ? 0 : cursor_ + 1;
+        if (!valid_[i].load(std::memory_order_relaxed)) continue;
+        const flow::Entry& e = entries_[i];
+        if (now - e.last_seen <= max_idle) continue;
+        valid_[i].store(0, std::memory_order_release);
+        const int32_t pos = rte_hash_del_key(hash_, &e.key);
+        if (pos >= 0) rte_hash_free_key_with_position(hash_, pos);
+        size_.fetch_sub(1, std::memory_order_relaxed);
+        c.add(pipeline::Counter::flows_aged);
+    }
+}
+
+std::vector<flow::Entry> FlowTable::snapshot(std::size_t n) const {
+    std::vector<flow::Entry> out;
+    for (uint32_t i = 0; i < capacity_; ++i)
+        if (valid_[i].load(std::memory_order_acquire)) out.push_back(entries_[i]);
+    std::sort(out.begin(), out.end(), [](const flow::Entry& a, const flow::Entry& b) { return a.last_seen > b.last_seen; });
+    if (out.size() > n) out.resize(n);
+    return out;
+}
+
+}  // namespace farend::dataplane
