@@ -369,7 +369,11 @@ int worker_loop(void* arg) {
                                         static_cast<uint32_t>(m->data_len + rte_pktmbuf_tailroom(m)), false, 0};
                     act = w.process(f, p.dir);  // without room it is counted and forwarded unmodified
                 }
-                if (f.observed) ws.flows->observe(w.observation(), start, c);
+                if (f.observed) {
+                    flow::Observation o = w.observation();
+                    o.ingress_port = p.in;
+                    ws.flows->observe(o, start, c);
+                }
                 if (act == pipeline::Action::drop) {
                     rte_pktmbuf_free(m);
                     continue;
