@@ -54,6 +54,7 @@ struct Path {  // one direction of one port pair
 
 struct alignas(kCacheLine) WorkerState {
     unsigned lcore = 0;
+    uint16_t queue = 0;  // this worker's RX and TX queue on every port
     std::unique_ptr<pipeline::Worker> worker;
     std::vector<rte_eth_dev_tx_buffer*> tx;  // per output port id
     uint64_t tx_dropped = 0;                 // counted by the TX buffer error callback
@@ -117,15 +118,17 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         std::fprintf(stderr, "farend: warning: %u ports found, an odd number; ports outside --port-pair are unused\n",
                      static_cast<unsigned>(avail));
 
-    // Workers: every worker lcore; with none (-l N), the main lcore does the work. One queue per
-    // port per worker is the design; this version runs one worker (RSS across workers to come).
-    unsigned lcore = rte_get_next_lcore(-1, 1, 0);
-    if (lcore >= RTE_MAX_LCORE) lcore = rte_get_main_lcore();
-    if (rte_lcore_count() > 2)
-        std::fprintf(stderr, "farend: warning: %u lcores given; this version uses one worker (lcore %u)\n",
-                     rte_lcore_count(), lcore);
+    // Workers: every worker lcore; with none (-l N), the main lcore does the work. Each worker
+    // owns queue q of every port; RSS (symmetric key) spreads flows over the queues so that both
+    // directions of a flow meet on one worker.
+    std::vector<unsigned> lcores;
+    unsigned l;
+    RTE_LCORE_FOREACH_WORKER(l) lcores.push_back(l);
+    if (lcores.empty()) lcores.push_back(rte_get_main_lcore());
+    const auto nq = static_cast<uint16_t>(lcores.size());
 
-    const unsigned nb_mbufs = static_cast<unsigned>(im.ports.size()) * (kRxDesc + kTxDesc + 2u * kBurst) + 1024u;
+    const unsigned nb_mbufs =
+        static_cast<unsigned>(im.ports.size()) * nq * (kRxDesc + kTxDesc + 2u * kBurst) + 1024u * nq;
     im.pool = rte_pktmbuf_pool_create("farend_mbufs", nb_mbufs, 256, 0, kDataRoom, static_cast<int>(rte_socket_id()));
     if (!im.pool) {
         *error = "cannot create the mbuf pool: " + std::to_string(nb_mbufs) + " mbufs of " +
@@ -153,11 +156,34 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             *error = "port " + std::to_string(p) + ": cannot read device info";
             return nullptr;
         }
-        int r = rte_eth_dev_configure(p, 1, 1, &conf);
+        if (info.max_rx_queues < nq || info.max_tx_queues < nq) {
+            *error = "port " + std::to_string(p) + " (" + info.driver_name + ") has " + std::to_string(info.max_rx_queues) +
+                     " RX / " + std::to_string(info.max_tx_queues) + " TX queues, fewer than the " + std::to_string(nq) +
+                     " worker lcores: give fewer lcores with -l (one worker per queue)";
+            return nullptr;
+        }
+        static uint8_t symmetric_key[40];  // 0x6d5a repeated: Toeplitz gives both directions one hash
+        for (std::size_t k = 0; k < sizeof symmetric_key; k += 2) {
+            symmetric_key[k] = 0x6d;
+            symmetric_key[k + 1] = 0x5a;
+        }
+        const uint64_t rss = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+        if (nq > 1 && rss) {
+            conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+            conf.rx_adv_conf.rss_conf.rss_key = symmetric_key;
+            conf.rx_adv_conf.rss_conf.rss_key_len = sizeof symmetric_key;
+            conf.rx_adv_conf.rss_conf.rss_hf = rss;
+        } else if (nq > 1) {
+            std::fprintf(stderr, "farend: port %u (%s) has no RSS: each of its %u queues is read by one worker as the "
+                                 "device fills it\n", static_cast<unsigned>(p), info.driver_name, static_cast<unsigned>(nq));
+        }
+        int r = rte_eth_dev_configure(p, nq, nq, &conf);
         uint16_t rxd = kRxDesc, txd = kTxDesc;
         if (r == 0) r = rte_eth_dev_adjust_nb_rx_tx_desc(p, &rxd, &txd);
-        if (r == 0) r = rte_eth_rx_queue_setup(p, 0, rxd, rte_eth_dev_socket_id(p), nullptr, im.pool);
-        if (r == 0) r = rte_eth_tx_queue_setup(p, 0, txd, rte_eth_dev_socket_id(p), nullptr);
+        for (uint16_t q = 0; q < nq && r == 0; ++q) {
+            r = rte_eth_rx_queue_setup(p, q, rxd, rte_eth_dev_socket_id(p), nullptr, im.pool);
+            if (r == 0) r = rte_eth_tx_queue_setup(p, q, txd, rte_eth_dev_socket_id(p), nullptr);
+        }
         if (r == 0) r = rte_eth_dev_start(p);
         if (r != 0) {
             *error = "port " + std::to_string(p) + " (" + info.driver_name + "): cannot be set up: " + rte_strerror(-r);
@@ -166,32 +192,36 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         rte_eth_promiscuous_enable(p);  // a bump in the wire forwards every frame; vdevs may refuse
     }
 
-    auto ws = std::make_unique<WorkerState>();
-    ws->lcore = lcore;
-    ws->worker = std::make_unique<pipeline::Worker>(dp->config_);
+    const uint64_t frag_cycles = (rte_get_tsc_hz() + 999) / 1000 * kFragTimeoutMs;
     uint16_t max_port = 0;
     for (uint16_t p : im.ports) max_port = std::max(max_port, p);
-    ws->tx.assign(max_port + 1u, nullptr);
-    for (uint16_t p : im.ports) {
-        auto* b = static_cast<rte_eth_dev_tx_buffer*>(
-            rte_zmalloc_socket("farend_tx", RTE_ETH_TX_BUFFER_SIZE(kBurst), 0, rte_eth_dev_socket_id(p)));
-        if (!b || rte_eth_tx_buffer_init(b, kBurst) != 0 ||
-            rte_eth_tx_buffer_set_err_callback(b, rte_eth_tx_buffer_count_callback, &ws->tx_dropped) != 0) {
-            *error = "cannot allocate TX buffers";
+    for (uint16_t q = 0; q < nq; ++q) {
+        auto ws = std::make_unique<WorkerState>();
+        ws->lcore = lcores[q];
+        ws->queue = q;
+        ws->worker = std::make_unique<pipeline::Worker>(dp->config_);
+        ws->tx.assign(max_port + 1u, nullptr);
+        for (uint16_t p : im.ports) {
+            auto* b = static_cast<rte_eth_dev_tx_buffer*>(
+                rte_zmalloc_socket("farend_tx", RTE_ETH_TX_BUFFER_SIZE(kBurst), 0, rte_eth_dev_socket_id(p)));
+            if (!b || rte_eth_tx_buffer_init(b, kBurst) != 0 ||
+                rte_eth_tx_buffer_set_err_callback(b, rte_eth_tx_buffer_count_callback, &ws->tx_dropped) != 0) {
+                *error = "cannot allocate TX buffers";
+                return nullptr;
+            }
+            ws->tx[p] = b;
+        }
+        ws->frag_table = rte_ip_frag_table_create(kFragBuckets, kFragBucketEntries, kFragBuckets * kFragBucketEntries,
+                                                  frag_cycles, static_cast<int>(rte_socket_id()));
+        if (!ws->frag_table) {
+            *error = "cannot create the IP reassembly table";
             return nullptr;
         }
-        ws->tx[p] = b;
+        ws->flows = FlowTable::create("farend_flows_" + std::to_string(ws->lcore), kFlowCapacity,
+                                      static_cast<int>(rte_socket_id()), error);
+        if (!ws->flows) return nullptr;
+        im.workers.push_back(std::move(ws));
     }
-    const uint64_t frag_cycles = (rte_get_tsc_hz() + 999) / 1000 * kFragTimeoutMs;
-    ws->frag_table = rte_ip_frag_table_create(kFragBuckets, kFragBucketEntries, kFragBuckets * kFragBucketEntries,
-                                              frag_cycles, static_cast<int>(rte_socket_id()));
-    if (!ws->frag_table) {
-        *error = "cannot create the IP reassembly table";
-        return nullptr;
-    }
-    ws->flows = FlowTable::create("farend_flows_" + std::to_string(lcore), kFlowCapacity, static_cast<int>(rte_socket_id()), error);
-    if (!ws->flows) return nullptr;
-    im.workers.push_back(std::move(ws));
     return dp;
 }
 
@@ -259,18 +289,18 @@ rte_mbuf* reassemble(rte_mbuf* m, WorkerState& ws, uint64_t now, pipeline::Count
 
 // Sends m, cut into fragments of at most mtu bytes of IP datagram when it is larger (IPv4 with
 // DF set is sent whole and counted). Returns the number of frames queued.
-uint16_t send(rte_mbuf* m, uint16_t port, rte_eth_dev_tx_buffer* txb, uint16_t mtu, rte_mempool* direct,
-              rte_mempool* indirect, pipeline::Counters& c) {
+uint16_t send(rte_mbuf* m, uint16_t port, uint16_t queue, rte_eth_dev_tx_buffer* txb, uint16_t mtu,
+              rte_mempool* direct, rte_mempool* indirect, pipeline::Counters& c) {
     uint16_t type = 0;
     const uint16_t l2 = l2_of(m, type);
     const bool v4 = type == 0x0800, v6 = type == 0x86dd;
     if ((!v4 && !v6) || m->pkt_len <= l2 + mtu) {
-        rte_eth_tx_buffer(port, 0, txb, m);
+        rte_eth_tx_buffer(port, queue, txb, m);
         return 1;
     }
     if (v4 && (rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, l2)->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))) {
         c.add(pipeline::Counter::oversize_tx);
-        rte_eth_tx_buffer(port, 0, txb, m);
+        rte_eth_tx_buffer(port, queue, txb, m);
         return 1;
     }
     uint8_t l2hdr[32];
@@ -301,7 +331,7 @@ uint16_t send(rte_mbuf* m, uint16_t port, rte_eth_dev_tx_buffer* txb, uint16_t m
             ip->hdr_checksum = 0;
             ip->hdr_checksum = rte_ipv4_cksum(ip);
         }
-        rte_eth_tx_buffer(port, 0, txb, frags[i]);
+        rte_eth_tx_buffer(port, queue, txb, frags[i]);
         ++sent;
     }
     return sent;
@@ -334,7 +364,7 @@ int worker_loop(void* arg) {
         const uint64_t start = rte_rdtsc();
         bool any = false;
         for (const Path& p : *a->paths) {
-            const uint16_t n = rte_eth_rx_burst(p.in, 0, pkts, kBurst);
+            const uint16_t n = rte_eth_rx_burst(p.in, ws.queue, pkts, kBurst);
             if (n == 0) continue;
             any = true;
             c.add(pipeline::Counter::rx_packets, n);
@@ -383,7 +413,7 @@ int worker_loop(void* arg) {
                     m->pkt_len = f.len;
                 }
                 c.add(pipeline::Counter::tx_bytes, m->pkt_len);
-                c.add(pipeline::Counter::tx_packets, send(m, p.out, txb, a->config->mtu, a->direct, a->indirect, c));
+                c.add(pipeline::Counter::tx_packets, send(m, p.out, ws.queue, txb, a->config->mtu, a->direct, a->indirect, c));
             }
         }
         if (ws.death_row.cnt) {  // fragments that timed out, overlapped or did not fit the table
@@ -397,14 +427,14 @@ int worker_loop(void* arg) {
             c.add(pipeline::Counter::busy_cycles, now - start);
         }
         if (now - last_drain > drain) {
-            for (const Path& p : *a->paths) rte_eth_tx_buffer_flush(p.out, 0, ws.tx[p.out]);
+            for (const Path& p : *a->paths) rte_eth_tx_buffer_flush(p.out, ws.queue, ws.tx[p.out]);
             last_drain = now;
         }
         c.add(pipeline::Counter::loops);
         if ((c.get(pipeline::Counter::loops) & (kAgeEvery - 1)) == 0) ws.flows->age(now, kFlowIdleSeconds * hz, kAgeBudget, c);
         if (idle && now - last_rx > idle) g_stop.store(true);
     }
-    for (const Path& p : *a->paths) rte_eth_tx_buffer_flush(p.out, 0, ws.tx[p.out]);
+    for (const Path& p : *a->paths) rte_eth_tx_buffer_flush(p.out, ws.queue, ws.tx[p.out]);
     // Fragments still waiting for the rest of their datagram are lost at shutdown: count them.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // experimental in DPDK 22.11, stable since

@@ -284,6 +284,39 @@ class Fragments(unittest.TestCase):
         self.assertEqual((stats["rewritten"], stats["oversize_tx"]), (1, 1))
 
 
+class TwoWorkers(unittest.TestCase):
+    def test_same_output_as_one_worker(self):
+        """Two worker lcores, each owning one queue of each port (net_pcap: one capture per queue):
+        together they send exactly what one worker sends for the whole capture."""
+        frames = rdpcap(SAMPLE)
+        tmp = tempfile.mkdtemp()
+        wrpcap(f"{tmp}/q0.pcap", frames[:6])
+        wrpcap(f"{tmp}/q1.pcap", frames[6:])
+        one, one_stats, _ = run_pcap(SAMPLE)
+        p = subprocess.run([FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", f"fe-2w-{os.getpid()}",
+                            "--lcores", "0@0,1@1,2@1", "--log-level=lib.eal:warning",
+                            f"--vdev=net_pcap0,rx_pcap={tmp}/q0.pcap,rx_pcap={tmp}/q1.pcap,tx_pcap={tmp}/a0.pcap,tx_pcap={tmp}/a1.pcap",
+                            f"--vdev=net_pcap1,tx_pcap={tmp}/c0.pcap,tx_pcap={tmp}/c1.pcap",
+                            "--", "--exit-when-idle", "1", "--stats-json", f"{tmp}/s.json"],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(f"{tmp}/s.json") as f:
+            stats = json.load(f)
+        self.assertEqual(sorted(stats["lcores"]), ["1", "2"])
+        self.assertEqual([stats["lcores"][k]["rx_packets"] for k in ("1", "2")], [6, 5])
+        two = list(rdpcap(f"{tmp}/c0.pcap")) + list(rdpcap(f"{tmp}/c1.pcap"))
+        self.assertEqual(sorted(bytes(x) for x in two), sorted(bytes(x) for x in one))
+        for key in ("rx_packets", "tx_packets", "sip_messages", "nat_detected", "rewritten", "malformed", "dropped"):
+            self.assertEqual(stats["totals"][key], one_stats[key], key)
+
+    def test_more_workers_than_queues_is_a_clear_error(self):
+        p = subprocess.run([FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", f"fe-3w-{os.getpid()}",
+                            "--lcores", "0@0,1@1,2@1", f"--vdev=net_pcap0,rx_pcap={SAMPLE}", "--vdev=net_null0", "--"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("fewer than the 2 worker lcores", p.stderr)
+
+
 class CorpusCaptures(unittest.TestCase):
     def test_every_capture_through_farend(self):
         pcaps = sorted(glob.glob(os.path.join(SHARED, "corpus", "pcap", "*.pcap*")))
