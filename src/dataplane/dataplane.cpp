@@ -69,6 +69,7 @@ struct Dataplane::Impl {
     rte_mempool* pool = nullptr;
     rte_mempool* jumbo = nullptr;
     rte_mempool* indirect = nullptr;  // for rte_ip*_fragment_packet
+    std::vector<bool> csum_offload;   // per port id: IPv4 and UDP checksums on transmit
     std::vector<uint16_t> ports;
     std::vector<Path> paths;
     std::vector<std::unique_ptr<WorkerState>> workers;
@@ -177,6 +178,13 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             std::fprintf(stderr, "farend: port %u (%s) has no RSS: each of its %u queues is read by one worker as the "
                                  "device fills it\n", static_cast<unsigned>(p), info.driver_name, static_cast<unsigned>(nq));
         }
+        // Checksums on transmit where the port can: the rewrite then leaves them to the NIC.
+        constexpr uint64_t kCsum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+        if ((info.tx_offload_capa & kCsum) == kCsum) {
+            conf.txmode.offloads |= kCsum;
+            im.csum_offload.resize(std::max<std::size_t>(im.csum_offload.size(), p + 1u), false);
+            im.csum_offload[p] = true;
+        }
         int r = rte_eth_dev_configure(p, nq, nq, &conf);
         uint16_t rxd = kRxDesc, txd = kTxDesc;
         if (r == 0) r = rte_eth_dev_adjust_nb_rx_tx_desc(p, &rxd, &txd);
@@ -228,6 +236,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
 namespace {
 
 struct LoopArgs {
+    const std::vector<bool>* csum_offload;
     WorkerState* ws;
     const std::vector<Path>* paths;
     const pipeline::Config* config;
@@ -388,8 +397,10 @@ int worker_loop(void* arg) {
                     }
                     m = j;
                 }
+                const bool offload = p.out < a->csum_offload->size() && (*a->csum_offload)[p.out];
                 pipeline::Frame f{rte_pktmbuf_mtod(m, uint8_t*), m->data_len,
                                   static_cast<uint32_t>(m->data_len + rte_pktmbuf_tailroom(m)), true, 0};
+                f.offload = offload;
                 pipeline::Action act = w.process(f, p.dir);
                 if (act == pipeline::Action::grow) {
                     // The rewrite needs more than this mbuf's tailroom: redo it in a jumbo mbuf.
@@ -397,6 +408,7 @@ int worker_loop(void* arg) {
                     if (j) m = j;
                     f = pipeline::Frame{rte_pktmbuf_mtod(m, uint8_t*), m->data_len,
                                         static_cast<uint32_t>(m->data_len + rte_pktmbuf_tailroom(m)), false, 0};
+                    f.offload = offload;
                     act = w.process(f, p.dir);  // without room it is counted and forwarded unmodified
                 }
                 if (f.observed) {
@@ -411,6 +423,11 @@ int worker_loop(void* arg) {
                 if (f.len != m->data_len) {  // resized by a rewrite (within the tailroom)
                     m->data_len = static_cast<uint16_t>(f.len);
                     m->pkt_len = f.len;
+                }
+                if (f.offloaded) {
+                    m->ol_flags |= (f.offload_ipv6 ? RTE_MBUF_F_TX_IPV6 : (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM)) |
+                                   (f.offload_udp ? RTE_MBUF_F_TX_UDP_CKSUM : 0);
+                    m->tx_offload = rte_mbuf_tx_offload(f.offload_l2, f.offload_l3, 0, 0, 0, 0, 0);
                 }
                 c.add(pipeline::Counter::tx_bytes, m->pkt_len);
                 c.add(pipeline::Counter::tx_packets, send(m, p.out, ws.queue, txb, a->config->mtu, a->direct, a->indirect, c));
@@ -459,7 +476,7 @@ int Dataplane::run() {
     Impl& im = *impl_;
     std::vector<LoopArgs> args;
     args.reserve(im.workers.size());
-    for (auto& w : im.workers) args.push_back({w.get(), &im.paths, &config_, im.jumbo, im.pool, im.indirect});
+    for (auto& w : im.workers) args.push_back({&im.csum_offload, w.get(), &im.paths, &config_, im.jumbo, im.pool, im.indirect});
     const unsigned main = rte_get_main_lcore();
     int rc = 0;
     for (auto& a : args)

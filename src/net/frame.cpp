@@ -71,7 +71,8 @@ FrameStatus parse_frame(const uint8_t* f, uint32_t len, FrameView& v) noexcept {
     return FrameStatus::udp;
 }
 
-uint32_t fix_after_resize(uint8_t* f, const FrameView& v, uint32_t new_payload_len) noexcept {
+uint32_t fix_after_resize(uint8_t* f, const FrameView& v, uint32_t new_payload_len, bool offload,
+                          bool* udp_offloaded) noexcept {
     uint8_t* udp = f + v.l4_off;
     const uint32_t udp_len = 8 + new_payload_len;
     const uint32_t ip_end = v.l4_off + udp_len;
@@ -80,10 +81,24 @@ uint32_t fix_after_resize(uint8_t* f, const FrameView& v, uint32_t new_payload_l
         store_be16(ip + 4, static_cast<uint16_t>(ip_end - v.l3_off - 40));
     } else {
         store_be16(ip + 2, static_cast<uint16_t>(ip_end - v.l3_off));
-        fix_ipv4_header_checksum(ip, (ip[0] & 0xfu) * 4u);
+        if (offload)
+            store_be16(ip + 10, 0);
+        else
+            fix_ipv4_header_checksum(ip, (ip[0] & 0xfu) * 4u);
     }
     store_be16(udp + 4, static_cast<uint16_t>(udp_len));
-    fix_udp_checksum(v.src, v.dst, udp, udp_len, /*keep_zero=*/true);
+    const bool keep_zero = !v.ipv6 && load_be16(udp + 6) == 0;  // RFC 768: the sender chose none
+    if (udp_offloaded) *udp_offloaded = offload && !keep_zero;
+    if (offload && !keep_zero) {
+        // Pseudo-header sum, not inverted: the NIC adds the datagram and inverts (DPDK's
+        // rte_ipv4_phdr_cksum / rte_ipv6_phdr_cksum convention).
+        const std::size_t alen = v.ipv6 ? 16 : 4;
+        uint32_t s = ones_sum(v.src.bytes().data(), alen) + ones_sum(v.dst.bytes().data(), alen) + 17u + udp_len;
+        while (s >> 16) s = (s & 0xffff) + (s >> 16);
+        store_be16(udp + 6, static_cast<uint16_t>(s));
+    } else {
+        fix_udp_checksum(v.src, v.dst, udp, udp_len, /*keep_zero=*/true);
+    }
     return ip_end;
 }
 

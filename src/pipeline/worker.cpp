@@ -36,6 +36,7 @@ void Worker::observe(const Frame& f, const net::FrameView& v, const rewrite::Res
 Action Worker::process(Frame& f, Direction dir) noexcept {
     Counters& c = *counters_;
     f.observed = false;
+    f.offloaded = false;
     if (dir == Direction::core_to_access) {
         // The switch's side: forwarded as it is (alias re-targeting comes with the reverse path).
         c.add(Counter::core_to_access);
@@ -93,7 +94,17 @@ Action Worker::process(Frame& f, Direction dir) noexcept {
     switch (r.outcome) {
         case rewrite::Outcome::rewritten: {
             c.add(Counter::rewritten);
-            f.len = net::fix_after_resize(f.data, v, r.size);
+            // Checksums go to the port only when the datagram leaves whole (no fragmentation).
+            const bool offload = f.offload && v.l4_off + 8u + r.size - v.l3_off <= config_.mtu;
+            bool udp_offloaded = false;
+            f.len = net::fix_after_resize(f.data, v, r.size, offload, &udp_offloaded);
+            if (offload) {
+                f.offloaded = true;
+                f.offload_ipv6 = v.ipv6;
+                f.offload_udp = udp_offloaded;
+                f.offload_l2 = v.l3_off;
+                f.offload_l3 = static_cast<uint16_t>(v.l4_off - v.l3_off);
+            }
             return Action::forward;
         }
         case rewrite::Outcome::unchanged:

@@ -208,3 +208,34 @@ TEST(Pipeline, CounterNamesAreUniqueAndDescribed) {
     }
     EXPECT_EQ(counter_name(kNatBase), "nat_contact_private");
 }
+
+TEST(Pipeline, ChecksumOffloadLeavesWhatTheNicNeeds) {
+    Config cfg;
+    Worker w(cfg);
+    for (bool v6 : {false, true}) {
+        const Built b = frame(kNatted, v6);
+        std::vector<uint8_t> buf = b.bytes;
+        buf.resize(b.bytes.size() + 512);
+        Frame f{buf.data(), static_cast<uint32_t>(b.bytes.size()), static_cast<uint32_t>(buf.size()), false, 0};
+        f.offload = true;
+        ASSERT_EQ(w.process(f, Direction::access_to_core), Action::forward);
+        buf.resize(f.len);
+        ASSERT_TRUE(f.offloaded);
+        EXPECT_EQ(f.offload_ipv6, v6);
+        EXPECT_TRUE(f.offload_udp);
+        EXPECT_EQ(f.offload_l2, b.l3);
+        net::FrameView v;
+        ASSERT_EQ(net::parse_frame(buf.data(), f.len, v), net::FrameStatus::udp);
+        EXPECT_EQ(f.offload_l3, v.l4_off - v.l3_off);
+        if (!v6) {
+            EXPECT_EQ(net::load_be16(buf.data() + v.l3_off + 10), 0) << "IPv4 header checksum left to the NIC";
+        }
+        // Do what the NIC does: sum the datagram (its checksum field holds the pseudo-header sum)
+        // and store the complement; the result must verify.
+        uint8_t* udp = buf.data() + v.l4_off;
+        const uint32_t udp_len = net::load_be16(udp + 4);
+        net::store_be16(udp + 6, static_cast<uint16_t>(~net::ones_sum(udp, udp_len)));
+        if (!v6) net::fix_ipv4_header_checksum(buf.data() + v.l3_off, 20);
+        expect_valid(buf);
+    }
+}

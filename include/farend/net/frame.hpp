@@ -37,6 +37,11 @@ struct FrameView {
 // length and header checksum, or the IPv6 payload length, the UDP length and checksum. Returns
 // the new frame length (any Ethernet padding after the old datagram is dropped). An IPv4 UDP
 // checksum of 0 stays 0 (the sender asked for none).
-uint32_t fix_after_resize(uint8_t* frame, const FrameView& v, uint32_t new_payload_len) noexcept;
+//
+// With offload (the port computes checksums on transmit), the IPv4 header checksum is left 0 and
+// the UDP checksum field holds the pseudo-header sum, as NICs expect; *udp_offloaded says whether
+// the UDP checksum was left to the NIC (not when an IPv4 sender chose none).
+uint32_t fix_after_resize(uint8_t* frame, const FrameView& v, uint32_t new_payload_len, bool offload = false,
+                          bool* udp_offloaded = nullptr) noexcept;
 
 }  // namespace farend::net

@@ -25,6 +25,10 @@ struct Frame {
     bool may_grow = false;    // the caller can move the frame to a larger buffer (Action::grow)
     uint32_t needed = 0;      // with Action::grow: the capacity that would do
     bool observed = false;    // out: a SIP message was read; Worker::observation() says what of
+    bool offload = false;     // in: the output port computes IPv4 and UDP checksums on transmit
+    // out, when a rewrite left checksums to the port: header lengths and what to ask of it
+    bool offloaded = false, offload_ipv6 = false, offload_udp = false;
+    uint16_t offload_l2 = 0, offload_l3 = 0;
 };
 
 class Worker {
