@@ -126,6 +126,23 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
     unsigned l;
     RTE_LCORE_FOREACH_WORKER(l) lcores.push_back(l);
     if (lcores.empty()) lcores.push_back(rte_get_main_lcore());
+    // As many workers as every port has queues for: a single-queue virtual device runs one.
+    uint16_t max_q = UINT16_MAX;
+    for (uint16_t p : im.ports) {
+        rte_eth_dev_info info{};
+        if (rte_eth_dev_info_get(p, &info) == 0) max_q = std::min({max_q, info.max_rx_queues, info.max_tx_queues});
+    }
+    if (max_q == 0) max_q = 1;
+    if (lcores.size() > max_q) {
+        std::string idle;
+        for (std::size_t i = max_q; i < lcores.size(); ++i) {
+            idle.push_back(' ');
+            idle.append(std::to_string(lcores[i]));
+        }
+        std::fprintf(stderr, "farend: warning: the ports have %u queue(s) each at most, so %u worker(s) run; lcore(s)%s stay idle\n",
+                     static_cast<unsigned>(max_q), static_cast<unsigned>(max_q), idle.c_str());
+        lcores.resize(max_q);
+    }
     const auto nq = static_cast<uint16_t>(lcores.size());
 
     const unsigned nb_mbufs =

@@ -309,12 +309,18 @@ class TwoWorkers(unittest.TestCase):
         for key in ("rx_packets", "tx_packets", "sip_messages", "nat_detected", "rewritten", "malformed", "dropped"):
             self.assertEqual(stats["totals"][key], one_stats[key], key)
 
-    def test_more_workers_than_queues_is_a_clear_error(self):
+    def test_single_queue_ports_run_one_worker(self):
+        tmp = tempfile.mkdtemp()
         p = subprocess.run([FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", f"fe-3w-{os.getpid()}",
-                            "--lcores", "0@0,1@1,2@1", f"--vdev=net_pcap0,rx_pcap={SAMPLE}", "--vdev=net_null0", "--"],
-                           capture_output=True, text=True, timeout=60)
-        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
-        self.assertIn("fewer than the 2 worker lcores", p.stderr)
+                            "--lcores", "0@0,1@1,2@1", f"--vdev=net_pcap0,rx_pcap={SAMPLE},tx_pcap={tmp}/a.pcap",
+                            f"--vdev=net_pcap1,tx_pcap={tmp}/c.pcap", "--", "--exit-when-idle", "1", "--stats-json",
+                            f"{tmp}/s.json"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("1 worker(s) run; lcore(s) 2 stay idle", p.stderr)
+        with open(f"{tmp}/s.json") as f:
+            stats = json.load(f)
+        self.assertEqual(list(stats["lcores"]), ["1"])
+        self.assertEqual(stats["totals"]["tx_packets"], 11)
 
 
 class CorpusCaptures(unittest.TestCase):
