@@ -1,5 +1,6 @@
 #include <farend/base/ip_addr.hpp>
 #include <farend/base/prefix_set.hpp>
+#include <farend/base/slice.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -277,32 +278,27 @@ PrefixSet PrefixSet::private_defaults() {
 
 std::optional<PrefixSet> PrefixSet::parse(std::string_view list, std::string* error) {
     PrefixSet s;
-    std::size_t i = 0;
-    while (i < list.size()) {
-        while (i < list.size() && (list[i] == ',' || list[i] == ' ' || list[i] == '\t')) ++i;
-        std::size_t j = i;
-        while (j < list.size() && list[j] != ',' && list[j] != ' ' && list[j] != '\t') ++j;
-        if (j == i) break;
-        auto item = list.substr(i, j - i);
+    const bool ok = for_each_item(list, [&](std::string_view item) {
         if (item == "default") {
             const PrefixSet defaults = private_defaults();
             for (const auto& c : defaults.prefixes()) s.add(c);
-        } else {
-            auto c = Cidr::parse(item);
-            if (!c) {
-                if (error) {
-                    // (built with append: GCC 12 warns falsely on "'" + std::string, PR 105329)
-                    error->assign(1, '\'').append(item).append("' is not an address prefix such as 10.0.0.0/8 or fc00::/7");
-                }
-                return std::nullopt;
-            }
-            if (!s.add(*c)) {
-                if (error) *error = "more than " + std::to_string(kMax) + " prefixes";
-                return std::nullopt;
-            }
+            return true;
         }
-        i = j;
-    }
+        auto c = Cidr::parse(item);
+        if (!c) {
+            if (error) {
+                // (built with append: GCC 12 warns falsely on "'" + std::string, PR 105329)
+                error->assign(1, '\'').append(item).append("' is not an address prefix such as 10.0.0.0/8 or fc00::/7");
+            }
+            return false;
+        }
+        if (!s.add(*c)) {
+            if (error) *error = "more than " + std::to_string(kMax) + " prefixes";
+            return false;
+        }
+        return true;
+    });
+    if (!ok) return std::nullopt;
     return s;
 }
 

@@ -13,12 +13,6 @@ constexpr TestInfo kTests[] = {
 #undef FAREND_X
 };
 
-bool is_unspecified(const IpAddr& ip) noexcept {
-    for (uint8_t b : ip.bytes())
-        if (b) return false;
-    return ip.valid();
-}
-
 // The default port of a Contact URI without one (RFC 3261 19.1.2): 5061 for sips.
 uint16_t contact_port(const sip::Uri& u) noexcept {
     if (u.host.has_port()) return u.host.port_num;
@@ -37,37 +31,27 @@ std::string_view test_description(Test t) noexcept { return kTests[static_cast<s
 
 std::optional<TestMask> parse_tests(std::string_view list, std::string* error) {
     TestMask m = 0;
-    std::size_t i = 0;
     bool any = false;
-    while (i < list.size()) {
-        while (i < list.size() && (list[i] == ',' || list[i] == ' ')) ++i;
-        std::size_t j = i;
-        while (j < list.size() && list[j] != ',' && list[j] != ' ') ++j;
-        if (j == i) break;
-        const std::string_view item = list.substr(i, j - i);
+    const bool ok = for_each_item(list, [&](std::string_view item) {
         any = true;
         if (item == "all") {
             m = kAllTests;
-        } else if (item == "none") {
-            // "none" alone means no test; with others it adds nothing
-        } else {
-            bool found = false;
-            for (std::size_t t = 0; t < kTestCount; ++t)
-                if (kTests[t].name == item) {
-                    m = static_cast<TestMask>(m | bit(static_cast<Test>(t)));
-                    found = true;
-                }
-            if (!found) {
-                if (error) {
-                    error->assign("unknown NAT test '").append(item).append("' (known: ");
-                    for (std::size_t t = 0; t < kTestCount; ++t) error->append(kTests[t].name).append(", ");
-                    error->append("all, none)");
-                }
-                return std::nullopt;
-            }
+            return true;
         }
-        i = j;
-    }
+        if (item == "none") return true;  // alone it means no test; with others it adds nothing
+        for (std::size_t t = 0; t < kTestCount; ++t)
+            if (kTests[t].name == item) {
+                m = static_cast<TestMask>(m | bit(static_cast<Test>(t)));
+                return true;
+            }
+        if (error) {
+            error->assign("unknown NAT test '").append(item).append("' (known: ");
+            for (std::size_t t = 0; t < kTestCount; ++t) error->append(kTests[t].name).append(", ");
+            error->append("all, none)");
+        }
+        return false;
+    });
+    if (!ok) return std::nullopt;
     if (!any) {
         if (error) *error = "empty list of NAT tests (use 'none' to turn them all off)";
         return std::nullopt;
@@ -122,7 +106,7 @@ Verdict detect(std::string_view buf, const sip::MessageIndex& index, const sip::
                 const sip::SdpAddress& ad = sdp.addrs[a];
                 if (ad.kind != sip::SdpAddrKind::connection) continue;
                 // 0.0.0.0 / :: put a stream on hold (RFC 3264 8.4): no address to test.
-                if (is_unspecified(ad.ip)) continue;
+                if (ad.ip.is_unspecified()) continue;
                 if (enabled(Test::sdp_private) && ad.ip.valid() && priv.contains(ad.ip)) fire(Test::sdp_private);
                 if (enabled(Test::sdp_source_mismatch) && (!ad.ip.valid() || ad.ip != src.ip))
                     fire(Test::sdp_source_mismatch);

@@ -50,13 +50,6 @@ struct SourceText {
     }
 };
 
-bool is_unspecified(const IpAddr& ip) noexcept {
-    if (!ip.valid()) return false;
-    for (uint8_t b : ip.bytes())
-        if (b) return false;
-    return true;
-}
-
 bool is_multicast(const IpAddr& ip) noexcept {
     return (ip.is_v4() && (ip.bytes()[0] & 0xf0) == 0xe0) || (ip.is_v6() && ip.bytes()[0] == 0xff);
 }
@@ -145,7 +138,7 @@ void plan_sdp(std::string_view buf, const sip::Sdp& sdp, const nat::Source& src,
     for (uint8_t a = 0; a < sdp.addr_count; ++a) {
         const sip::SdpAddress& ad = sdp.addrs[a];
         // 0.0.0.0 means hold (RFC 3264 8.4) and multicast is nobody's NAT: both are kept.
-        if (is_unspecified(ad.ip) || is_multicast(ad.ip)) continue;
+        if (ad.ip.is_unspecified() || is_multicast(ad.ip)) continue;
         if (ad.ip.valid() && ad.ip == src.ip) continue;
         if (!iequals(text(buf, ad.addrtype), family)) plan.replace(ad.addrtype, family);
         plan.replace(ad.addr, ip.view());
@@ -175,14 +168,8 @@ void plan_content_length(std::string_view buf, const sip::MessageIndex& index, E
 std::optional<Config> parse_rewrites(std::string_view list, std::string* error) {
     Config c;
     c.via = c.contact = c.sdp = false;
-    std::size_t i = 0;
     bool any = false;
-    while (i < list.size()) {
-        while (i < list.size() && (list[i] == ',' || list[i] == ' ')) ++i;
-        std::size_t j = i;
-        while (j < list.size() && list[j] != ',' && list[j] != ' ') ++j;
-        if (j == i) break;
-        const std::string_view item = list.substr(i, j - i);
+    const bool ok = for_each_item(list, [&](std::string_view item) {
         any = true;
         if (item == "via")
             c.via = true;
@@ -192,10 +179,11 @@ std::optional<Config> parse_rewrites(std::string_view list, std::string* error) 
             c.sdp = true;
         else if (item != "none") {
             if (error) error->assign("unknown rewrite '").append(item).append("' (known: via, contact, sdp, none)");
-            return std::nullopt;
+            return false;
         }
-        i = j;
-    }
+        return true;
+    });
+    if (!ok) return std::nullopt;
     if (!any) {
         if (error) *error = "empty list of rewrites (use 'none' to turn them all off)";
         return std::nullopt;

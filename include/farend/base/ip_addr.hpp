@@ -35,6 +35,13 @@ public:
     // IPv4 in bytes 0..3, IPv6 in 0..15, network order.
     [[nodiscard]] constexpr const std::array<uint8_t, 16>& bytes() const noexcept { return bytes_; }
     [[nodiscard]] uint32_t v4_host_order() const noexcept;
+    // 0.0.0.0 or :: (a valid address of all zeros).
+    [[nodiscard]] bool is_unspecified() const noexcept {
+        if (!valid()) return false;
+        for (uint8_t b : bytes_)
+            if (b) return false;
+        return true;
+    }
 
     // Canonical text: dotted quad, or RFC 5952 for IPv6 (lower case, longest zero run as ::,
     // IPv4-mapped as ::ffff:a.b.c.d). Returns the number of bytes written (at most 45).

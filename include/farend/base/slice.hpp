@@ -42,4 +42,19 @@ struct Slice {
     return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
+// Calls f(item) for each item of an option list separated by commas and/or spaces ("a,b c");
+// stops early and returns false when f does. Empty items are skipped.
+template <class F>
+constexpr bool for_each_item(std::string_view list, F&& f) {
+    std::size_t i = 0;
+    while (i < list.size()) {
+        while (i < list.size() && (list[i] == ',' || list[i] == ' ' || list[i] == '\t')) ++i;
+        std::size_t j = i;
+        while (j < list.size() && list[j] != ',' && list[j] != ' ' && list[j] != '\t') ++j;
+        if (j > i && !f(list.substr(i, j - i))) return false;
+        i = j;
+    }
+    return true;
+}
+
 }  // namespace farend
