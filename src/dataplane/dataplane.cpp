@@ -28,6 +28,7 @@ std::atomic<bool> g_stop{false};
 namespace {
 
 constexpr uint16_t kBurst = 32;
+static_assert(kBurst <= pipeline::Worker::kMaxBurst);
 constexpr uint16_t kRxDesc = 1024;
 constexpr uint16_t kTxDesc = 1024;
 // Data room: a 1500-byte frame keeps ~2.5 KiB of tailroom to grow into when rewritten.
@@ -395,11 +396,17 @@ int worker_loop(void* arg) {
             any = true;
             c.add(pipeline::Counter::rx_packets, n);
             rte_eth_dev_tx_buffer* txb = ws.tx[p.out];
+            const bool offload = p.out < a->csum_offload->size() && (*a->csum_offload)[p.out];
+            // Stage 1: whole frames in one segment (reassembly, linearisation).
+            rte_mbuf* ms[kBurst];
+            pipeline::Frame frames[kBurst];
+            pipeline::Action actions[kBurst];
+            uint16_t k = 0;
             for (uint16_t i = 0; i < n; ++i) {
                 rte_mbuf* m = pkts[i];
                 c.add(pipeline::Counter::rx_bytes, m->pkt_len);
-                bool whole = false;
                 if (p.dir == pipeline::Direction::access_to_core) {
+                    bool whole = false;
                     m = reassemble(m, ws, start, c, whole);
                     if (!m) continue;  // waits for its other fragments
                     if (whole) c.add(pipeline::Counter::reassembled);
@@ -414,11 +421,20 @@ int worker_loop(void* arg) {
                     }
                     m = j;
                 }
-                const bool offload = p.out < a->csum_offload->size() && (*a->csum_offload)[p.out];
-                pipeline::Frame f{rte_pktmbuf_mtod(m, uint8_t*), m->data_len,
-                                  static_cast<uint32_t>(m->data_len + rte_pktmbuf_tailroom(m)), true, 0};
-                f.offload = offload;
-                pipeline::Action act = w.process(f, p.dir);
+                ms[k] = m;
+                frames[k] = pipeline::Frame{rte_pktmbuf_mtod(m, uint8_t*), m->data_len,
+                                            static_cast<uint32_t>(m->data_len + rte_pktmbuf_tailroom(m)), true, 0};
+                frames[k].offload = offload;
+                ++k;
+            }
+            // Stage 2: classify, then read and rewrite the SIP (pipeline::Worker).
+            w.process_burst(frames, actions, k, p.dir);
+            // Stage 3: frames that outgrew their mbuf, the flow table, transmit.
+            for (uint16_t i = 0; i < k; ++i) {
+                rte_mbuf* m = ms[i];
+                pipeline::Frame& f = frames[i];
+                pipeline::Action act = actions[i];
+                std::size_t slot = i;
                 if (act == pipeline::Action::grow) {
                     // The rewrite needs more than this mbuf's tailroom: redo it in a jumbo mbuf.
                     rte_mbuf* j = f.needed <= kJumboRoom - RTE_PKTMBUF_HEADROOM ? to_jumbo(m, a->jumbo) : nullptr;
@@ -427,9 +443,10 @@ int worker_loop(void* arg) {
                                         static_cast<uint32_t>(m->data_len + rte_pktmbuf_tailroom(m)), false, 0};
                     f.offload = offload;
                     act = w.process(f, p.dir);  // without room it is counted and forwarded unmodified
+                    slot = 0;
                 }
                 if (f.observed) {
-                    flow::Observation o = w.observation();
+                    flow::Observation o = w.observation(slot);
                     o.ingress_port = p.in;
                     ws.flows->observe(o, start, c);
                 }

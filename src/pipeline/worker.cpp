@@ -10,8 +10,8 @@ Worker::Worker(const Config& config, const simd::Kernel& kernel)
       processor_(config.rewrite, kernel),
       counters_(std::make_unique<Counters>()) {}
 
-void Worker::observe(const Frame& f, const net::FrameView& v, const rewrite::Result& r) noexcept {
-    flow::Observation& o = observation_;
+void Worker::observe(const Frame& f, const net::FrameView& v, const rewrite::Result& r, std::size_t slot) noexcept {
+    flow::Observation& o = observations_[slot];
     o.src = v.src;
     o.dst = v.dst;
     o.src_port = v.src_port;
@@ -33,17 +33,33 @@ void Worker::observe(const Frame& f, const net::FrameView& v, const rewrite::Res
     }
 }
 
+void Worker::process_burst(Frame* frames, Action* actions, uint16_t n, Direction dir) noexcept {
+    std::array<net::FrameView, kMaxBurst> views;
+    std::array<uint16_t, kMaxBurst> sip;
+    uint16_t candidates = 0;
+    for (uint16_t i = 0; i < n; ++i)  // stage 1: classify the whole burst
+        if (classify(frames[i], dir, views[i], actions[i])) sip[candidates++] = i;
+    for (uint16_t k = 0; k < candidates; ++k)  // stage 2: the SIP candidates
+        actions[sip[k]] = handle_sip(frames[sip[k]], views[sip[k]], sip[k]);
+}
+
 Action Worker::process(Frame& f, Direction dir) noexcept {
+    Action a = Action::forward;
+    process_burst(&f, &a, 1, dir);
+    return a;
+}
+
+bool Worker::classify(Frame& f, Direction dir, net::FrameView& v, Action& action) noexcept {
     Counters& c = *counters_;
     f.observed = false;
     f.offloaded = false;
+    action = Action::forward;
     if (dir == Direction::core_to_access) {
         // The switch's side: forwarded as it is (alias re-targeting comes with the reverse path).
         c.add(Counter::core_to_access);
         c.add(Counter::passed_unmodified);
-        return Action::forward;
+        return false;
     }
-    net::FrameView v;
     switch (net::parse_frame(f.data, f.len, v)) {
         case net::FrameStatus::udp:
             break;
@@ -51,19 +67,24 @@ Action Worker::process(Frame& f, Direction dir) noexcept {
         case net::FrameStatus::not_udp:
             c.add(Counter::not_udp);
             c.add(Counter::passed_unmodified);
-            return Action::forward;
+            return false;
         case net::FrameStatus::fragment:  // the dataplane reassembles first: only core-side ones get here
             c.add(Counter::passed_unmodified);
-            return Action::forward;
+            return false;
         default:
             c.add(Counter::bad_frames);
             c.add(Counter::passed_unmodified);
-            return Action::forward;
+            return false;
     }
     if (!sip_ports_.test(v.dst_port)) {
         c.add(Counter::passed_unmodified);
-        return Action::forward;
+        return false;
     }
+    return true;
+}
+
+Action Worker::handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) noexcept {
+    Counters& c = *counters_;
     char* sip = reinterpret_cast<char*>(f.data + v.payload_off());
     const uint32_t room = f.capacity - v.payload_off();
     const rewrite::Result r = processor_.process(sip, v.payload_len(), room, nat::Source{v.src, v.src_port});
@@ -83,7 +104,7 @@ Action Worker::process(Frame& f, Direction dir) noexcept {
         c.add(Counter::passed_unmodified);
         return Action::forward;
     }
-    observe(f, v, r);
+    observe(f, v, r, slot);
     f.observed = true;
     if (r.verdict.nated()) {
         c.add(Counter::nat_detected);

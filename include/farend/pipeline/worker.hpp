@@ -8,6 +8,7 @@
 #include <farend/pipeline/counters.hpp>
 #include <farend/rewrite/processor.hpp>
 
+#include <array>
 #include <bitset>
 #include <memory>
 
@@ -35,11 +36,19 @@ class Worker {
 public:
     explicit Worker(const Config& config, const simd::Kernel& kernel = simd::active());
 
-    // ~150-700 ns for a SIP candidate (parse dominates), ~20 ns for anything else.
+    static constexpr uint16_t kMaxBurst = 64;
+
+    // One burst, stage by stage (VPP-style: each stage over the whole burst keeps its code and
+    // data warm): classify every frame (L2-L4, SIP port), then read, test and rewrite the SIP
+    // candidates. actions[i] is frames[i]'s verdict. n <= kMaxBurst.
+    // ~150-700 ns per SIP candidate (the parse dominates), ~20 ns for anything else.
+    void process_burst(Frame* frames, Action* actions, uint16_t n, Direction direction) noexcept;
+    // A burst of one.
     Action process(Frame& frame, Direction direction) noexcept;
 
-    // What the last frame with Frame::observed set told about its source (for the flow table).
-    [[nodiscard]] const flow::Observation& observation() const noexcept { return observation_; }
+    // What frame i of the last burst told about its source, when it has Frame::observed set
+    // (for the flow table).
+    [[nodiscard]] const flow::Observation& observation(std::size_t i = 0) const noexcept { return observations_[i]; }
 
     [[nodiscard]] Counters& counters() noexcept { return *counters_; }
     [[nodiscard]] const Counters& counters() const noexcept { return *counters_; }
@@ -49,9 +58,13 @@ private:
     std::bitset<65536> sip_ports_;
     rewrite::Processor processor_;
     std::unique_ptr<Counters> counters_;
-    flow::Observation observation_;
+    std::array<flow::Observation, kMaxBurst> observations_{};
 
-    void observe(const Frame& f, const net::FrameView& v, const rewrite::Result& r) noexcept;
+    // Stage 1: true when the frame is a SIP candidate (then v is filled); else its verdict is set.
+    bool classify(Frame& f, Direction dir, net::FrameView& v, Action& action) noexcept;
+    // Stage 2: one SIP candidate.
+    Action handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) noexcept;
+    void observe(const Frame& f, const net::FrameView& v, const rewrite::Result& r, std::size_t slot) noexcept;
 };
 
 }  // namespace farend::pipeline
