@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+"""Small scripted SIP endpoints for the end-to-end tests (alongside sipsak, the real client).
+
+  sipagent.py callee PORT SECONDS     answer one INVITE with 200 OK + SDP (private c=), then
+                                      200 the BYE; print what it received as JSON lines
+  sipagent.py caller TARGET_URI PROXY_IP PORT   call TARGET through the proxy: INVITE, read the
+                                      200 OK, ACK and BYE along its Record-Route; print JSON
+"""
+import json
+import re
+import socket
+import sys
+import time
+
+
+def headers(msg):
+    head = msg.split("\r\n\r\n", 1)[0].split("\r\n")
+    out = {}
+    for line in head[1:]:
+        k, _, v = line.partition(":")
+        out.setdefault(k.strip().lower(), []).append(v.strip())
+    return head[0], out
+
+
+def callee(port, seconds):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", port))
+    s.settimeout(0.5)
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            data, peer = s.recvfrom(65535)
+        except socket.timeout:
+            continue
+        msg = data.decode(errors="replace")
+        first, h = headers(msg)
+        print(json.dumps({"got": first, "from": f"{peer[0]}:{peer[1]}"}), flush=True)
+        method = first.split(" ", 1)[0]
+        if method in ("INVITE", "BYE", "OPTIONS"):
+            body = ""
+            if method == "INVITE":
+                body = ("v=0\r\no=bob 1 1 IN IP4 192.168.1.10\r\ns=-\r\nc=IN IP4 192.168.1.10\r\nt=0 0\r\n"
+                        "m=audio 4000 RTP/AVP 0\r\n")
+            resp = "SIP/2.0 200 OK\r\n"
+            for v in h.get("via", []) + h.get("v", []):
+                resp += f"Via: {v}\r\n"
+            for k in ("record-route", "from", "call-id", "cseq"):
+                for v in h.get(k, []):
+                    resp += f"{k.title()}: {v}\r\n"
+            to = (h.get("to") or h.get("t"))[0]
+            resp += f"To: {to}{'' if 'tag=' in to else ';tag=callee1'}\r\n"
+            resp += "Contact: <sip:alice@192.168.1.10:5060>\r\n"
+            if body:
+                resp += "Content-Type: application/sdp\r\n"
+            resp += f"Content-Length: {len(body)}\r\n\r\n{body}"
+            s.sendto(resp.encode(), peer)
+            if method == "BYE":
+                return
+
+
+def caller(target, proxy, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", port))
+    s.settimeout(3)
+    me = socket.gethostbyname(socket.gethostname()) if False else proxy.rsplit(".", 1)[0] + ".10"
+    local = f"{proxy}:{port}"
+    call_id = f"e2e-{int(time.time() * 1000)}@{proxy}"
+    def send(text):
+        s.sendto(text.encode(), (proxy, 5060))
+    sdp = "v=0\r\no=caller 1 1 IN IP4 203.0.113.10\r\ns=-\r\nc=IN IP4 203.0.113.10\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n"
+    invite = (f"INVITE {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-e2e-1;rport\r\n"
+              f"Max-Forwards: 70\r\nFrom: <sip:caller@{proxy}>;tag=caller1\r\nTo: <{target}>\r\n"
+              f"Call-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@{local}>\r\n"
+              f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n{sdp}")
+    send(invite)
+    result = {"responses": []}
+    final = None
+    end = time.time() + 10
+    while time.time() < end and final is None:
+        try:
+            data, _ = s.recvfrom(65535)
+        except socket.timeout:
+            break
+        msg = data.decode(errors="replace")
+        first, h = headers(msg)
+        code = int(first.split(" ")[1])
+        result["responses"].append(code)
+        if code >= 200:
+            final, final_h, final_msg = code, h, msg
+    if final != 200:
+        if final is not None:  # ACK a failure hop by hop
+            send(invite.replace("INVITE " + target, "ACK " + target, 1).replace("CSeq: 1 INVITE", "CSeq: 1 ACK"))
+        print(json.dumps(result), flush=True)
+        return
+    result["sdp_c"] = re.findall(r"c=IN IP4 (\S+)", final_msg)
+    contact = re.search(r"<([^>]+)>", final_h["contact"][0]).group(1)
+    result["contact"] = contact
+    routes = [r for v in reversed(final_h.get("record-route", [])) for r in v.split(",")]
+    to = final_h["to"][0]
+    route_hdr = "".join(f"Route: {r.strip()}\r\n" for r in routes)
+    def in_dialog(method, cseq, branch):
+        return (f"{method} {contact} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={branch};rport\r\nMax-Forwards: 70\r\n"
+                f"{route_hdr}From: <sip:caller@{proxy}>;tag=caller1\r\nTo: {to}\r\nCall-ID: {call_id}\r\n"
+                f"CSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n")
+    send(in_dialog("ACK", 1, "z9hG4bK-e2e-ack"))
+    time.sleep(0.5)
+    send(in_dialog("BYE", 2, "z9hG4bK-e2e-bye"))
+    try:
+        data, _ = s.recvfrom(65535)
+        result["bye"] = int(data.decode(errors="replace").split(" ")[1])
+    except socket.timeout:
+        result["bye"] = None
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "callee":
+        callee(int(sys.argv[2]), float(sys.argv[3]))
+    else:
+        caller(sys.argv[2], sys.argv[3], int(sys.argv[4]))

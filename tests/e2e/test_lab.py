@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""End to end: a NATed agent (sipsak, and a scripted callee beside it), a real Linux NAT, farend on
+af_packet veths, Kamailio as a plain registrar/proxy (scripts/lab builds it all in namespaces).
+
+Each scenario runs with farend rewriting and again with --rewrite none (the control): the control
+must fail the way NAT makes calls fail, or the lab proves nothing.
+Run as root from the repository root: /usr/bin/python3 -m unittest -v tests/e2e/test_lab.py"""
+import json
+import os
+import re
+import subprocess
+import time
+import unittest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+LAB = os.path.join(ROOT, "scripts", "lab")
+AGENT = os.path.join(ROOT, "tests", "e2e", "sipagent.py")
+
+
+def lab(*args, check=True, timeout=60):
+    p = subprocess.run([LAB, *args], capture_output=True, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise AssertionError(f"scripts/lab {' '.join(args)}: exit {p.returncode}\n{p.stdout}\n{p.stderr}")
+    return p.stdout
+
+
+def register(expires=600):
+    # -S: send from the port it listens on, as a phone does, so the NAT binding is for 5060
+    # -H: write the LAN address in Via, as a phone does (sipsak would put its hostname's address)
+    lab("ua", "sipsak", "-U", "-S", "-H", "192.168.1.10", "-C", "sip:alice@192.168.1.10:5060", "-x", str(expires), "-s",
+        "sip:alice@203.0.113.10", "-l", "5060", check=False)
+
+
+def location():
+    return re.findall(r"Address: (\S+)", lab("ul", check=False))
+
+
+def call():
+    callee = subprocess.Popen([LAB, "ua", "/usr/bin/python3", AGENT, "callee", "5060", "8"], stdout=subprocess.PIPE,
+                              text=True)
+    time.sleep(1)
+    out = lab("sw", "/usr/bin/python3", AGENT, "caller", "sip:alice@203.0.113.10", "203.0.113.10", "5070", timeout=60)
+    got, _ = callee.communicate(timeout=30)
+    return json.loads(out.strip().splitlines()[-1]), [json.loads(l)["got"].split(" ")[0] for l in got.splitlines() if l]
+
+
+def farend_stats():
+    line = lab("stats").strip().splitlines()[-1]
+    return json.loads(line)["/farend/stats"]
+
+
+class WithFarend(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        lab("up")
+
+    @classmethod
+    def tearDownClass(cls):
+        lab("down", check=False)
+
+    def test_1_register_binds_the_public_address(self):
+        register()
+        addrs = location()
+        self.assertEqual(len(addrs), 1, addrs)
+        self.assertRegex(addrs[0], r"^sip:alice@203\.0\.113\.5:400\d\d$")
+
+    def test_2_call_reaches_the_agent_through_the_nat(self):
+        register()
+        result, callee_got = call()
+        self.assertEqual(result["responses"][-1], 200, result)
+        self.assertEqual(result["sdp_c"], ["203.0.113.5"], "the 200 OK's SDP shows the public address")
+        self.assertRegex(result["contact"], r"^sip:alice@203\.0\.113\.5:400\d\d$")
+        self.assertEqual(result["bye"], 200)
+        self.assertEqual(callee_got, ["INVITE", "ACK", "BYE"])
+        s = farend_stats()
+        self.assertGreaterEqual(s["rewritten"], 3)
+        self.assertGreater(s["core_to_access"], 0)
+
+
+    def test_6_reregistration_for_a_minute_keeps_the_binding(self):
+        register()
+        first = location()
+        for _ in range(12):  # every 5 s for a minute, as a phone behind NAT does
+            time.sleep(5)
+            register()
+            self.assertEqual(location(), first, "the binding stays the NAT's public address and port")
+        line = lab("flows").strip().splitlines()[-1]
+        flows = json.loads(line)["/farend/flows"]
+        public = first[0].split("@", 1)[1]
+        entries = [dict(kv.split("=", 1) for kv in v) for k, v in flows.items() if k.startswith("flow_")]
+        mine = [e for e in entries if e["public"] == public]
+        self.assertEqual(len(mine), 1, entries)
+        self.assertGreaterEqual(int(mine[0]["packets"]), 13)
+        self.assertEqual(mine[0]["private"], "192.168.1.10")
+        self.assertLessEqual(int(mine[0]["last_register_s_ago"]), 6)
+
+
+class Control(unittest.TestCase):
+    """The same with --rewrite none: NAT breaks it as it breaks it in the field."""
+
+    @classmethod
+    def setUpClass(cls):
+        lab("up", "--rewrite", "none")
+
+    @classmethod
+    def tearDownClass(cls):
+        lab("down", check=False)
+
+    def test_1_register_binds_the_private_address(self):
+        register()
+        self.assertEqual(location(), ["sip:alice@192.168.1.10:5060"])
+
+    def test_2_call_never_reaches_the_agent(self):
+        register()
+        result, callee_got = call()
+        self.assertNotEqual(result["responses"][-1:], [200], result)
+        self.assertEqual(callee_got, [])
+        s = farend_stats()
+        self.assertGreater(s["nat_detected"], 0)
+        self.assertEqual(s["rewritten"], 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
