@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """Small scripted SIP endpoints for the end-to-end tests (alongside sipsak, the real client).
 
-  sipagent.py callee PORT SECONDS     answer one INVITE with 200 OK + SDP (private c=), then
-                                      200 the BYE; print what it received as JSON lines
-  sipagent.py caller TARGET_URI PROXY_IP PORT   call TARGET through the proxy: INVITE, read the
-                                      200 OK, ACK and BYE along its Record-Route; print JSON
+  sipagent.py callee PORT SECONDS [ADDR hangup]   answer one INVITE with 200 OK + SDP (c=ADDR,
+                                      default 192.168.1.10), then 200 the BYE; with "hangup" send
+                                      the BYE itself after the ACK. Prints what it got as JSON lines.
+  sipagent.py caller TARGET_URI PROXY_IP PORT [LOCAL_ADDR wait-bye]   call TARGET through the
+                                      proxy: INVITE, read the 200 OK, ACK, then BYE along its
+                                      Record-Route (or, with "wait-bye", wait for the far end's BYE
+                                      and answer it). Prints JSON.
 """
 import json
 import re
@@ -22,11 +25,28 @@ def headers(msg):
     return head[0], out
 
 
-def callee(port, seconds):
+def response(h, code, body, contact):
+    resp = f"SIP/2.0 {code} OK\r\n"
+    for v in h.get("via", []) + h.get("v", []):
+        resp += f"Via: {v}\r\n"
+    for k in ("record-route", "from", "call-id", "cseq"):
+        for v in h.get(k, []):
+            resp += f"{k.title()}: {v}\r\n"
+    to = (h.get("to") or h.get("t"))[0]
+    resp += f"To: {to}{'' if 'tag=' in to else ';tag=callee1'}\r\n"
+    resp += f"Contact: <{contact}>\r\n"
+    if body:
+        resp += "Content-Type: application/sdp\r\n"
+    return resp + f"Content-Length: {len(body)}\r\n\r\n{body}"
+
+
+def callee(port, seconds, addr="192.168.1.10", hangup=False):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", port))
     s.settimeout(0.5)
     end = time.time() + seconds
+    me = f"{addr}:{port}"
+    invite_h = None
     while time.time() < end:
         try:
             data, peer = s.recvfrom(65535)
@@ -39,37 +59,39 @@ def callee(port, seconds):
         if method in ("INVITE", "BYE", "OPTIONS"):
             body = ""
             if method == "INVITE":
-                body = ("v=0\r\no=bob 1 1 IN IP4 192.168.1.10\r\ns=-\r\nc=IN IP4 192.168.1.10\r\nt=0 0\r\n"
+                invite_h = h
+                body = (f"v=0\r\no=bob 1 1 IN IP4 {addr}\r\ns=-\r\nc=IN IP4 {addr}\r\nt=0 0\r\n"
                         "m=audio 4000 RTP/AVP 0\r\n")
-            resp = "SIP/2.0 200 OK\r\n"
-            for v in h.get("via", []) + h.get("v", []):
-                resp += f"Via: {v}\r\n"
-            for k in ("record-route", "from", "call-id", "cseq"):
-                for v in h.get(k, []):
-                    resp += f"{k.title()}: {v}\r\n"
-            to = (h.get("to") or h.get("t"))[0]
-            resp += f"To: {to}{'' if 'tag=' in to else ';tag=callee1'}\r\n"
-            resp += "Contact: <sip:alice@192.168.1.10:5060>\r\n"
-            if body:
-                resp += "Content-Type: application/sdp\r\n"
-            resp += f"Content-Length: {len(body)}\r\n\r\n{body}"
-            s.sendto(resp.encode(), peer)
+            user = re.match(r"\S+ sips?:([^@;>]+)@", first)
+            s.sendto(response(h, 200, body, f"sip:{user.group(1) if user else 'callee'}@{me}").encode(), peer)
             if method == "BYE":
                 return
+        elif method == "ACK" and hangup and invite_h is not None:
+            # In-dialog BYE from this side: to the caller's Contact, along the Record-Route.
+            contact = re.search(r"<([^>]+)>", invite_h["contact"][0]).group(1)
+            routes = [r.strip() for v in invite_h.get("record-route", []) for r in v.split(",")]
+            frm = (invite_h.get("to") or invite_h.get("t"))[0] + ";tag=callee1"
+            bye = (f"BYE {contact} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK-callee-bye;rport\r\n"
+                   f"Max-Forwards: 70\r\n" + "".join(f"Route: {r}\r\n" for r in routes) +
+                   f"From: {frm}\r\nTo: {invite_h['from'][0]}\r\nCall-ID: {invite_h['call-id'][0]}\r\n"
+                   f"CSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n")
+            s.sendto(bye.encode(), peer)
+        elif first.startswith("SIP/2.0 ") and "BYE" in h.get("cseq", [""])[0]:
+            return
 
 
-def caller(target, proxy, port):
+def caller(target, proxy, port, local_addr=None, wait_bye=False):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", port))
     s.settimeout(3)
-    me = socket.gethostbyname(socket.gethostname()) if False else proxy.rsplit(".", 1)[0] + ".10"
-    local = f"{proxy}:{port}"
-    call_id = f"e2e-{int(time.time() * 1000)}@{proxy}"
+    local = f"{local_addr or proxy}:{port}"
+    call_id = f"e2e-{int(time.time() * 1000)}@{local_addr or proxy}"
     def send(text):
         s.sendto(text.encode(), (proxy, 5060))
-    sdp = "v=0\r\no=caller 1 1 IN IP4 203.0.113.10\r\ns=-\r\nc=IN IP4 203.0.113.10\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n"
+    host = local_addr or proxy
+    sdp = f"v=0\r\no=caller 1 1 IN IP4 {host}\r\ns=-\r\nc=IN IP4 {host}\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n"
     invite = (f"INVITE {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-e2e-1;rport\r\n"
-              f"Max-Forwards: 70\r\nFrom: <sip:caller@{proxy}>;tag=caller1\r\nTo: <{target}>\r\n"
+              f"Max-Forwards: 70\r\nFrom: <sip:caller@{host}>;tag=caller1\r\nTo: <{target}>\r\n"
               f"Call-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@{local}>\r\n"
               f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n{sdp}")
     send(invite)
@@ -100,9 +122,25 @@ def caller(target, proxy, port):
     route_hdr = "".join(f"Route: {r.strip()}\r\n" for r in routes)
     def in_dialog(method, cseq, branch):
         return (f"{method} {contact} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={branch};rport\r\nMax-Forwards: 70\r\n"
-                f"{route_hdr}From: <sip:caller@{proxy}>;tag=caller1\r\nTo: {to}\r\nCall-ID: {call_id}\r\n"
+                f"{route_hdr}From: <sip:caller@{host}>;tag=caller1\r\nTo: {to}\r\nCall-ID: {call_id}\r\n"
                 f"CSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n")
     send(in_dialog("ACK", 1, "z9hG4bK-e2e-ack"))
+    if wait_bye:
+        # The far end hangs up: its BYE must reach this agent; answer it.
+        result["far_bye"] = False
+        end = time.time() + 8
+        while time.time() < end:
+            try:
+                data, peer = s.recvfrom(65535)
+            except socket.timeout:
+                continue
+            first, h = headers(data.decode(errors="replace"))
+            if first.startswith("BYE "):
+                result["far_bye"] = True
+                s.sendto(response(h, 200, "", f"sip:caller@{local}").encode(), peer)
+                break
+        print(json.dumps(result), flush=True)
+        return
     time.sleep(0.5)
     send(in_dialog("BYE", 2, "z9hG4bK-e2e-bye"))
     try:
@@ -115,6 +153,6 @@ def caller(target, proxy, port):
 
 if __name__ == "__main__":
     if sys.argv[1] == "callee":
-        callee(int(sys.argv[2]), float(sys.argv[3]))
+        callee(int(sys.argv[2]), float(sys.argv[3]), *(sys.argv[4:5] or []), hangup="hangup" in sys.argv[5:])
     else:
-        caller(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        caller(sys.argv[2], sys.argv[3], int(sys.argv[4]), *(sys.argv[5:6] or []), wait_bye="wait-bye" in sys.argv[6:])

@@ -31,8 +31,8 @@ def register(expires=600):
         "sip:alice@203.0.113.10", "-l", "5060", check=False)
 
 
-def location():
-    return re.findall(r"Address: (\S+)", lab("ul", check=False))
+def location(user="alice"):
+    return [a for a in re.findall(r"Address: (\S+)", lab("ul", check=False)) if a.startswith(f"sip:{user}@")]
 
 
 def call():
@@ -42,6 +42,19 @@ def call():
     out = lab("sw", "/usr/bin/python3", AGENT, "caller", "sip:alice@203.0.113.10", "203.0.113.10", "5070", timeout=60)
     got, _ = callee.communicate(timeout=30)
     return json.loads(out.strip().splitlines()[-1]), [json.loads(l)["got"].split(" ")[0] for l in got.splitlines() if l]
+
+
+def call_out():
+    """The agent calls bob, who is registered on the switch's side and hangs up himself."""
+    lab("sw", "sipsak", "-U", "-S", "-H", "203.0.113.10", "-C", "sip:bob@203.0.113.10:5080", "-x", "600", "-s",
+        "sip:bob@203.0.113.10", "-l", "5080", check=False)
+    bob = subprocess.Popen([LAB, "sw", "/usr/bin/python3", AGENT, "callee", "5080", "10", "203.0.113.10", "hangup"],
+                           stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    out = lab("ua", "/usr/bin/python3", AGENT, "caller", "sip:bob@203.0.113.10", "203.0.113.10", "5060",
+              "192.168.1.10", "wait-bye", timeout=60)
+    bob.communicate(timeout=30)
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def farend_stats():
@@ -77,6 +90,11 @@ class WithFarend(unittest.TestCase):
         self.assertGreater(s["core_to_access"], 0)
 
 
+    def test_3_agent_calls_out_and_the_far_end_reaches_it(self):
+        result = call_out()
+        self.assertEqual(result["responses"][-1], 200, result)
+        self.assertTrue(result["far_bye"], "the far end's BYE (an in-dialog request) reaches the NATed agent")
+
     def test_6_reregistration_for_a_minute_keeps_the_binding(self):
         register()
         first = location()
@@ -109,6 +127,13 @@ class Control(unittest.TestCase):
     def test_1_register_binds_the_private_address(self):
         register()
         self.assertEqual(location(), ["sip:alice@192.168.1.10:5060"])
+
+    def test_3_far_end_requests_never_reach_the_agent(self):
+        result = call_out()
+        # Responses still come back (the proxy honours rport), but the far end's BYE goes to the
+        # private Contact and is lost: the call cannot be hung up from the other side.
+        self.assertEqual(result["responses"][-1], 200, result)
+        self.assertFalse(result["far_bye"])
 
     def test_2_call_never_reaches_the_agent(self):
         register()
