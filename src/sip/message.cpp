@@ -1,5 +1,7 @@
 // The header index. Walks the LF mask line by line; within a line the colon mask gives the end of
 // the header name. Cost at 500 bytes / 12 lines: ~8 ns scanning (AVX2) + ~4 ns per line.
+#include "header_table.hpp"
+
 #include <farend/sip/content.hpp>
 #include <farend/sip/chars.hpp>
 #include <farend/sip/message.hpp>
@@ -37,9 +39,7 @@ bool plausible_request_uri(std::string_view u) noexcept {
     while (i < u.size() && (chars::is_alpha(u[i]) || chars::is_digit(u[i]) || u[i] == '+' || u[i] == '-' || u[i] == '.'))
         ++i;
     if (i >= u.size() || u[i] != ':' || i + 1 >= u.size()) return false;
-    for (char c : u)
-        if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) return false;
-    return true;
+    return !chars::has_space_or_control(u.data(), u.size());
 }
 
 class Indexer {
@@ -125,7 +125,7 @@ bool Indexer::header_line(uint32_t s, uint32_t e, uint32_t next) noexcept {
         name_end = trim_ws_back(s, name_end);
     const std::string_view name(b + s, name_end - s);
     // A known name is a token already: only unknown names need the byte-wise check.
-    const HeaderId id = header_id(name);
+    const HeaderId id = detail::lookup_header(name);
     if (id == HeaderId::other && !all_token(name)) [[unlikely]]
         return fail(ParseError::bad_header_name, s), false;
     const uint16_t count = out_.header_count;

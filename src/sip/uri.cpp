@@ -44,25 +44,6 @@ bool to_port(std::string_view s, uint16_t& out) noexcept {
     return true;
 }
 
-// Any byte below 0x21 or above 0x7e in p[0..n), eight at a time (SWAR; reads only p[0..n)).
-bool has_space_or_control(const char* p, std::size_t n) noexcept {
-    constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    auto bad = [](uint64_t x) {
-        // byte < 0x21: (x - 0x21) borrows into its high bit where x had none; byte > 0x7e: the
-        // high bit is set, or adding 1 (0x7f + 1) sets it.
-        return (((x - ones * 0x21) & ~x) | x | (x + ones)) & highs;
-    };
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        std::memcpy(&x, p + i, 8);
-        if (bad(x)) return true;
-    }
-    for (; i < n; ++i)
-        if (static_cast<unsigned char>(p[i]) - 0x21u > 0x7eu - 0x21u) return true;
-    return false;
-}
-
 }  // namespace
 
 uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort& out,
@@ -213,7 +194,7 @@ Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept {
                   : iequals(scheme, "tel")  ? Scheme::tel
                                             : Scheme::other;
     ++p;
-    if (has_space_or_control(buf.data() + p, end - p)) return u;
+    if (chars::has_space_or_control(buf.data() + p, end - p)) return u;
     if (u.scheme_id == Scheme::tel) {
         // tel:number;params (RFC 3966): the number is the "user"
         const uint32_t q = mv.next(simd::kSemi, p, end);

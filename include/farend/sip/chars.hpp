@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace farend::sip::chars {
 
@@ -25,5 +26,23 @@ inline constexpr auto kToken = detail::make_token();
 [[nodiscard]] constexpr bool is_lws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 [[nodiscard]] constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 [[nodiscard]] constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// Any byte below 0x21 (space, control) or above 0x7e (DEL, non-ASCII) in p[0..n), eight bytes at
+// a time (SWAR); reads only p[0..n).
+[[nodiscard]] inline bool has_space_or_control(const char* p, std::size_t n) noexcept {
+    constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    // byte < 0x21: (x - 0x21) borrows into its high bit where x had none; byte > 0x7e: the high
+    // bit is set, or adding 1 (0x7f + 1) sets it.
+    auto bad = [](uint64_t x) { return (((x - ones * 0x21) & ~x) | x | (x + ones)) & highs; };
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        std::memcpy(&x, p + i, 8);
+        if (bad(x)) return true;
+    }
+    for (; i < n; ++i)
+        if (static_cast<unsigned char>(p[i]) - 0x21u > 0x7eu - 0x21u) return true;
+    return false;
+}
 
 }  // namespace farend::sip::chars
