@@ -13,12 +13,6 @@ constexpr TestInfo kTests[] = {
 #undef FAREND_X
 };
 
-// The default port of a Contact URI without one (RFC 3261 19.1.2): 5061 for sips.
-uint16_t contact_port(const sip::Uri& u) noexcept {
-    if (u.host.has_port()) return u.host.port_num;
-    return u.scheme_id == sip::Scheme::sips ? 5061 : 5060;
-}
-
 bool has_host(const sip::Contact& c) noexcept {
     return c.valid && !c.star && (c.uri.scheme_id == sip::Scheme::sip || c.uri.scheme_id == sip::Scheme::sips) &&
            c.uri.host.kind != sip::HostKind::none;
@@ -96,7 +90,7 @@ Verdict detect(std::string_view buf, const sip::MessageIndex& index, const sip::
         const bool literal = h.kind == sip::HostKind::ipv4 || h.kind == sip::HostKind::ipv6;
         if (enabled(Test::contact_private) && literal && priv.contains(h.ip)) fire(Test::contact_private);
         if (enabled(Test::contact_source_mismatch) && (!literal || h.ip != src.ip)) fire(Test::contact_source_mismatch);
-        if (enabled(Test::contact_port_mismatch) && contact_port(c.uri) != src.port) fire(Test::contact_port_mismatch);
+        if (enabled(Test::contact_port_mismatch) && c.uri.effective_port() != src.port) fire(Test::contact_port_mismatch);
     }
 
     if (on & kSdpTests) {

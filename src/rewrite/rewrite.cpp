@@ -54,8 +54,6 @@ bool is_multicast(const IpAddr& ip) noexcept {
     return (ip.is_v4() && (ip.bytes()[0] & 0xf0) == 0xe0) || (ip.is_v6() && ip.bytes()[0] == 0xff);
 }
 
-uint16_t default_port(const sip::Uri& u) noexcept { return u.scheme_id == sip::Scheme::sips ? 5061 : 5060; }
-
 void plan_via(std::string_view buf, const sip::Via& v, const nat::Source& src, const SourceText& st, EditPlan& plan,
               Summary& sum) noexcept {
     const Text& ip = st.ip;
@@ -101,7 +99,7 @@ void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source
     const sip::Uri& u = c.uri;
     if (mode == ContactMode::rewrite) {
         // The source address in place of host[:port]; maddr would override it, so it goes.
-        const uint16_t have_port = u.host.has_port() ? u.host.port_num : default_port(u);
+        const uint16_t have_port = u.effective_port();
         const bool literal = u.host.kind == sip::HostKind::ipv4 || u.host.kind == sip::HostKind::ipv6;
         bool changed = false;
         if (!(literal && u.host.bracketed == u.host.ip.is_v6() && u.host.ip == src.ip && have_port == src.port)) {

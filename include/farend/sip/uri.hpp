@@ -45,6 +45,12 @@ struct Uri {
     Param maddr, transport, alias, lr;
     uint8_t param_count = 0;
     bool valid = false;
+
+    // The port a SIP URI without one means (RFC 3261 19.1.2): 5061 for sips, else 5060.
+    [[nodiscard]] uint16_t effective_port() const noexcept {
+        if (host.has_port()) return host.port_num;
+        return scheme_id == Scheme::sips ? 5061 : 5060;
+    }
 };
 
 // Host [":" port] starting at p, ending at the first byte in `stops` (or LWS) after the host.
