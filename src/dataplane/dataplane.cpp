@@ -1,6 +1,7 @@
 #include <farend/base/cacheline.hpp>
 #include <farend/dataplane/dataplane.hpp>
 #include <farend/dataplane/flow_table.hpp>
+#include <farend/net/frame.hpp>
 #include <farend/pipeline/worker.hpp>
 
 #include <rte_cycles.h>
@@ -263,20 +264,13 @@ struct LoopArgs {
     rte_mempool* indirect;
 };
 
-// Length of the Ethernet header and its VLAN tags, and the ethertype after them.
+// Length of the Ethernet header and its VLAN tags, and the ethertype after them (0 and 0 when
+// the frame ends inside them).
 uint16_t l2_of(const rte_mbuf* m, uint16_t& ethertype) {
-    const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
-    uint16_t off = 12;
-    if (m->data_len < 14) {
-        ethertype = 0;
-        return 0;
-    }
-    ethertype = static_cast<uint16_t>((p[off] << 8) | p[off + 1]);
-    while ((ethertype == 0x8100 || ethertype == 0x88a8 || ethertype == 0x9100) && m->data_len >= off + 6) {
-        off += 4;
-        ethertype = static_cast<uint16_t>((p[off] << 8) | p[off + 1]);
-    }
-    return static_cast<uint16_t>(off + 2);
+    uint16_t tags = 0;
+    const uint32_t l2 = net::l2_header(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len, ethertype, tags);
+    if (l2 == 0) ethertype = 0;
+    return static_cast<uint16_t>(l2);
 }
 
 // Fragments go into the worker's table. Returns the frame to go on with: m itself when it is no

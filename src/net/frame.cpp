@@ -8,18 +8,26 @@ constexpr uint16_t kVlan = 0x8100, kQinQ = 0x88a8, kVlan9100 = 0x9100, kIpv4 = 0
 constexpr uint8_t kUdp = 17;
 }  // namespace
 
-FrameStatus parse_frame(const uint8_t* f, uint32_t len, FrameView& v) noexcept {
-    v = FrameView{};
-    if (len < 14) return FrameStatus::truncated;
+uint32_t l2_header(const uint8_t* f, uint32_t len, uint16_t& type, uint16_t& tags) noexcept {
+    type = 0;
+    tags = 0;
+    if (len < 14) return 0;
     uint32_t off = 12;
-    uint16_t type = load_be16(f + off);
+    type = load_be16(f + off);
     while (type == kVlan || type == kQinQ || type == kVlan9100) {
-        if (len < off + 6) return FrameStatus::truncated;
+        if (len < off + 6) return 0;
         off += 4;
-        ++v.vlan_tags;
+        ++tags;
         type = load_be16(f + off);
     }
-    off += 2;
+    return off + 2;
+}
+
+FrameStatus parse_frame(const uint8_t* f, uint32_t len, FrameView& v) noexcept {
+    v = FrameView{};
+    uint16_t type = 0;
+    uint32_t off = l2_header(f, len, type, v.vlan_tags);
+    if (off == 0) return FrameStatus::truncated;
     v.l3_off = static_cast<uint16_t>(off);
     uint8_t proto = 0;
     if (type == kIpv4) {

@@ -33,6 +33,10 @@ struct FrameView {
 
 [[nodiscard]] FrameStatus parse_frame(const uint8_t* frame, uint32_t len, FrameView& out) noexcept;
 
+// Length of the Ethernet header with its VLAN/QinQ tags (802.1Q, 802.1ad, 0x9100); ethertype
+// gets the type that follows them and tags their number. 0 when the frame ends inside them.
+[[nodiscard]] uint32_t l2_header(const uint8_t* frame, uint32_t len, uint16_t& ethertype, uint16_t& tags) noexcept;
+
 // The UDP payload now has new_payload_len bytes (it was resized in place): set the IPv4 total
 // length and header checksum, or the IPv6 payload length, the UDP length and checksum. Returns
 // the new frame length (any Ethernet padding after the old datagram is dropped). An IPv4 UDP
