@@ -7,16 +7,6 @@
 
 namespace farend {
 
-IpAddr IpAddr::v4(uint32_t h) noexcept {
-    IpAddr a;
-    a.family_ = Family::v4;
-    a.bytes_[0] = static_cast<uint8_t>(h >> 24);
-    a.bytes_[1] = static_cast<uint8_t>(h >> 16);
-    a.bytes_[2] = static_cast<uint8_t>(h >> 8);
-    a.bytes_[3] = static_cast<uint8_t>(h);
-    return a;
-}
-
 IpAddr IpAddr::v4_bytes(std::span<const uint8_t, 4> b) noexcept {
     IpAddr a;
     a.family_ = Family::v4;

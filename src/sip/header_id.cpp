@@ -24,6 +24,4 @@ Method method_id(std::string_view token) noexcept {
     return Method::other;
 }
 
-std::string_view method_name(Method m) noexcept { return kMethods[static_cast<std::size_t>(m)]; }
-
 }  // namespace farend::sip

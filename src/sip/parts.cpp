@@ -1,3 +1,4 @@
+#include <farend/sip/chars.hpp>
 #include <farend/sip/parts.hpp>
 
 namespace farend::sip {
@@ -28,7 +29,7 @@ void extract_parts(std::string_view buf, MaskView mv, const MessageIndex& index,
                 // Full: anything but white space after the last value is a value we did not read.
                 const Slice v = index.headers[i].value;
                 uint32_t p = parts.contacts[parts.contact_count - 1].value.end();
-                while (p < v.end() && (buf[p] == ' ' || buf[p] == '\t' || buf[p] == '\r' || buf[p] == '\n')) ++p;
+                while (p < v.end() && chars::is_lws(buf[p])) ++p;
                 if (p < v.end()) parts.contacts_truncated = true;
             }
         }

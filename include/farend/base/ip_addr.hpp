@@ -17,7 +17,6 @@ public:
 
     constexpr IpAddr() noexcept = default;
 
-    [[nodiscard]] static IpAddr v4(uint32_t host_order) noexcept;
     [[nodiscard]] static IpAddr v4_bytes(std::span<const uint8_t, 4> b) noexcept;
     [[nodiscard]] static IpAddr v6_bytes(std::span<const uint8_t, 16> b) noexcept;
 

@@ -68,6 +68,5 @@ enum class Method : uint8_t {
 
 // Methods are case-sensitive (RFC 3261 7.1).
 [[nodiscard]] Method method_id(std::string_view token) noexcept;
-[[nodiscard]] std::string_view method_name(Method m) noexcept;
 
 }  // namespace farend::sip

@@ -52,10 +52,6 @@ struct MaskView {
         }
     }
 
-    [[nodiscard]] bool is(simd::Class c, uint32_t pos) const noexcept {
-        return (blocks[pos / 64].m[c] >> (pos % 64)) & 1;
-    }
-
 private:
     [[nodiscard]] uint64_t gather(uint32_t b, ClassSet set) const noexcept {
         uint64_t m = 0;
