@@ -17,14 +17,16 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
         r.error = idx.error;
         return r;
     }
-    // SDP is read only when a test or the rewrite needs it.
-    const bool sdp = (options_.detect.tests & nat::kSdpTests) || options_.rewrite.sdp;
-    sip::extract_parts(msg, parser_->mask_view(), idx, sdp, *parts_);
+    // SDP is read before the tests only when an SDP test needs it; for the rewrite, only once the
+    // message turned out NATed (most messages are not, and most tests do not look at SDP).
+    const bool sdp_tests = (options_.detect.tests & nat::kSdpTests) != 0;
+    sip::extract_parts(msg, parser_->mask_view(), idx, sdp_tests, *parts_);
     r.verdict = nat::detect(msg, idx, *parts_, source, options_.detect);
     if (!r.verdict.nated()) {
         r.outcome = Outcome::not_nated;
         return r;
     }
+    if (options_.rewrite.sdp && !sdp_tests) sip::extract_sdp(msg, parser_->mask_view(), idx, *parts_);
     plan_->clear();
     plan_rewrites(msg, idx, *parts_, source, options_.rewrite, *plan_, r.summary);
     if (plan_->empty()) {

@@ -34,10 +34,12 @@ void extract_parts(std::string_view buf, MaskView mv, const MessageIndex& index,
             }
         }
     }
-    if (want_sdp) {
-        find_sdp_bodies(buf, index, parts.sdp_bodies);
-        for (uint8_t b = 0; b < parts.sdp_bodies.count; ++b) parse_sdp(buf, mv, parts.sdp_bodies.bodies[b], parts.sdp[b]);
-    }
+    if (want_sdp) extract_sdp(buf, mv, index, parts);
+}
+
+void extract_sdp(std::string_view buf, MaskView mv, const MessageIndex& index, MessageParts& parts) noexcept {
+    find_sdp_bodies(buf, index, parts.sdp_bodies);
+    for (uint8_t b = 0; b < parts.sdp_bodies.count; ++b) parse_sdp(buf, mv, parts.sdp_bodies.bodies[b], parts.sdp[b]);
 }
 
 }  // namespace farend::sip

@@ -28,4 +28,7 @@ struct MessageParts {
 void extract_parts(std::string_view buf, MaskView mv, const MessageIndex& index, bool want_sdp,
                    MessageParts& parts) noexcept;
 
+// The SDP part alone, for when extract_parts ran without it.
+void extract_sdp(std::string_view buf, MaskView mv, const MessageIndex& index, MessageParts& parts) noexcept;
+
 }  // namespace farend::sip
