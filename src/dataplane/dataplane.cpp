@@ -371,6 +371,24 @@ rte_mbuf* to_jumbo(rte_mbuf* m, rte_mempool* jumbo) {
     return j;
 }
 
+// Fragments the reassembly gave up on (timed out, overlapping, table full): count and free them.
+void account_death_row(WorkerState& ws, pipeline::Counters& c, uint32_t prefetch) {
+    if (!ws.death_row.cnt) return;
+    c.add(pipeline::Counter::drop_fragments, ws.death_row.cnt);
+    c.add(pipeline::Counter::dropped, ws.death_row.cnt);
+    rte_ip_frag_free_death_row(&ws.death_row, prefetch);
+}
+
+// Frames a TX queue refused were counted as sent when buffered; the buffers' error callback has
+// freed them and counted them in ws.tx_dropped: move them to the drop counters.
+void account_tx_refused(WorkerState& ws, pipeline::Counters& c) {
+    if (!ws.tx_dropped) return;
+    c.v[static_cast<std::size_t>(pipeline::Counter::tx_packets)] -= ws.tx_dropped;
+    c.add(pipeline::Counter::drop_tx_full, ws.tx_dropped);
+    c.add(pipeline::Counter::dropped, ws.tx_dropped);
+    ws.tx_dropped = 0;
+}
+
 int worker_loop(void* arg) {
     auto* a = static_cast<LoopArgs*>(arg);
     WorkerState& ws = *a->ws;
@@ -461,11 +479,7 @@ int worker_loop(void* arg) {
                 c.add(pipeline::Counter::tx_packets, send(m, p.out, ws.queue, txb, a->config->mtu, a->direct, a->indirect, c));
             }
         }
-        if (ws.death_row.cnt) {  // fragments that timed out, overlapped or did not fit the table
-            c.add(pipeline::Counter::drop_fragments, ws.death_row.cnt);
-            c.add(pipeline::Counter::dropped, ws.death_row.cnt);
-            rte_ip_frag_free_death_row(&ws.death_row, 3);
-        }
+        account_death_row(ws, c, 3);
         const uint64_t now = rte_rdtsc();
         if (any) {
             last_rx = now;
@@ -475,6 +489,7 @@ int worker_loop(void* arg) {
             for (const Path& p : *a->paths) rte_eth_tx_buffer_flush(p.out, ws.queue, ws.tx[p.out]);
             last_drain = now;
         }
+        account_tx_refused(ws, c);  // live, so telemetry's tx_packets and drop_tx_full stay true
         c.add(pipeline::Counter::loops);
         if ((c.get(pipeline::Counter::loops) & (kAgeEvery - 1)) == 0) ws.flows->age(now, kFlowIdleSeconds * hz, kAgeBudget, c);
         if (idle && now - last_rx > idle) g_stop.store(true);
@@ -485,16 +500,8 @@ int worker_loop(void* arg) {
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // experimental in DPDK 22.11, stable since
     rte_ip_frag_table_del_expired_entries(ws.frag_table, &ws.death_row, rte_rdtsc() + 1000 * hz);
 #pragma GCC diagnostic pop
-    if (ws.death_row.cnt) {
-        c.add(pipeline::Counter::drop_fragments, ws.death_row.cnt);
-        c.add(pipeline::Counter::dropped, ws.death_row.cnt);
-        rte_ip_frag_free_death_row(&ws.death_row, 0);
-    }
-    // Frames the TX queues refused were counted as sent; move them to the drop counters.
-    c.v[static_cast<std::size_t>(pipeline::Counter::tx_packets)] -= ws.tx_dropped;
-    c.add(pipeline::Counter::drop_tx_full, ws.tx_dropped);
-    c.add(pipeline::Counter::dropped, ws.tx_dropped);
-    ws.tx_dropped = 0;
+    account_death_row(ws, c, 0);
+    account_tx_refused(ws, c);
     return 0;
 }
 
