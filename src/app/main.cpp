@@ -27,7 +27,7 @@ void print_report(const pipeline::Counters& t) {
     for (std::size_t i = 0; i < pipeline::kAllCounters; ++i) {
         const bool fixed = i < pipeline::kCounterCount;
         if (!fixed && t.v[i] == 0) continue;  // per-test and per-reason lines only when non-zero
-        if (i == pipeline::kMalformedBase) continue;
+        if (!pipeline::counter_reported(i)) continue;
         const std::string name(pipeline::counter_name(i));
         std::printf("  %-30s %14llu\n", name.c_str(), static_cast<unsigned long long>(t.v[i]));
     }

@@ -14,12 +14,10 @@ namespace {
 const dataplane::Dataplane* g_dp = nullptr;
 constexpr std::size_t kFlowsShown = 32;  // a telemetry reply is at most 16 KiB
 
-bool skipped(std::size_t i) { return i == pipeline::kMalformedBase + static_cast<std::size_t>(sip::ParseError::none); }
-
 void add_counters(rte_tel_data* d, const pipeline::Counters& c) {
     rte_tel_data_start_dict(d);
     for (std::size_t i = 0; i < pipeline::kAllCounters; ++i) {
-        if (skipped(i)) continue;
+        if (!pipeline::counter_reported(i)) continue;
         const std::string name(pipeline::counter_name(i));
         rte_tel_data_add_dict_u64(d, name.c_str(), c.v[i]);
     }
@@ -138,7 +136,7 @@ std::string counters_json(const pipeline::Counters& c) {
     o << '{';
     bool first = true;
     for (std::size_t i = 0; i < pipeline::kAllCounters; ++i) {
-        if (skipped(i)) continue;
+        if (!pipeline::counter_reported(i)) continue;
         o << (first ? "" : ", ") << '"' << pipeline::counter_name(i) << "\": " << c.v[i];
         first = false;
     }

@@ -73,6 +73,11 @@ struct alignas(kCacheLine) Counters {
 // Name and description of counter index i (0 .. kAllCounters-1): "nat_contact_private",
 // "malformed_bad_start_line", ...
 [[nodiscard]] std::string_view counter_name(std::size_t i) noexcept;
+// False for the one slot that only keeps indices aligned (malformed reason "none", never counted):
+// reports and telemetry leave it out.
+[[nodiscard]] constexpr bool counter_reported(std::size_t i) noexcept {
+    return i != kMalformedBase + static_cast<std::size_t>(sip::ParseError::none);
+}
 [[nodiscard]] std::string_view counter_description(std::size_t i) noexcept;
 
 }  // namespace farend::pipeline

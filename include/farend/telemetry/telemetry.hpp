@@ -14,7 +14,7 @@ namespace farend::telemetry {
 // Registers the commands for dp (which must outlive the EAL). False if registration failed.
 bool register_commands(const dataplane::Dataplane* dp);
 
-// The counters as a JSON object {"name": value, ...} (skips the unused malformed_none).
+// The counters as a JSON object {"name": value, ...} (the reported ones).
 std::string counters_json(const pipeline::Counters& c);
 
 }  // namespace farend::telemetry
