@@ -14,7 +14,7 @@ import tempfile
 import time
 import unittest
 
-from scapy.all import (IP, UDP, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, Raw, defragment, fragment, fragment6, rdpcap,
+from scapy.all import (IP, UDP, IPOption_RR, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, Raw, defragment, fragment, fragment6, rdpcap,
                        wrpcap)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -232,6 +232,20 @@ class Buffers(unittest.TestCase):
         self.assertEqual((stats["rewritten"], stats["drop_linearize"], stats["dropped"]), (1, 0, 0))
         self.assertTrue(checksums_ok(out))
         self.assertIn("rport=40000;received=203.0.113.5", sip(out))
+
+
+    def test_ipv4_options_kept_and_headers_fixed(self):
+        f = big_register(2, 10)
+        with_opts = (Ether(src=f.src, dst=f.dst) / IP(src="203.0.113.5", dst="198.51.100.10",
+                     options=[IPOption_RR(routers=["10.0.0.1", "10.0.0.2"])]) / f[UDP])
+        frame = Ether(bytes(with_opts))
+        self.assertGreater(frame[IP].ihl, 5)
+        out, stats = self.run_one(frame)
+        self.assertEqual(stats["rewritten"], 1)
+        self.assertEqual(out[IP].ihl, frame[IP].ihl)
+        self.assertEqual(bytes(out[IP])[20:frame[IP].ihl * 4], bytes(frame[IP])[20:frame[IP].ihl * 4], "options kept")
+        self.assertTrue(checksums_ok(out))
+        self.assertIn(";rport=40000;received=203.0.113.5", sip(out))
 
 
 class Fragments(unittest.TestCase):
