@@ -65,6 +65,18 @@ struct alignas(kCacheLine) WorkerState {
     std::unique_ptr<FlowTable> flows;
 };
 
+// Every worker's flow table, for alias re-targeting: the agent's flow may live on another worker
+// (RSS hashes the switch's packet to it by other addresses). rte_hash readers are lock-free.
+class Directory final : public pipeline::FlowDirectory {
+public:
+    std::vector<const FlowTable*> tables;
+    [[nodiscard]] bool known(const flow::Key& key) const noexcept override {
+        for (const FlowTable* t : tables)
+            if (t->contains(key)) return true;
+        return false;
+    }
+};
+
 }  // namespace
 
 struct Dataplane::Impl {
@@ -75,6 +87,7 @@ struct Dataplane::Impl {
     std::vector<uint16_t> ports;
     std::vector<Path> paths;
     std::vector<std::unique_ptr<WorkerState>> workers;
+    Directory directory;
     int rc = 0;
 };
 
@@ -247,6 +260,8 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         ws->flows = FlowTable::create("farend_flows_" + std::to_string(ws->lcore), kFlowCapacity,
                                       static_cast<int>(rte_socket_id()), error);
         if (!ws->flows) return nullptr;
+        im.directory.tables.push_back(ws->flows.get());
+        ws->worker->set_flow_directory(&im.directory);
         im.workers.push_back(std::move(ws));
     }
     return dp;

@@ -70,6 +70,11 @@ void FlowTable::age(uint64_t now, uint64_t max_idle, uint32_t budget, pipeline::
     }
 }
 
+bool FlowTable::contains(const flow::Key& key) const noexcept {
+    const int32_t pos = rte_hash_lookup(hash_, &key);
+    return pos >= 0 && static_cast<uint32_t>(pos) < capacity_ && valid_[static_cast<uint32_t>(pos)].load(std::memory_order_acquire);
+}
+
 std::vector<flow::Entry> FlowTable::snapshot(std::size_t n) const {
     std::vector<flow::Entry> out;
     for (uint32_t i = 0; i < capacity_; ++i)

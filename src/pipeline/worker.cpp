@@ -1,6 +1,7 @@
 #include <farend/pipeline/worker.hpp>
 
 #include <algorithm>
+#include <cstring>
 
 namespace farend::pipeline {
 
@@ -8,7 +9,8 @@ Worker::Worker(const Config& config, const simd::Kernel& kernel)
     : config_(config),
       sip_ports_(config.sip_port_set()),
       processor_(config.rewrite, kernel),
-      counters_(std::make_unique<Counters>()) {}
+      counters_(std::make_unique<Counters>()),
+      reverse_alias_(config.rewrite.rewrite.contact_mode == rewrite::ContactMode::alias) {}
 
 void Worker::observe(const Frame& f, const net::FrameView& v, const rewrite::Result& r, std::size_t slot) noexcept {
     flow::Observation& o = observations_[slot];
@@ -40,7 +42,8 @@ void Worker::process_burst(Frame* frames, Action* actions, uint16_t n, Direction
     for (uint16_t i = 0; i < n; ++i)  // stage 1: classify the whole burst
         if (classify(frames[i], dir, views[i], actions[i])) sip[candidates++] = i;
     for (uint16_t k = 0; k < candidates; ++k)  // stage 2: the SIP candidates
-        actions[sip[k]] = handle_sip(frames[sip[k]], views[sip[k]], sip[k]);
+        actions[sip[k]] = dir == Direction::access_to_core ? handle_sip(frames[sip[k]], views[sip[k]], sip[k])
+                                                           : handle_reverse(frames[sip[k]], views[sip[k]]);
 }
 
 Action Worker::process(Frame& f, Direction dir) noexcept {
@@ -55,10 +58,13 @@ bool Worker::classify(Frame& f, Direction dir, net::FrameView& v, Action& action
     f.offloaded = false;
     action = Action::forward;
     if (dir == Direction::core_to_access) {
-        // The switch's side: forwarded as it is (alias re-targeting comes with the reverse path).
+        // The switch's side: forwarded as it is, but for requests to an alias (alias mode).
         c.add(Counter::core_to_access);
-        c.add(Counter::passed_unmodified);
-        return false;
+        if (!reverse_alias_ || net::parse_frame(f.data, f.len, v) != net::FrameStatus::udp || !sip_ports_.test(v.src_port)) {
+            c.add(Counter::passed_unmodified);
+            return false;
+        }
+        return true;
     }
     switch (net::parse_frame(f.data, f.len, v)) {
         case net::FrameStatus::udp:
@@ -81,6 +87,66 @@ bool Worker::classify(Frame& f, Direction dir, net::FrameView& v, Action& action
         return false;
     }
     return true;
+}
+
+void Worker::finish(Frame& f, const net::FrameView& v, uint32_t size) const noexcept {
+    // Checksums go to the port only when the datagram leaves whole (no fragmentation).
+    const bool offload = f.offload && v.l4_off + 8u + size - v.l3_off <= config_.mtu;
+    bool udp_offloaded = false;
+    f.len = net::fix_after_resize(f.data, v, size, offload, &udp_offloaded);
+    if (offload) {
+        f.offloaded = true;
+        f.offload_ipv6 = v.ipv6;
+        f.offload_udp = udp_offloaded;
+        f.offload_l2 = v.l3_off;
+        f.offload_l3 = static_cast<uint16_t>(v.l4_off - v.l3_off);
+    }
+}
+
+Action Worker::handle_reverse(Frame& f, const net::FrameView& v) noexcept {
+    Counters& c = *counters_;
+    char* sip = reinterpret_cast<char*>(f.data + v.payload_off());
+    const uint32_t size = v.payload_len();
+    rewrite::AliasTarget t;
+    switch (processor_.find_alias(sip, size, t)) {
+        case rewrite::AliasStatus::none:
+            c.add(Counter::passed_unmodified);
+            return Action::forward;
+        case rewrite::AliasStatus::bad:
+            c.add(Counter::alias_bad);
+            c.add(Counter::passed_unmodified);
+            return Action::forward;
+        case rewrite::AliasStatus::found:
+            break;
+    }
+    if (t.ip.is_v6() != v.ipv6) {  // an IPv4 packet cannot be sent to an IPv6 alias, nor back
+        c.add(Counter::alias_bad);
+        c.add(Counter::passed_unmodified);
+        return Action::forward;
+    }
+    const uint16_t vlan = v.vlan_tags ? static_cast<uint16_t>(((f.data[14] << 8) | f.data[15]) & 0x0fff) : 0;
+    if (!directory_ || !directory_->known(flow::Key::of(t.ip, t.port, vlan))) {
+        c.add(Counter::alias_unknown);  // stale, or forged: never seen from the access side
+        c.add(Counter::passed_unmodified);
+        return Action::forward;
+    }
+    // The parameter goes; the body and Content-Length are untouched (the Request-URI is before them).
+    std::memmove(sip + t.param.off, sip + t.param.end(), size - t.param.end());
+    const uint32_t new_size = size - t.param.len;
+    // Destination address and port: the agent's public one. L2 stays as it came.
+    net::FrameView to = v;
+    to.dst = t.ip;
+    to.dst_port = t.port;
+    const auto& b = t.ip.bytes();
+    if (v.ipv6)
+        std::memcpy(f.data + v.l3_off + 24, b.data(), 16);
+    else
+        std::memcpy(f.data + v.l3_off + 16, b.data(), 4);
+    f.data[v.l4_off + 2] = static_cast<uint8_t>(t.port >> 8);
+    f.data[v.l4_off + 3] = static_cast<uint8_t>(t.port);
+    finish(f, to, new_size);
+    c.add(Counter::alias_retargeted);
+    return Action::forward;
 }
 
 Action Worker::handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) noexcept {
@@ -113,21 +179,10 @@ Action Worker::handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) n
         if (r.summary.contacts_skipped) c.add(Counter::contacts_skipped);
     }
     switch (r.outcome) {
-        case rewrite::Outcome::rewritten: {
+        case rewrite::Outcome::rewritten:
             c.add(Counter::rewritten);
-            // Checksums go to the port only when the datagram leaves whole (no fragmentation).
-            const bool offload = f.offload && v.l4_off + 8u + r.size - v.l3_off <= config_.mtu;
-            bool udp_offloaded = false;
-            f.len = net::fix_after_resize(f.data, v, r.size, offload, &udp_offloaded);
-            if (offload) {
-                f.offloaded = true;
-                f.offload_ipv6 = v.ipv6;
-                f.offload_udp = udp_offloaded;
-                f.offload_l2 = v.l3_off;
-                f.offload_l3 = static_cast<uint16_t>(v.l4_off - v.l3_off);
-            }
+            finish(f, v, r.size);
             return Action::forward;
-        }
         case rewrite::Outcome::unchanged:
             c.add(Counter::nat_unchanged);
             break;

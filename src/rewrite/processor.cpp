@@ -44,4 +44,9 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
     return r;
 }
 
+AliasStatus Processor::find_alias(const char* buf, uint32_t size, AliasTarget& out) noexcept {
+    const std::string_view msg(buf, size);
+    return find_ruri_alias(msg, parser_->mask_view(), parser_->parse(msg), out);
+}
+
 }  // namespace farend::rewrite

@@ -422,5 +422,69 @@ class Telemetry(unittest.TestCase):
         self.assertEqual(totals["rx_packets"], totals["tx_packets"] + totals["dropped"])
 
 
+class AliasReversePath(unittest.TestCase):
+    """--contact-mode alias both ways: the REGISTER's Contact gains the alias on the way in; the
+    switch's INVITE to that Contact is re-targeted to the public address, the alias taken out of
+    the Request-URI, L2 kept; an alias never seen from the access side is left alone."""
+
+    SW, SW_MAC, ACC_MAC = "198.51.100.10", "02:00:00:00:00:0c", "02:00:00:00:00:0a"
+
+    def frames(self):
+        reg = (Ether(src=self.ACC_MAC, dst=self.SW_MAC) / IP(src="203.0.113.5", dst=self.SW, id=7) /
+               UDP(sport=40000, dport=5060) /
+               Raw(b"REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bKr1\r\n"
+                   b"From: <sip:alice@example.com>;tag=1\r\nTo: <sip:alice@example.com>\r\nCall-ID: r1\r\n"
+                   b"CSeq: 1 REGISTER\r\nContact: <sip:alice@192.168.1.10:5060>\r\nContent-Length: 0\r\n\r\n"))
+
+        def invite(alias, call):
+            body = b"v=0\r\no=- 1 1 IN IP4 198.51.100.20\r\ns=-\r\nc=IN IP4 198.51.100.20\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"
+            return (Ether(src=self.SW_MAC, dst=self.ACC_MAC) / IP(src=self.SW, dst="192.168.1.10", id=9, ttl=63) /
+                    UDP(sport=5060, dport=5060) /
+                    Raw(b"INVITE sip:alice@192.168.1.10:5060" + alias + b" SIP/2.0\r\n"
+                        b"Via: SIP/2.0/UDP 198.51.100.10;branch=z9hG4bK" + call + b"\r\nCall-ID: " + call + b"\r\n"
+                        b"CSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: " +
+                        str(len(body)).encode() + b"\r\n\r\n" + body))
+        good = invite(b";alias=203.0.113.5~40000~1", b"c1")
+        forged = invite(b";alias=203.0.113.99~40000~1", b"c2")
+        arp = Ether(src=self.SW_MAC, dst="ff:ff:ff:ff:ff:ff", type=0x0806) / Raw(b"\x00" * 28)
+        return reg, good, forged, arp
+
+    def test_alias_out_and_back(self):
+        reg, good, forged, arp = self.frames()
+        tmp = tempfile.mkdtemp()
+        acc_in, core_in = os.path.join(tmp, "a.pcap"), os.path.join(tmp, "c.pcap")
+        acc_out = os.path.join(tmp, "a-out.pcap")
+        wrpcap(acc_in, [reg])
+        wrpcap(core_in, [good, forged, arp])
+        core_out, stats, _ = run_pcap(acc_in, "--contact-mode", "alias", "--core-in", core_in, "--access-out", acc_out)
+        self.assertEqual(len(core_out), 1)
+        self.assertIn(b"\r\nContact: <sip:alice@192.168.1.10:5060;alias=203.0.113.5~40000~1>\r\n", bytes(core_out[0][Raw]))
+        back = rdpcap(acc_out)
+        self.assertEqual(len(back), 3, "nothing lost on the way back")
+        # The expected frame, built independently: same L2 and IP fields, new destination,
+        # the parameter gone, lengths and checksums recomputed by scapy.
+        want = good.copy()
+        want[IP].dst = "203.0.113.5"
+        want[UDP].dport = 40000
+        want[Raw].load = bytes(good[Raw]).replace(b";alias=203.0.113.5~40000~1", b"")
+        del want[IP].len, want[IP].chksum, want[UDP].len, want[UDP].chksum
+        self.assertEqual(bytes(back[0]), bytes(Ether(bytes(want))))
+        self.assertTrue(bytes(back[0][Raw]).startswith(b"INVITE sip:alice@192.168.1.10:5060 SIP/2.0\r\n"))
+        self.assertEqual(bytes(back[1]), bytes(forged), "a forged alias is left alone")
+        self.assertEqual(bytes(back[2]), bytes(arp))
+        self.assertEqual((stats["alias_retargeted"], stats["alias_unknown"], stats["alias_bad"]), (1, 1, 0))
+        self.assertEqual((stats["rx_packets"], stats["tx_packets"], stats["dropped"]), (4, 4, 0))
+
+    def test_rewrite_mode_never_retargets(self):
+        reg, good, _, _ = self.frames()
+        tmp = tempfile.mkdtemp()
+        acc_in, core_in, acc_out = (os.path.join(tmp, n) for n in ("a.pcap", "c.pcap", "a-out.pcap"))
+        wrpcap(acc_in, [reg])
+        wrpcap(core_in, [good])
+        _, stats, _ = run_pcap(acc_in, "--core-in", core_in, "--access-out", acc_out)
+        self.assertEqual([bytes(f) for f in rdpcap(acc_out)], [bytes(good)])
+        self.assertEqual(stats["alias_retargeted"], 0)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -238,4 +239,139 @@ TEST(Pipeline, ChecksumOffloadLeavesWhatTheNicNeeds) {
         if (!v6) net::fix_ipv4_header_checksum(buf.data() + v.l3_off, 20);
         expect_valid(buf);
     }
+}
+
+namespace {
+
+// A frame from the switch: source port 5060, to dport on the agent side.
+Built from_switch(const std::string& payload, bool v6 = false, uint16_t dport = 5060) {
+    Built b = frame(payload, v6, 0, false, dport);
+    net::FrameView v;
+    EXPECT_EQ(net::parse_frame(b.bytes.data(), static_cast<uint32_t>(b.bytes.size()), v), net::FrameStatus::udp);
+    net::store_be16(b.bytes.data() + v.l4_off, 5060);
+    net::fix_udp_checksum(v.src, v.dst, b.bytes.data() + v.l4_off, 8 + v.payload_len(), false);
+    return b;
+}
+
+class FakeDirectory final : public FlowDirectory {
+public:
+    std::vector<flow::Key> keys;
+    bool known(const flow::Key& k) const noexcept override {
+        for (const auto& x : keys)
+            if (std::memcmp(&x, &k, sizeof k) == 0) return true;
+        return false;
+    }
+};
+
+Config alias_config() {
+    Config cfg;
+    cfg.rewrite.rewrite.contact_mode = rewrite::ContactMode::alias;
+    return cfg;
+}
+
+}  // namespace
+
+TEST(PipelineAlias, RequestToAKnownAliasIsRetargetedWithTheParameterRemoved) {
+    const Config cfg = alias_config();
+    Worker w(cfg);
+    FakeDirectory d;
+    d.keys.push_back(flow::Key::of(*IpAddr::parse("198.51.100.77"), 40123, 0));
+    w.set_flow_directory(&d);
+    const std::string in =
+        "INVITE sip:alice@192.168.1.10:5060;alias=198.51.100.77~40123~1;transport=udp SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 198.51.100.10;branch=z9hG4bK77\r\nContent-Length: 4\r\n\r\nbody";
+    const Built b = from_switch(in);
+    const Outcome r = run(w, b, Direction::core_to_access, 0);
+    EXPECT_EQ(r.action, Action::forward);
+    expect_valid(r.out);
+    EXPECT_EQ(payload_of(r.out),
+              "INVITE sip:alice@192.168.1.10:5060;transport=udp SIP/2.0\r\n"
+              "Via: SIP/2.0/UDP 198.51.100.10;branch=z9hG4bK77\r\nContent-Length: 4\r\n\r\nbody");
+    net::FrameView v;
+    ASSERT_EQ(net::parse_frame(r.out.data(), static_cast<uint32_t>(r.out.size()), v), net::FrameStatus::udp);
+    EXPECT_EQ(v.dst, *IpAddr::parse("198.51.100.77"));
+    EXPECT_EQ(v.dst_port, 40123);
+    EXPECT_EQ(v.src, *IpAddr::parse("203.0.113.5")) << "the source stays the switch's";
+    EXPECT_EQ(v.src_port, 5060);
+    EXPECT_EQ(std::vector<uint8_t>(r.out.begin(), r.out.begin() + b.l3), std::vector<uint8_t>(b.bytes.begin(), b.bytes.begin() + b.l3))
+        << "L2 unchanged";
+    EXPECT_EQ(r.out.size(), b.bytes.size() - std::string(";alias=198.51.100.77~40123~1").size());
+    EXPECT_EQ(w.counters().get(Counter::alias_retargeted), 1u);
+    EXPECT_EQ(w.counters().get(Counter::passed_unmodified), 0u);
+}
+
+TEST(PipelineAlias, Ipv6AliasInBracketsAndUpperCaseName) {
+    const Config cfg = alias_config();
+    Worker w(cfg);
+    FakeDirectory d;
+    d.keys.push_back(flow::Key::of(*IpAddr::parse("2001:db8::77"), 40000, 0));
+    w.set_flow_directory(&d);
+    const Built b = from_switch("BYE sip:bob@[fd00::10];ALIAS=[2001:db8::77]~40000~1 SIP/2.0\r\nContent-Length: 0\r\n\r\n", true);
+    const Outcome r = run(w, b, Direction::core_to_access, 0);
+    expect_valid(r.out);
+    EXPECT_EQ(payload_of(r.out), "BYE sip:bob@[fd00::10] SIP/2.0\r\nContent-Length: 0\r\n\r\n");
+    net::FrameView v;
+    ASSERT_EQ(net::parse_frame(r.out.data(), static_cast<uint32_t>(r.out.size()), v), net::FrameStatus::udp);
+    EXPECT_EQ(v.dst, *IpAddr::parse("2001:db8::77"));
+    EXPECT_EQ(v.dst_port, 40000);
+    EXPECT_EQ(w.counters().get(Counter::alias_retargeted), 1u);
+}
+
+TEST(PipelineAlias, UnknownBadAndOtherMessagesAreLeftAloneAndCounted) {
+    const Config cfg = alias_config();
+    Worker w(cfg);
+    FakeDirectory d;
+    d.keys.push_back(flow::Key::of(*IpAddr::parse("198.51.100.77"), 40123, 0));
+    w.set_flow_directory(&d);
+    struct Case {
+        std::string payload;
+        Counter counter;
+    };
+    const std::vector<Case> cases = {
+        // never seen from the access side (stale, or forged to aim the switch elsewhere)
+        {"INVITE sip:a@10.0.0.1;alias=198.51.100.77~40124~1 SIP/2.0\r\nContent-Length: 0\r\n\r\n", Counter::alias_unknown},
+        {"INVITE sip:a@10.0.0.1;alias=192.0.2.99~40123~1 SIP/2.0\r\nContent-Length: 0\r\n\r\n", Counter::alias_unknown},
+        // not a UDP alias, no port, junk, IPv6 alias in an IPv4 packet
+        {"INVITE sip:a@10.0.0.1;alias=198.51.100.77~40123~2 SIP/2.0\r\nContent-Length: 0\r\n\r\n", Counter::alias_bad},
+        {"INVITE sip:a@10.0.0.1;alias=198.51.100.77 SIP/2.0\r\nContent-Length: 0\r\n\r\n", Counter::alias_bad},
+        {"INVITE sip:a@10.0.0.1;alias=198.51.100.77~0~1 SIP/2.0\r\nContent-Length: 0\r\n\r\n", Counter::alias_bad},
+        {"INVITE sip:a@10.0.0.1;alias SIP/2.0\r\nContent-Length: 0\r\n\r\n", Counter::alias_bad},
+        {"INVITE sip:a@10.0.0.1;alias=[2001:db8::1]~5060~1 SIP/2.0\r\nContent-Length: 0\r\n\r\n", Counter::alias_bad},
+        // no alias: responses, a Request-URI without one, an alias only in a header
+        {"SIP/2.0 200 OK\r\nContact: <sip:a@10.0.0.1;alias=198.51.100.77~40123~1>\r\nContent-Length: 0\r\n\r\n", Counter::passed_unmodified},
+        {"OPTIONS sip:a@10.0.0.1;aliasx=1 SIP/2.0\r\nContent-Length: 0\r\n\r\n", Counter::passed_unmodified},
+        {"OPTIONS sip:a@10.0.0.1 SIP/2.0\r\nX: ;alias=198.51.100.77~40123~1\r\nContent-Length: 0\r\n\r\n", Counter::passed_unmodified},
+        {"INVITE  bad\r\n\r\n", Counter::passed_unmodified},
+    };
+    for (const Case& k : cases) {
+        const uint64_t before = w.counters().get(k.counter);
+        const Built b = from_switch(k.payload);
+        const Outcome r = run(w, b, Direction::core_to_access);
+        EXPECT_EQ(r.action, Action::forward);
+        EXPECT_EQ(r.out, b.bytes) << k.payload;
+        EXPECT_EQ(w.counters().get(k.counter), before + 1) << k.payload;
+    }
+    EXPECT_EQ(w.counters().get(Counter::alias_unknown), 2u);
+    EXPECT_EQ(w.counters().get(Counter::alias_bad), 5u);
+    EXPECT_EQ(w.counters().get(Counter::alias_retargeted), 0u);
+    EXPECT_EQ(w.counters().get(Counter::passed_unmodified), cases.size());
+    EXPECT_EQ(w.counters().get(Counter::core_to_access), cases.size());
+}
+
+TEST(PipelineAlias, RewriteModeAndNonSipFromTheSwitchPassAsTheyAre) {
+    Config cfg;  // contact mode rewrite: the core side is never read
+    Worker w(cfg);
+    FakeDirectory d;
+    d.keys.push_back(flow::Key::of(*IpAddr::parse("198.51.100.77"), 40123, 0));
+    w.set_flow_directory(&d);
+    const Built b = from_switch("INVITE sip:a@10.0.0.1;alias=198.51.100.77~40123~1 SIP/2.0\r\nContent-Length: 0\r\n\r\n");
+    EXPECT_EQ(run(w, b, Direction::core_to_access).out, b.bytes);
+    const Config acfg = alias_config();
+    Worker wa(acfg);
+    wa.set_flow_directory(&d);
+    // From another source port than a SIP port: not the switch's SIP.
+    const Built other = frame("INVITE sip:a@10.0.0.1;alias=198.51.100.77~40123~1 SIP/2.0\r\nContent-Length: 0\r\n\r\n",
+                              false, 0, false, 5060);
+    EXPECT_EQ(run(wa, other, Direction::core_to_access).out, other.bytes);
+    EXPECT_EQ(wa.counters().get(Counter::alias_retargeted), 0u);
 }

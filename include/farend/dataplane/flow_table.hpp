@@ -30,6 +30,7 @@ public:
 
     // Reader side (any thread): copies of the valid entries, most recently seen first, at most n.
     [[nodiscard]] std::vector<flow::Entry> snapshot(std::size_t n) const;
+    [[nodiscard]] bool contains(const flow::Key& key) const noexcept;
     [[nodiscard]] uint32_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
     [[nodiscard]] uint32_t capacity() const noexcept { return capacity_; }
 

@@ -26,6 +26,9 @@ namespace farend::pipeline {
     X(malformed, "malformed", "SIP candidates that did not parse (see malformed_*)")                             \
     X(dropped, "dropped", "frames not forwarded (see drop_*)")                                                   \
     X(core_to_access, "core_to_access", "frames forwarded from a core port to its access port")                  \
+    X(alias_retargeted, "alias_retargeted", "core->access requests sent to the address in their Request-URI's alias (parameter removed)") \
+    X(alias_unknown, "alias_unknown", "core->access requests whose alias names no source seen on the access side: left alone") \
+    X(alias_bad, "alias_bad", "core->access requests whose alias is not ip~port~1 (UDP) or not of the packet's IP family: left alone") \
     X(not_udp, "not_udp", "frames forwarded as they are: not IP/UDP")                                            \
     X(fragments, "fragments", "IP fragments received on an access port (reassembled before processing)")         \
     X(reassembled, "reassembled", "IP datagrams put back together from fragments")                              \

@@ -32,6 +32,14 @@ struct Frame {
     uint16_t offload_l2 = 0, offload_l3 = 0;
 };
 
+// Who has been seen on the access side (the flow tables, any worker's): alias re-targeting sends
+// a request only to an address that one of them knows.
+class FlowDirectory {
+public:
+    virtual ~FlowDirectory() = default;
+    [[nodiscard]] virtual bool known(const flow::Key& key) const noexcept = 0;
+};
+
 class Worker {
 public:
     explicit Worker(const Config& config, const simd::Kernel& kernel = simd::active());
@@ -46,6 +54,10 @@ public:
     // A burst of one.
     Action process(Frame& frame, Direction direction) noexcept;
 
+    // Alias mode's reverse path needs to know the access side's sources; without a directory
+    // every alias counts as unknown and is left alone.
+    void set_flow_directory(const FlowDirectory* d) noexcept { directory_ = d; }
+
     // What frame i of the last burst told about its source, when it has Frame::observed set
     // (for the flow table).
     [[nodiscard]] const flow::Observation& observation(std::size_t i = 0) const noexcept { return observations_[i]; }
@@ -59,11 +71,17 @@ private:
     rewrite::Processor processor_;
     std::unique_ptr<Counters> counters_;
     std::array<flow::Observation, kMaxBurst> observations_{};
+    const FlowDirectory* directory_ = nullptr;
+    bool reverse_alias_ = false;  // core->access SIP requests are read for an alias
 
     // Stage 1: true when the frame is a SIP candidate (then v is filled); else its verdict is set.
     bool classify(Frame& f, Direction dir, net::FrameView& v, Action& action) noexcept;
     // Stage 2: one SIP candidate.
     Action handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) noexcept;
+    // Stage 2 on the core side: alias re-targeting.
+    Action handle_reverse(Frame& f, const net::FrameView& v) noexcept;
+    // After the UDP payload became `size` bytes: lengths and checksums (or the port's offload).
+    void finish(Frame& f, const net::FrameView& v, uint32_t size) const noexcept;
     void observe(const Frame& f, const net::FrameView& v, const rewrite::Result& r, std::size_t slot) noexcept;
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <farend/nat/detect.hpp>
+#include <farend/rewrite/alias.hpp>
 #include <farend/rewrite/rewrite.hpp>
 #include <farend/sip/message.hpp>
 
@@ -39,6 +40,9 @@ public:
 
     // buf[0, size) holds the datagram; the buffer may be written up to capacity.
     Result process(char* buf, uint32_t size, uint32_t capacity, const nat::Source& source) noexcept;
+
+    // The reverse path (alias mode): parses buf[0, size) and reads its Request-URI's alias.
+    AliasStatus find_alias(const char* buf, uint32_t size, AliasTarget& out) noexcept;
 
     [[nodiscard]] const Options& options() const noexcept { return options_; }
     [[nodiscard]] const sip::MessageIndex& index() const noexcept { return parser_->index(); }
