@@ -41,7 +41,9 @@ def call():
     time.sleep(1)
     out = lab("sw", "/usr/bin/python3", AGENT, "caller", "sip:alice@203.0.113.10", "203.0.113.10", "5070", timeout=60)
     got, _ = callee.communicate(timeout=30)
-    return json.loads(out.strip().splitlines()[-1]), [json.loads(l)["got"].split(" ")[0] for l in got.splitlines() if l]
+    lines = [json.loads(l)["got"] for l in got.splitlines() if l]
+    call.request_lines = lines  # the start lines the agent received
+    return json.loads(out.strip().splitlines()[-1]), [l.split(" ")[0] for l in lines]
 
 
 def call_out():
@@ -111,6 +113,35 @@ class WithFarend(unittest.TestCase):
         self.assertGreaterEqual(int(mine[0]["packets"]), 13)
         self.assertEqual(mine[0]["private"], "192.168.1.10")
         self.assertLessEqual(int(mine[0]["last_register_s_ago"]), 6)
+
+
+class WithAliasMode(unittest.TestCase):
+    """Scenario 5: --contact-mode alias. The registrar keeps the agent's own Contact plus
+    ;alias=public~port~1; the switch sends calls to the private address (routed to the NAT, whose
+    firewall would drop them); farend re-targets them to the alias and takes the parameter out."""
+
+    @classmethod
+    def setUpClass(cls):
+        lab("up", "--contact-mode", "alias")
+
+    @classmethod
+    def tearDownClass(cls):
+        lab("down", check=False)
+
+    def test_5_call_to_an_aliased_contact_reaches_the_agent(self):
+        register()
+        addrs = location()
+        self.assertEqual(len(addrs), 1, addrs)
+        self.assertRegex(addrs[0], r"^sip:alice@192\.168\.1\.10:5060;alias=203\.0\.113\.5~400\d\d~1$")
+        result, callee_got = call()
+        self.assertEqual(result["responses"][-1], 200, result)
+        self.assertEqual(result["bye"], 200)
+        self.assertEqual(callee_got, ["INVITE", "ACK", "BYE"])
+        for line in call.request_lines:  # the agent sees its own Contact back
+            self.assertEqual(line.split(" ")[1], "sip:alice@192.168.1.10:5060", line)
+        s = farend_stats()
+        self.assertGreaterEqual(s["alias_retargeted"], 3)  # INVITE, ACK, BYE
+        self.assertEqual((s["alias_unknown"], s["alias_bad"]), (0, 0))
 
 
 class Control(unittest.TestCase):
