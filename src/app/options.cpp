@@ -39,7 +39,11 @@ po::options_description describe() {
         ("malformed", po::value<std::string>()->value_name("ACTION"),
          "what to do with SIP that does not parse: pass (forward unmodified) or drop; counted either way; default pass")
         ("keepalive-interval", po::value<std::string>()->value_name("SECONDS"),
-         "NAT keepalive interval, 0 = off (default 0)")
+         "every SECONDS, ping each NATed agent that registered (last hour) or sent a message (last 3 intervals) "
+         "from the switch's address, to keep its NAT binding open; 0 = off (default)")
+        ("keepalive-method", po::value<std::string>()->value_name("METHOD"),
+         "options (a SIP OPTIONS; answers are consumed and agents that miss 3 in a row are dropped from the "
+         "flow table), crlf (\\r\\n\\r\\n) or null4 (four zero bytes); default options")
         ("exit-when-idle", po::value<std::string>()->value_name("SECONDS"),
          "stop after SECONDS with no frame received (for captures); 0 = run until signalled (default)")
         ("stats-json", po::value<std::string>()->value_name("FILE"), "write the final counters to FILE as JSON at exit")
@@ -170,8 +174,12 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
         uint64_t s = 0;
         if (!to_uint(vm["keepalive-interval"].as<std::string>(), 86400, s))
             return fail("keepalive-interval", "not a number of seconds (0-86400)");
-        if (s != 0) return fail("keepalive-interval", "NAT keepalives are not implemented in this version; only 0 (off) is accepted");
         c.keepalive_interval = static_cast<uint32_t>(s);
+    }
+    if (vm.count("keepalive-method")) {
+        auto m = pipeline::parse_keepalive_method(vm["keepalive-method"].as<std::string>());
+        if (!m) return fail("keepalive-method", "'" + vm["keepalive-method"].as<std::string>() + "' is not options, crlf or null4");
+        c.keepalive_method = *m;
     }
     if (vm.count("exit-when-idle") && !to_seconds(vm["exit-when-idle"].as<std::string>(), c.exit_when_idle))
         return fail("exit-when-idle", "not a number of seconds >= 0");

@@ -48,6 +48,11 @@ constexpr uint16_t kMaxFragmentsOut = 64;
 constexpr uint32_t kFlowCapacity = 65536;
 constexpr uint64_t kFlowIdleSeconds = 600;
 constexpr uint32_t kAgeEvery = 1024, kAgeBudget = 256;
+// NAT keepalives: every kKeepaliveEvery loops the worker looks at kKeepaliveBudget flow slots
+// (a pass over the table takes ~1-30 ms, so pings are that close to their time). A flow is
+// pinged while it sent a message within 3 intervals or a REGISTER within kRegisteredSeconds.
+constexpr uint32_t kKeepaliveEvery = 8, kKeepaliveBudget = 512;
+constexpr uint64_t kRegisteredSeconds = 3600;
 
 struct Path {  // one direction of one port pair
     uint16_t in, out;
@@ -260,6 +265,15 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         ws->flows = FlowTable::create("farend_flows_" + std::to_string(ws->lcore), kFlowCapacity,
                                       static_cast<int>(rte_socket_id()), error);
         if (!ws->flows) return nullptr;
+        if (config.keepalive_interval) {
+            const uint64_t hz = rte_get_tsc_hz();
+            FlowTable::KeepalivePolicy kp;
+            kp.interval = config.keepalive_interval * hz;
+            kp.active = 3 * kp.interval;
+            kp.registered = kRegisteredSeconds * hz;
+            kp.max_unanswered = config.keepalive_method == pipeline::KeepaliveMethod::options ? pipeline::kKeepaliveMaxUnanswered : 0;
+            ws->flows->set_keepalive(kp);
+        }
         im.directory.tables.push_back(ws->flows.get());
         ws->worker->set_flow_directory(&im.directory);
         im.workers.push_back(std::move(ws));
@@ -404,6 +418,40 @@ void account_tx_refused(WorkerState& ws, pipeline::Counters& c) {
     ws.tx_dropped = 0;
 }
 
+// Puts keepalives in mbufs of the worker's pool and out of the flow's access port.
+class KeepaliveSender final : public FlowTable::KeepaliveSink {
+public:
+    KeepaliveSender(WorkerState& ws, rte_mempool* pool, pipeline::KeepaliveMethod method, pipeline::Counters& c)
+        : ws_(ws), pool_(pool), method_(method), c_(c) {}
+    bool send(const flow::Entry& e) noexcept override {
+        if (e.ingress_port >= ws_.tx.size() || !ws_.tx[e.ingress_port]) return false;
+        rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+        if (!m) {
+            c_.add(pipeline::Counter::keepalive_no_mbuf);
+            return false;
+        }
+        const uint32_t len = pipeline::build_keepalive(e, method_, seq_++, rte_pktmbuf_mtod(m, uint8_t*), rte_pktmbuf_tailroom(m));
+        if (len == 0) {  // no peer address of the agent's family yet
+            rte_pktmbuf_free(m);
+            return false;
+        }
+        m->data_len = static_cast<uint16_t>(len);
+        m->pkt_len = len;
+        rte_eth_tx_buffer(e.ingress_port, ws_.queue, ws_.tx[e.ingress_port], m);
+        c_.add(pipeline::Counter::keepalives_sent);
+        c_.add(pipeline::Counter::tx_packets);
+        c_.add(pipeline::Counter::tx_bytes, len);
+        return true;
+    }
+
+private:
+    WorkerState& ws_;
+    rte_mempool* pool_;
+    pipeline::KeepaliveMethod method_;
+    pipeline::Counters& c_;
+    uint32_t seq_ = 0;
+};
+
 int worker_loop(void* arg) {
     auto* a = static_cast<LoopArgs*>(arg);
     WorkerState& ws = *a->ws;
@@ -414,6 +462,8 @@ int worker_loop(void* arg) {
     const uint64_t idle = a->config->exit_when_idle > 0 ? static_cast<uint64_t>(a->config->exit_when_idle * static_cast<double>(hz)) : 0;
     uint64_t last_rx = rte_rdtsc(), last_drain = last_rx;
     rte_mbuf* pkts[kBurst];
+    KeepaliveSender keepalives(ws, a->direct, a->config->keepalive_method, c);
+    const bool keepalive_on = a->config->keepalive_interval > 0;
     while (!g_stop.load(std::memory_order_relaxed)) {
         const uint64_t start = rte_rdtsc();
         bool any = false;
@@ -507,6 +557,8 @@ int worker_loop(void* arg) {
         account_tx_refused(ws, c);  // live, so telemetry's tx_packets and drop_tx_full stay true
         c.add(pipeline::Counter::loops);
         if ((c.get(pipeline::Counter::loops) & (kAgeEvery - 1)) == 0) ws.flows->age(now, kFlowIdleSeconds * hz, kAgeBudget, c);
+        if (keepalive_on && (c.get(pipeline::Counter::loops) & (kKeepaliveEvery - 1)) == 0)
+            ws.flows->keepalive(now, kKeepaliveBudget, keepalives, c);
         if (idle && now - last_rx > idle) g_stop.store(true);
     }
     for (const Path& p : *a->paths) rte_eth_tx_buffer_flush(p.out, ws.queue, ws.tx[p.out]);

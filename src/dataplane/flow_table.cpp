@@ -49,7 +49,12 @@ void FlowTable::observe(const flow::Observation& o, uint64_t now, pipeline::Coun
         c.add(pipeline::Counter::flow_table_full);
         return;
     }
-    entries_[static_cast<uint32_t>(pos)].start(o, now);
+    flow::Entry& e = entries_[static_cast<uint32_t>(pos)];
+    e.start(o, now);
+    if (ka_.interval) {
+        const uint32_t h = rte_hash_hash(hash_, &key);
+        e.next_ping = now + (ka_.interval >> 16) * (h & 0xffffu);
+    }
     valid_[static_cast<uint32_t>(pos)].store(1, std::memory_order_release);
     size_.fetch_add(1, std::memory_order_relaxed);
     c.add(pipeline::Counter::flows_created);
@@ -60,13 +65,40 @@ void FlowTable::age(uint64_t now, uint64_t max_idle, uint32_t budget, pipeline::
         const uint32_t i = cursor_;
         cursor_ = cursor_ + 1 == capacity_ ? 0 : cursor_ + 1;
         if (!valid_[i].load(std::memory_order_relaxed)) continue;
-        const flow::Entry& e = entries_[i];
-        if (now - e.last_seen <= max_idle) continue;
-        valid_[i].store(0, std::memory_order_release);
-        const int32_t pos = rte_hash_del_key(hash_, &e.key);
-        if (pos >= 0) rte_hash_free_key_with_position(hash_, pos);
-        size_.fetch_sub(1, std::memory_order_relaxed);
+        if (now - entries_[i].last_alive() <= max_idle) continue;
+        remove(i);
         c.add(pipeline::Counter::flows_aged);
+    }
+}
+
+void FlowTable::remove(uint32_t i) noexcept {
+    valid_[i].store(0, std::memory_order_release);
+    const int32_t pos = rte_hash_del_key(hash_, &entries_[i].key);
+    if (pos >= 0) rte_hash_free_key_with_position(hash_, pos);
+    size_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void FlowTable::keepalive(uint64_t now, uint32_t budget, KeepaliveSink& sink, pipeline::Counters& c) noexcept {
+    if (!ka_.interval) return;
+    for (uint32_t n = 0; n < budget && capacity_; ++n) {
+        const uint32_t i = ka_cursor_;
+        ka_cursor_ = ka_cursor_ + 1 == capacity_ ? 0 : ka_cursor_ + 1;
+        if (!valid_[i].load(std::memory_order_relaxed)) continue;
+        flow::Entry& e = entries_[i];
+        if (!e.nat_seen || now < e.next_ping) continue;
+        const bool wanted = now - e.last_seen <= ka_.active || (e.last_register && now - e.last_register <= ka_.registered);
+        if (wanted && ka_.max_unanswered && e.unanswered >= ka_.max_unanswered) {
+            remove(i);  // its NAT binding, or the agent, is gone
+            c.add(pipeline::Counter::keepalive_timeouts);
+            continue;
+        }
+        if (wanted && sink.send(e)) {
+            e.last_ping = now;
+            ++e.pings;
+            ++e.unanswered;
+        }
+        e.next_ping += ka_.interval;
+        if (e.next_ping <= now) e.next_ping = now + ka_.interval;  // late (busy worker): no catch-up burst
     }
 }
 

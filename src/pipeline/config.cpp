@@ -20,6 +20,7 @@ std::string Config::describe() const {
     o << "\nprivate-ranges = " << rewrite.detect.private_ranges.to_string();
     o << "\nmalformed = " << (malformed == MalformedAction::drop ? "drop" : "pass");
     o << "\nkeepalive-interval = " << keepalive_interval;
+    o << "\nkeepalive-method = " << keepalive_method_name(keepalive_method);
     o << "\nexit-when-idle = " << exit_when_idle;
     o << "\nstats-json = " << stats_json;
     o << "\nmtu = " << mtu << '\n';

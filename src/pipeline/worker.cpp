@@ -5,12 +5,43 @@
 
 namespace farend::pipeline {
 
+namespace {
+
+// The outer VLAN id of a frame (0 when untagged): part of a flow's key.
+uint16_t outer_vlan(const Frame& f, const net::FrameView& v) noexcept {
+    return v.vlan_tags ? static_cast<uint16_t>(((f.data[14] << 8) | f.data[15]) & 0x0fff) : 0;
+}
+
+}  // namespace
+
 Worker::Worker(const Config& config, const simd::Kernel& kernel)
     : config_(config),
       sip_ports_(config.sip_port_set()),
       processor_(config.rewrite, kernel),
       counters_(std::make_unique<Counters>()),
-      reverse_alias_(config.rewrite.rewrite.contact_mode == rewrite::ContactMode::alias) {}
+      reverse_alias_(config.rewrite.rewrite.contact_mode == rewrite::ContactMode::alias),
+      keepalive_answers_(config.keepalive_interval > 0 && config.keepalive_method == KeepaliveMethod::options) {}
+
+bool Worker::keepalive_answer(Frame& f, const net::FrameView& v, std::size_t slot) noexcept {
+    const char* sip = reinterpret_cast<const char*>(f.data + v.payload_off());
+    const std::string_view msg(sip, v.payload_len());
+    // Cheap filter first: only responses that hold the branch anywhere are parsed.
+    if (!msg.starts_with("SIP/2.0 ") || msg.find(kKeepaliveBranch) == std::string_view::npos ||
+        !processor_.is_response_to(sip, v.payload_len(), kKeepaliveBranch))
+        return false;
+    counters_->add(Counter::keepalive_answers);
+    flow::Observation& o = observations_[slot];
+    o = flow::Observation{};
+    o.src = v.src;
+    o.dst = v.dst;
+    o.src_port = v.src_port;
+    o.dst_port = v.dst_port;
+    o.vlan = outer_vlan(f, v);
+    o.bytes = f.len;
+    o.keepalive_answer = true;
+    f.observed = true;
+    return true;
+}
 
 void Worker::observe(const Frame& f, const net::FrameView& v, const rewrite::Result& r, std::size_t slot) noexcept {
     flow::Observation& o = observations_[slot];
@@ -18,7 +49,7 @@ void Worker::observe(const Frame& f, const net::FrameView& v, const rewrite::Res
     o.dst = v.dst;
     o.src_port = v.src_port;
     o.dst_port = v.dst_port;
-    o.vlan = v.vlan_tags ? static_cast<uint16_t>(((f.data[14] << 8) | f.data[15]) & 0x0fff) : 0;
+    o.vlan = outer_vlan(f, v);
     std::copy(f.data + 6, f.data + 12, o.src_mac.begin());
     std::copy(f.data, f.data + 6, o.dst_mac.begin());
     o.fired = r.verdict.fired;
@@ -124,7 +155,7 @@ Action Worker::handle_reverse(Frame& f, const net::FrameView& v) noexcept {
         c.add(Counter::passed_unmodified);
         return Action::forward;
     }
-    const uint16_t vlan = v.vlan_tags ? static_cast<uint16_t>(((f.data[14] << 8) | f.data[15]) & 0x0fff) : 0;
+    const uint16_t vlan = outer_vlan(f, v);
     if (!directory_ || !directory_->known(flow::Key::of(t.ip, t.port, vlan))) {
         c.add(Counter::alias_unknown);  // stale, or forged: never seen from the access side
         c.add(Counter::passed_unmodified);
@@ -151,6 +182,7 @@ Action Worker::handle_reverse(Frame& f, const net::FrameView& v) noexcept {
 
 Action Worker::handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) noexcept {
     Counters& c = *counters_;
+    if (keepalive_answers_ && keepalive_answer(f, v, slot)) return Action::drop;
     char* sip = reinterpret_cast<char*>(f.data + v.payload_off());
     const uint32_t room = f.capacity - v.payload_off();
     const rewrite::Result r = processor_.process(sip, v.payload_len(), room, nat::Source{v.src, v.src_port});

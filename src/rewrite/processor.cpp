@@ -49,4 +49,14 @@ AliasStatus Processor::find_alias(const char* buf, uint32_t size, AliasTarget& o
     return find_ruri_alias(msg, parser_->mask_view(), parser_->parse(msg), out);
 }
 
+bool Processor::is_response_to(const char* buf, uint32_t size, std::string_view branch_prefix) noexcept {
+    const std::string_view msg(buf, size);
+    const sip::MessageIndex& idx = parser_->parse(msg);
+    sip::Via v;
+    if (!idx.complete() || idx.start.is_request || !sip::top_via(msg, parser_->mask_view(), idx, v) || !v.valid ||
+        !v.branch.has_value)
+        return false;
+    return text(msg, v.branch.value).starts_with(branch_prefix);
+}
+
 }  // namespace farend::rewrite

@@ -113,6 +113,10 @@ int cmd_flows(const char*, const char*, rte_tel_data* d) {
         add("first_seen_s_ago", ago(e.first_seen));
         add("last_seen_s_ago", ago(e.last_seen));
         add("last_register_s_ago", e.last_register ? ago(e.last_register) : "never");
+        add("keepalives", std::to_string(e.pings));
+        add("keepalive_answers", std::to_string(e.answers));
+        add("last_ping_s_ago", e.last_ping ? ago(e.last_ping) : "never");
+        add("last_answer_s_ago", e.last_answer ? ago(e.last_answer) : "never");
         const std::string key = "flow_" + std::to_string(i++);
         rte_tel_data_add_dict_container(d, key.c_str(), f, 0);
     }

@@ -148,7 +148,8 @@ class Options(unittest.TestCase):
     def test_bad_values_exit_2_naming_the_option(self):
         for opt, val in [("--nat-tests", "bogus"), ("--port-pair", "0:0"), ("--port-pair", "x"), ("--sip-ports", "70000"),
                          ("--rewrite", "via,bogus"), ("--contact-mode", "both"), ("--private-ranges", "10.1.0.0/8"),
-                         ("--malformed", "keep"), ("--keepalive-interval", "abc"), ("--exit-when-idle", "-1"),
+                         ("--malformed", "keep"), ("--keepalive-interval", "abc"), ("--keepalive-interval", "86401"),
+                         ("--keepalive-method", "ping"), ("--exit-when-idle", "-1"),
                          ("--mtu", "10"), ("--config", "/nonexistent.conf")]:
             _, _, p = run_pcap(SAMPLE, opt, val, expect_rc=2)
             self.assertIn(opt, p.stderr, f"{opt} {val}: {p.stderr}")
@@ -159,7 +160,8 @@ class Options(unittest.TestCase):
         p = subprocess.run([FAREND, "--help"], capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 0)
         for opt in ["--config", "--port-pair", "--sip-ports", "--nat-tests", "--rewrite", "--contact-mode",
-                    "--private-ranges", "--malformed", "--keepalive-interval", "--exit-when-idle", "--stats-json"]:
+                    "--private-ranges", "--malformed", "--keepalive-interval", "--keepalive-method", "--exit-when-idle",
+                    "--stats-json"]:
             self.assertIn(opt, p.stdout)
         p = subprocess.run([FAREND, "--version"], capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 0)
@@ -484,6 +486,87 @@ class AliasReversePath(unittest.TestCase):
         _, stats, _ = run_pcap(acc_in, "--core-in", core_in, "--access-out", acc_out)
         self.assertEqual([bytes(f) for f in rdpcap(acc_out)], [bytes(good)])
         self.assertEqual(stats["alias_retargeted"], 0)
+
+
+class Keepalives(unittest.TestCase):
+    """--keepalive-interval: pings from the switch's address and SIP port to each NATed flow's
+    public address, out of the access port with the flow's MACs swapped; answers to OPTIONS pings
+    consumed; flows that stop answering dropped; pings of many flows spread over the interval."""
+
+    SW, SW_MAC, ACC_MAC = "198.51.100.10", "02:00:00:00:00:0c", "02:00:00:00:00:0a"
+
+    def register(self, port, private=True):
+        host = "192.168.1.10" if private else "203.0.113.5"
+        via_port = 5060 if private else port
+        return (Ether(src=self.ACC_MAC, dst=self.SW_MAC) / IP(src="203.0.113.5", dst=self.SW) / UDP(sport=port, dport=5060) /
+                Raw(f"REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP {host}:{via_port};branch=z9hG4bK{port}\r\n"
+                    f"From: <sip:u{port}@example.com>;tag=1\r\nTo: <sip:u{port}@example.com>\r\nCall-ID: r{port}\r\n"
+                    f"CSeq: 1 REGISTER\r\nContact: <sip:u{port}@{host}:{via_port}>\r\nContent-Length: 0\r\n\r\n".encode()))
+
+    def answer(self, port):
+        return (Ether(src=self.ACC_MAC, dst=self.SW_MAC) / IP(src="203.0.113.5", dst=self.SW) / UDP(sport=port, dport=5060) /
+                Raw(b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.51.100.10:5060;branch=z9hG4bK-farend-ka-00000000\r\n"
+                    b"From: <sip:farend@198.51.100.10:5060>;tag=farend-ka\r\nTo: <sip:203.0.113.5:40001>;tag=a\r\n"
+                    b"Call-ID: farend-ka-00000000@198.51.100.10\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"))
+
+    def run_ka(self, frames, *opts):
+        tmp = tempfile.mkdtemp()
+        acc_in, acc_out = os.path.join(tmp, "a.pcap"), os.path.join(tmp, "a-out.pcap")
+        wrpcap(acc_in, frames)
+        core_out, stats, _ = run_pcap(acc_in, "--access-out", acc_out, *opts)
+        return core_out, rdpcap(acc_out), stats
+
+    def test_options_pings_answers_and_timeouts(self):
+        frames = [self.register(40001), self.register(40002), self.register(40003), self.register(40004, private=False),
+                  self.answer(40001)]
+        core_out, pings, stats = self.run_ka(frames, "--keepalive-interval", "1", "--exit-when-idle", "5.5")
+        self.assertEqual(len(core_out), 4, "the answer is consumed, the REGISTERs go on")
+        self.assertEqual((stats["keepalive_answers"], stats["dropped"]), (1, 0))
+        # Three pings to each NATed flow, none to the public agent; then 3 unanswered in a row
+        # drop each flow (the answer at the start came before any ping).
+        self.assertEqual(stats["keepalives_sent"], 9)
+        self.assertEqual(stats["keepalive_timeouts"], 3)
+        self.assertEqual(len(pings), 9)
+        by_port = {}
+        for p in pings:
+            self.assertEqual((p.src, p.dst), (self.SW_MAC, self.ACC_MAC), "MACs swapped")
+            self.assertEqual((p[IP].src, p[IP].dst, p[UDP].sport), (self.SW, "203.0.113.5", 5060))
+            self.assertTrue(checksums_ok(p))
+            text = sip(p)
+            self.assertTrue(text.startswith(f"OPTIONS sip:203.0.113.5:{p[UDP].dport} SIP/2.0\r\n"), text)
+            self.assertIn(";branch=z9hG4bK-farend-ka-", text)
+            by_port.setdefault(p[UDP].dport, []).append(float(p.time))
+        self.assertEqual(sorted(by_port), [40001, 40002, 40003])
+        for port, times in by_port.items():
+            gaps = [b - a for a, b in zip(times, times[1:])]
+            for g in gaps:
+                self.assertAlmostEqual(g, 1.0, delta=0.15, msg=f"flow {port}: pings {times}")
+
+    def test_crlf_and_null4(self):
+        for method, payload in (("crlf", b"\r\n\r\n"), ("null4", b"\x00" * 4)):
+            _, pings, stats = self.run_ka([self.register(40001)], "--keepalive-interval", "1", "--keepalive-method", method,
+                                          "--exit-when-idle", "2.5")
+            self.assertGreaterEqual(len(pings), 2, method)
+            self.assertEqual(stats["keepalives_sent"], len(pings))
+            self.assertEqual(stats["keepalive_timeouts"], 0, "no answers expected, so none missed")
+            for p in pings:
+                self.assertEqual(bytes(p[UDP].payload), payload)
+                self.assertTrue(checksums_ok(p))
+
+    def test_pings_of_many_flows_spread_over_the_interval(self):
+        n = 200
+        _, pings, stats = self.run_ka([self.register(41000 + i) for i in range(n)], "--keepalive-interval", "2",
+                                      "--keepalive-method", "crlf", "--exit-when-idle", "2.8")
+        first = {}
+        for p in pings:
+            first.setdefault(p[UDP].dport, float(p.time))
+        self.assertEqual(len(first), n, "every flow pinged within one interval")
+        t0 = min(first.values())
+        bins = [0] * 10
+        for t in first.values():
+            bins[min(9, int((t - t0) / 0.2))] += 1
+        self.assertLessEqual(max(bins), 50, f"pings bunched: {bins}")
+        self.assertGreaterEqual(sum(1 for b in bins if b), 9, f"pings bunched: {bins}")
 
 
 if __name__ == "__main__":

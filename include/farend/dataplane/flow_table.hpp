@@ -19,12 +19,30 @@ namespace farend::dataplane {
 class FlowTable {
 public:
     static std::unique_ptr<FlowTable> create(const std::string& name, uint32_t capacity, int socket, std::string* error);
+
+    // NAT keepalives (pipeline::build_keepalive puts the bytes together; the dataplane sends).
+    struct KeepaliveSink {
+        virtual ~KeepaliveSink() = default;
+        // Sends one keepalive for e; false when it could not (it is tried again an interval later).
+        virtual bool send(const flow::Entry& e) noexcept = 0;
+    };
+    struct KeepalivePolicy {
+        uint64_t interval = 0;         // TSC cycles between two pings of one flow; 0 = off
+        uint64_t active = 0;           // pinged while a message came within this...
+        uint64_t registered = 0;       // ...or a REGISTER within this
+        uint32_t max_unanswered = 0;   // drop the flow after this many unanswered pings; 0 = never
+    };
+    void set_keepalive(const KeepalivePolicy& p) noexcept { ka_ = p; }
     ~FlowTable();
     FlowTable(const FlowTable&) = delete;
     FlowTable& operator=(const FlowTable&) = delete;
 
     // Writer side (the owning worker).
     void observe(const flow::Observation& o, uint64_t now, pipeline::Counters& c) noexcept;
+    // Looks at `budget` slots from where the last call stopped and pings the NATed flows that are
+    // due. Each flow's first ping is at a phase of the interval its key hashes to, so the pings
+    // of many flows spread over the interval even when they all registered at once.
+    void keepalive(uint64_t now, uint32_t budget, KeepaliveSink& sink, pipeline::Counters& c) noexcept;
     // Looks at `budget` slots from where the last call stopped; drops entries idle > max_idle.
     void age(uint64_t now, uint64_t max_idle, uint32_t budget, pipeline::Counters& c) noexcept;
 
@@ -42,6 +60,10 @@ private:
     std::unique_ptr<std::atomic<uint8_t>[]> valid_;
     std::atomic<uint32_t> size_{0};
     uint32_t cursor_ = 0;
+    uint32_t ka_cursor_ = 0;
+    KeepalivePolicy ka_;
+
+    void remove(uint32_t slot) noexcept;
 };
 
 }  // namespace farend::dataplane

@@ -1,6 +1,6 @@
 // A flow: what farend knows about one observed source (address, port, VLAN) on the access side.
 // Soft state: rewrite decisions never depend on it (boxes behind ECMP share nothing); it feeds
-// telemetry now, and keepalives and alias re-targeting later. DPDK-free: the table that holds
+// telemetry, NAT keepalives and alias re-targeting. DPDK-free: the table that holds
 // these (rte_hash, lock-free readers) lives in the dataplane.
 #pragma once
 
@@ -41,6 +41,7 @@ struct Observation {
     bool is_register = false;
     IpAddr agent;             // the address the agent wrote (top Via host, else a Contact host), if any
     uint32_t bytes = 0;
+    bool keepalive_answer = false;  // a response to one of farend's OPTIONS keepalives (consumed)
 };
 
 struct Entry {
@@ -53,10 +54,19 @@ struct Entry {
     uint16_t vlan = 0;
     uint16_t ingress_port = 0;
     std::array<uint8_t, 6> src_mac{}, dst_mac{};
-    uint64_t first_seen = 0, last_seen = 0, last_register = 0;  // TSC
+    uint64_t first_seen = 0, last_seen = 0, last_register = 0;  // TSC; last_seen: a SIP message
     uint64_t packets = 0, bytes = 0, rewritten = 0;
     nat::TestMask last_verdict = 0;
     bool nated = false;       // a NAT test fired on the last message
+    bool nat_seen = false;    // a NAT test fired on some message (keepalives go to these)
+    // NAT keepalives: when the next is due, the last sent and answered (TSC), how many pings went
+    // unanswered since the source last showed life (any message or answer).
+    uint64_t next_ping = 0, last_ping = 0, last_answer = 0;
+    uint64_t pings = 0, answers = 0;
+    uint32_t unanswered = 0;
+
+    // The last sign of life: a message or an answer to a keepalive.
+    [[nodiscard]] uint64_t last_alive() const noexcept { return last_answer > last_seen ? last_answer : last_seen; }
 
     void start(const Observation& o, uint64_t now) noexcept;
     void update(const Observation& o, uint64_t now) noexcept;

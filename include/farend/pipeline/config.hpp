@@ -2,6 +2,7 @@
 // the option parser and the pipeline tests share it.
 #pragma once
 
+#include <farend/pipeline/keepalive.hpp>
 #include <farend/rewrite/processor.hpp>
 
 #include <bitset>
@@ -24,6 +25,7 @@ struct Config {
     rewrite::Options rewrite;  // NAT tests, private ranges, rewrites, Contact mode
     MalformedAction malformed = MalformedAction::pass;
     uint32_t keepalive_interval = 0;  // seconds, 0 = off
+    KeepaliveMethod keepalive_method = KeepaliveMethod::options;
     double exit_when_idle = 0;        // seconds without a received frame before stopping, 0 = never
     std::string stats_json;           // file for the final counters, "" = none
     uint16_t mtu = 1500;

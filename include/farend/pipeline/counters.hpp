@@ -46,6 +46,10 @@ namespace farend::pipeline {
     X(flows_created, "flows_created", "new observed sources put in the flow table")                          \
     X(flows_aged, "flows_aged", "flows removed after 600 s without a SIP message")                             \
     X(flow_table_full, "flow_table_full", "SIP from a new source not tracked: the flow table was full (still forwarded)") \
+    X(keepalives_sent, "keepalives_sent", "NAT keepalives sent to NATed agents (--keepalive-interval)")          \
+    X(keepalive_answers, "keepalive_answers", "answers to OPTIONS keepalives, consumed (not forwarded to the switch)") \
+    X(keepalive_timeouts, "keepalive_timeouts", "flows dropped after 3 OPTIONS keepalives in a row went unanswered") \
+    X(keepalive_no_mbuf, "keepalive_no_mbuf", "keepalives not sent: the mbuf pool was empty (sent at the next interval)") \
     X(busy_cycles, "busy_cycles", "TSC cycles spent in loop iterations that received frames")                   \
     X(loops, "loops", "poll loop iterations")
 

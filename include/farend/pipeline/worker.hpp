@@ -73,11 +73,14 @@ private:
     std::array<flow::Observation, kMaxBurst> observations_{};
     const FlowDirectory* directory_ = nullptr;
     bool reverse_alias_ = false;  // core->access SIP requests are read for an alias
+    bool keepalive_answers_ = false;  // OPTIONS keepalives are sent: their answers are consumed
 
     // Stage 1: true when the frame is a SIP candidate (then v is filled); else its verdict is set.
     bool classify(Frame& f, Direction dir, net::FrameView& v, Action& action) noexcept;
     // Stage 2: one SIP candidate.
     Action handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) noexcept;
+    // An answer to one of farend's OPTIONS keepalives: counted, noted for the flow, consumed.
+    bool keepalive_answer(Frame& f, const net::FrameView& v, std::size_t slot) noexcept;
     // Stage 2 on the core side: alias re-targeting.
     Action handle_reverse(Frame& f, const net::FrameView& v) noexcept;
     // After the UDP payload became `size` bytes: lengths and checksums (or the port's offload).

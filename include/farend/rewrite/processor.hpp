@@ -43,6 +43,9 @@ public:
 
     // The reverse path (alias mode): parses buf[0, size) and reads its Request-URI's alias.
     AliasStatus find_alias(const char* buf, uint32_t size, AliasTarget& out) noexcept;
+    // True when buf[0, size) is a complete response whose top Via branch starts with prefix
+    // (an answer to a request farend sent itself).
+    bool is_response_to(const char* buf, uint32_t size, std::string_view branch_prefix) noexcept;
 
     [[nodiscard]] const Options& options() const noexcept { return options_; }
     [[nodiscard]] const sip::MessageIndex& index() const noexcept { return parser_->index(); }
