@@ -372,7 +372,8 @@ class Telemetry(unittest.TestCase):
         stats = os.path.join(tmp, "stats.json")
         proc = subprocess.Popen([FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", prefix, "-l", "0",
                                  f"--vdev=net_pcap0,rx_pcap={SAMPLE},tx_pcap={tmp}/a.pcap,infinite_rx=1",
-                                 f"--vdev=net_pcap1,tx_pcap={tmp}/c.pcap", "--", "--stats-json", stats],
+                                 f"--vdev=net_pcap1,tx_pcap={tmp}/c.pcap", "--", "--stats-json", stats,
+                                 "--keepalive-interval", "1"],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             def query(cmd):
@@ -397,6 +398,7 @@ class Telemetry(unittest.TestCase):
             self.assertGreater(second["rewritten"], first["rewritten"])
             lcore = query("/farend/lcore_stats,0")
             self.assertIn("rx_packets", lcore)
+            time.sleep(1.2)  # every NATed flow has had its first keepalive (1 s interval)
             flows = query("/farend/flows")
             self.assertEqual(flows["count"], 4)  # the phone (untagged and VLAN 100), the public PBX, the IPv6 phone
             fields = dict(kv.split("=", 1) for kv in flows["flow_0"])
@@ -409,6 +411,9 @@ class Telemetry(unittest.TestCase):
             self.assertGreater(int(natted["packets"]), 0)
             self.assertLess(int(natted["last_seen_s_ago"]), 5)
             self.assertLess(int(natted["last_register_s_ago"]), 5)
+            self.assertGreaterEqual(int(natted["keepalives"]), 1)
+            self.assertLessEqual(int(natted["last_ping_s_ago"]), 1)
+            self.assertEqual(natted["last_answer_s_ago"], "never")
             config = query("/farend/config")
             self.assertEqual(config["nat_tests"], "contact-private,via-source-mismatch,via-private,contact-source-mismatch")
             self.assertEqual(config["port_pair"], "0:1")
@@ -421,7 +426,10 @@ class Telemetry(unittest.TestCase):
         with open(stats) as f:
             totals = json.load(f)["totals"]
         self.assertGreater(totals["rewritten"], 0)
-        self.assertEqual(totals["rx_packets"], totals["tx_packets"] + totals["dropped"])
+        # frames out = frames in + keepalives sent - drops - answers to keepalives consumed
+        self.assertEqual(totals["rx_packets"] + totals["keepalives_sent"],
+                         totals["tx_packets"] + totals["dropped"] + totals["keepalive_answers"])
+        self.assertGreater(totals["keepalives_sent"], 0)
 
 
 class AliasReversePath(unittest.TestCase):
