@@ -67,6 +67,7 @@ void Worker::observe(const Frame& f, const net::FrameView& v, const rewrite::Res
 }
 
 void Worker::process_burst(Frame* frames, Action* actions, uint16_t n, Direction dir) noexcept {
+    burst_rules_ = rules_ ? rules_->load(std::memory_order_acquire) : nullptr;
     std::array<net::FrameView, kMaxBurst> views;
     std::array<uint16_t, kMaxBurst> sip;
     uint16_t candidates = 0;
@@ -91,7 +92,8 @@ bool Worker::classify(Frame& f, Direction dir, net::FrameView& v, Action& action
     if (dir == Direction::core_to_access) {
         // The switch's side: forwarded as it is, but for requests to an alias (alias mode).
         c.add(Counter::core_to_access);
-        if (!reverse_alias_ || net::parse_frame(f.data, f.len, v) != net::FrameStatus::udp || !sip_ports_.test(v.src_port)) {
+        const bool alias = reverse_alias_ || (burst_rules_ && burst_rules_->uses_alias());
+        if (!alias || net::parse_frame(f.data, f.len, v) != net::FrameStatus::udp || !sip_ports_.test(v.src_port)) {
             c.add(Counter::passed_unmodified);
             return false;
         }
@@ -185,7 +187,7 @@ Action Worker::handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) n
     if (keepalive_answers_ && keepalive_answer(f, v, slot)) return Action::drop;
     char* sip = reinterpret_cast<char*>(f.data + v.payload_off());
     const uint32_t room = f.capacity - v.payload_off();
-    const rewrite::Result r = processor_.process(sip, v.payload_len(), room, nat::Source{v.src, v.src_port});
+    const rewrite::Result r = processor_.process(sip, v.payload_len(), room, nat::Source{v.src, v.src_port}, burst_rules_, index_);
     if (r.outcome == rewrite::Outcome::no_room && f.may_grow) {
         f.needed = f.capacity + r.needed;
         return Action::grow;  // the message is untouched; it comes back in a larger buffer
@@ -202,8 +204,20 @@ Action Worker::handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) n
         c.add(Counter::passed_unmodified);
         return Action::forward;
     }
+    if (r.ruled) c.add(Counter::rule_matched);
+    if (r.outcome == rewrite::Outcome::rule_drop) {
+        c.add(Counter::drop_rule);
+        c.add(Counter::dropped);
+        return Action::drop;
+    }
+    if (r.outcome == rewrite::Outcome::rule_never) {
+        c.add(Counter::rule_never);
+        c.add(Counter::passed_unmodified);
+        return Action::forward;
+    }
     observe(f, v, r, slot);
     f.observed = true;
+    if (r.forced) c.add(Counter::rule_forced);
     if (r.verdict.nated()) {
         c.add(Counter::nat_detected);
         for (std::size_t t = 0; t < nat::kTestCount; ++t)

@@ -1,3 +1,4 @@
+#include <farend/rewrite/policy.hpp>
 #include <farend/rewrite/rewrite.hpp>
 
 #include <charconv>
@@ -215,6 +216,28 @@ void plan_rewrites(std::string_view buf, const sip::MessageIndex& index, const s
     if (cfg.sdp)
         for (uint8_t b = 0; b < parts.sdp_bodies.count; ++b) plan_sdp(buf, parts.sdp[b], src, st, plan, sum);
     plan_content_length(buf, index, plan, sum);
+}
+
+}  // namespace farend::rewrite
+
+namespace farend::rewrite {
+
+std::optional<RuleAction> parse_rule_action(std::string_view s) noexcept {
+    if (s == "auto") return RuleAction::auto_;
+    if (s == "force") return RuleAction::force;
+    if (s == "never") return RuleAction::never;
+    if (s == "drop") return RuleAction::drop;
+    return std::nullopt;
+}
+
+std::string_view rule_action_name(RuleAction a) noexcept {
+    switch (a) {
+        case RuleAction::auto_: return "auto";
+        case RuleAction::force: return "force";
+        case RuleAction::never: return "never";
+        case RuleAction::drop: return "drop";
+    }
+    return "?";
 }
 
 }  // namespace farend::rewrite

@@ -38,6 +38,10 @@ namespace farend::pipeline {
     X(rewrite_plan_error, "rewrite_plan_error", "NATed messages forwarded unmodified: overlapping edits (a bug)") \
     X(contacts_skipped, "contacts_skipped", "NATed messages whose Contact did not parse and was left alone")      \
     X(oversize_tx, "oversize_tx", "frames larger than the MTU with IPv4 don't-fragment set, sent whole")       \
+    X(rule_matched, "rule_matched", "SIP messages a rule decided (see /farend/rules for each rule's hits)")     \
+    X(rule_forced, "rule_forced", "SIP messages rewritten although no NAT test fired: a rule with action force") \
+    X(rule_never, "rule_never", "SIP messages forwarded untouched: a rule with action never")                  \
+    X(drop_rule, "drop_rule", "SIP messages dropped by a rule with action drop")                               \
     X(drop_malformed, "drop_malformed", "malformed SIP dropped (--malformed drop)")                              \
     X(drop_tx_full, "drop_tx_full", "frames the TX queue did not take, freed")                                   \
     X(drop_linearize, "drop_linearize", "multi-segment frames that could not be linearised, freed")              \

@@ -9,6 +9,7 @@
 #include <farend/rewrite/processor.hpp>
 
 #include <array>
+#include <atomic>
 #include <bitset>
 #include <memory>
 
@@ -57,6 +58,12 @@ public:
     // Alias mode's reverse path needs to know the access side's sources; without a directory
     // every alias counts as unknown and is left alone.
     void set_flow_directory(const FlowDirectory* d) noexcept { directory_ = d; }
+    // Rules: *rules is read once per burst (the dataplane swaps it on reload, RCU); null = none.
+    // index is this worker's row in the rules' hit counters.
+    void set_rules(const std::atomic<rewrite::PolicySource*>* rules, unsigned index) noexcept {
+        rules_ = rules;
+        index_ = index;
+    }
 
     // What frame i of the last burst told about its source, when it has Frame::observed set
     // (for the flow table).
@@ -72,6 +79,9 @@ private:
     std::unique_ptr<Counters> counters_;
     std::array<flow::Observation, kMaxBurst> observations_{};
     const FlowDirectory* directory_ = nullptr;
+    const std::atomic<rewrite::PolicySource*>* rules_ = nullptr;
+    rewrite::PolicySource* burst_rules_ = nullptr;  // *rules_ for the burst being processed
+    unsigned index_ = 0;
     bool reverse_alias_ = false;  // core->access SIP requests are read for an alias
     bool keepalive_answers_ = false;  // OPTIONS keepalives are sent: their answers are consumed
 

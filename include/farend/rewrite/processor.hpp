@@ -4,6 +4,7 @@
 
 #include <farend/nat/detect.hpp>
 #include <farend/rewrite/alias.hpp>
+#include <farend/rewrite/policy.hpp>
 #include <farend/rewrite/rewrite.hpp>
 #include <farend/sip/message.hpp>
 
@@ -23,6 +24,8 @@ enum class Outcome : uint8_t {
     rewritten,   // NATed and edited
     no_room,     // NATed, edits planned, but the buffer cannot hold the result: untouched
     plan_error,  // NATed, but the planned edits overlap or overflow the plan: untouched
+    rule_never,  // a rule says never touch it: untouched
+    rule_drop,   // a rule says drop it: untouched, not to be forwarded
 };
 
 struct Result {
@@ -32,14 +35,18 @@ struct Result {
     Summary summary;
     uint32_t size = 0;    // message size now
     uint32_t needed = 0;  // no_room: extra bytes of capacity that would have been enough
+    bool ruled = false;   // a rule decided the policy (and was counted)
+    bool forced = false;  // a rule with action force made it NATed
 };
 
 class Processor {
 public:
     explicit Processor(Options options, const simd::Kernel& kernel = simd::active());
 
-    // buf[0, size) holds the datagram; the buffer may be written up to capacity.
-    Result process(char* buf, uint32_t size, uint32_t capacity, const nat::Source& source) noexcept;
+    // buf[0, size) holds the datagram; the buffer may be written up to capacity. With rules, the
+    // rule that matches the message (its hit counted for `worker`) decides what is done.
+    Result process(char* buf, uint32_t size, uint32_t capacity, const nat::Source& source,
+                   PolicySource* rules = nullptr, unsigned worker = 0) noexcept;
 
     // The reverse path (alias mode): parses buf[0, size) and reads its Request-URI's alias.
     AliasStatus find_alias(const char* buf, uint32_t size, AliasTarget& out) noexcept;
@@ -56,6 +63,7 @@ public:
 
 private:
     Options options_;
+    nat::DetectConfig ruled_detect_;  // options_.detect with a rule's tests
     std::unique_ptr<sip::MessageParser> parser_;
     std::unique_ptr<sip::MessageParts> parts_;
     std::unique_ptr<EditPlan> plan_;

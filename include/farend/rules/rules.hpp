@@ -1,0 +1,94 @@
+// Per-source and per-domain rules: what carriers write in Kamailio/OpenSIPS scripts, as a table.
+//
+//   rule = name=acme source=198.51.100.0/24 domain=*.acme.example action=force contact-mode=alias
+//
+// A rule matches a SIP message by source prefix (IPv4/IPv6, longest prefix: rte_lpm/rte_lpm6)
+// and/or by domain: the host of the Request-URI, To or From, exact ("example.com") or wildcard
+// ("*.example.com": any name below it, at any depth, not the name itself), case-insensitive;
+// all domains of a rule set are one Hyperscan database. What it sets: action (auto, force,
+// never, drop), nat-tests, rewrite, contact-mode; what it leaves out comes from the global
+// options.
+//
+// Precedence: the most specific source prefix wins (a rule without source is the least specific);
+// among the rules of one prefix, a domain rule beats one without, a more specific domain beats a
+// less specific one (exact, then the longer wildcard), then the earlier rule. When the rules of
+// the longest prefix do not match (their domains do not), the next shorter prefix is tried.
+#pragma once
+
+#include <farend/base/cacheline.hpp>
+#include <farend/base/ip_addr.hpp>
+#include <farend/rewrite/processor.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct rte_lpm;
+struct rte_lpm6;
+struct hs_database;
+struct hs_scratch;
+
+namespace farend::rules {
+
+struct Spec {
+    std::string name;              // "rule<N>" (1-based) unless named
+    std::optional<Cidr> source;
+    std::string domain;            // lower case; "" when the rule has none
+    rewrite::RuleAction action = rewrite::RuleAction::auto_;
+    std::optional<nat::TestMask> tests;
+    std::optional<rewrite::Config> rewrites;  // via/contact/sdp switches
+    std::optional<rewrite::ContactMode> contact_mode;
+    std::string text;              // as written
+
+    [[nodiscard]] bool wildcard() const noexcept { return domain.starts_with("*."); }
+};
+
+// One rule's text ("key=value" words). index is its position (for the default name). nullopt
+// and a message naming the bad word on error.
+[[nodiscard]] std::optional<Spec> parse_rule(std::string_view text, std::size_t index, std::string* error);
+// All of them; the message names the rule ("rule 3 (acme): ...").
+[[nodiscard]] std::optional<std::vector<Spec>> parse_rules(const std::vector<std::string>& texts, std::string* error);
+
+// The compiled table. Built off the packet path (start, SIGHUP); read by every worker, each with
+// its own Hyperscan scratch and row of hit counters. Needs the EAL (rte_lpm memory).
+class RuleSet final : public rewrite::PolicySource {
+public:
+    static std::unique_ptr<RuleSet> build(std::vector<Spec> specs, const rewrite::Options& defaults, unsigned workers,
+                                          std::string* error);
+    ~RuleSet() override;
+    RuleSet(const RuleSet&) = delete;
+    RuleSet& operator=(const RuleSet&) = delete;
+
+    [[nodiscard]] bool wants_domains() const noexcept override { return db_ != nullptr; }
+    [[nodiscard]] bool uses_alias() const noexcept override { return uses_alias_; }
+    [[nodiscard]] const rewrite::Policy* resolve(const rewrite::PolicyQuery& q, unsigned worker) noexcept override;
+    // The rule index resolve() would pick (no hit counted); -1 when none.
+    [[nodiscard]] int32_t match(const rewrite::PolicyQuery& q, unsigned worker) noexcept;
+
+    [[nodiscard]] std::size_t size() const noexcept { return specs_.size(); }
+    [[nodiscard]] const Spec& spec(std::size_t i) const noexcept { return specs_[i]; }
+    [[nodiscard]] const rewrite::Policy& policy(std::size_t i) const noexcept { return policies_[i]; }
+    // Hits of rule i summed over the workers.
+    [[nodiscard]] uint64_t hits(std::size_t i) const noexcept;
+
+private:
+    RuleSet() = default;
+    struct Group;
+    struct Domain;
+    std::vector<Spec> specs_;
+    std::vector<rewrite::Policy> policies_;
+    std::vector<Group> groups_;  // [0]: the rules without a source
+    std::vector<Domain> domains_;
+    rte_lpm* lpm4_ = nullptr;
+    rte_lpm6* lpm6_ = nullptr;
+    hs_database* db_ = nullptr;
+    std::vector<hs_scratch*> scratch_;  // per worker
+    unsigned workers_ = 0;
+    std::unique_ptr<uint64_t[]> hits_;  // [worker][rule], each row padded to a cache line
+    std::size_t row_ = 0;               // uint64s per row
+    bool uses_alias_ = false;
+};
+
+}  // namespace farend::rules

@@ -1,0 +1,278 @@
+#include <farend/rules/rules.hpp>
+
+#include <hs/hs.h>
+#include <rte_errno.h>
+#include <rte_lpm.h>
+#include <rte_lpm6.h>
+#include <rte_memory.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <map>
+
+namespace farend::rules {
+
+struct RuleSet::Group {
+    int32_t parent = -1;        // the next shorter prefix that contains this one; root: -1
+    int32_t plain = -1;         // the first rule of this prefix without a domain
+    std::vector<std::pair<uint32_t, uint32_t>> by_domain;  // (domain id, first rule), sorted
+};
+
+struct RuleSet::Domain {
+    std::string name;  // "example.com" or "*.example.com"
+};
+
+namespace {
+
+std::atomic<unsigned> g_generation{0};
+
+// Hyperscan literal for a domain. Hosts are scanned framed as "\x01host\x02": an exact name is
+// the literal "\x01example.com\x02", "*.example.com" is ".example.com\x02" (a label and a dot
+// before it; hosts never start with a dot). Literals compile far faster than the anchored regular
+// expressions "^.+\.example\.com$" (10,000 domains: well under a second, not 13 s).
+constexpr char kBegin = '\x01', kEnd = '\x02';
+std::string literal(const std::string& d) {
+    std::string p;
+    if (d.starts_with("*.")) {
+        p.append(d, 1);
+    } else {
+        p.push_back(kBegin);
+        p.append(d);
+    }
+    p.push_back(kEnd);
+    return p;
+}
+
+// More specific first: exact names, then wildcards by length (longer suffix = deeper).
+bool more_specific(const std::string& a, const std::string& b) {
+    const bool wa = a.starts_with("*."), wb = b.starts_with("*.");
+    if (wa != wb) return !wa;
+    if (a.size() != b.size()) return a.size() > b.size();
+    return a < b;
+}
+
+struct ScanContext {
+    uint32_t ids[16];
+    uint32_t n = 0;
+};
+
+int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {
+    auto* c = static_cast<ScanContext*>(ctx);
+    for (uint32_t i = 0; i < c->n; ++i)
+        if (c->ids[i] == id) return 0;
+    if (c->n < 16) c->ids[c->n++] = id;
+    return 0;
+}
+
+struct PrefixKey {
+    int family;
+    std::array<uint8_t, 16> net;
+    uint8_t len;
+    bool operator<(const PrefixKey& o) const {
+        if (len != o.len) return len < o.len;  // shorter first: parents before children
+        if (family != o.family) return family < o.family;
+        return net < o.net;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<RuleSet> RuleSet::build(std::vector<Spec> specs, const rewrite::Options& defaults, unsigned workers,
+                                        std::string* error) {
+    std::unique_ptr<RuleSet> rs(new RuleSet());
+    rs->workers_ = std::max(1u, workers);
+    rs->specs_ = std::move(specs);
+    const std::size_t n = rs->specs_.size();
+    for (const Spec& s : rs->specs_) {
+        rewrite::Policy p;
+        p.action = s.action;
+        p.tests = s.tests.value_or(defaults.detect.tests);
+        p.rewrite = s.rewrites.value_or(defaults.rewrite);
+        p.rewrite.contact_mode = s.contact_mode.value_or(defaults.rewrite.contact_mode);
+        if (p.rewrite.contact_mode == rewrite::ContactMode::alias && p.rewrite.contact &&
+            (p.action == rewrite::RuleAction::auto_ || p.action == rewrite::RuleAction::force))
+            rs->uses_alias_ = true;
+        rs->policies_.push_back(p);
+    }
+    const unsigned gen = g_generation.fetch_add(1);
+
+    // Domains: ids in order of specificity, so the lowest matching id is the most specific.
+    std::vector<std::string> names;
+    for (const Spec& s : rs->specs_)
+        if (!s.domain.empty()) names.push_back(s.domain);
+    std::sort(names.begin(), names.end(), more_specific);
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    std::map<std::string, uint32_t> domain_id;
+    for (uint32_t i = 0; i < names.size(); ++i) {
+        domain_id[names[i]] = i;
+        rs->domains_.push_back(Domain{names[i]});
+    }
+    if (!names.empty()) {
+        std::vector<std::string> lits;
+        std::vector<const char*> exprs;
+        std::vector<std::size_t> lens;
+        std::vector<unsigned> flags, ids;
+        for (uint32_t i = 0; i < names.size(); ++i) lits.push_back(literal(names[i]));
+        for (uint32_t i = 0; i < names.size(); ++i) {
+            exprs.push_back(lits[i].data());
+            lens.push_back(lits[i].size());
+            flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+            ids.push_back(i);
+        }
+        hs_compile_error_t* ce = nullptr;
+        if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(), static_cast<unsigned>(exprs.size()),
+                                 HS_MODE_BLOCK, nullptr, &rs->db_, &ce) != HS_SUCCESS) {
+            *error = std::string("cannot compile the rules' domains (Hyperscan): ") + (ce && ce->message ? ce->message : "?");
+            if (ce && ce->expression >= 0) error->append(" in domain " + names[static_cast<std::size_t>(ce->expression)]);
+            hs_free_compile_error(ce);
+            return nullptr;
+        }
+        hs_scratch_t* first = nullptr;
+        if (hs_alloc_scratch(rs->db_, &first) != HS_SUCCESS) {
+            *error = "cannot allocate Hyperscan scratch space";
+            return nullptr;
+        }
+        rs->scratch_.push_back(first);
+        for (unsigned w = 1; w < rs->workers_; ++w) {
+            hs_scratch_t* c = nullptr;
+            if (hs_clone_scratch(first, &c) != HS_SUCCESS) {
+                *error = "cannot allocate Hyperscan scratch space";
+                return nullptr;
+            }
+            rs->scratch_.push_back(c);
+        }
+    }
+
+    // Source prefixes: one group per distinct prefix; each group's parent is the longest shorter
+    // prefix containing it, found by looking the prefix up before it is added (shorter first).
+    std::map<PrefixKey, std::vector<uint32_t>> prefixes;
+    rs->groups_.emplace_back();  // root
+    std::size_t n4 = 0, n6 = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+        const Spec& s = rs->specs_[i];
+        if (!s.source) {
+            Group& root = rs->groups_[0];
+            if (!s.domain.empty()) root.by_domain.emplace_back(domain_id[s.domain], i);
+            continue;
+        }
+        auto& v = prefixes[PrefixKey{s.source->net.is_v4() ? 4 : 6, s.source->net.bytes(), s.source->len}];
+        if (v.empty()) (s.source->net.is_v4() ? n4 : n6)++;
+        v.push_back(i);
+    }
+    if (n4) {
+        rte_lpm_config c{};
+        c.max_rules = static_cast<uint32_t>(n4);
+        c.number_tbl8s = static_cast<uint32_t>(std::min<std::size_t>(n4 + 16, 1u << 16));
+        const std::string name = "fe_rules4_" + std::to_string(gen);
+        rs->lpm4_ = rte_lpm_create(name.c_str(), SOCKET_ID_ANY, &c);
+        if (!rs->lpm4_) {
+            *error = std::string("cannot create the IPv4 rule table (rte_lpm): ") + rte_strerror(rte_errno);
+            return nullptr;
+        }
+    }
+    if (n6) {
+        rte_lpm6_config c{};
+        c.max_rules = static_cast<uint32_t>(n6);
+        c.number_tbl8s = static_cast<uint32_t>(std::min<std::size_t>(n6 * 4 + 64, 1u << 16));
+        const std::string name = "fe_rules6_" + std::to_string(gen);
+        rs->lpm6_ = rte_lpm6_create(name.c_str(), SOCKET_ID_ANY, &c);
+        if (!rs->lpm6_) {
+            *error = std::string("cannot create the IPv6 rule table (rte_lpm6): ") + rte_strerror(rte_errno);
+            return nullptr;
+        }
+    }
+    for (const auto& [k, rules] : prefixes) {
+        const auto g = static_cast<uint32_t>(rs->groups_.size());
+        Group grp;
+        uint32_t hop = 0;
+        int rc;
+        if (k.family == 4) {
+            const uint32_t ip = (uint32_t{k.net[0]} << 24) | (uint32_t{k.net[1]} << 16) | (uint32_t{k.net[2]} << 8) | k.net[3];
+            if (rte_lpm_lookup(rs->lpm4_, ip, &hop) == 0) grp.parent = static_cast<int32_t>(hop);
+            rc = rte_lpm_add(rs->lpm4_, ip, k.len, g);
+        } else {
+            if (rte_lpm6_lookup(rs->lpm6_, k.net.data(), &hop) == 0) grp.parent = static_cast<int32_t>(hop);
+            rc = rte_lpm6_add(rs->lpm6_, k.net.data(), k.len, g);
+        }
+        if (grp.parent < 0) grp.parent = 0;
+        if (rc != 0) {
+            *error = "cannot add the source prefix of rule '" + rs->specs_[rules[0]].name + "' to the rule table: " +
+                     rte_strerror(-rc);
+            return nullptr;
+        }
+        for (uint32_t r : rules) {
+            const Spec& s = rs->specs_[r];
+            if (s.domain.empty()) {
+                if (grp.plain < 0) grp.plain = static_cast<int32_t>(r);
+            } else {
+                grp.by_domain.emplace_back(domain_id[s.domain], r);
+            }
+        }
+        rs->groups_.push_back(std::move(grp));
+    }
+    for (Group& g : rs->groups_) {
+        // Sorted by domain, then rule: the first entry of a domain is its earliest rule.
+        std::sort(g.by_domain.begin(), g.by_domain.end());
+        g.by_domain.erase(std::unique(g.by_domain.begin(), g.by_domain.end(),
+                                      [](const auto& a, const auto& b) { return a.first == b.first; }),
+                          g.by_domain.end());
+    }
+    rs->row_ = (std::max<std::size_t>(n, 1) + 7) / 8 * 8;  // whole cache lines per worker
+    rs->hits_.reset(new uint64_t[rs->row_ * rs->workers_]());
+    return rs;
+}
+
+RuleSet::~RuleSet() {
+    for (hs_scratch_t* s : scratch_) hs_free_scratch(s);
+    if (db_) hs_free_database(db_);
+    if (lpm4_) rte_lpm_free(lpm4_);
+    if (lpm6_) rte_lpm6_free(lpm6_);
+}
+
+int32_t RuleSet::match(const rewrite::PolicyQuery& q, unsigned worker) noexcept {
+    uint32_t g = 0, hop = 0;
+    if (q.source.is_v4()) {
+        if (lpm4_ && rte_lpm_lookup(lpm4_, q.source.v4_host_order(), &hop) == 0) g = hop;
+    } else if (q.source.is_v6()) {
+        if (lpm6_ && rte_lpm6_lookup(lpm6_, q.source.bytes().data(), &hop) == 0) g = hop;
+    }
+    ScanContext found;
+    if (db_) {
+        hs_scratch_t* s = scratch_[std::min<std::size_t>(worker, scratch_.size() - 1)];
+        char framed[260];
+        for (uint8_t i = 0; i < q.host_count; ++i) {
+            const std::string_view h = q.hosts[i];
+            if (h.size() > sizeof framed - 2) continue;  // longer than any DNS name: matches no domain
+            framed[0] = kBegin;
+            std::memcpy(framed + 1, h.data(), h.size());
+            framed[h.size() + 1] = kEnd;
+            hs_scan(db_, framed, static_cast<unsigned>(h.size() + 2), 0, s, on_match, &found);
+        }
+        std::sort(found.ids, found.ids + found.n);  // most specific domain first
+    }
+    for (int32_t at = static_cast<int32_t>(g); at >= 0; at = groups_[static_cast<std::size_t>(at)].parent) {
+        const Group& grp = groups_[static_cast<std::size_t>(at)];
+        for (uint32_t k = 0; k < found.n && !grp.by_domain.empty(); ++k) {
+            auto it = std::lower_bound(grp.by_domain.begin(), grp.by_domain.end(), std::make_pair(found.ids[k], 0u));
+            if (it != grp.by_domain.end() && it->first == found.ids[k]) return static_cast<int32_t>(it->second);
+        }
+        if (grp.plain >= 0) return grp.plain;
+    }
+    return -1;
+}
+
+const rewrite::Policy* RuleSet::resolve(const rewrite::PolicyQuery& q, unsigned worker) noexcept {
+    const int32_t r = match(q, worker);
+    if (r < 0) return nullptr;
+    ++hits_[std::min(worker, workers_ - 1) * row_ + static_cast<std::size_t>(r)];
+    return &policies_[static_cast<std::size_t>(r)];
+}
+
+uint64_t RuleSet::hits(std::size_t i) const noexcept {
+    uint64_t t = 0;
+    for (unsigned w = 0; w < workers_; ++w) t += hits_[w * row_ + i];
+    return t;
+}
+
+}  // namespace farend::rules

@@ -1,0 +1,251 @@
+// Rules: parsing, precedence (prefix vs domain, wildcards, IPv6), inheritance of the global
+// settings, hit counters, 10,000 domains in one Hyperscan database, and what the processor does
+// with each action. rte_lpm needs the EAL: this binary starts one without hugepages or PCI.
+#include <farend/rules/rules.hpp>
+
+#include <gtest/gtest.h>
+#include <rte_eal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+using namespace farend;
+using namespace farend::rules;
+using rewrite::RuleAction;
+
+namespace {
+
+std::unique_ptr<RuleSet> make(const std::vector<std::string>& texts, unsigned workers = 1,
+                              const rewrite::Options& defaults = {}) {
+    std::string err;
+    auto specs = parse_rules(texts, &err);
+    EXPECT_TRUE(specs) << err;
+    if (!specs) return nullptr;
+    auto rs = RuleSet::build(std::move(*specs), defaults, workers, &err);
+    EXPECT_TRUE(rs) << err;
+    return rs;
+}
+
+rewrite::PolicyQuery query(const char* src, std::initializer_list<std::string_view> hosts = {}) {
+    rewrite::PolicyQuery q;
+    q.source = *IpAddr::parse(src);
+    for (auto h : hosts) q.hosts[q.host_count++] = h;
+    return q;
+}
+
+std::string matched(RuleSet& rs, const rewrite::PolicyQuery& q) {
+    const int32_t r = rs.match(q, 0);
+    return r < 0 ? "none" : rs.spec(static_cast<std::size_t>(r)).name;
+}
+
+}  // namespace
+
+TEST(RuleSpec, ParsesEveryKey) {
+    std::string err;
+    auto s = parse_rule("name=acme source=198.51.100.0/24 domain=*.ACME.example action=force nat-tests=all "
+                        "rewrite=via,contact contact-mode=alias", 0, &err);
+    ASSERT_TRUE(s) << err;
+    EXPECT_EQ(s->name, "acme");
+    EXPECT_EQ(s->source->to_string(), "198.51.100.0/24");
+    EXPECT_EQ(s->domain, "*.acme.example");
+    EXPECT_TRUE(s->wildcard());
+    EXPECT_EQ(s->action, RuleAction::force);
+    EXPECT_EQ(*s->tests, nat::kAllTests);
+    EXPECT_TRUE(s->rewrites->via && s->rewrites->contact && !s->rewrites->sdp);
+    EXPECT_EQ(*s->contact_mode, rewrite::ContactMode::alias);
+    auto d = parse_rule("  domain=[2001:db8::1]\taction=never ", 4, &err);
+    ASSERT_TRUE(d) << err;
+    EXPECT_EQ(d->name, "rule5");
+}
+
+TEST(RuleSpec, BadRulesNameTheProblem) {
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"source=10.1.0.0/8 action=drop", "source '10.1.0.0/8'"},
+        {"source=10.0.0.0/8", "sets nothing"},
+        {"action=drop", "matches nothing"},
+        {"domain=*.*.example action=drop", "domain '*.*.example'"},
+        {"domain=exa mple.com action=drop", "'mple.com' is not key=value"},
+        {"domain=example..com action=drop", "domain"},
+        {"source=10.0.0.0/8 action=maybe", "action 'maybe'"},
+        {"source=10.0.0.0/8 nat-tests=bogus", "nat-tests"},
+        {"source=10.0.0.0/8 rewrite=everything", "rewrite"},
+        {"source=10.0.0.0/8 contact-mode=both", "contact-mode 'both'"},
+        {"source=10.0.0.0/8 colour=blue", "unknown key 'colour'"},
+    };
+    for (const auto& [text, want] : bad) {
+        std::string err;
+        EXPECT_FALSE(parse_rule(text, 0, &err)) << text;
+        EXPECT_NE(err.find(want), std::string::npos) << text << " -> " << err;
+    }
+    std::string err;
+    EXPECT_FALSE(parse_rules({"source=10.0.0.0/8 action=drop", "name=x action=drop"}, &err));
+    EXPECT_NE(err.find("rule 2 ('name=x action=drop')"), std::string::npos) << err;
+}
+
+TEST(RuleSet, PrecedencePrefixThenDomain) {
+    auto rs = make({
+        "name=r1 source=198.51.100.0/24 action=force",
+        "name=r2 source=198.51.100.128/25 action=never",
+        "name=r3 source=198.51.100.128/25 domain=*.acme.example action=drop",
+        "name=r4 domain=acme.example action=force contact-mode=alias",
+        "name=r5 domain=*.example nat-tests=all",
+        "name=r6 source=2001:db8::/32 action=drop",
+        "name=r7 source=198.51.100.200/32 domain=other.example action=auto",
+        "name=r8 domain=*.acme.example action=never",
+        "name=r9 domain=acme.example action=drop",
+        "name=r10 source=2001:db8:1::/48 domain=*.example action=force",
+    });
+    ASSERT_TRUE(rs);
+    RuleSet& r = *rs;
+    EXPECT_EQ(matched(r, query("198.51.100.5")), "r1");
+    EXPECT_EQ(matched(r, query("198.51.100.130")), "r2") << "the longer prefix wins";
+    EXPECT_EQ(matched(r, query("198.51.100.130", {"sip.acme.example"})), "r3") << "a domain rule beats one without";
+    EXPECT_EQ(matched(r, query("198.51.100.200", {"foo.acme.example"})), "r3")
+        << "the /32's rules do not match: the next shorter prefix decides";
+    EXPECT_EQ(matched(r, query("198.51.100.200", {"other.example"})), "r7");
+    EXPECT_EQ(matched(r, query("198.51.100.200")), "r2");
+    EXPECT_EQ(matched(r, query("203.0.113.1", {"acme.example"})), "r4") << "exact; r9 names it later";
+    EXPECT_EQ(matched(r, query("203.0.113.1", {"ACME.Example"})), "r4") << "case-insensitive";
+    EXPECT_EQ(matched(r, query("203.0.113.1", {"sip.acme.example"})), "r8") << "the longer wildcard";
+    EXPECT_EQ(matched(r, query("203.0.113.1", {"a.b.c.example"})), "r5") << "a wildcard covers any depth";
+    EXPECT_EQ(matched(r, query("203.0.113.1", {"example"})), "none") << "not the name itself";
+    EXPECT_EQ(matched(r, query("203.0.113.1", {"acme.example.net"})), "none") << "anchored at the end";
+    EXPECT_EQ(matched(r, query("203.0.113.1", {"xacme.example"})), "r5") << "exact is exact; the wildcard takes it";
+    EXPECT_EQ(matched(r, query("203.0.113.1", {"x.org", "acme.example"})), "r4") << "any of the hosts";
+    EXPECT_EQ(matched(r, query("203.0.113.1", {"x.org"})), "none");
+    EXPECT_EQ(matched(r, query("2001:db8::1")), "r6");
+    EXPECT_EQ(matched(r, query("2001:db8:1::9", {"sip.example"})), "r10") << "IPv6 longest prefix with a domain";
+    EXPECT_EQ(matched(r, query("2001:db8:1::9", {"sip.other"})), "r6");
+    EXPECT_EQ(matched(r, query("2001:db9::1")), "none");
+    EXPECT_TRUE(r.wants_domains());
+    EXPECT_TRUE(r.uses_alias());
+}
+
+TEST(RuleSet, PoliciesInheritTheGlobalSettings) {
+    rewrite::Options defaults;
+    defaults.detect.tests = nat::bit(nat::Test::via_private);
+    defaults.rewrite.sdp = false;
+    defaults.rewrite.contact_mode = rewrite::ContactMode::alias;
+    auto rs = make({"source=10.0.0.0/8 action=force", "source=10.1.0.0/16 nat-tests=sdp-private rewrite=via contact-mode=rewrite"},
+                   1, defaults);
+    ASSERT_TRUE(rs);
+    const rewrite::Policy& a = rs->policy(0);
+    EXPECT_EQ(a.action, RuleAction::force);
+    EXPECT_EQ(a.tests, nat::bit(nat::Test::via_private));
+    EXPECT_FALSE(a.rewrite.sdp);
+    EXPECT_EQ(a.rewrite.contact_mode, rewrite::ContactMode::alias);
+    const rewrite::Policy& b = rs->policy(1);
+    EXPECT_EQ(b.action, RuleAction::auto_);
+    EXPECT_EQ(b.tests, nat::bit(nat::Test::sdp_private));
+    EXPECT_TRUE(b.rewrite.via);
+    EXPECT_FALSE(b.rewrite.contact);
+    EXPECT_EQ(b.rewrite.contact_mode, rewrite::ContactMode::rewrite);
+    EXPECT_FALSE(rs->wants_domains());
+}
+
+TEST(RuleSet, HitsPerWorkerSummed) {
+    auto rs = make({"name=a source=10.0.0.0/8 action=never", "name=b domain=example.com action=drop"}, 2);
+    ASSERT_TRUE(rs);
+    for (int i = 0; i < 3; ++i) EXPECT_NE(rs->resolve(query("10.1.2.3"), 0), nullptr);
+    EXPECT_NE(rs->resolve(query("10.1.2.3"), 1), nullptr);
+    EXPECT_NE(rs->resolve(query("192.0.2.1", {"example.com"}), 1), nullptr);
+    EXPECT_EQ(rs->resolve(query("192.0.2.1", {"example.org"}), 1), nullptr);
+    EXPECT_EQ(rs->hits(0), 4u);
+    EXPECT_EQ(rs->hits(1), 1u);
+}
+
+TEST(RuleSet, TenThousandDomainRulesCompiledAndMatched) {
+    std::vector<std::string> texts;
+    for (int i = 0; i < 10000; ++i) {
+        std::string t = "name=c";
+        t.append(std::to_string(i)).append(" domain=").append(i % 2 ? "*." : "").append("customer");
+        t.append(std::to_string(i)).append(".example.net action=").append(i % 3 ? "force" : "never");
+        texts.push_back(std::move(t));
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    auto rs = make(texts, 1);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    ASSERT_TRUE(rs);
+    std::printf("10,000 domain rules compiled in %.0f ms\n", ms);
+    for (int i = 0; i < 10000; i += 7) {
+        std::string host = i % 2 ? "pbx.customer" : "customer";
+        host.append(std::to_string(i)).append(".example.net");
+        std::string want = "c";
+        want.append(std::to_string(i));
+        EXPECT_EQ(matched(*rs, query("192.0.2.1", {host})), want) << host;
+    }
+    EXPECT_EQ(matched(*rs, query("192.0.2.1", {"customer1.example.net"})), "none") << "odd ones are wildcards only";
+    EXPECT_EQ(matched(*rs, query("192.0.2.1", {"customer10000.example.net"})), "none");
+}
+
+namespace {
+
+rewrite::Result process(rewrite::Processor& p, std::string msg, const char* src, uint16_t port, RuleSet* rs,
+                        std::string* out = nullptr) {
+    msg.resize(msg.size() + 512);
+    const auto r = p.process(msg.data(), static_cast<uint32_t>(msg.size() - 512), static_cast<uint32_t>(msg.size()),
+                             nat::Source{*IpAddr::parse(src), port}, rs);
+    if (out) *out = msg.substr(0, r.size);
+    return r;
+}
+
+const char* kNatted =
+    "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\r\n"
+    "To: <sip:alice@example.com>\r\nFrom: <sip:alice@example.com>;tag=1\r\n"
+    "Contact: <sip:alice@192.168.1.10:5060>\r\nContent-Length: 0\r\n\r\n";
+const char* kPublic =
+    "REGISTER sip:pbx.acme.example SIP/2.0\r\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK2\r\n"
+    "To: <sip:100@pbx.acme.example>\r\nFrom: <sip:100@pbx.acme.example>;tag=1\r\n"
+    "Contact: <sip:100@198.51.100.7:5060>\r\nContent-Length: 0\r\n\r\n";
+
+}  // namespace
+
+TEST(RuleSet, ProcessorAppliesEachAction) {
+    auto rs = make({"name=nev source=203.0.113.0/24 action=never", "name=drp source=192.0.2.0/24 action=drop",
+                    "name=frc domain=*.acme.example action=force nat-tests=none", "name=als source=198.51.100.99/32 contact-mode=alias"});
+    ASSERT_TRUE(rs);
+    rewrite::Processor p(rewrite::Options{});
+    std::string out;
+    // never: a NATed message from the prefix is left alone
+    auto r = process(p, kNatted, "203.0.113.5", 40000, rs.get());
+    EXPECT_EQ(r.outcome, rewrite::Outcome::rule_never);
+    EXPECT_TRUE(r.ruled);
+    // drop
+    EXPECT_EQ(process(p, kNatted, "192.0.2.5", 40000, rs.get()).outcome, rewrite::Outcome::rule_drop);
+    // force: rewritten although no test fires (the rule turns them all off; domain of the R-URI)
+    r = process(p, kPublic, "198.51.100.7", 5070, rs.get(), &out);
+    EXPECT_EQ(r.outcome, rewrite::Outcome::rewritten);
+    EXPECT_TRUE(r.forced);
+    EXPECT_FALSE(r.verdict.nated());
+    EXPECT_NE(out.find("Contact: <sip:100@198.51.100.7:5070>"), std::string::npos) << out;
+    EXPECT_EQ(process(p, kPublic, "198.51.100.7", 5060, nullptr).outcome, rewrite::Outcome::not_nated) << "without rules";
+    // contact mode from the rule
+    r = process(p, kNatted, "198.51.100.99", 40000, rs.get(), &out);
+    EXPECT_EQ(r.outcome, rewrite::Outcome::rewritten);
+    EXPECT_NE(out.find("Contact: <sip:alice@192.168.1.10:5060;alias=198.51.100.99~40000~1>"), std::string::npos) << out;
+    // no rule matches: the global settings
+    r = process(p, kNatted, "198.51.100.1", 40000, rs.get(), &out);
+    EXPECT_EQ(r.outcome, rewrite::Outcome::rewritten);
+    EXPECT_FALSE(r.ruled);
+    EXPECT_NE(out.find("Contact: <sip:alice@198.51.100.1:40000>"), std::string::npos) << out;
+    EXPECT_EQ(rs->hits(0), 1u);
+    EXPECT_EQ(rs->hits(1), 1u);
+    EXPECT_EQ(rs->hits(2), 1u);
+    EXPECT_EQ(rs->hits(3), 1u);
+}
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    std::string prefix = "--file-prefix=farend-rules-test-" + std::to_string(getpid());
+    const char* eal[] = {"rules_test", "--no-huge", "--no-pci", "-m", "256", "--no-telemetry", "-l", "0",
+                         "--log-level=lib.eal:error", prefix.c_str()};
+    if (rte_eal_init(static_cast<int>(std::size(eal)), const_cast<char**>(eal)) < 0) {
+        std::fprintf(stderr, "rules_test: cannot start the EAL that rte_lpm needs (see the EAL messages above; DPDK needs root)\n");
+        return 1;
+    }
+    const int rc = RUN_ALL_TESTS();
+    rte_eal_cleanup();
+    return rc;
+}
