@@ -21,6 +21,7 @@ using namespace farend;
 namespace {
 
 void on_signal(int) { dataplane::g_stop.store(true); }
+void on_hup(int) { dataplane::g_reload.store(true); }
 
 void print_report(const pipeline::Counters& t) {
     std::printf("\nfarend: final counters\n");
@@ -86,6 +87,17 @@ int main(int argc, char** argv) {
         rte_eal_cleanup();
         return 1;
     }
+    // SIGHUP re-reads the rules: the --rule ones and the config file's "rule =" lines.
+    dp->set_rules_source([cfg = opts->config](std::string* why) -> std::optional<std::vector<std::string>> {
+        std::vector<std::string> all = cfg.cli_rules;
+        if (!cfg.config_file.empty()) {
+            auto file = app::read_file_rules(cfg.config_file, why);
+            if (!file) return std::nullopt;
+            all.insert(all.end(), file->begin(), file->end());
+        }
+        return all;
+    });
+    std::signal(SIGHUP, on_hup);
     if (rte_pdump_init() != 0)
         std::fprintf(stderr, "farend: warning: rte_pdump_init failed: dpdk-dumpcap cannot attach\n");
     if (!telemetry::register_commands(dp.get()))

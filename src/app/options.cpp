@@ -1,4 +1,5 @@
 #include <farend/app/options.hpp>
+#include <farend/rules/rules.hpp>
 
 #include <boost/program_options.hpp>
 
@@ -47,7 +48,12 @@ po::options_description describe() {
         ("exit-when-idle", po::value<std::string>()->value_name("SECONDS"),
          "stop after SECONDS with no frame received (for captures); 0 = run until signalled (default)")
         ("stats-json", po::value<std::string>()->value_name("FILE"), "write the final counters to FILE as JSON at exit")
-        ("mtu", po::value<std::string>()->value_name("BYTES"), "IP MTU of the ports, for counting oversize frames; default 1500");
+        ("mtu", po::value<std::string>()->value_name("BYTES"), "IP MTU of the ports, for counting oversize frames; default 1500")
+        ("rule", po::value<std::vector<std::string>>()->composing()->value_name("RULE"),
+         "a rule, repeatable (in a --config file: 'rule = ...' lines, re-read on SIGHUP): key=value words, "
+         "matching by source=PREFIX and/or domain=NAME|*.NAME (host of the Request-URI, To or From) and setting "
+         "action=auto|force|never|drop, nat-tests=LIST, rewrite=LIST, contact-mode=MODE; optional name=NAME. "
+         "The longest source prefix wins, then the most specific domain, then the first rule");
     // clang-format on
     return d;
 }
@@ -103,9 +109,12 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
             *error = "--config " + file + ": " + e.what();
             return std::nullopt;
         }
+        if (from_file.count("rule")) out.config.file_rules = from_file["rule"].as<std::vector<std::string>>();
         for (const auto& [name, value] : from_file)
-            if (!vm.count(name)) vm.insert({name, value});
+            if (!vm.count(name) && name != "rule") vm.insert({name, value});
+        out.config.config_file = file;
     }
+    if (vm.count("rule")) out.config.cli_rules = vm["rule"].as<std::vector<std::string>>();
     if (vm.count("help")) out.help = true;
     if (vm.count("version")) out.version = true;
     pipeline::Config& c = out.config;
@@ -192,7 +201,28 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
         if (!to_uint(vm["mtu"].as<std::string>(), 65535, m) || m < 576) return fail("mtu", "not an MTU (576-65535)");
         c.mtu = static_cast<uint16_t>(m);
     }
+    if (!c.cli_rules.empty() || !c.file_rules.empty()) {
+        if (!rules::parse_rules(c.rules(), &err)) return fail("rule", err);
+    }
     return out;
+}
+
+std::optional<std::vector<std::string>> read_file_rules(const std::string& file, std::string* error) {
+    std::ifstream in(file);
+    if (!in) {
+        *error = "cannot read " + file;
+        return std::nullopt;
+    }
+    po::variables_map vm;
+    try {
+        po::store(po::parse_config_file(in, describe()), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        *error = file + ": " + e.what();
+        return std::nullopt;
+    }
+    if (!vm.count("rule")) return std::vector<std::string>{};
+    return vm["rule"].as<std::vector<std::string>>();
 }
 
 }  // namespace farend::app

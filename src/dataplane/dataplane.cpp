@@ -3,6 +3,7 @@
 #include <farend/dataplane/flow_table.hpp>
 #include <farend/net/frame.hpp>
 #include <farend/pipeline/worker.hpp>
+#include <farend/rules/rules.hpp>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -15,16 +16,21 @@
 #include <rte_mbuf.h>
 #include <rte_malloc.h>
 #include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 static_assert(RTE_CACHE_LINE_SIZE == farend::kCacheLine, "per-lcore blocks assume 64-byte cache lines");
 
 namespace farend::dataplane {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 
 namespace {
 
@@ -94,6 +100,15 @@ struct Dataplane::Impl {
     std::vector<std::unique_ptr<WorkerState>> workers;
     Directory directory;
     int rc = 0;
+    // Rules: workers load `rules` once per burst and report a quiescent state every loop; the
+    // control plane (reload, telemetry) holds rules_mutex while it swaps, frees or reads them.
+    std::atomic<rewrite::PolicySource*> rules{nullptr};
+    std::unique_ptr<rules::RuleSet> rules_owned;
+    mutable std::mutex rules_mutex;
+    rte_rcu_qsbr* qsbr = nullptr;
+    RulesSource rules_source;
+    uint64_t reloads = 0, reload_errors = 0, rules_loaded_at = 0;
+    std::string last_reload_error;
 };
 
 Dataplane::Dataplane(const pipeline::Config& config) : config_(config), impl_(std::make_unique<Impl>()) {}
@@ -110,6 +125,9 @@ Dataplane::~Dataplane() {
             rte_ip_frag_table_destroy(w->frag_table);
         }
     }
+    impl_->rules.store(nullptr);
+    impl_->rules_owned.reset();
+    if (impl_->qsbr) rte_free(impl_->qsbr);
     if (impl_->indirect) rte_mempool_free(impl_->indirect);
     if (impl_->pool) rte_mempool_free(impl_->pool);
     if (impl_->jumbo) rte_mempool_free(impl_->jumbo);
@@ -276,7 +294,22 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         }
         im.directory.tables.push_back(ws->flows.get());
         ws->worker->set_flow_directory(&im.directory);
+        ws->worker->set_rules(&im.rules, q);
         im.workers.push_back(std::move(ws));
+    }
+    const std::size_t qsz = rte_rcu_qsbr_get_memsize(nq);
+    im.qsbr = static_cast<rte_rcu_qsbr*>(rte_zmalloc("farend_rcu", qsz, RTE_CACHE_LINE_SIZE));
+    if (!im.qsbr || rte_rcu_qsbr_init(im.qsbr, nq) != 0) {
+        *error = "cannot set up RCU for the rules (rte_rcu_qsbr)";
+        return nullptr;
+    }
+    if (!config.cli_rules.empty() || !config.file_rules.empty()) {
+        std::string why;
+        if (!dp->reload_rules(&why)) {
+            *error = "rules: " + why;
+            return nullptr;
+        }
+        im.reloads = 0;  // the first load is no reload
     }
     return dp;
 }
@@ -291,6 +324,7 @@ struct LoopArgs {
     rte_mempool* jumbo;
     rte_mempool* direct;
     rte_mempool* indirect;
+    rte_rcu_qsbr* qsbr;
 };
 
 // Length of the Ethernet header and its VLAN tags, and the ethertype after them (0 and 0 when
@@ -463,6 +497,8 @@ int worker_loop(void* arg) {
     uint64_t last_rx = rte_rdtsc(), last_drain = last_rx;
     rte_mbuf* pkts[kBurst];
     KeepaliveSender keepalives(ws, a->direct, a->config->keepalive_method, c);
+    rte_rcu_qsbr_thread_register(a->qsbr, ws.queue);
+    rte_rcu_qsbr_thread_online(a->qsbr, ws.queue);
     const bool keepalive_on = a->config->keepalive_interval > 0;
     while (!g_stop.load(std::memory_order_relaxed)) {
         const uint64_t start = rte_rdtsc();
@@ -560,7 +596,10 @@ int worker_loop(void* arg) {
         if (keepalive_on && (c.get(pipeline::Counter::loops) & (kKeepaliveEvery - 1)) == 0)
             ws.flows->keepalive(now, kKeepaliveBudget, keepalives, c);
         if (idle && now - last_rx > idle) g_stop.store(true);
+        rte_rcu_qsbr_quiescent(a->qsbr, ws.queue);  // holds no rules pointer between loops
     }
+    rte_rcu_qsbr_thread_offline(a->qsbr, ws.queue);
+    rte_rcu_qsbr_thread_unregister(a->qsbr, ws.queue);
     for (const Path& p : *a->paths) rte_eth_tx_buffer_flush(p.out, ws.queue, ws.tx[p.out]);
     // Fragments still waiting for the rest of their datagram are lost at shutdown: count them.
 #pragma GCC diagnostic push
@@ -578,7 +617,21 @@ int Dataplane::run() {
     Impl& im = *impl_;
     std::vector<LoopArgs> args;
     args.reserve(im.workers.size());
-    for (auto& w : im.workers) args.push_back({&im.csum_offload, w.get(), &im.paths, &config_, im.jumbo, im.pool, im.indirect});
+    for (auto& w : im.workers)
+        args.push_back({&im.csum_offload, w.get(), &im.paths, &config_, im.jumbo, im.pool, im.indirect, im.qsbr});
+    // The control thread: rule reloads on SIGHUP, off the workers' lcores.
+    std::thread control([this] {
+        while (!g_stop.load()) {
+            if (g_reload.exchange(false)) {
+                std::string why;
+                if (reload_rules(&why))
+                    std::fprintf(stderr, "farend: rules reloaded: %zu rule(s)\n", rules_report().rules.size());
+                else
+                    std::fprintf(stderr, "farend: rules NOT reloaded, the previous ones stay: %s\n", why.c_str());
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    });
     const unsigned main = rte_get_main_lcore();
     int rc = 0;
     for (auto& a : args)
@@ -590,7 +643,54 @@ int Dataplane::run() {
     for (auto& a : args)
         if (a.ws->lcore == main) worker_loop(&a);
     rte_eal_mp_wait_lcore();
+    control.join();
     return rc;
+}
+
+void Dataplane::set_rules_source(RulesSource source) { impl_->rules_source = std::move(source); }
+
+bool Dataplane::reload_rules(std::string* error) {
+    Impl& im = *impl_;
+    auto fail = [&](const std::string& why) {
+        std::lock_guard<std::mutex> lock(im.rules_mutex);
+        ++im.reload_errors;
+        im.last_reload_error = why;
+        *error = why;
+        return false;
+    };
+    std::string why;
+    std::optional<std::vector<std::string>> texts = im.rules_source ? im.rules_source(&why) : config_.rules();
+    if (!texts) return fail(why);
+    auto specs = rules::parse_rules(*texts, &why);
+    if (!specs) return fail(why);
+    std::unique_ptr<rules::RuleSet> fresh;
+    if (!specs->empty()) {
+        fresh = rules::RuleSet::build(std::move(*specs), config_.rewrite, static_cast<unsigned>(im.workers.size()), &why);
+        if (!fresh) return fail(why);
+    }
+    std::lock_guard<std::mutex> lock(im.rules_mutex);
+    im.rules.store(fresh.get(), std::memory_order_release);
+    // Every worker has been through a quiescent point (between two loops) after the store:
+    // none still holds the old table.
+    rte_rcu_qsbr_synchronize(im.qsbr, RTE_QSBR_THRID_INVALID);
+    im.rules_owned = std::move(fresh);
+    ++im.reloads;
+    im.rules_loaded_at = rte_rdtsc();
+    return true;
+}
+
+Dataplane::RulesReport Dataplane::rules_report() const {
+    const Impl& im = *impl_;
+    std::lock_guard<std::mutex> lock(im.rules_mutex);
+    RulesReport r;
+    r.reloads = im.reloads;
+    r.reload_errors = im.reload_errors;
+    r.last_error = im.last_reload_error;
+    if (im.rules_loaded_at)
+        r.loaded_s_ago = static_cast<double>(rte_rdtsc() - im.rules_loaded_at) / static_cast<double>(rte_get_tsc_hz());
+    if (const rules::RuleSet* rs = im.rules_owned.get())
+        for (std::size_t i = 0; i < rs->size(); ++i) r.rules.push_back({rs->spec(i).name, rs->spec(i).text, rs->hits(i)});
+    return r;
 }
 
 pipeline::Counters Dataplane::totals() const {

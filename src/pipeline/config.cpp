@@ -23,7 +23,8 @@ std::string Config::describe() const {
     o << "\nkeepalive-method = " << keepalive_method_name(keepalive_method);
     o << "\nexit-when-idle = " << exit_when_idle;
     o << "\nstats-json = " << stats_json;
-    o << "\nmtu = " << mtu << '\n';
+    o << "\nmtu = " << mtu;
+    o << "\nrules = " << cli_rules.size() + file_rules.size() << '\n';
     return o.str();
 }
 

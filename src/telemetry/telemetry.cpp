@@ -123,6 +123,38 @@ int cmd_flows(const char*, const char*, rte_tel_data* d) {
     return 0;
 }
 
+constexpr std::size_t kRulesShown = 32;
+
+// /farend/rules[,first]: reload state, then rules first .. first+31 in the order written, each an
+// array of "field=value" strings under "rule_<index>" (hits since the rules were last loaded).
+int cmd_rules(const char*, const char* params, rte_tel_data* d) {
+    if (!g_dp) return -1;
+    std::size_t first = 0;
+    if (params && *params) {
+        char* end = nullptr;
+        first = std::strtoul(params, &end, 10);
+        if (*end != '\0') return -1;
+    }
+    const auto r = g_dp->rules_report();
+    rte_tel_data_start_dict(d);
+    rte_tel_data_add_dict_u64(d, "count", r.rules.size());
+    rte_tel_data_add_dict_u64(d, "reloads", r.reloads);
+    rte_tel_data_add_dict_u64(d, "reload_errors", r.reload_errors);
+    rte_tel_data_add_dict_string(d, "last_reload_error", r.last_error.substr(0, RTE_TEL_MAX_STRING_LEN - 1).c_str());
+    rte_tel_data_add_dict_u64(d, "loaded_s_ago", static_cast<uint64_t>(r.loaded_s_ago));
+    for (std::size_t i = first; i < r.rules.size() && i < first + kRulesShown; ++i) {
+        rte_tel_data* f = rte_tel_data_alloc();
+        rte_tel_data_start_array(f, RTE_TEL_STRING_VAL);
+        const std::string name = "name=" + r.rules[i].name, hits = "hits=" + std::to_string(r.rules[i].hits),
+                          text = "rule=" + r.rules[i].text;
+        for (const std::string* kv : {&name, &hits, &text})
+            rte_tel_data_add_array_string(f, kv->substr(0, RTE_TEL_MAX_STRING_LEN - 1).c_str());
+        const std::string key = "rule_" + std::to_string(i);
+        rte_tel_data_add_dict_container(d, key.c_str(), f, 0);
+    }
+    return 0;
+}
+
 }  // namespace
 
 bool register_commands(const dataplane::Dataplane* dp) {
@@ -132,7 +164,9 @@ bool register_commands(const dataplane::Dataplane* dp) {
                                       "one worker's counters. Parameters: int lcore_id") == 0 &&
            rte_telemetry_register_cmd("/farend/config", cmd_config, "farend's running configuration. No parameters") == 0 &&
            rte_telemetry_register_cmd("/farend/flows", cmd_flows,
-                                      "the most recently seen flows (observed sources) with their fields. No parameters") == 0;
+                                      "the most recently seen flows (observed sources) with their fields. No parameters") == 0 &&
+           rte_telemetry_register_cmd("/farend/rules", cmd_rules,
+                                      "the rules, their hits and reloads. Parameters: int first rule shown (32 a reply)") == 0;
 }
 
 std::string counters_json(const pipeline::Counters& c) {

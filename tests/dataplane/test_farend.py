@@ -577,5 +577,139 @@ class Keepalives(unittest.TestCase):
         self.assertGreaterEqual(sum(1 for b in bins if b), 9, f"pings bunched: {bins}")
 
 
+class Rules(unittest.TestCase):
+    """Rules by source prefix and by domain, on the real dataplane: exact bytes out for each action,
+    precedence, counters; a reload under traffic (SIGHUP) with nothing lost; a bad reload keeps
+    the old rules."""
+
+    SW = "198.51.100.10"
+
+    def msg(self, src, sport, ruri_host, contact_host, via_host=None, v6=False):
+        via_host = via_host or contact_host
+        text = (f"REGISTER sip:{ruri_host} SIP/2.0\r\nVia: SIP/2.0/UDP {via_host}:5060;branch=z9hG4bK{sport}\r\n"
+                f"From: <sip:u@{ruri_host}>;tag=1\r\nTo: <sip:u@{ruri_host}>\r\nCall-ID: c{sport}\r\nCSeq: 1 REGISTER\r\n"
+                f"Contact: <sip:u@{contact_host}:5060>\r\nContent-Length: 0\r\n\r\n").encode()
+        ip = IPv6(src=src, dst="2001:db8::10") if v6 else IP(src=src, dst=self.SW)
+        return Ether(src="02:00:00:00:00:0a", dst="02:00:00:00:00:0c") / ip / UDP(sport=sport, dport=5060) / Raw(text)
+
+    RULES = ["name=drop-net source=192.0.2.0/24 action=drop",
+             "name=trusted source=203.0.113.0/24 action=never",
+             "name=acme-pbx source=203.0.113.0/24 domain=*.acme.example action=force nat-tests=none",
+             "name=alias-v6 source=2001:db8:5::/48 contact-mode=alias",
+             "name=acme domain=acme.example action=force nat-tests=none"]
+
+    def test_actions_and_precedence_exact_bytes(self):
+        frames = [
+            self.msg("192.0.2.7", 40001, "example.com", "192.168.1.10"),            # dropped
+            self.msg("203.0.113.7", 40002, "example.com", "192.168.1.10"),          # never: untouched although NATed
+            self.msg("203.0.113.8", 5060, "pbx.acme.example", "203.0.113.8"),       # prefix+domain: forced (rport)
+            self.msg("198.51.100.50", 5070, "acme.example", "198.51.100.50"),       # domain only: forced
+            self.msg("2001:db8:5::9", 40003, "example.com", "[fd00::10]", v6=True),  # alias mode from the rule
+            self.msg("198.51.100.60", 40004, "example.com", "192.168.1.10"),        # no rule: global settings
+        ]
+        path = tempfile.mktemp(suffix=".pcap")
+        wrpcap(path, frames)
+        opts = []
+        for r in self.RULES:
+            opts += ["--rule", r]
+        out, stats, _ = run_pcap(path, *opts)
+        self.assertEqual(len(out), 5, "only the dropped one is missing")
+        self.assertEqual(bytes(out[0]), bytes(frames[1]), "never: byte-identical")
+        for o in out:
+            self.assertTrue(checksums_ok(o))
+        self.assertEqual(sip(out[1]), bytes(frames[2][Raw]).decode().replace(
+            "branch=z9hG4bK5060", "branch=z9hG4bK5060;rport=5060").replace(
+            "Contact: <sip:u@203.0.113.8:5060>", "Contact: <sip:u@203.0.113.8:5060>"))
+        self.assertIn("Via: SIP/2.0/UDP 198.51.100.50:5060;branch=z9hG4bK5070;rport=5070\r\n", sip(out[2]))
+        self.assertIn("Contact: <sip:u@198.51.100.50:5070>\r\n", sip(out[2]))
+        self.assertIn("Contact: <sip:u@[fd00::10]:5060;alias=[2001:db8:5::9]~40003~1>\r\n", sip(out[3]))
+        self.assertIn("Contact: <sip:u@198.51.100.60:40004>\r\n", sip(out[4]))
+        self.assertEqual((stats["rule_matched"], stats["drop_rule"], stats["rule_never"], stats["rule_forced"]), (5, 1, 1, 2))
+        self.assertEqual((stats["rx_packets"], stats["tx_packets"], stats["dropped"]), (6, 5, 1))
+
+    def test_rules_from_the_config_file_and_bad_rules(self):
+        tmp = tempfile.mkdtemp()
+        conf = os.path.join(tmp, "farend.conf")
+        with open(conf, "w") as f:
+            f.write("rule = name=trusted source=203.0.113.0/24 action=never\n")
+        _, stats, _ = run_pcap(SAMPLE, "--config", conf)
+        _, plain, _ = run_pcap(SAMPLE)
+        self.assertGreater(stats["rule_never"], 0)
+        self.assertLess(stats["rewritten"], plain["rewritten"], "the trusted network's NATed messages are left alone")
+        for bad, word in (("source=203.0.113.0/24", "sets nothing"), ("domain=a..b action=drop", "domain 'a..b'"),
+                          ("source=10.0.0.0/8 action=sometimes", "action 'sometimes'")):
+            _, _, p = run_pcap(SAMPLE, "--rule", bad, expect_rc=2)
+            self.assertIn("--rule", p.stderr)
+            self.assertIn(word, p.stderr)
+
+    def test_reload_under_traffic_loses_nothing(self):
+        prefix = f"fe-rules-{os.getpid()}"
+        tmp = tempfile.mkdtemp()
+        conf, stats = os.path.join(tmp, "farend.conf"), os.path.join(tmp, "stats.json")
+        def write_rules(rules):
+            with open(conf + ".new", "w") as f:
+                f.write("".join(f"rule = {r}\n" for r in rules))
+            os.replace(conf + ".new", conf)
+        write_rules(["name=gen0 source=203.0.113.0/24 action=never"])
+        proc = subprocess.Popen([FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", prefix, "-l", "0",
+                                 f"--vdev=net_pcap0,rx_pcap={SAMPLE},infinite_rx=1", "--vdev=net_null1,no-rx=1",
+                                 "--", "--config", conf, "--stats-json", stats],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        def rules():
+            for _ in range(50):
+                p = subprocess.run(["dpdk-telemetry.py", "-f", prefix], input="/farend/rules\n", capture_output=True,
+                                   text=True, timeout=30)
+                for line in p.stdout.splitlines():
+                    if line.strip().startswith("{") and "/farend/rules" in line:
+                        v = json.loads(line)["/farend/rules"]
+                        if v is not None:
+                            return v
+                time.sleep(0.2)
+            raise AssertionError("no answer to /farend/rules")
+        try:
+            r = rules()
+            self.assertEqual(r["count"], 1)
+            self.assertIn("name=gen0", r["rule_0"])
+            for gen in range(1, 11):  # ten reloads while the traffic runs at full speed
+                write_rules([f"name=gen{gen} source=203.0.113.0/24 action={'force' if gen % 2 else 'never'}",
+                             f"name=extra{gen} domain=*.gen{gen}.example action=drop"])
+                proc.send_signal(signal.SIGHUP)
+                for _ in range(100):
+                    r = rules()
+                    if r["reloads"] == gen:
+                        break
+                    time.sleep(0.05)
+                self.assertEqual(r["reloads"], gen)
+                self.assertIn(f"name=gen{gen}", r["rule_0"])
+            time.sleep(0.3)
+            r = rules()
+            self.assertGreater(int(r["rule_0"][1].split("=")[1]), 0, "the last rules are in use")
+            # A bad file: the reload is refused, the rules in force stay.
+            with open(conf, "w") as f:
+                f.write("rule = source=203.0.113.0/24 action=perhaps\n")
+            proc.send_signal(signal.SIGHUP)
+            for _ in range(100):
+                r = rules()
+                if r["reload_errors"]:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(r["reload_errors"], 1)
+            self.assertIn("action 'perhaps'", r["last_reload_error"])
+            self.assertEqual((r["reloads"], r["count"]), (10, 2))
+        finally:
+            proc.send_signal(signal.SIGINT)
+            out, _ = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 0, out)
+        self.assertIn("rules reloaded", out)
+        self.assertIn("rules NOT reloaded", out)
+        with open(stats) as f:
+            t = json.load(f)["totals"]
+        self.assertGreater(t["rx_packets"], 100000)
+        self.assertEqual(t["rx_packets"], t["tx_packets"] + t["dropped"], "nothing lost across the reloads")
+        self.assertEqual(t["dropped"], 0)
+        self.assertGreater(t["rule_never"], 0, "never generations left the phone alone")
+        self.assertGreater(t["rewritten"], t["rx_packets"] // 100, "force generations rewrote it")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace farend::app {
 
@@ -17,6 +18,9 @@ struct Options {
 
 // nullopt on a bad option or file, with a message naming the option in *error.
 [[nodiscard]] std::optional<Options> parse_options(int argc, const char* const* argv, std::string* error);
+
+// The "rule =" lines of a config file (for SIGHUP), checked for syntax; nullopt and why on error.
+[[nodiscard]] std::optional<std::vector<std::string>> read_file_rules(const std::string& file, std::string* error);
 
 // The --help text.
 [[nodiscard]] std::string help_text();

@@ -8,7 +8,9 @@
 #include <farend/pipeline/counters.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,8 @@ namespace farend::dataplane {
 
 // Set by SIGINT/SIGTERM (and by --exit-when-idle): every worker leaves its loop.
 extern std::atomic<bool> g_stop;
+// Set by SIGHUP: the rules are re-read (Dataplane::set_rules_source) and swapped in.
+extern std::atomic<bool> g_reload;
 
 class Dataplane {
 public:
@@ -37,6 +41,27 @@ public:
     // The n most recently seen flows over all workers (copies), and how many there are.
     [[nodiscard]] std::vector<flow::Entry> flows(std::size_t n) const;
     [[nodiscard]] std::size_t flow_count() const;
+
+    // Rules. The source gives the rules' texts anew (SIGHUP: --rule ones plus the config file's);
+    // without one the configuration's are used. reload_rules builds the new table off the packet
+    // path, swaps it in (workers read it once per burst) and frees the old one after every worker
+    // passed a quiescent point (rte_rcu_qsbr): no packet waits and none is lost. On error the old
+    // rules stay and the error is kept for /farend/rules.
+    using RulesSource = std::function<std::optional<std::vector<std::string>>(std::string* error)>;
+    void set_rules_source(RulesSource source);
+    bool reload_rules(std::string* error);
+
+    struct RuleInfo {
+        std::string name, text;
+        uint64_t hits = 0;
+    };
+    struct RulesReport {
+        std::vector<RuleInfo> rules;  // in the order written
+        uint64_t reloads = 0, reload_errors = 0;
+        std::string last_error;
+        double loaded_s_ago = 0;
+    };
+    [[nodiscard]] RulesReport rules_report() const;
 
     struct Impl;
 

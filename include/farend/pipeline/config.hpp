@@ -29,6 +29,16 @@ struct Config {
     double exit_when_idle = 0;        // seconds without a received frame before stopping, 0 = never
     std::string stats_json;           // file for the final counters, "" = none
     uint16_t mtu = 1500;
+    // Rules as written (see farend/rules/rules.hpp): from --rule, then from the --config file's
+    // "rule =" lines (re-read on SIGHUP).
+    std::vector<std::string> cli_rules, file_rules;
+    std::string config_file;  // --config, "" when none
+
+    [[nodiscard]] std::vector<std::string> rules() const {
+        std::vector<std::string> all = cli_rules;
+        all.insert(all.end(), file_rules.begin(), file_rules.end());
+        return all;
+    }
 
     // One line per setting, "name = value", in option syntax (for /farend/config and the banner).
     [[nodiscard]] std::string describe() const;
