@@ -2,6 +2,7 @@
 
 #include <hs/hs.h>
 #include <rte_errno.h>
+#include <rte_hash_crc.h>
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
 #include <rte_memory.h>
@@ -22,6 +23,18 @@ struct RuleSet::Group {
 struct RuleSet::Domain {
     std::string name;  // "example.com" or "*.example.com"
 };
+
+struct RuleSet::CachedHost {
+    static constexpr std::size_t kMaxHost = 62, kMaxIds = 4;
+    uint8_t len = 0xff;  // 0xff: empty slot
+    uint8_t n = 0;
+    char host[kMaxHost];
+    uint32_t ids[kMaxIds];
+};
+
+namespace {
+constexpr std::size_t kHostCacheSlots = 1024;  // per worker, ~80 KiB
+}
 
 namespace {
 
@@ -218,8 +231,10 @@ std::unique_ptr<RuleSet> RuleSet::build(std::vector<Spec> specs, const rewrite::
                                       [](const auto& a, const auto& b) { return a.first == b.first; }),
                           g.by_domain.end());
     }
-    rs->row_ = (std::max<std::size_t>(n, 1) + 7) / 8 * 8;  // whole cache lines per worker
+    rs->row_ = (n + 2 + 7) / 8 * 8;  // whole cache lines per worker
     rs->hits_.reset(new uint64_t[rs->row_ * rs->workers_]());
+    if (rs->db_)
+        for (unsigned w = 0; w < rs->workers_; ++w) rs->host_cache_.emplace_back(new CachedHost[kHostCacheSlots]);
     return rs;
 }
 
@@ -230,7 +245,41 @@ RuleSet::~RuleSet() {
     if (lpm6_) rte_lpm6_free(lpm6_);
 }
 
+void RuleSet::domains_of(std::string_view host, unsigned worker, uint32_t* ids, uint32_t& n) noexcept {
+    if (host.size() > 256) return;  // longer than any DNS name: matches no domain
+    uint64_t* stats = &hits_[worker * row_ + specs_.size()];
+    // A CRC32-C of the host (8 bytes an instruction) picks the slot; the slot keeps the host
+    // itself, compared in full.
+    const uint32_t h = rte_hash_crc(host.data(), static_cast<uint32_t>(host.size()), 0);
+    CachedHost& slot = host_cache_[worker][h & (kHostCacheSlots - 1)];
+    ScanContext found;
+    if (slot.len == host.size() && std::memcmp(slot.host, host.data(), host.size()) == 0) {
+        ++stats[0];
+        found.n = slot.n;
+        std::copy(slot.ids, slot.ids + slot.n, found.ids);
+    } else {
+        ++stats[1];
+        char framed[260];
+        framed[0] = kBegin;
+        std::memcpy(framed + 1, host.data(), host.size());
+        framed[host.size() + 1] = kEnd;
+        hs_scan(db_, framed, static_cast<unsigned>(host.size() + 2), 0, scratch_[worker], on_match, &found);
+        if (host.size() <= CachedHost::kMaxHost && found.n <= CachedHost::kMaxIds) {
+            slot.len = static_cast<uint8_t>(host.size());
+            std::memcpy(slot.host, host.data(), host.size());
+            slot.n = static_cast<uint8_t>(found.n);
+            std::copy(found.ids, found.ids + found.n, slot.ids);
+        }
+    }
+    for (uint32_t i = 0; i < found.n; ++i) {
+        bool dup = false;
+        for (uint32_t k = 0; k < n && !dup; ++k) dup = ids[k] == found.ids[i];
+        if (!dup && n < 16) ids[n++] = found.ids[i];
+    }
+}
+
 int32_t RuleSet::match(const rewrite::PolicyQuery& q, unsigned worker) noexcept {
+    worker = std::min(worker, workers_ - 1);
     uint32_t g = 0, hop = 0;
     if (q.source.is_v4()) {
         if (lpm4_ && rte_lpm_lookup(lpm4_, q.source.v4_host_order(), &hop) == 0) g = hop;
@@ -239,16 +288,7 @@ int32_t RuleSet::match(const rewrite::PolicyQuery& q, unsigned worker) noexcept 
     }
     ScanContext found;
     if (db_) {
-        hs_scratch_t* s = scratch_[std::min<std::size_t>(worker, scratch_.size() - 1)];
-        char framed[260];
-        for (uint8_t i = 0; i < q.host_count; ++i) {
-            const std::string_view h = q.hosts[i];
-            if (h.size() > sizeof framed - 2) continue;  // longer than any DNS name: matches no domain
-            framed[0] = kBegin;
-            std::memcpy(framed + 1, h.data(), h.size());
-            framed[h.size() + 1] = kEnd;
-            hs_scan(db_, framed, static_cast<unsigned>(h.size() + 2), 0, s, on_match, &found);
-        }
+        for (uint8_t i = 0; i < q.host_count; ++i) domains_of(q.hosts[i], worker, found.ids, found.n);
         std::sort(found.ids, found.ids + found.n);  // most specific domain first
     }
     for (int32_t at = static_cast<int32_t>(g); at >= 0; at = groups_[static_cast<std::size_t>(at)].parent) {
@@ -268,6 +308,9 @@ const rewrite::Policy* RuleSet::resolve(const rewrite::PolicyQuery& q, unsigned 
     ++hits_[std::min(worker, workers_ - 1) * row_ + static_cast<std::size_t>(r)];
     return &policies_[static_cast<std::size_t>(r)];
 }
+
+uint64_t RuleSet::cache_hits() const noexcept { return hits(specs_.size()); }
+uint64_t RuleSet::cache_misses() const noexcept { return hits(specs_.size() + 1); }
 
 uint64_t RuleSet::hits(std::size_t i) const noexcept {
     uint64_t t = 0;

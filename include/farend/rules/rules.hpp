@@ -72,6 +72,9 @@ public:
     [[nodiscard]] const rewrite::Policy& policy(std::size_t i) const noexcept { return policies_[i]; }
     // Hits of rule i summed over the workers.
     [[nodiscard]] uint64_t hits(std::size_t i) const noexcept;
+    // Host-cache lookups that found the host / that had to scan (all workers).
+    [[nodiscard]] uint64_t cache_hits() const noexcept;
+    [[nodiscard]] uint64_t cache_misses() const noexcept;
 
 private:
     RuleSet() = default;
@@ -85,9 +88,15 @@ private:
     rte_lpm6* lpm6_ = nullptr;
     hs_database* db_ = nullptr;
     std::vector<hs_scratch*> scratch_;  // per worker
+    // Per worker: the domains each recently seen host matched (direct-mapped by a hash of the
+    // host). Carrier traffic repeats a few thousand domains, so most hosts skip the scan.
+    struct CachedHost;
+    std::vector<std::unique_ptr<CachedHost[]>> host_cache_;
+    // The ids of the domains host matches (added to ids/n, at most 16, without duplicates).
+    void domains_of(std::string_view host, unsigned worker, uint32_t* ids, uint32_t& n) noexcept;
     unsigned workers_ = 0;
     std::unique_ptr<uint64_t[]> hits_;  // [worker][rule], each row padded to a cache line
-    std::size_t row_ = 0;               // uint64s per row
+    std::size_t row_ = 0;               // uint64s per row: the rules' hits, then cache hits and misses
     bool uses_alias_ = false;
 };
 
