@@ -56,6 +56,7 @@ void Worker::observe(const Frame& f, const net::FrameView& v, const rewrite::Res
     o.rewritten = r.outcome == rewrite::Outcome::rewritten;
     o.is_register = processor_.index().start.is_request && processor_.index().start.method_id == sip::Method::register_;
     o.bytes = f.len;
+    o.keepalive_answer = false;  // the slot may hold an answer's observation from an earlier burst
     o.agent = IpAddr{};
     const sip::MessageParts& parts = processor_.parts();
     if (parts.has_top_via && (parts.top_via.sent_by.kind == sip::HostKind::ipv4 || parts.top_via.sent_by.kind == sip::HostKind::ipv6)) {

@@ -161,6 +161,7 @@ TEST(Keepalive, AnswersToOptionsKeepalivesAreConsumedAndObserved) {
     // Another branch: an ordinary NATed response, rewritten and forwarded.
     EXPECT_EQ(run(w, answer_frame("z9hG4bK-other")), Action::forward);
     EXPECT_EQ(w.counters().get(Counter::rewritten), 1u);
+    EXPECT_FALSE(w.observation().keepalive_answer) << "the slot's earlier answer does not stick to the next message";
     // crlf keepalives get no answers: nothing is consumed.
     Config crlf = cfg;
     crlf.keepalive_method = KeepaliveMethod::crlf;
