@@ -236,6 +236,54 @@ TEST(RuleSet, ProcessorAppliesEachAction) {
     EXPECT_EQ(rs->hits(3), 1u);
 }
 
+namespace {
+
+// Records the hosts the processor hands to the rules.
+class Spy final : public rewrite::PolicySource {
+public:
+    std::vector<std::string> hosts;
+    bool wants_domains() const noexcept override { return true; }
+    bool uses_alias() const noexcept override { return false; }
+    const rewrite::Policy* resolve(const rewrite::PolicyQuery& q, unsigned) noexcept override {
+        hosts.clear();
+        for (uint8_t i = 0; i < q.host_count; ++i) hosts.emplace_back(q.hosts[i]);
+        return nullptr;
+    }
+};
+
+}  // namespace
+
+TEST(RuleSet, HostsOfTheRequestUriToAndFrom) {
+    rewrite::Processor p(rewrite::Options{});
+    Spy spy;
+    auto hosts = [&](const std::string& start, const std::string& to, const std::string& from) {
+        const std::string m = start + "\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\r\nTo: " + to + "\r\nFrom: " + from +
+                              "\r\nCall-ID: 1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+        process(p, m, "203.0.113.5", 40000, nullptr);
+        spy.hosts = {"(not called)"};
+        std::string buf = m;
+        buf.resize(m.size() + 512);
+        p.process(buf.data(), static_cast<uint32_t>(m.size()), static_cast<uint32_t>(buf.size()),
+                  nat::Source{*IpAddr::parse("203.0.113.5"), 40000}, &spy);
+        std::string joined;
+        for (const auto& h : spy.hosts) joined.append(joined.empty() ? "" : " ").append(h);
+        return joined;
+    };
+    EXPECT_EQ(hosts("INVITE sip:bob@Voice.Example.NET:5060;user=phone SIP/2.0", "<sip:bob@voice.example.net>",
+                    "\"Alice <sip:x@evil.example>\" <sip:alice@acme.example>;tag=1"),
+              "Voice.Example.NET voice.example.net acme.example")
+        << "as written (matching ignores case), exact duplicates dropped, quoted display names skipped";
+    EXPECT_EQ(hosts("INVITE sips:[2001:db8::1]:5061 SIP/2.0", "Bob <SIPS:bob@[2001:DB8::1]>", "sip:a@b.example;tag=1"),
+              "[2001:db8::1] [2001:DB8::1] b.example")
+        << "IPv6 references whole; a To without quotes";
+    EXPECT_EQ(hosts("INVITE sip:carol:secret@c.example?subject=x SIP/2.0", "<tel:+15551234567>", "<sip:d.example>;tag=1"),
+              "c.example d.example")
+        << "password, headers and tel: URIs";
+    EXPECT_EQ(hosts("OPTIONS sip:e.example SIP/2.0", "\"Q \\\"x\\\" sip:no@f.example\" <sip:g.example>", "<sip:h.example>;tag=1"),
+              "e.example g.example h.example")
+        << "escaped quotes inside the display name";
+}
+
 int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     std::string prefix = "--file-prefix=farend-rules-test-" + std::to_string(getpid());
