@@ -31,6 +31,7 @@ struct Text {
         char tmp[24];
         const auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
         const std::size_t len = static_cast<std::size_t>(r.ptr - tmp);
+        if (min_width > sizeof buf - n) min_width = 0;  // padding that does not fit goes, never a digit
         for (std::size_t i = len; i < min_width; ++i) add('0');
         return add(std::string_view(tmp, len));
     }

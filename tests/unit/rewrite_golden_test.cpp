@@ -330,6 +330,18 @@ const std::vector<Case> kCases = {
  "203.0.113.5:40000", "",
  "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1;received=198.51.100.7\nContact: <sip:bob@203.0.113.5:40000>\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=bob 1 1 IN IP4 203.0.113.5\ns=-\nc=IN IP4 203.0.113.5\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
  O::rewritten},
+{"content-length-zero-padding-kept",
+ "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1;received=198.51.100.7\nContact: <sip:bob@192.168.1.10:5060>\nContent-Type: application/sdp\nContent-Length: 00@CL@\n\nv=0\no=bob 1 1 IN IP4 192.168.1.10\ns=-\nc=IN IP4 192.168.1.10\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
+ "203.0.113.5:40000", "",
+ "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1;received=198.51.100.7\nContact: <sip:bob@203.0.113.5:40000>\nContent-Type: application/sdp\nContent-Length: 00@CL@\n\nv=0\no=bob 1 1 IN IP4 203.0.113.5\ns=-\nc=IN IP4 203.0.113.5\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
+ O::rewritten},
+// fuzz_rewrite found this (long run, 2026-11-24): padding wider than the edit's text buffer
+// used to push the digits out, leaving "000...0" and a message that no longer parsed.
+{"content-length-absurd-padding-dropped-not-the-digits",
+ "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1;received=198.51.100.7\nContact: <sip:bob@192.168.1.10:5060>\nContent-Type: application/sdp\nContent-Length: 00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000@CL@\n\nv=0\no=bob 1 1 IN IP4 192.168.1.10\ns=-\nc=IN IP4 192.168.1.10\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
+ "203.0.113.5:40000", "",
+ "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1;received=198.51.100.7\nContact: <sip:bob@203.0.113.5:40000>\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=bob 1 1 IN IP4 203.0.113.5\ns=-\nc=IN IP4 203.0.113.5\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
+ O::rewritten},
 {"response-public-not-natted",
  "SIP/2.0 180 Ringing\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\nContact: <sip:bob@203.0.113.5:40000>\nl: 0\n\n",
  "203.0.113.5:40000", "", nullptr, O::not_nated},
