@@ -35,7 +35,7 @@ AliasStatus find_ruri_alias(std::string_view buf, sip::MaskView mv, const sip::M
     const sip::Uri u = sip::parse_uri(buf, mv, index.start.uri);
     if (!u.valid || (u.scheme_id != sip::Scheme::sip && u.scheme_id != sip::Scheme::sips) || !u.alias.present)
         return AliasStatus::none;
-    if (!u.alias.has_value || !parse_alias_value(text(buf, u.alias.value), out.ip, out.port)) return AliasStatus::bad;
+    if (u.duplicate_param || !u.alias.has_value || !parse_alias_value(text(buf, u.alias.value), out.ip, out.port)) return AliasStatus::bad;
     out.param = u.alias.whole;
     return AliasStatus::found;
 }

@@ -202,7 +202,12 @@ void plan_rewrites(std::string_view buf, const sip::MessageIndex& index, const s
     const SourceText st(src);
     if (cfg.via && index.start.is_request && parts.has_top_via) plan_via(buf, parts.top_via, src, st, plan, sum);
     if (cfg.contact) {
-        if (parts.contact_invalid || parts.contacts_truncated) {
+        // A URI that names maddr or alias twice is ambiguous (which one counts?): rewriting one of
+        // them would leave a message a second pass changes again. Such a Contact header is left
+        // alone, like one that does not parse.
+        bool ambiguous = false;
+        for (uint8_t i = 0; i < parts.contact_count; ++i) ambiguous = ambiguous || parts.contacts[i].uri.duplicate_param;
+        if (parts.contact_invalid || parts.contacts_truncated || ambiguous) {
             sum.contacts_skipped = parts.contact_count > 0 || parts.contacts_truncated;
         } else {
             for (uint8_t i = 0; i < parts.contact_count; ++i) {

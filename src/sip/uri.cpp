@@ -155,21 +155,26 @@ bool parse_uri_params(std::string_view buf, MaskView mv, uint32_t p, uint32_t q,
         prm.present = true;
         ++u.param_count;
         const std::string_view name = text(buf, prm.name);
+        Param* known = nullptr;
         switch (name.size()) {
             case 2:
-                if (iequals(name, "lr")) u.lr = prm;
+                if (iequals(name, "lr")) known = &u.lr;
                 break;
             case 5:
                 if (iequals(name, "maddr"))
-                    u.maddr = prm;
+                    known = &u.maddr;
                 else if (iequals(name, "alias"))
-                    u.alias = prm;
+                    known = &u.alias;
                 break;
             case 9:
-                if (iequals(name, "transport")) u.transport = prm;
+                if (iequals(name, "transport")) known = &u.transport;
                 break;
             default:
                 break;
+        }
+        if (known) {
+            if (known->present) u.duplicate_param = true;
+            *known = prm;
         }
         p = pe;
     }

@@ -337,6 +337,8 @@ TEST(PipelineAlias, UnknownBadAndOtherMessagesAreLeftAloneAndCounted) {
         {"INVITE sip:a@10.0.0.1;alias=198.51.100.77~0~1 SIP/2.0\r\nContent-Length: 0\r\n\r\n", Counter::alias_bad},
         {"INVITE sip:a@10.0.0.1;alias SIP/2.0\r\nContent-Length: 0\r\n\r\n", Counter::alias_bad},
         {"INVITE sip:a@10.0.0.1;alias=[2001:db8::1]~5060~1 SIP/2.0\r\nContent-Length: 0\r\n\r\n", Counter::alias_bad},
+        {"INVITE sip:a@10.0.0.1;alias=198.51.100.77~40123~1;alias=198.51.100.77~40123~1 SIP/2.0\r\nContent-Length: 0\r\n\r\n",
+         Counter::alias_bad},  // twice: ambiguous
         // no alias: responses, a Request-URI without one, an alias only in a header
         {"SIP/2.0 200 OK\r\nContact: <sip:a@10.0.0.1;alias=198.51.100.77~40123~1>\r\nContent-Length: 0\r\n\r\n", Counter::passed_unmodified},
         {"OPTIONS sip:a@10.0.0.1;aliasx=1 SIP/2.0\r\nContent-Length: 0\r\n\r\n", Counter::passed_unmodified},
@@ -352,7 +354,7 @@ TEST(PipelineAlias, UnknownBadAndOtherMessagesAreLeftAloneAndCounted) {
         EXPECT_EQ(w.counters().get(k.counter), before + 1) << k.payload;
     }
     EXPECT_EQ(w.counters().get(Counter::alias_unknown), 2u);
-    EXPECT_EQ(w.counters().get(Counter::alias_bad), 5u);
+    EXPECT_EQ(w.counters().get(Counter::alias_bad), 6u);
     EXPECT_EQ(w.counters().get(Counter::alias_retargeted), 0u);
     EXPECT_EQ(w.counters().get(Counter::passed_unmodified), cases.size());
     EXPECT_EQ(w.counters().get(Counter::core_to_access), cases.size());

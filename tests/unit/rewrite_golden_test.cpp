@@ -342,6 +342,13 @@ const std::vector<Case> kCases = {
  "203.0.113.5:40000", "",
  "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1;received=198.51.100.7\nContact: <sip:bob@203.0.113.5:40000>\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=bob 1 1 IN IP4 203.0.113.5\ns=-\nc=IN IP4 203.0.113.5\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
  O::rewritten},
+// fuzz_rewrite found this (long run, 2026-11-24): with maddr twice, the rewrite dropped one and
+// a second pass dropped the other. A Contact with maddr or alias twice is ambiguous: left alone.
+{"contact-with-maddr-twice-left-alone",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\nContact: <sip:a@192.168.1.10;maddr=10.0.0.1;maddr=10.0.0.2>\nContent-Length: 0\n\n",
+ "203.0.113.5:40000", "",
+ "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1;received=203.0.113.5;rport=40000\nContact: <sip:a@192.168.1.10;maddr=10.0.0.1;maddr=10.0.0.2>\nContent-Length: 0\n\n",
+ O::rewritten},
 {"response-public-not-natted",
  "SIP/2.0 180 Ringing\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\nContact: <sip:bob@203.0.113.5:40000>\nl: 0\n\n",
  "203.0.113.5:40000", "", nullptr, O::not_nated},

@@ -44,6 +44,7 @@ struct Uri {
     Slice headers;   // from '?' to the end
     Param maddr, transport, alias, lr;
     uint8_t param_count = 0;
+    bool duplicate_param = false;  // maddr, transport, alias or lr given twice: ambiguous
     bool valid = false;
 
     // The port a SIP URI without one means (RFC 3261 19.1.2): 5061 for sips, else 5060.
