@@ -625,7 +625,7 @@ int Dataplane::run() {
             if (g_reload.exchange(false)) {
                 std::string why;
                 if (reload_rules(&why))
-                    std::fprintf(stderr, "farend: rules reloaded: %zu rule(s)\n", rules_report().rules.size());
+                    std::fprintf(stderr, "farend: rules reloaded: %zu rule(s)\n", rules_report().count);
                 else
                     std::fprintf(stderr, "farend: rules NOT reloaded, the previous ones stay: %s\n", why.c_str());
             }
@@ -679,7 +679,7 @@ bool Dataplane::reload_rules(std::string* error) {
     return true;
 }
 
-Dataplane::RulesReport Dataplane::rules_report() const {
+Dataplane::RulesReport Dataplane::rules_report(std::size_t first, std::size_t n) const {
     const Impl& im = *impl_;
     std::lock_guard<std::mutex> lock(im.rules_mutex);
     RulesReport r;
@@ -688,8 +688,11 @@ Dataplane::RulesReport Dataplane::rules_report() const {
     r.last_error = im.last_reload_error;
     if (im.rules_loaded_at)
         r.loaded_s_ago = static_cast<double>(rte_rdtsc() - im.rules_loaded_at) / static_cast<double>(rte_get_tsc_hz());
-    if (const rules::RuleSet* rs = im.rules_owned.get())
-        for (std::size_t i = 0; i < rs->size(); ++i) r.rules.push_back({rs->spec(i).name, rs->spec(i).text, rs->hits(i)});
+    if (const rules::RuleSet* rs = im.rules_owned.get()) {
+        r.count = rs->size();
+        for (std::size_t i = first; i < rs->size() && i - first < n; ++i)
+            r.rules.push_back({rs->spec(i).name, rs->spec(i).text, rs->hits(i)});
+    }
     return r;
 }
 

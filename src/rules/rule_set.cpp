@@ -20,10 +20,6 @@ struct RuleSet::Group {
     std::vector<std::pair<uint32_t, uint32_t>> by_domain;  // (domain id, first rule), sorted
 };
 
-struct RuleSet::Domain {
-    std::string name;  // "example.com" or "*.example.com"
-};
-
 struct RuleSet::CachedHost {
     static constexpr std::size_t kMaxHost = 62, kMaxIds = 4;
     uint8_t len = 0xff;  // 0xff: empty slot
@@ -47,7 +43,7 @@ std::atomic<unsigned> g_generation{0};
 constexpr char kBegin = '\x01', kEnd = '\x02';
 std::string literal(const std::string& d) {
     std::string p;
-    if (d.starts_with("*.")) {
+    if (is_wildcard(d)) {
         p.append(d, 1);
     } else {
         p.push_back(kBegin);
@@ -59,7 +55,7 @@ std::string literal(const std::string& d) {
 
 // More specific first: exact names, then wildcards by length (longer suffix = deeper).
 bool more_specific(const std::string& a, const std::string& b) {
-    const bool wa = a.starts_with("*."), wb = b.starts_with("*.");
+    const bool wa = is_wildcard(a), wb = is_wildcard(b);
     if (wa != wb) return !wa;
     if (a.size() != b.size()) return a.size() > b.size();
     return a < b;
@@ -117,10 +113,7 @@ std::unique_ptr<RuleSet> RuleSet::build(std::vector<Spec> specs, const rewrite::
     std::sort(names.begin(), names.end(), more_specific);
     names.erase(std::unique(names.begin(), names.end()), names.end());
     std::map<std::string, uint32_t> domain_id;
-    for (uint32_t i = 0; i < names.size(); ++i) {
-        domain_id[names[i]] = i;
-        rs->domains_.push_back(Domain{names[i]});
-    }
+    for (uint32_t i = 0; i < names.size(); ++i) domain_id[names[i]] = i;
     if (!names.empty()) {
         std::vector<std::string> lits;
         std::vector<const char*> exprs;

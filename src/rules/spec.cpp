@@ -17,7 +17,7 @@ std::string cat(std::initializer_list<std::string_view> parts) {
 // A domain as a rule may name it: labels of letters, digits, '-' and '_', optionally "*." first;
 // IP literals are names too ("203.0.113.10", "[2001:db8::1]" as written in a URI).
 bool valid_domain(std::string_view d) {
-    if (d.starts_with("*.")) d.remove_prefix(2);
+    if (is_wildcard(d)) d.remove_prefix(2);
     if (d.empty() || d.size() > 253) return false;
     if (d.front() == '[') return d.size() > 2 && d.back() == ']' && IpAddr::parse_v6(d.substr(1, d.size() - 2));
     if (d.front() == '.' || d.back() == '.' || d.find("..") != std::string_view::npos) return false;

@@ -135,18 +135,19 @@ int cmd_rules(const char*, const char* params, rte_tel_data* d) {
         first = std::strtoul(params, &end, 10);
         if (*end != '\0') return -1;
     }
-    const auto r = g_dp->rules_report();
+    const auto r = g_dp->rules_report(first, kRulesShown);
     rte_tel_data_start_dict(d);
-    rte_tel_data_add_dict_u64(d, "count", r.rules.size());
+    rte_tel_data_add_dict_u64(d, "count", r.count);
     rte_tel_data_add_dict_u64(d, "reloads", r.reloads);
     rte_tel_data_add_dict_u64(d, "reload_errors", r.reload_errors);
     rte_tel_data_add_dict_string(d, "last_reload_error", r.last_error.substr(0, RTE_TEL_MAX_STRING_LEN - 1).c_str());
     rte_tel_data_add_dict_u64(d, "loaded_s_ago", static_cast<uint64_t>(r.loaded_s_ago));
-    for (std::size_t i = first; i < r.rules.size() && i < first + kRulesShown; ++i) {
+    for (std::size_t k = 0; k < r.rules.size(); ++k) {
+        const std::size_t i = first + k;
         rte_tel_data* f = rte_tel_data_alloc();
         rte_tel_data_start_array(f, RTE_TEL_STRING_VAL);
-        const std::string name = "name=" + r.rules[i].name, hits = "hits=" + std::to_string(r.rules[i].hits),
-                          text = "rule=" + r.rules[i].text;
+        const std::string name = "name=" + r.rules[k].name, hits = "hits=" + std::to_string(r.rules[k].hits),
+                          text = "rule=" + r.rules[k].text;
         for (const std::string* kv : {&name, &hits, &text})
             rte_tel_data_add_array_string(f, kv->substr(0, RTE_TEL_MAX_STRING_LEN - 1).c_str());
         const std::string key = "rule_" + std::to_string(i);

@@ -655,9 +655,9 @@ class Rules(unittest.TestCase):
                                  f"--vdev=net_pcap0,rx_pcap={SAMPLE},infinite_rx=1", "--vdev=net_null1,no-rx=1",
                                  "--", "--config", conf, "--stats-json", stats],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        def rules():
+        def rules(cmd="/farend/rules"):
             for _ in range(50):
-                p = subprocess.run(["dpdk-telemetry.py", "-f", prefix], input="/farend/rules\n", capture_output=True,
+                p = subprocess.run(["dpdk-telemetry.py", "-f", prefix], input=cmd + "\n", capture_output=True,
                                    text=True, timeout=30)
                 for line in p.stdout.splitlines():
                     if line.strip().startswith("{") and "/farend/rules" in line:
@@ -684,6 +684,9 @@ class Rules(unittest.TestCase):
             time.sleep(0.3)
             r = rules()
             self.assertGreater(int(r["rule_0"][1].split("=")[1]), 0, "the last rules are in use")
+            page = rules("/farend/rules,1")  # from the second rule on
+            self.assertEqual((page["count"], "rule_0" in page), (2, False))
+            self.assertIn("name=extra10", page["rule_1"])
             # A bad file: the reload is refused, the rules in force stay.
             with open(conf, "w") as f:
                 f.write("rule = source=203.0.113.0/24 action=perhaps\n")

@@ -56,12 +56,13 @@ public:
         uint64_t hits = 0;
     };
     struct RulesReport {
-        std::vector<RuleInfo> rules;  // in the order written
+        std::size_t count = 0;        // rules in force
+        std::vector<RuleInfo> rules;  // rules first .. first+n-1 of them, in the order written
         uint64_t reloads = 0, reload_errors = 0;
         std::string last_error;
         double loaded_s_ago = 0;
     };
-    [[nodiscard]] RulesReport rules_report() const;
+    [[nodiscard]] RulesReport rules_report(std::size_t first = 0, std::size_t n = 0) const;
 
     struct Impl;
 

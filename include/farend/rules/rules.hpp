@@ -32,6 +32,9 @@ struct hs_scratch;
 
 namespace farend::rules {
 
+// "*.example.com": a wildcard domain (any name below example.com).
+[[nodiscard]] constexpr bool is_wildcard(std::string_view domain) noexcept { return domain.starts_with("*."); }
+
 struct Spec {
     std::string name;              // "rule<N>" (1-based) unless named
     std::optional<Cidr> source;
@@ -42,7 +45,7 @@ struct Spec {
     std::optional<rewrite::ContactMode> contact_mode;
     std::string text;              // as written
 
-    [[nodiscard]] bool wildcard() const noexcept { return domain.starts_with("*."); }
+    [[nodiscard]] bool wildcard() const noexcept { return is_wildcard(domain); }
 };
 
 // One rule's text ("key=value" words). index is its position (for the default name). nullopt
@@ -79,11 +82,9 @@ public:
 private:
     RuleSet() = default;
     struct Group;
-    struct Domain;
     std::vector<Spec> specs_;
     std::vector<rewrite::Policy> policies_;
     std::vector<Group> groups_;  // [0]: the rules without a source
-    std::vector<Domain> domains_;
     rte_lpm* lpm4_ = nullptr;
     rte_lpm6* lpm6_ = nullptr;
     hs_database* db_ = nullptr;
