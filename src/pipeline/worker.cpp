@@ -12,6 +12,16 @@ uint16_t outer_vlan(const Frame& f, const net::FrameView& v) noexcept {
     return v.vlan_tags ? static_cast<uint16_t>(((f.data[14] << 8) | f.data[15]) & 0x0fff) : 0;
 }
 
+// What every observation says of the frame: addresses, ports, VLAN, size.
+void observe_frame(flow::Observation& o, const Frame& f, const net::FrameView& v) noexcept {
+    o.src = v.src;
+    o.dst = v.dst;
+    o.src_port = v.src_port;
+    o.dst_port = v.dst_port;
+    o.vlan = outer_vlan(f, v);
+    o.bytes = f.len;
+}
+
 }  // namespace
 
 Worker::Worker(const Config& config, const simd::Kernel& kernel)
@@ -32,12 +42,7 @@ bool Worker::keepalive_answer(Frame& f, const net::FrameView& v, std::size_t slo
     counters_->add(Counter::keepalive_answers);
     flow::Observation& o = observations_[slot];
     o = flow::Observation{};
-    o.src = v.src;
-    o.dst = v.dst;
-    o.src_port = v.src_port;
-    o.dst_port = v.dst_port;
-    o.vlan = outer_vlan(f, v);
-    o.bytes = f.len;
+    observe_frame(o, f, v);
     o.keepalive_answer = true;
     f.observed = true;
     return true;
@@ -45,17 +50,12 @@ bool Worker::keepalive_answer(Frame& f, const net::FrameView& v, std::size_t slo
 
 void Worker::observe(const Frame& f, const net::FrameView& v, const rewrite::Result& r, std::size_t slot) noexcept {
     flow::Observation& o = observations_[slot];
-    o.src = v.src;
-    o.dst = v.dst;
-    o.src_port = v.src_port;
-    o.dst_port = v.dst_port;
-    o.vlan = outer_vlan(f, v);
+    observe_frame(o, f, v);
     std::copy(f.data + 6, f.data + 12, o.src_mac.begin());
     std::copy(f.data, f.data + 6, o.dst_mac.begin());
     o.fired = r.verdict.fired;
     o.rewritten = r.outcome == rewrite::Outcome::rewritten;
     o.is_register = processor_.index().start.is_request && processor_.index().start.method_id == sip::Method::register_;
-    o.bytes = f.len;
     o.keepalive_answer = false;  // the slot may hold an answer's observation from an earlier burst
     o.agent = IpAddr{};
     const sip::MessageParts& parts = processor_.parts();
@@ -141,29 +141,25 @@ Action Worker::handle_reverse(Frame& f, const net::FrameView& v) noexcept {
     Counters& c = *counters_;
     char* sip = reinterpret_cast<char*>(f.data + v.payload_off());
     const uint32_t size = v.payload_len();
+    auto leave = [&c](Counter why) {  // forwarded as it came, counted under why
+        c.add(why);
+        c.add(Counter::passed_unmodified);
+        return Action::forward;
+    };
     rewrite::AliasTarget t;
     switch (processor_.find_alias(sip, size, t)) {
         case rewrite::AliasStatus::none:
             c.add(Counter::passed_unmodified);
             return Action::forward;
         case rewrite::AliasStatus::bad:
-            c.add(Counter::alias_bad);
-            c.add(Counter::passed_unmodified);
-            return Action::forward;
+            return leave(Counter::alias_bad);
         case rewrite::AliasStatus::found:
             break;
     }
-    if (t.ip.is_v6() != v.ipv6) {  // an IPv4 packet cannot be sent to an IPv6 alias, nor back
-        c.add(Counter::alias_bad);
-        c.add(Counter::passed_unmodified);
-        return Action::forward;
-    }
-    const uint16_t vlan = outer_vlan(f, v);
-    if (!directory_ || !directory_->known(flow::Key::of(t.ip, t.port, vlan))) {
-        c.add(Counter::alias_unknown);  // stale, or forged: never seen from the access side
-        c.add(Counter::passed_unmodified);
-        return Action::forward;
-    }
+    // An IPv4 packet cannot be sent to an IPv6 alias, nor back.
+    if (t.ip.is_v6() != v.ipv6) return leave(Counter::alias_bad);
+    // Stale, or forged: never seen from the access side.
+    if (!directory_ || !directory_->known(flow::Key::of(t.ip, t.port, outer_vlan(f, v)))) return leave(Counter::alias_unknown);
     // The parameter goes; the body and Content-Length are untouched (the Request-URI is before them).
     std::memmove(sip + t.param.off, sip + t.param.end(), size - t.param.end());
     const uint32_t new_size = size - t.param.len;

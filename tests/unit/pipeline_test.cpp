@@ -255,6 +255,8 @@ Built from_switch(const std::string& payload, bool v6 = false, uint16_t dport = 
 
 class FakeDirectory final : public FlowDirectory {
 public:
+    // Knows one source (untagged).
+    FakeDirectory(const char* ip, uint16_t port) : keys{flow::Key::of(*IpAddr::parse(ip), port, 0)} {}
     std::vector<flow::Key> keys;
     bool known(const flow::Key& k) const noexcept override {
         for (const auto& x : keys)
@@ -274,8 +276,7 @@ Config alias_config() {
 TEST(PipelineAlias, RequestToAKnownAliasIsRetargetedWithTheParameterRemoved) {
     const Config cfg = alias_config();
     Worker w(cfg);
-    FakeDirectory d;
-    d.keys.push_back(flow::Key::of(*IpAddr::parse("198.51.100.77"), 40123, 0));
+    FakeDirectory d("198.51.100.77", 40123);
     w.set_flow_directory(&d);
     const std::string in =
         "INVITE sip:alice@192.168.1.10:5060;alias=198.51.100.77~40123~1;transport=udp SIP/2.0\r\n"
@@ -303,8 +304,7 @@ TEST(PipelineAlias, RequestToAKnownAliasIsRetargetedWithTheParameterRemoved) {
 TEST(PipelineAlias, Ipv6AliasInBracketsAndUpperCaseName) {
     const Config cfg = alias_config();
     Worker w(cfg);
-    FakeDirectory d;
-    d.keys.push_back(flow::Key::of(*IpAddr::parse("2001:db8::77"), 40000, 0));
+    FakeDirectory d("2001:db8::77", 40000);
     w.set_flow_directory(&d);
     const Built b = from_switch("BYE sip:bob@[fd00::10];ALIAS=[2001:db8::77]~40000~1 SIP/2.0\r\nContent-Length: 0\r\n\r\n", true);
     const Outcome r = run(w, b, Direction::core_to_access, 0);
@@ -320,8 +320,7 @@ TEST(PipelineAlias, Ipv6AliasInBracketsAndUpperCaseName) {
 TEST(PipelineAlias, UnknownBadAndOtherMessagesAreLeftAloneAndCounted) {
     const Config cfg = alias_config();
     Worker w(cfg);
-    FakeDirectory d;
-    d.keys.push_back(flow::Key::of(*IpAddr::parse("198.51.100.77"), 40123, 0));
+    FakeDirectory d("198.51.100.77", 40123);
     w.set_flow_directory(&d);
     struct Case {
         std::string payload;
@@ -363,8 +362,7 @@ TEST(PipelineAlias, UnknownBadAndOtherMessagesAreLeftAloneAndCounted) {
 TEST(PipelineAlias, RewriteModeAndNonSipFromTheSwitchPassAsTheyAre) {
     Config cfg;  // contact mode rewrite: the core side is never read
     Worker w(cfg);
-    FakeDirectory d;
-    d.keys.push_back(flow::Key::of(*IpAddr::parse("198.51.100.77"), 40123, 0));
+    FakeDirectory d("198.51.100.77", 40123);
     w.set_flow_directory(&d);
     const Built b = from_switch("INVITE sip:a@10.0.0.1;alias=198.51.100.77~40123~1 SIP/2.0\r\nContent-Length: 0\r\n\r\n");
     EXPECT_EQ(run(w, b, Direction::core_to_access).out, b.bytes);
