@@ -34,9 +34,27 @@ void print_report(const pipeline::Counters& t) {
     }
 }
 
-bool write_json(const std::string& file, const dataplane::Dataplane& dp) {
+void print_resources(const dataplane::Dataplane::Resources& running, const dataplane::Dataplane::Resources& stopped) {
+    for (const auto& p : running.ports)
+        if (p.rx_missed || p.rx_nombuf || p.rx_errors || p.tx_errors)
+            std::printf("  port %u (%s): rx_missed %llu, rx_nombuf %llu, rx_errors %llu, tx_errors %llu (dropped by the port, "
+                        "before farend)\n", static_cast<unsigned>(p.port), p.driver.c_str(),
+                        static_cast<unsigned long long>(p.rx_missed), static_cast<unsigned long long>(p.rx_nombuf),
+                        static_cast<unsigned long long>(p.rx_errors), static_cast<unsigned long long>(p.tx_errors));
+    std::printf("  flows %llu of %llu\n", static_cast<unsigned long long>(running.flows),
+                static_cast<unsigned long long>(running.flow_capacity));
+    for (const auto& p : stopped.pools)
+        if (p.in_use)
+            std::fprintf(stderr, "farend: warning: %u of the %u mbufs of pool %s not returned after the ports stopped "
+                                 "(a leak: please report it)\n", p.in_use, p.size, p.name.c_str());
+}
+
+bool write_json(const std::string& file, const dataplane::Dataplane& dp, const dataplane::Dataplane::Resources& running,
+                const dataplane::Dataplane::Resources& stopped) {
     std::ofstream out(file);
-    out << "{\n  \"totals\": " << telemetry::counters_json(dp.totals()) << ",\n  \"lcores\": {";
+    out << "{\n  \"totals\": " << telemetry::counters_json(dp.totals()) << ",\n  \"resources\": "
+        << telemetry::resources_json(running) << ",\n  \"after_stop\": " << telemetry::resources_json(stopped)
+        << ",\n  \"lcores\": {";
     bool first = true;
     for (unsigned l : dp.worker_lcores()) {
         pipeline::Counters c;
@@ -110,9 +128,13 @@ int main(int argc, char** argv) {
 
     const int rc = dp->run();
     const pipeline::Counters totals = dp->totals();
+    const auto running = dp->resources();
+    dp->stop_ports();  // flushes pcap files; every mbuf is back in its pool after this
+    const auto stopped = dp->resources();
     print_report(totals);
+    print_resources(running, stopped);
     int status = rc;
-    if (!opts->config.stats_json.empty() && !write_json(opts->config.stats_json, *dp)) {
+    if (!opts->config.stats_json.empty() && !write_json(opts->config.stats_json, *dp, running, stopped)) {
         std::fprintf(stderr, "farend: cannot write --stats-json %s: %s\n", opts->config.stats_json.c_str(),
                      std::strerror(errno));
         status = 1;

@@ -49,6 +49,9 @@ po::options_description describe() {
          "stop after SECONDS with no frame received (for captures); 0 = run until signalled (default)")
         ("stats-json", po::value<std::string>()->value_name("FILE"), "write the final counters to FILE as JSON at exit")
         ("mtu", po::value<std::string>()->value_name("BYTES"), "IP MTU of the ports, for counting oversize frames; default 1500")
+        ("flow-capacity", po::value<std::string>()->value_name("N"),
+         "sources each worker tracks for telemetry, keepalives and alias (16-16777216); when full, the least "
+         "recently seen of a sample is evicted (flows_evicted); every packet is forwarded either way; default 65536")
         ("rule", po::value<std::vector<std::string>>()->composing()->value_name("RULE"),
          "a rule, repeatable (in a --config file: 'rule = ...' lines, re-read on SIGHUP): key=value words, "
          "matching by source=PREFIX and/or domain=NAME|*.NAME (host of the Request-URI, To or From) and setting "
@@ -200,6 +203,12 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
         uint64_t m = 0;
         if (!to_uint(vm["mtu"].as<std::string>(), 65535, m) || m < 576) return fail("mtu", "not an MTU (576-65535)");
         c.mtu = static_cast<uint16_t>(m);
+    }
+    if (vm.count("flow-capacity")) {
+        uint64_t n = 0;
+        if (!to_uint(vm["flow-capacity"].as<std::string>(), 1u << 24, n) || n < 16)
+            return fail("flow-capacity", "not a number of flows (16-16777216)");
+        c.flow_capacity = static_cast<uint32_t>(n);
     }
     if (!c.cli_rules.empty() || !c.file_rules.empty()) {
         if (!rules::parse_rules(c.rules(), &err)) return fail("rule", err);

@@ -49,9 +49,8 @@ constexpr unsigned kJumboCount = 255;
 constexpr uint32_t kFragBuckets = 1024, kFragBucketEntries = 8;
 constexpr uint64_t kFragTimeoutMs = 2000;
 constexpr uint16_t kMaxFragmentsOut = 64;
-// Flow table: sources tracked per worker, aged out after 10 minutes without a SIP message; the
-// ageing looks at kAgeBudget slots every kAgeEvery poll loops.
-constexpr uint32_t kFlowCapacity = 65536;
+// Flow table: sources tracked per worker (--flow-capacity), aged out after 10 minutes without a
+// SIP message; the ageing looks at kAgeBudget slots every kAgeEvery poll loops.
 constexpr uint64_t kFlowIdleSeconds = 600;
 constexpr uint32_t kAgeEvery = 1024, kAgeBudget = 256;
 // NAT keepalives: every kKeepaliveEvery loops the worker looks at kKeepaliveBudget flow slots
@@ -95,7 +94,8 @@ struct Dataplane::Impl {
     rte_mempool* jumbo = nullptr;
     rte_mempool* indirect = nullptr;  // for rte_ip*_fragment_packet
     std::vector<bool> csum_offload;   // per port id: IPv4 and UDP checksums on transmit
-    std::vector<uint16_t> ports;
+    std::vector<uint16_t> ports;      // cleared by stop_ports(), under ports_mutex (telemetry reads it)
+    mutable std::mutex ports_mutex;
     std::vector<Path> paths;
     std::vector<std::unique_ptr<WorkerState>> workers;
     Directory directory;
@@ -113,11 +113,52 @@ struct Dataplane::Impl {
 
 Dataplane::Dataplane(const pipeline::Config& config) : config_(config), impl_(std::make_unique<Impl>()) {}
 
-Dataplane::~Dataplane() {
+void Dataplane::stop_ports() {
+    std::lock_guard<std::mutex> lock(impl_->ports_mutex);
     for (uint16_t p : impl_->ports) {
         rte_eth_dev_stop(p);
         rte_eth_dev_close(p);
     }
+    impl_->ports.clear();
+}
+
+Dataplane::Resources Dataplane::resources() const {
+    const Impl& im = *impl_;
+    Resources r;
+    std::lock_guard<std::mutex> lock(im.ports_mutex);
+    for (uint16_t p : im.ports) {
+        if (std::find_if(r.ports.begin(), r.ports.end(), [p](const PortStats& s) { return s.port == p; }) != r.ports.end())
+            continue;  // a port in two pairs
+        PortStats ps;
+        ps.port = p;
+        rte_eth_dev_info info{};
+        if (rte_eth_dev_info_get(p, &info) == 0 && info.driver_name) ps.driver = info.driver_name;
+        rte_eth_stats st{};
+        if (rte_eth_stats_get(p, &st) == 0) {
+            ps.rx_packets = st.ipackets;
+            ps.tx_packets = st.opackets;
+            ps.rx_missed = st.imissed;
+            ps.rx_nombuf = st.rx_nombuf;
+            ps.rx_errors = st.ierrors;
+            ps.tx_errors = st.oerrors;
+        }
+        r.ports.push_back(std::move(ps));
+    }
+    for (const rte_mempool* mp : {im.pool, im.jumbo, im.indirect}) {
+        if (!mp) continue;
+        // avail_count includes the mbufs parked in the lcores' caches.
+        const unsigned avail = rte_mempool_avail_count(mp);
+        r.pools.push_back({mp->name, mp->size, mp->size > avail ? mp->size - avail : 0});
+    }
+    for (const auto& w : im.workers) {
+        r.flows += w->flows->size();
+        r.flow_capacity += w->flows->capacity();
+    }
+    return r;
+}
+
+Dataplane::~Dataplane() {
+    stop_ports();
     for (auto& w : impl_->workers) {
         for (auto* b : w->tx) rte_free(b);
         if (w->frag_table) {
@@ -280,7 +321,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             *error = "cannot create the IP reassembly table";
             return nullptr;
         }
-        ws->flows = FlowTable::create("farend_flows_" + std::to_string(ws->lcore), kFlowCapacity,
+        ws->flows = FlowTable::create("farend_flows_" + std::to_string(ws->lcore), config.flow_capacity,
                                       static_cast<int>(rte_socket_id()), error);
         if (!ws->flows) return nullptr;
         if (config.keepalive_interval) {

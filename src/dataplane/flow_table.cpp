@@ -18,18 +18,21 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
     p.hash_func = rte_hash_crc;
     p.hash_func_init_val = 0;
     p.socket_id = socket;
-    // Lock-free readers; the one writer frees a key's slot itself right after deleting it.
-    p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
+    // Lock-free readers; the one writer frees a key's slot itself right after deleting it. The
+    // extendable bucket table lets every one of the `capacity` slots be used (without it, a
+    // cuckoo path can fail while slots are still free).
+    p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
     t->hash_ = rte_hash_create(&p);
     if (!t->hash_) {
         *error = "cannot create the flow table (" + std::to_string(capacity) + " entries): " + rte_strerror(rte_errno);
         return nullptr;
     }
-    // rte_hash may hold a few more keys than asked (rounding); size the array by what it reports.
-    t->capacity_ = static_cast<uint32_t>(rte_hash_max_key_id(t->hash_)) + 1;
-    t->entries_.resize(t->capacity_);
-    t->valid_.reset(new std::atomic<uint8_t>[t->capacity_]);
-    for (uint32_t i = 0; i < t->capacity_; ++i) t->valid_[i].store(0, std::memory_order_relaxed);
+    // Slots are rte_hash's key positions, 0 .. max_key_id (which may exceed the keys it holds).
+    t->slots_ = static_cast<uint32_t>(rte_hash_max_key_id(t->hash_)) + 1;
+    t->capacity_ = capacity;
+    t->entries_.resize(t->slots_);
+    t->valid_.reset(new std::atomic<uint8_t>[t->slots_]);
+    for (uint32_t i = 0; i < t->slots_; ++i) t->valid_[i].store(0, std::memory_order_relaxed);
     return t;
 }
 
@@ -40,12 +43,13 @@ FlowTable::~FlowTable() {
 void FlowTable::observe(const flow::Observation& o, uint64_t now, pipeline::Counters& c) noexcept {
     const flow::Key key = flow::Key::of(o.src, o.src_port, o.vlan);
     const int32_t found = rte_hash_lookup(hash_, &key);
-    if (found >= 0 && static_cast<uint32_t>(found) < capacity_) {
+    if (found >= 0 && static_cast<uint32_t>(found) < slots_) {
         entries_[static_cast<uint32_t>(found)].update(o, now);
         return;
     }
-    const int32_t pos = rte_hash_add_key(hash_, &key);
-    if (pos < 0 || static_cast<uint32_t>(pos) >= capacity_) {
+    int32_t pos = rte_hash_add_key(hash_, &key);
+    if (pos < 0 && evict(c)) pos = rte_hash_add_key(hash_, &key);
+    if (pos < 0 || static_cast<uint32_t>(pos) >= slots_) {
         c.add(pipeline::Counter::flow_table_full);
         return;
     }
@@ -61,14 +65,34 @@ void FlowTable::observe(const flow::Observation& o, uint64_t now, pipeline::Coun
 }
 
 void FlowTable::age(uint64_t now, uint64_t max_idle, uint32_t budget, pipeline::Counters& c) noexcept {
-    for (uint32_t n = 0; n < budget && capacity_; ++n) {
+    for (uint32_t n = 0; n < budget && slots_; ++n) {
         const uint32_t i = cursor_;
-        cursor_ = cursor_ + 1 == capacity_ ? 0 : cursor_ + 1;
+        cursor_ = cursor_ + 1 == slots_ ? 0 : cursor_ + 1;
         if (!valid_[i].load(std::memory_order_relaxed)) continue;
         if (now - entries_[i].last_alive() <= max_idle) continue;
         remove(i);
         c.add(pipeline::Counter::flows_aged);
     }
+}
+
+bool FlowTable::evict(pipeline::Counters& c) noexcept {
+    // The least recently alive of kEvictSample slots, walking on from where the last eviction
+    // stopped: an approximation of LRU that costs a few cache lines, not a pass over the table.
+    uint32_t victim = UINT32_MAX;
+    uint64_t oldest = UINT64_MAX;
+    for (uint32_t n = 0; n < kEvictSample && slots_; ++n) {
+        const uint32_t i = evict_cursor_;
+        evict_cursor_ = evict_cursor_ + 1 == slots_ ? 0 : evict_cursor_ + 1;
+        if (!valid_[i].load(std::memory_order_relaxed)) continue;
+        if (entries_[i].last_alive() < oldest) {
+            oldest = entries_[i].last_alive();
+            victim = i;
+        }
+    }
+    if (victim == UINT32_MAX) return false;
+    remove(victim);
+    c.add(pipeline::Counter::flows_evicted);
+    return true;
 }
 
 void FlowTable::remove(uint32_t i) noexcept {
@@ -80,9 +104,9 @@ void FlowTable::remove(uint32_t i) noexcept {
 
 void FlowTable::keepalive(uint64_t now, uint32_t budget, KeepaliveSink& sink, pipeline::Counters& c) noexcept {
     if (!ka_.interval) return;
-    for (uint32_t n = 0; n < budget && capacity_; ++n) {
+    for (uint32_t n = 0; n < budget && slots_; ++n) {
         const uint32_t i = ka_cursor_;
-        ka_cursor_ = ka_cursor_ + 1 == capacity_ ? 0 : ka_cursor_ + 1;
+        ka_cursor_ = ka_cursor_ + 1 == slots_ ? 0 : ka_cursor_ + 1;
         if (!valid_[i].load(std::memory_order_relaxed)) continue;
         flow::Entry& e = entries_[i];
         if (!e.nat_seen || now < e.next_ping) continue;
@@ -104,12 +128,12 @@ void FlowTable::keepalive(uint64_t now, uint32_t budget, KeepaliveSink& sink, pi
 
 bool FlowTable::contains(const flow::Key& key) const noexcept {
     const int32_t pos = rte_hash_lookup(hash_, &key);
-    return pos >= 0 && static_cast<uint32_t>(pos) < capacity_ && valid_[static_cast<uint32_t>(pos)].load(std::memory_order_acquire);
+    return pos >= 0 && static_cast<uint32_t>(pos) < slots_ && valid_[static_cast<uint32_t>(pos)].load(std::memory_order_acquire);
 }
 
 std::vector<flow::Entry> FlowTable::snapshot(std::size_t n) const {
     std::vector<flow::Entry> out;
-    for (uint32_t i = 0; i < capacity_; ++i)
+    for (uint32_t i = 0; i < slots_; ++i)
         if (valid_[i].load(std::memory_order_acquire)) out.push_back(entries_[i]);
     std::sort(out.begin(), out.end(), [](const flow::Entry& a, const flow::Entry& b) { return a.last_seen > b.last_seen; });
     if (out.size() > n) out.resize(n);

@@ -24,6 +24,7 @@ std::string Config::describe() const {
     o << "\nexit-when-idle = " << exit_when_idle;
     o << "\nstats-json = " << stats_json;
     o << "\nmtu = " << mtu;
+    o << "\nflow-capacity = " << flow_capacity;
     o << "\nrules = " << cli_rules.size() + file_rules.size() << '\n';
     return o.str();
 }

@@ -123,6 +123,32 @@ int cmd_flows(const char*, const char*, rte_tel_data* d) {
     return 0;
 }
 
+// /farend/resources: flat keys (22.11 telemetry nests no dicts): port<N>_<field>, pool_<name>_size
+// and _in_use, flows, flow_capacity.
+int cmd_resources(const char*, const char*, rte_tel_data* d) {
+    if (!g_dp) return -1;
+    const auto r = g_dp->resources();
+    rte_tel_data_start_dict(d);
+    for (const auto& p : r.ports) {
+        const std::string k = "port" + std::to_string(p.port) + "_";
+        rte_tel_data_add_dict_string(d, (k + "driver").c_str(), p.driver.c_str());
+        rte_tel_data_add_dict_u64(d, (k + "rx_packets").c_str(), p.rx_packets);
+        rte_tel_data_add_dict_u64(d, (k + "tx_packets").c_str(), p.tx_packets);
+        rte_tel_data_add_dict_u64(d, (k + "rx_missed").c_str(), p.rx_missed);
+        rte_tel_data_add_dict_u64(d, (k + "rx_nombuf").c_str(), p.rx_nombuf);
+        rte_tel_data_add_dict_u64(d, (k + "rx_errors").c_str(), p.rx_errors);
+        rte_tel_data_add_dict_u64(d, (k + "tx_errors").c_str(), p.tx_errors);
+    }
+    for (const auto& p : r.pools) {
+        const std::string k = "pool_" + p.name + "_";
+        rte_tel_data_add_dict_u64(d, (k + "size").c_str(), p.size);
+        rte_tel_data_add_dict_u64(d, (k + "in_use").c_str(), p.in_use);
+    }
+    rte_tel_data_add_dict_u64(d, "flows", r.flows);
+    rte_tel_data_add_dict_u64(d, "flow_capacity", r.flow_capacity);
+    return 0;
+}
+
 constexpr std::size_t kRulesShown = 32;
 
 // /farend/rules[,first]: reload state, then rules first .. first+31 in the order written, each an
@@ -166,6 +192,9 @@ bool register_commands(const dataplane::Dataplane* dp) {
            rte_telemetry_register_cmd("/farend/config", cmd_config, "farend's running configuration. No parameters") == 0 &&
            rte_telemetry_register_cmd("/farend/flows", cmd_flows,
                                       "the most recently seen flows (observed sources) with their fields. No parameters") == 0 &&
+           rte_telemetry_register_cmd("/farend/resources", cmd_resources,
+                                      "ports' drops before farend (rx_missed, rx_nombuf, errors), mbufs in use per "
+                                      "pool, flows tracked and capacity. No parameters") == 0 &&
            rte_telemetry_register_cmd("/farend/rules", cmd_rules,
                                       "the rules, their hits and reloads. Parameters: int first rule shown (32 a reply)") == 0;
 }
@@ -180,6 +209,23 @@ std::string counters_json(const pipeline::Counters& c) {
         first = false;
     }
     o << '}';
+    return o.str();
+}
+
+std::string resources_json(const dataplane::Dataplane::Resources& r) {
+    std::ostringstream o;
+    o << "{\"ports\": {";
+    for (std::size_t i = 0; i < r.ports.size(); ++i) {
+        const auto& p = r.ports[i];
+        o << (i ? ", " : "") << '"' << p.port << "\": {\"driver\": \"" << p.driver << "\", \"rx_packets\": " << p.rx_packets
+          << ", \"tx_packets\": " << p.tx_packets << ", \"rx_missed\": " << p.rx_missed << ", \"rx_nombuf\": " << p.rx_nombuf
+          << ", \"rx_errors\": " << p.rx_errors << ", \"tx_errors\": " << p.tx_errors << '}';
+    }
+    o << "}, \"pools\": {";
+    for (std::size_t i = 0; i < r.pools.size(); ++i)
+        o << (i ? ", " : "") << '"' << r.pools[i].name << "\": {\"size\": " << r.pools[i].size
+          << ", \"in_use\": " << r.pools[i].in_use << '}';
+    o << "}, \"flows\": " << r.flows << ", \"flow_capacity\": " << r.flow_capacity << '}';
     return o.str();
 }
 

@@ -150,7 +150,8 @@ class Options(unittest.TestCase):
                          ("--rewrite", "via,bogus"), ("--contact-mode", "both"), ("--private-ranges", "10.1.0.0/8"),
                          ("--malformed", "keep"), ("--keepalive-interval", "abc"), ("--keepalive-interval", "86401"),
                          ("--keepalive-method", "ping"), ("--exit-when-idle", "-1"),
-                         ("--mtu", "10"), ("--config", "/nonexistent.conf")]:
+                         ("--mtu", "10"), ("--flow-capacity", "8"), ("--flow-capacity", "16777217"),
+                         ("--config", "/nonexistent.conf")]:
             _, _, p = run_pcap(SAMPLE, opt, val, expect_rc=2)
             self.assertIn(opt, p.stderr, f"{opt} {val}: {p.stderr}")
         _, _, p = run_pcap(SAMPLE, "--no-such-option", expect_rc=2)
@@ -161,7 +162,7 @@ class Options(unittest.TestCase):
         self.assertEqual(p.returncode, 0)
         for opt in ["--config", "--port-pair", "--sip-ports", "--nat-tests", "--rewrite", "--contact-mode",
                     "--private-ranges", "--malformed", "--keepalive-interval", "--keepalive-method", "--exit-when-idle",
-                    "--stats-json"]:
+                    "--stats-json", "--flow-capacity", "--mtu", "--rule"]:
             self.assertIn(opt, p.stdout)
         p = subprocess.run([FAREND, "--version"], capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 0)
@@ -197,6 +198,66 @@ class Options(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("no ports", p.stderr)
         self.assertIn("dpdk-devbind.py", p.stderr)
+
+
+def natted_register(i, sport=None):
+    """Agent i's REGISTER as it leaves its NAT: private Via and Contact, public source 203.0.113.5:40000+i."""
+    sport = 40000 + i if sport is None else sport
+    msg = (f"REGISTER sip:sip.example.net SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.{10 + i % 200}:5060;branch=z9hG4bK-r{i};rport\r\n"
+           f"From: <sip:u{i}@sip.example.net>;tag=t{i}\r\nTo: <sip:u{i}@sip.example.net>\r\nCall-ID: reg-{i}\r\n"
+           f"CSeq: 1 REGISTER\r\nContact: <sip:u{i}@192.168.1.{10 + i % 200}:5060>\r\nContent-Length: 0\r\n\r\n")
+    return (Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a") / IP(src="203.0.113.5", dst="198.51.100.10")
+            / UDP(sport=sport, dport=5060) / Raw(msg.encode()))
+
+
+class FlowTableFull(unittest.TestCase):
+    """More sources than --flow-capacity: every message still forwarded and rewritten, the least recently
+    seen flows evicted and counted, the table never over its capacity."""
+
+    def test_new_sources_forwarded_and_evictions_counted(self):
+        tmp = tempfile.mkdtemp()
+        inp, out, stats = (os.path.join(tmp, n) for n in ("in.pcap", "out.pcap", "stats.json"))
+        sources = 300
+        wrpcap(inp, [natted_register(i) for i in range(sources)])
+        p = subprocess.run([FAREND_PCAP, inp, out, "--stats-json", stats, "--flow-capacity", "16"], capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(stats) as f:
+            doc = json.load(f)
+        totals, res = doc["totals"], doc["resources"]
+        after = rdpcap(out)
+        self.assertEqual(len(after), sources)
+        for i, frame in enumerate(after):  # in order, each rewritten to its own public port
+            self.assertIn(f"Contact: <sip:u{i}@203.0.113.5:{40000 + i}>", sip(frame))
+            self.assertTrue(checksums_ok(frame))
+        capacity = res["flow_capacity"]
+        self.assertEqual(capacity, 16)
+        self.assertEqual(res["flows"], capacity)
+        self.assertEqual(totals["rewritten"], sources)
+        self.assertEqual(totals["flows_created"], sources)
+        self.assertEqual(totals["flows_evicted"], sources - capacity)
+        self.assertEqual(totals["flow_table_full"], 0)
+        self.assertEqual(totals["dropped"], 0)
+        self.assertTrue(all(pool["in_use"] == 0 for pool in doc["after_stop"]["pools"].values()), doc["after_stop"])
+
+    def test_recently_seen_flows_survive_a_flood_of_new_sources(self):
+        # One agent keeps sending between every burst of 8 new sources: the sampled-LRU eviction
+        # always finds an older victim, so it is never evicted (its flow was created once).
+        tmp = tempfile.mkdtemp()
+        inp, out, stats = (os.path.join(tmp, n) for n in ("in.pcap", "out.pcap", "stats.json"))
+        frames = []
+        for burst in range(40):
+            frames.append(natted_register(0, sport=39999))
+            frames += [natted_register(1 + burst * 8 + k) for k in range(8)]
+        wrpcap(inp, frames)
+        p = subprocess.run([FAREND_PCAP, inp, out, "--stats-json", stats, "--flow-capacity", "64"], capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(stats) as f:
+            totals = json.load(f)["totals"]
+        self.assertEqual(len(rdpcap(out)), len(frames))
+        self.assertEqual(totals["flows_created"], 1 + 40 * 8)
+        self.assertGreater(totals["flows_evicted"], 0)
 
 
 def big_register(contacts, pad):
@@ -414,6 +475,13 @@ class Telemetry(unittest.TestCase):
             self.assertGreaterEqual(int(natted["keepalives"]), 1)
             self.assertLessEqual(int(natted["last_ping_s_ago"]), 1)
             self.assertEqual(natted["last_answer_s_ago"], "never")
+            res = query("/farend/resources")
+            self.assertEqual(res["port0_driver"], "net_pcap")
+            self.assertGreater(res["port0_rx_packets"], 0)
+            self.assertEqual((res["port0_rx_missed"], res["port0_rx_nombuf"], res["port1_tx_errors"]), (0, 0, 0))
+            self.assertEqual(res["pool_farend_mbufs_size"], 5248)
+            self.assertLessEqual(res["pool_farend_mbufs_in_use"], res["pool_farend_mbufs_size"])
+            self.assertEqual((res["flows"], res["flow_capacity"]), (4, 65536))
             config = query("/farend/config")
             self.assertEqual(config["nat_tests"], "contact-private,via-source-mismatch,via-private,contact-source-mismatch")
             self.assertEqual(config["port_pair"], "0:1")

@@ -31,6 +31,30 @@ public:
 
     // Runs the workers until stopped. Returns 0, or non-zero if a worker failed.
     int run();
+    // Stops and closes the ports (after run; the destructor does it too). Every mbuf should then
+    // be back in its pool: resources() tells.
+    void stop_ports();
+
+    // What the ports dropped before farend saw a frame, what the pools hold, how full the flow
+    // tables are: for /farend/resources, the final report and the overload and soak checks.
+    struct PortStats {
+        uint16_t port = 0;
+        std::string driver;
+        uint64_t rx_packets = 0, tx_packets = 0;
+        uint64_t rx_missed = 0;  // no free RX descriptor (the device's FIFO overflowed): imissed
+        uint64_t rx_nombuf = 0;  // no mbuf to refill an RX descriptor with (pool empty)
+        uint64_t rx_errors = 0, tx_errors = 0;
+    };
+    struct PoolStats {
+        std::string name;
+        uint32_t size = 0, in_use = 0;
+    };
+    struct Resources {
+        std::vector<PortStats> ports;  // empty after stop_ports()
+        std::vector<PoolStats> pools;
+        uint64_t flows = 0, flow_capacity = 0;  // summed over workers
+    };
+    [[nodiscard]] Resources resources() const;
 
     // Counters summed over workers, and per worker lcore (read while running: plain loads of
     // single-writer counters).

@@ -1,7 +1,8 @@
 // One worker's flow table: rte_hash (lock-free readers) from flow::Key to a slot in an entry
 // array. The worker is the only writer; telemetry copies entries out of the array, reading a
-// per-slot valid flag, without taking a lock. Bounded: when full, new sources are still
-// forwarded and processed, only not tracked (counted as flow_table_full); idle entries age out.
+// per-slot valid flag, without taking a lock. Bounded: when full, a new source takes the slot of
+// the least recently alive of 8 entries looked at (counted as flows_evicted); the packets of every
+// source are forwarded and processed whether it is tracked or not. Idle entries age out.
 #pragma once
 
 #include <farend/flow/flow.hpp>
@@ -50,12 +51,13 @@ public:
     [[nodiscard]] std::vector<flow::Entry> snapshot(std::size_t n) const;
     [[nodiscard]] bool contains(const flow::Key& key) const noexcept;
     [[nodiscard]] uint32_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
-    [[nodiscard]] uint32_t capacity() const noexcept { return capacity_; }
+    [[nodiscard]] uint32_t capacity() const noexcept { return capacity_; }  // flows it holds at most
 
 private:
     FlowTable() = default;
     rte_hash* hash_ = nullptr;
-    uint32_t capacity_ = 0;
+    uint32_t capacity_ = 0;  // keys the hash holds (as asked)
+    uint32_t slots_ = 0;     // entries_ and valid_: one per key position rte_hash may return
     std::vector<flow::Entry> entries_;
     std::unique_ptr<std::atomic<uint8_t>[]> valid_;
     std::atomic<uint32_t> size_{0};
@@ -63,7 +65,11 @@ private:
     uint32_t ka_cursor_ = 0;
     KeepalivePolicy ka_;
 
+    static constexpr uint32_t kEvictSample = 8;
+    uint32_t evict_cursor_ = 0;
+
     void remove(uint32_t slot) noexcept;
+    bool evict(pipeline::Counters& c) noexcept;
 };
 
 }  // namespace farend::dataplane

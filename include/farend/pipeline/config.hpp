@@ -29,6 +29,7 @@ struct Config {
     double exit_when_idle = 0;        // seconds without a received frame before stopping, 0 = never
     std::string stats_json;           // file for the final counters, "" = none
     uint16_t mtu = 1500;
+    uint32_t flow_capacity = 65536;   // flows tracked per worker
     // Rules as written (see farend/rules/rules.hpp): from --rule, then from the --config file's
     // "rule =" lines (re-read on SIGHUP).
     std::vector<std::string> cli_rules, file_rules;

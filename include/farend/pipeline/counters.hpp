@@ -49,7 +49,8 @@ namespace farend::pipeline {
     X(drop_fragmentation, "drop_fragmentation", "datagrams or fragments lost while cutting to the MTU")         \
     X(flows_created, "flows_created", "new observed sources put in the flow table")                          \
     X(flows_aged, "flows_aged", "flows removed after 600 s without a SIP message")                             \
-    X(flow_table_full, "flow_table_full", "SIP from a new source not tracked: the flow table was full (still forwarded)") \
+    X(flows_evicted, "flows_evicted", "flows removed to make room for a new source: the flow table was full (--flow-capacity)") \
+    X(flow_table_full, "flow_table_full", "SIP from a new source not tracked: no flow could be evicted (still forwarded)") \
     X(keepalives_sent, "keepalives_sent", "NAT keepalives sent to NATed agents (--keepalive-interval)")          \
     X(keepalive_answers, "keepalive_answers", "answers to OPTIONS keepalives, consumed (not forwarded to the switch)") \
     X(keepalive_timeouts, "keepalive_timeouts", "flows dropped after 3 OPTIONS keepalives in a row went unanswered") \

@@ -16,5 +16,7 @@ bool register_commands(const dataplane::Dataplane* dp);
 
 // The counters as a JSON object {"name": value, ...} (the reported ones).
 std::string counters_json(const pipeline::Counters& c);
+// Dataplane::resources() as a JSON object {"ports": {...}, "pools": {...}, "flows": n, ...}.
+std::string resources_json(const dataplane::Dataplane::Resources& r);
 
 }  // namespace farend::telemetry
