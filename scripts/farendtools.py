@@ -1,0 +1,75 @@
+"""Helpers shared by farend's Python scripts (perf/dataplane-bench, scripts/overload, scripts/soak):
+NATed SIP message text, captures of it, DPDK telemetry queries, a process's memory."""
+import json
+import subprocess
+import time
+
+SDP = ("v=0\r\no=a 1 1 IN IP4 192.168.1.{h}\r\ns=-\r\nc=IN IP4 192.168.1.{h}\r\nt=0 0\r\n"
+       "m=audio 49170 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtcp:49171 IN IP4 192.168.1.{h}\r\n")
+
+
+def natted_messages(a, kinds=("REGISTER", "INVITE", "200", "ACK", "BYE", "OPTIONS")):
+    """Agent a's messages as they leave its NAT (private 192.168.1.x in Via, Contact and SDP)."""
+    h = 10 + a % 200
+    via = f"Via: SIP/2.0/UDP 192.168.1.{h}:5060;branch=z9hG4bK{a}x;rport\r\n"
+    common = (f"From: <sip:{2000 + a}@sip.example.net>;tag=t{a}\r\nTo: <sip:{2000 + a}@sip.example.net>\r\n"
+              f"Call-ID: c{a}@192.168.1.{h}\r\nMax-Forwards: 70\r\n")
+    contact = f"Contact: <sip:{2000 + a}@192.168.1.{h}:5060>\r\n"
+    body = SDP.format(h=h)
+    text = {
+        "REGISTER": f"REGISTER sip:sip.example.net SIP/2.0\r\n{via}{common}CSeq: 1 REGISTER\r\n{contact}Expires: 300\r\n"
+                    f"Content-Length: 0\r\n\r\n",
+        "INVITE": f"INVITE sip:15551234567@sip.example.net SIP/2.0\r\n{via}{common}CSeq: 2 INVITE\r\n{contact}"
+                  f"Content-Type: application/sdp\r\nContent-Length: {len(body)}\r\n\r\n{body}",
+        "200": f"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 203.0.113.10;branch=z9hG4bKsw{a}\r\n{common}CSeq: 7 INVITE\r\n{contact}"
+               f"Content-Type: application/sdp\r\nContent-Length: {len(body)}\r\n\r\n{body}",
+        "ACK": f"ACK sip:15551234567@203.0.113.10:5060 SIP/2.0\r\n{via}{common}CSeq: 2 ACK\r\nContent-Length: 0\r\n\r\n",
+        "BYE": f"BYE sip:15551234567@203.0.113.10:5060 SIP/2.0\r\n{via}{common}CSeq: 3 BYE\r\nContent-Length: 0\r\n\r\n",
+        "OPTIONS": f"OPTIONS sip:sip.example.net SIP/2.0\r\n{via}{common}CSeq: 4 OPTIONS\r\n{contact}Content-Length: 0\r\n\r\n",
+    }
+    return [text[k] for k in kinds]
+
+
+def nat_frame(msg, sport, src="203.0.113.5", dst="198.51.100.10", dport=5060):
+    from scapy.all import IP, UDP, Ether, Raw
+    return (Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a") / IP(src=src, dst=dst)
+            / UDP(sport=sport, dport=dport) / Raw(msg.encode() if isinstance(msg, str) else msg))
+
+
+def write_nat_mix(path, agents=200):
+    """A capture of NATed SIP only: `agents` agents behind one NAT (203.0.113.5:40000+a), six messages
+    each. Returns (frames, average frame size)."""
+    from scapy.all import wrpcap
+    frames = [nat_frame(m, 40000 + a) for a in range(agents) for m in natted_messages(a)]
+    wrpcap(path, frames)
+    return len(frames), sum(len(f) for f in frames) / len(frames)
+
+
+def telemetry(prefix, cmd, tries=100):
+    """One DPDK telemetry command's answer (dict), retried while the application starts."""
+    key = cmd.split(",")[0]
+    last = None
+    for _ in range(tries):
+        p = subprocess.run(["dpdk-telemetry.py", "-f", prefix], input=cmd + "\n", capture_output=True, text=True,
+                           timeout=30)
+        last = p
+        for line in p.stdout.splitlines():
+            line = line.strip()
+            if line.startswith("{") and key in line:
+                v = json.loads(line)[key]
+                if v is not None:  # null until the application has registered its commands
+                    return v
+        time.sleep(0.2)
+    raise RuntimeError(f"no telemetry answer to {cmd} from {prefix}: {last.stdout if last else ''} {last.stderr if last else ''}")
+
+
+def memory_kib(pid):
+    """(VmRSS, VmHWM) of a process in KiB."""
+    rss = hwm = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+            elif line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
+    return rss, hwm
