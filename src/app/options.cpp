@@ -38,7 +38,8 @@ po::options_description describe() {
          "address prefixes counted as private, comma separated; 'default' = 10/8, 172.16/12, 192.168/16, "
          "100.64/10, 192.0.0.0/24, 169.254/16, fc00::/7, fe80::/10")
         ("malformed", po::value<std::string>()->value_name("ACTION"),
-         "what to do with SIP that does not parse: pass (forward unmodified) or drop; counted either way; default pass")
+         "what to do with SIP that does not parse: pass (forward unmodified) or drop; counted either way; default pass. "
+         "Datagrams of only CRLF or white space (agents' NAT keepalives) are always forwarded")
         ("keepalive-interval", po::value<std::string>()->value_name("SECONDS"),
          "every SECONDS, ping each NATed agent that registered (last hour) or sent a message (last 3 intervals) "
          "from the switch's address, to keep its NAT binding open; 0 = off (default)")

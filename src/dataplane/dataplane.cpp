@@ -46,7 +46,11 @@ constexpr uint64_t kTxDrainUs = 100;
 constexpr uint16_t kJumboRoom = 65535;
 constexpr unsigned kJumboCount = 255;
 // IP reassembly (access->core): fragments of one datagram wait up to 2 s in a per-worker table.
-constexpr uint32_t kFragBuckets = 1024, kFragBucketEntries = 8;
+// At most kFragMaxEntries datagrams wait at a time per worker, each holding up to
+// RTE_LIBRTE_IP_FRAG_MAX_FRAG mbufs; the pool has room for all of them on top of the rings, so a
+// flood of fragments that never complete cannot starve the ports of mbufs (beyond the limit,
+// fragments go on as they came: fragments_passed).
+constexpr uint32_t kFragBuckets = 1024, kFragBucketEntries = 8, kFragMaxEntries = 1024;
 constexpr uint64_t kFragTimeoutMs = 2000;
 constexpr uint16_t kMaxFragmentsOut = 64;
 // Flow table: sources tracked per worker (--flow-capacity), aged out after 10 minutes without a
@@ -97,6 +101,7 @@ struct Dataplane::Impl {
     std::vector<uint16_t> ports;      // cleared by stop_ports(), under ports_mutex (telemetry reads it)
     mutable std::mutex ports_mutex;
     std::vector<Path> paths;
+    std::vector<int32_t> core_of;     // per port id: the core port of its pair when it is an access port, else -1
     std::vector<std::unique_ptr<WorkerState>> workers;
     Directory directory;
     int rc = 0;
@@ -192,6 +197,8 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             im.ports.push_back(p);
         }
         im.paths.push_back({pp.access, pp.core, pipeline::Direction::access_to_core});
+        if (im.core_of.size() <= pp.access) im.core_of.resize(pp.access + 1u, -1);
+        im.core_of[pp.access] = pp.core;
         im.paths.push_back({pp.core, pp.access, pipeline::Direction::core_to_access});
     }
     if (avail % 2 != 0 && config.port_pairs.size() * 2 != avail)
@@ -225,7 +232,8 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
     const auto nq = static_cast<uint16_t>(lcores.size());
 
     const unsigned nb_mbufs =
-        static_cast<unsigned>(im.ports.size()) * nq * (kRxDesc + kTxDesc + 2u * kBurst) + 1024u * nq;
+        static_cast<unsigned>(im.ports.size()) * nq * (kRxDesc + kTxDesc + 2u * kBurst) + 1024u * nq +
+        kFragMaxEntries * RTE_LIBRTE_IP_FRAG_MAX_FRAG * nq;
     im.pool = rte_pktmbuf_pool_create("farend_mbufs", nb_mbufs, 256, 0, kDataRoom, static_cast<int>(rte_socket_id()));
     if (!im.pool) {
         *error = "cannot create the mbuf pool: " + std::to_string(nb_mbufs) + " mbufs of " +
@@ -315,7 +323,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             }
             ws->tx[p] = b;
         }
-        ws->frag_table = rte_ip_frag_table_create(kFragBuckets, kFragBucketEntries, kFragBuckets * kFragBucketEntries,
+        ws->frag_table = rte_ip_frag_table_create(kFragBuckets, kFragBucketEntries, kFragMaxEntries,
                                                   frag_cycles, static_cast<int>(rte_socket_id()));
         if (!ws->frag_table) {
             *error = "cannot create the IP reassembly table";
@@ -359,6 +367,7 @@ namespace {
 
 struct LoopArgs {
     const std::vector<bool>* csum_offload;
+    const std::vector<int32_t>* core_of;  // per port id: its pair's core port, -1 for core ports
     WorkerState* ws;
     const std::vector<Path>* paths;
     const pipeline::Config* config;
@@ -475,12 +484,27 @@ rte_mbuf* to_jumbo(rte_mbuf* m, rte_mempool* jumbo) {
     return j;
 }
 
-// Fragments the reassembly gave up on (timed out, overlapping, table full): count and free them.
-void account_death_row(WorkerState& ws, pipeline::Counters& c, uint32_t prefetch) {
-    if (!ws.death_row.cnt) return;
-    c.add(pipeline::Counter::drop_fragments, ws.death_row.cnt);
-    c.add(pipeline::Counter::dropped, ws.death_row.cnt);
-    rte_ip_frag_free_death_row(&ws.death_row, prefetch);
+// Fragments the reassembly gave up on (more than RTE_LIBRTE_IP_FRAG_MAX_FRAG pieces, timed out,
+// overlapping, or no room in the table): rte_ip_frag has left them as they arrived, so they go on
+// to the core port unmodified (fragments_passed) for the receiver to reassemble or discard; a
+// bump in the wire does not drop a datagram it cannot read. Only one with no core port is freed.
+void pass_death_row(WorkerState& ws, const std::vector<int32_t>& core_of, pipeline::Counters& c) {
+    for (uint32_t i = 0; i < ws.death_row.cnt; ++i) {
+        rte_mbuf* m = ws.death_row.row[i];
+        const int32_t out = m->port < core_of.size() ? core_of[m->port] : -1;
+        if (out < 0) {
+            rte_pktmbuf_free(m);
+            c.add(pipeline::Counter::drop_fragments);
+            c.add(pipeline::Counter::dropped);
+            continue;
+        }
+        m->ol_flags &= ~(RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM);
+        c.add(pipeline::Counter::fragments_passed);
+        c.add(pipeline::Counter::tx_packets);
+        c.add(pipeline::Counter::tx_bytes, m->pkt_len);
+        rte_eth_tx_buffer(static_cast<uint16_t>(out), ws.queue, ws.tx[static_cast<uint16_t>(out)], m);
+    }
+    ws.death_row.cnt = 0;
 }
 
 // Frames a TX queue refused were counted as sent when buffered; the buffers' error callback has
@@ -621,7 +645,7 @@ int worker_loop(void* arg) {
                 c.add(pipeline::Counter::tx_packets, send(m, p.out, ws.queue, txb, a->config->mtu, a->direct, a->indirect, c));
             }
         }
-        account_death_row(ws, c, 3);
+        pass_death_row(ws, *a->core_of, c);
         const uint64_t now = rte_rdtsc();
         if (any) {
             last_rx = now;
@@ -641,13 +665,16 @@ int worker_loop(void* arg) {
     }
     rte_rcu_qsbr_thread_offline(a->qsbr, ws.queue);
     rte_rcu_qsbr_thread_unregister(a->qsbr, ws.queue);
-    for (const Path& p : *a->paths) rte_eth_tx_buffer_flush(p.out, ws.queue, ws.tx[p.out]);
-    // Fragments still waiting for the rest of their datagram are lost at shutdown: count them.
+    // Fragments still waiting for the rest of their datagram go on as they came.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // experimental in DPDK 22.11, stable since
-    rte_ip_frag_table_del_expired_entries(ws.frag_table, &ws.death_row, rte_rdtsc() + 1000 * hz);
+    for (;;) {  // the death row takes 32 datagrams' pieces at a time
+        rte_ip_frag_table_del_expired_entries(ws.frag_table, &ws.death_row, rte_rdtsc() + 1000 * hz);
+        if (ws.death_row.cnt == 0) break;
+        pass_death_row(ws, *a->core_of, c);
+    }
 #pragma GCC diagnostic pop
-    account_death_row(ws, c, 0);
+    for (const Path& p : *a->paths) rte_eth_tx_buffer_flush(p.out, ws.queue, ws.tx[p.out]);
     account_tx_refused(ws, c);
     return 0;
 }
@@ -659,7 +686,7 @@ int Dataplane::run() {
     std::vector<LoopArgs> args;
     args.reserve(im.workers.size());
     for (auto& w : im.workers)
-        args.push_back({&im.csum_offload, w.get(), &im.paths, &config_, im.jumbo, im.pool, im.indirect, im.qsbr});
+        args.push_back({&im.csum_offload, &im.core_of, w.get(), &im.paths, &config_, im.jumbo, im.pool, im.indirect, im.qsbr});
     // The control thread: rule reloads on SIGHUP, off the workers' lcores.
     std::thread control([this] {
         while (!g_stop.load()) {

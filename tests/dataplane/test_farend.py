@@ -369,12 +369,14 @@ class Fragments(unittest.TestCase):
         for a in after:
             self.assertLessEqual(len(a[IPv6]), 1500)
 
-    def test_missing_fragment_is_counted_not_lost_silently(self):
+    def test_missing_fragment_passes_what_came(self):
         whole = big_register(3, 2500)
         frags = fragment(whole[IP], fragsize=1000)
-        after, stats, _ = self.run_frames([Ether() / f for f in frags[:2]])
-        self.assertEqual(len(after), 0)
-        self.assertEqual((stats["fragments"], stats["drop_fragments"], stats["dropped"]), (2, 2, 2))
+        frames = [Ether() / f for f in frags[:2]]
+        after, stats, _ = self.run_frames(frames)
+        # never completed: at the 2 s timeout (here: at exit) the pieces go on as they came
+        self.assertEqual(sorted(bytes(a) for a in after), sorted(bytes(f) for f in frames))
+        self.assertEqual((stats["fragments"], stats["fragments_passed"], stats["dropped"]), (2, 2, 0))
 
     def test_dont_fragment_sent_whole_and_counted(self):
         f = big_register(3, 2500)
@@ -382,6 +384,125 @@ class Fragments(unittest.TestCase):
         after, stats, _ = self.run_frames([Ether(bytes(f))])
         self.assertEqual(len(after), 1)
         self.assertEqual((stats["rewritten"], stats["oversize_tx"]), (1, 1))
+
+
+def sip_frame(msg, sport=40000):
+    return (Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a") / IP(src="203.0.113.5", dst="198.51.100.10")
+            / UDP(sport=sport, dport=5060) / Raw(msg.encode() if isinstance(msg, str) else msg))
+
+
+MALFORMED_VIA = "Via: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK-m\r\n"
+MALFORMED_CONTACT = "Contact: <sip:a@192.168.1.10>\r\n"
+# One message per parse error reason that a UDP datagram can carry (too-large cannot: 65,507 bytes
+# is the most an IPv4 datagram holds; the unit tests cover it).
+MALFORMED = {
+    "empty": "\r\n\r\n",
+    "bad_start_line": "HELLO\r\n" + MALFORMED_VIA + "\r\n",
+    "bad_method": "INV@TE sip:a@b SIP/2.0\r\n" + MALFORMED_VIA + "\r\n",
+    "bad_request_uri": "INVITE nouri SIP/2.0\r\n" + MALFORMED_VIA + "\r\n",
+    "bad_version": "INVITE sip:a@b SIP/3.0\r\n" + MALFORMED_VIA + "\r\n",
+    "bad_status_code": "SIP/2.0 99 Odd\r\n" + MALFORMED_VIA + "\r\n",
+    "no_end_of_headers": "REGISTER sip:b SIP/2.0\r\n" + MALFORMED_VIA + MALFORMED_CONTACT,
+    "header_without_colon": "REGISTER sip:b SIP/2.0\r\n" + MALFORMED_VIA + "NoColonHere\r\n\r\n",
+    "bad_header_name": "REGISTER sip:b SIP/2.0\r\n" + MALFORMED_VIA + "Bad Name: x\r\n\r\n",
+    "fold_before_header": "REGISTER sip:b SIP/2.0\r\n  folded\r\n" + MALFORMED_VIA + "\r\n",
+    "too_many_headers": "REGISTER sip:b SIP/2.0\r\n" + MALFORMED_VIA + "".join(f"X-H{i}: {i}\r\n" for i in range(100)) + "\r\n",
+    "bad_content_length": "REGISTER sip:b SIP/2.0\r\n" + MALFORMED_VIA + MALFORMED_CONTACT + "Content-Length: abc\r\n\r\n",
+    "content_length_too_large": "REGISTER sip:b SIP/2.0\r\n" + MALFORMED_VIA + MALFORMED_CONTACT + "Content-Length: 99999999\r\n\r\n",
+    "content_length_conflict": "REGISTER sip:b SIP/2.0\r\n" + MALFORMED_VIA + MALFORMED_CONTACT + "Content-Length: 0\r\nl: 3\r\n\r\nabc",
+    "body_truncated": "REGISTER sip:b SIP/2.0\r\n" + MALFORMED_VIA + MALFORMED_CONTACT + "Content-Length: 50\r\n\r\nabc",
+}
+
+
+class HostileFrames(unittest.TestCase):
+    """Every malformed reason, broken IP/UDP headers, the largest datagrams, fragment floods: nothing
+    crashes, nothing is lost without a count, what cannot be read goes on byte-identical."""
+
+    def run_frames(self, frames, *opts):
+        path = tempfile.mktemp(suffix=".pcap")
+        wrpcap(path, frames)
+        return run_pcap(path, *opts)
+
+    def test_every_malformed_reason_golden(self):
+        frames = [sip_frame(m, 40000 + i) for i, m in enumerate(MALFORMED.values())]
+        after, stats, _ = self.run_frames(frames)
+        self.assertEqual([bytes(a) for a in after], [bytes(f) for f in frames])  # --malformed pass: byte-identical
+        for reason in MALFORMED:
+            self.assertEqual(stats[f"malformed_{reason}"], 1, reason)
+        self.assertEqual((stats["malformed"], stats["passed_unmodified"], stats["dropped"]), (len(MALFORMED), len(MALFORMED), 0))
+        after, stats, _ = self.run_frames(frames, "--malformed", "drop")
+        # dropped and counted, except an agent's CRLF keepalive, which is no broken SIP
+        self.assertEqual([bytes(a) for a in after], [bytes(frames[0])])
+        self.assertEqual((stats["drop_malformed"], stats["dropped"]), (len(MALFORMED) - 1, len(MALFORMED) - 1))
+
+    def test_broken_headers_forwarded_byte_identical(self):
+        msg = sip_frame("REGISTER sip:b SIP/2.0\r\n" + MALFORMED_VIA + MALFORMED_CONTACT + "Content-Length: 0\r\n\r\n")
+        b = bytes(msg)
+        def patched(off, value, width=2):
+            return Ether(b[:off] + value.to_bytes(width, "big") + b[off + width:])
+        ip6 = bytearray(bytes(Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a") / IPv6(src="2001:db8::5", dst="2001:db8::10")
+                              / UDP(sport=40006, dport=5060) / msg[Raw]))
+        ip6[18:20] = (3000).to_bytes(2, "big")
+        frames = [
+            patched(14 + 24, 0xffff),         # UDP length beyond the datagram
+            patched(14 + 24, 4),              # UDP length under its own header
+            patched(14 + 2, 1400),            # IP total length beyond the frame
+            patched(14 + 2, 10),              # IP total length under the header
+            patched(14, 0x43, 1),             # IHL 3 (12-byte header)
+            Ether(b[:14 + 20 + 4]),           # UDP header cut
+            Ether(b[:14 + 10]),               # IP header cut
+            Ether(bytes(ip6)),                # IPv6 payload length beyond the frame
+        ]
+        zero = Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a") / IP(src="203.0.113.5", dst="198.51.100.10") / UDP(sport=40000, dport=5060)
+        after, stats, _ = self.run_frames(frames + [zero])
+        self.assertEqual([bytes(a) for a in after], [bytes(f) for f in frames + [zero]])
+        self.assertEqual(stats["bad_frames"], len(frames))
+        self.assertEqual(stats["malformed_empty"], 1)  # zero-length UDP to the SIP port: an empty datagram
+        self.assertEqual((stats["dropped"], stats["sip_messages"]), (0, 1))
+
+    @staticmethod
+    def big_datagram(total, sport):
+        head = (f"REGISTER sip:b SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK-big{sport}\r\n"
+                "Contact: <sip:a@192.168.1.10>\r\nContent-Length: 0\r\nX-Pad: ")
+        msg = (head + "p" * (total - len(head) - 4) + "\r\n\r\n").encode()
+        assert len(msg) == total
+        return IP(src="203.0.113.5", dst="198.51.100.10") / UDP(sport=sport, dport=5060) / Raw(msg)
+
+    def test_largest_datagrams(self):
+        # 8 fragments is the most rte_ip_frag reassembles (RTE_LIBRTE_IP_FRAG_MAX_FRAG): such a
+        # datagram is rewritten; 45-fragment ones (65,000 and 65,507 bytes of SIP) go on as they came.
+        eth = Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a")
+        eight = [eth / f for f in fragment(self.big_datagram(11000, 40000), fragsize=1480)]
+        self.assertEqual(len(eight), 8)
+        after, stats, _ = self.run_frames(eight)
+        self.assertEqual((stats["reassembled"], stats["rewritten"], stats["fragments_passed"], stats["dropped"]), (1, 1, 0, 0))
+        back = defragment([a[IP] for a in after])
+        self.assertEqual(len(back), 1)
+        self.assertTrue(b";received=203.0.113.5;rport=40000\r\n" in bytes(IP(bytes(back[0]))[UDP].payload))
+        huge = [eth / f for total, sport in ((65000, 40001), (65507, 40002))
+                for f in fragment(self.big_datagram(total, sport), fragsize=1480)]
+        self.assertEqual(len(huge), 89)  # 44 + 45 pieces of 1,480 bytes
+        after, stats, _ = self.run_frames(huge)
+        self.assertEqual(sorted(bytes(a) for a in after), sorted(bytes(f) for f in huge))
+        self.assertEqual((stats["fragments"], stats["fragments_passed"], stats["reassembled"], stats["dropped"]), (89, 89, 0, 0))
+
+    def test_fragment_flood_and_overlaps(self):
+        # 10,000 first fragments of datagrams that never complete: far more than the table holds
+        # (1,024 a worker), and more than the mbuf pool could keep if the table took them all
+        eth = Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a")
+        flood = [eth / IP(src="203.0.113.5", dst="198.51.100.10", id=i, flags="MF", proto=17) / Raw(b"f" * 64)
+                 for i in range(1, 10001)]
+        # two fragments that overlap (teardrop), and a datagram that completes, after the flood
+        over = [eth / IP(src="203.0.113.6", dst="198.51.100.10", id=7, flags="MF", frag=0, proto=17) / Raw(b"o" * 64),
+                eth / IP(src="203.0.113.6", dst="198.51.100.10", id=7, frag=4, proto=17) / Raw(b"o" * 64)]
+        good = [eth / f for f in fragment(self.big_datagram(2000, 40003), fragsize=1480)]
+        frames = flood + over + good
+        after, stats, _ = self.run_frames(frames)
+        self.assertEqual(len(after), len(frames))  # one frame out for each in, whatever was reassembled
+        self.assertEqual((stats["fragments"], stats["dropped"]), (len(frames), 0))
+        self.assertGreaterEqual(stats["fragments_passed"], len(flood) + len(over))
+        passed = {bytes(a) for a in after}
+        self.assertTrue(all(bytes(f) in passed for f in flood + over))
 
 
 class TwoWorkers(unittest.TestCase):
@@ -502,7 +623,7 @@ class Telemetry(unittest.TestCase):
             self.assertEqual(res["port0_driver"], "net_pcap")
             self.assertGreater(res["port0_rx_packets"], 0)
             self.assertEqual((res["port0_rx_missed"], res["port0_rx_nombuf"], res["port1_tx_errors"]), (0, 0, 0))
-            self.assertEqual(res["pool_farend_mbufs_size"], 5248)
+            self.assertEqual(res["pool_farend_mbufs_size"], 5248 + 8192)  # rings and bursts, fragments waiting
             self.assertLessEqual(res["pool_farend_mbufs_in_use"], res["pool_farend_mbufs_size"])
             self.assertEqual((res["flows"], res["flow_capacity"]), (4, 65536))
             config = query("/farend/config")

@@ -182,6 +182,13 @@ TEST(Pipeline, MalformedPassOrDrop) {
     EXPECT_EQ(run(wd, bad).action, Action::drop);
     EXPECT_EQ(wd.counters().get(Counter::drop_malformed), 1u);
     EXPECT_EQ(wd.counters().get(Counter::dropped), 1u);
+    // An agent's CRLF keepalive is counted (malformed_empty) but forwarded byte-identical even so.
+    const Built keepalive = frame("\r\n\r\n");
+    const Outcome k = run(wd, keepalive);
+    EXPECT_EQ(k.action, Action::forward);
+    EXPECT_EQ(k.out, keepalive.bytes);
+    EXPECT_EQ(wd.counters().v[kMalformedBase + static_cast<size_t>(sip::ParseError::empty)], 1u);
+    EXPECT_EQ(wd.counters().get(Counter::drop_malformed), 1u);
 }
 
 TEST(Pipeline, GrowHandshake) {

@@ -32,6 +32,7 @@ namespace farend::pipeline {
     X(not_udp, "not_udp", "frames forwarded as they are: not IP/UDP")                                            \
     X(fragments, "fragments", "IP fragments received on an access port (reassembled before processing)")         \
     X(reassembled, "reassembled", "IP datagrams put back together from fragments")                              \
+    X(fragments_passed, "fragments_passed", "IP fragments forwarded as they came, not reassembled: more than 8 pieces, timed out (2 s), overlapping, or the table full") \
     X(refragmented, "refragmented", "datagrams larger than the MTU sent as IP fragments")                       \
     X(bad_frames, "bad_frames", "frames whose IP/UDP headers are inconsistent, forwarded as they are")           \
     X(rewrite_no_room, "rewrite_no_room", "NATed messages forwarded unmodified: the rewrite did not fit the buffer") \
@@ -45,7 +46,7 @@ namespace farend::pipeline {
     X(drop_malformed, "drop_malformed", "malformed SIP dropped (--malformed drop)")                              \
     X(drop_tx_full, "drop_tx_full", "frames the TX queue did not take, freed")                                   \
     X(drop_linearize, "drop_linearize", "multi-segment frames that could not be linearised, freed")              \
-    X(drop_fragments, "drop_fragments", "fragments freed by reassembly: timed out (2 s), overlapping, table full") \
+    X(drop_fragments, "drop_fragments", "fragments the reassembly gave up on that had no core port to go to, freed") \
     X(drop_fragmentation, "drop_fragmentation", "datagrams or fragments lost while cutting to the MTU")         \
     X(flows_created, "flows_created", "new observed sources put in the flow table")                          \
     X(flows_aged, "flows_aged", "flows removed after 600 s without a SIP message")                             \
