@@ -33,11 +33,12 @@ std::string_view quick_host(std::string_view msg, sip::MaskView mv, Slice v) noe
     const uint32_t h = at ? static_cast<uint32_t>(static_cast<const char*>(at) - base) + 1 : colon + 1;
     if (h < uri_end && msg[h] == '[') {  // IPv6 reference: its colons are not the port's
         const void* close = std::memchr(base + h, ']', uri_end - h);
-        return close ? msg.substr(h, static_cast<uint32_t>(static_cast<const char*>(close) - base) + 1 - h) : std::string_view{};
+        return close ? std::string_view(base + h, static_cast<uint32_t>(static_cast<const char*>(close) - base) + 1 - h)
+                     : std::string_view{};
     }
     uint32_t e = mv.next(simd::kColon, h, uri_end);
     if (const void* q = std::memchr(base + h, '?', e - h)) e = static_cast<uint32_t>(static_cast<const char*>(q) - base);
-    return msg.substr(h, e - h);
+    return std::string_view(base + h, e - h);  // h <= e <= uri_end <= the message's size
 }
 
 std::string_view header_host(std::string_view msg, sip::MaskView mv, const sip::MessageIndex& idx, sip::HeaderId id) noexcept {
