@@ -64,14 +64,21 @@ def farend_stats():
     return json.loads(line)["/farend/stats"]
 
 
-class WithFarend(unittest.TestCase):
+class LabCase(unittest.TestCase):
+    """The lab up with farend given lab_args for the class's tests, down after them."""
+    lab_args = ()
+
     @classmethod
     def setUpClass(cls):
-        lab("up")
+        lab("up", *cls.lab_args)
 
     @classmethod
     def tearDownClass(cls):
         lab("down", check=False)
+
+
+class WithFarend(LabCase):
+    lab_args = ()
 
     def test_1_register_binds_the_public_address(self):
         register()
@@ -115,18 +122,12 @@ class WithFarend(unittest.TestCase):
         self.assertLessEqual(int(mine[0]["last_register_s_ago"]), 6)
 
 
-class WithAliasMode(unittest.TestCase):
+class WithAliasMode(LabCase):
     """Scenario 5: --contact-mode alias. The registrar keeps the agent's own Contact plus
     ;alias=public~port~1; the switch sends calls to the private address (routed to the NAT, whose
     firewall would drop them); farend re-targets them to the alias and takes the parameter out."""
 
-    @classmethod
-    def setUpClass(cls):
-        lab("up", "--contact-mode", "alias")
-
-    @classmethod
-    def tearDownClass(cls):
-        lab("down", check=False)
+    lab_args = ("--contact-mode", "alias")
 
     def test_5_call_to_an_aliased_contact_reaches_the_agent(self):
         register()
@@ -144,16 +145,10 @@ class WithAliasMode(unittest.TestCase):
         self.assertEqual((s["alias_unknown"], s["alias_bad"]), (0, 0))
 
 
-class Control(unittest.TestCase):
+class Control(LabCase):
     """The same with --rewrite none: NAT breaks it as it breaks it in the field."""
 
-    @classmethod
-    def setUpClass(cls):
-        lab("up", "--rewrite", "none")
-
-    @classmethod
-    def tearDownClass(cls):
-        lab("down", check=False)
+    lab_args = ("--rewrite", "none")
 
     def test_1_register_binds_the_private_address(self):
         register()
@@ -176,18 +171,12 @@ class Control(unittest.TestCase):
         self.assertEqual(s["rewritten"], 0)
 
 
-class HostileTraffic(unittest.TestCase):
+class HostileTraffic(LabCase):
     """A SIP scanner (sipvicious svmap, svwar) and a REGISTER flood from behind the NAT, with a flow
     table smaller than the flood's sources: farend keeps forwarding, rewrites every message, evicts
     and counts, and a real agent still registers."""
 
-    @classmethod
-    def setUpClass(cls):
-        lab("up", "--flow-capacity", "64")
-
-    @classmethod
-    def tearDownClass(cls):
-        lab("down", check=False)
+    lab_args = ("--flow-capacity", "64")
 
     def test_scanners_and_a_register_flood(self):
         before = farend_stats()
