@@ -657,7 +657,16 @@ int worker_loop(void* arg) {
         }
         account_tx_refused(ws, c);  // live, so telemetry's tx_packets and drop_tx_full stay true
         c.add(pipeline::Counter::loops);
-        if ((c.get(pipeline::Counter::loops) & (kAgeEvery - 1)) == 0) ws.flows->age(now, kFlowIdleSeconds * hz, kAgeBudget, c);
+        if ((c.get(pipeline::Counter::loops) & (kAgeEvery - 1)) == 0) {
+            ws.flows->age(now, kFlowIdleSeconds * hz, kAgeBudget, c);
+            // Datagrams whose last fragment never came: their pieces go on after the timeout even
+            // when no other fragment arrives to push them out (rte_ip_frag only looks on insert).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // experimental in DPDK 22.11, stable since
+            rte_ip_frag_table_del_expired_entries(ws.frag_table, &ws.death_row, now);
+#pragma GCC diagnostic pop
+            pass_death_row(ws, *a->core_of, c);
+        }
         if (keepalive_on && (c.get(pipeline::Counter::loops) & (kKeepaliveEvery - 1)) == 0)
             ws.flows->keepalive(now, kKeepaliveBudget, keepalives, c);
         if (idle && now - last_rx > idle) g_stop.store(true);

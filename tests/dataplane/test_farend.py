@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -258,6 +259,42 @@ class FlowTableFull(unittest.TestCase):
         self.assertEqual(len(rdpcap(out)), len(frames))
         self.assertEqual(totals["flows_created"], 1 + 40 * 8)
         self.assertGreater(totals["flows_evicted"], 0)
+
+
+class PoolAfterLoad(unittest.TestCase):
+    """Once the traffic stops, every mbuf is back in its pool while farend still runs: none held by
+    a TX buffer, a jumbo copy, or a datagram whose last fragment never came (after its 2 s)."""
+
+    def test_every_mbuf_back_while_running(self):
+        tmp = tempfile.mkdtemp()
+        cap = os.path.join(tmp, "in.pcap")
+        eth = Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a")
+        frames = [natted_register(i) for i in range(500)]
+        frames += [big_register(60, 100) for _ in range(20)]  # rewrites that move to the jumbo pool
+        frames += [eth / IP(src="203.0.113.5", dst="198.51.100.10", id=i, flags="MF", proto=17) / Raw(b"f" * 64)
+                   for i in range(1, 51)]  # never completed
+        wrpcap(cap, frames)
+        prefix = f"fe-pool-{os.getpid()}"
+        proc = subprocess.Popen([FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", prefix, "-l", "0-1",
+                                 f"--vdev=net_pcap0,rx_pcap={cap}", f"--vdev=net_pcap1,tx_pcap={tmp}/out.pcap", "--",
+                                 "--mtu", "9000"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            sys.path.insert(0, os.path.join(ROOT, "scripts"))
+            from farendtools import telemetry
+            deadline = time.monotonic() + 30
+            while telemetry(prefix, "/farend/stats")["rx_packets"] < len(frames) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(3)  # past the 2 s reassembly timeout
+            stats, res = telemetry(prefix, "/farend/stats"), telemetry(prefix, "/farend/resources")
+            self.assertEqual(proc.poll(), None, "farend still runs")
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=60)
+        self.assertEqual(stats["rx_packets"], len(frames))
+        self.assertEqual(stats["tx_packets"], len(frames))
+        self.assertEqual((stats["fragments_passed"], stats["rewritten"], stats["dropped"]), (50, 520, 0))
+        for pool in ("farend_mbufs", "farend_jumbo", "farend_indirect"):
+            self.assertEqual(res[f"pool_{pool}_in_use"], 0, pool)
 
 
 class Overload(unittest.TestCase):
