@@ -25,7 +25,9 @@ std::string_view quick_host(std::string_view msg, sip::MaskView mv, Slice v) noe
     if (colon >= end || colon < v.off + 3) return {};
     uint32_t s = colon - 3;
     if (colon >= v.off + 4 && (msg[colon - 1] | 0x20) == 's') s = colon - 4;
-    if ((msg[s] | 0x20) != 's' || (msg[s + 1] | 0x20) != 'i' || (msg[s + 2] | 0x20) != 'p') return {};
+    uint32_t scheme;  // "sip" in any case: the four bytes at s end at or before the colon
+    std::memcpy(&scheme, msg.data() + s, 4);
+    if (((scheme | 0x202020u) & 0xffffffu) != ('s' | 'i' << 8 | 'p' << 16)) return {};
     constexpr sip::ClassSet kUriEnd = sip::classes({simd::kSemi, simd::kGt, simd::kWs, simd::kCR, simd::kComma});
     const uint32_t uri_end = mv.next_any(kUriEnd, colon + 1, end);
     const char* base = msg.data();

@@ -2,7 +2,6 @@
 
 #include <hs/hs.h>
 #include <rte_errno.h>
-#include <rte_hash_crc.h>
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
 #include <rte_memory.h>
@@ -241,9 +240,16 @@ RuleSet::~RuleSet() {
 void RuleSet::domains_of(std::string_view host, unsigned worker, uint32_t* ids, uint32_t& n) noexcept {
     if (host.size() > 256) return;  // longer than any DNS name: matches no domain
     uint64_t* stats = &hits_[worker * row_ + specs_.size()];
-    // A CRC32-C of the host (8 bytes an instruction) picks the slot; the slot keeps the host
-    // itself, compared in full.
-    const uint32_t h = rte_hash_crc(host.data(), static_cast<uint32_t>(host.size()), 0);
+    // A hash of the host's first and last eight bytes and its length picks the slot (the slot
+    // keeps the host itself, compared in full, so a collision only costs a scan).
+    uint64_t head = 0, tail = 0;
+    if (host.size() >= 8) {
+        std::memcpy(&head, host.data(), 8);
+        std::memcpy(&tail, host.data() + host.size() - 8, 8);
+    } else {
+        for (std::size_t i = 0; i < host.size(); ++i) head = head << 8 | static_cast<uint8_t>(host[i]);
+    }
+    const uint32_t h = static_cast<uint32_t>(((head * 0x9e3779b97f4a7c15ull) ^ (tail * 0xc2b2ae3d27d4eb4full) ^ host.size()) >> 32);
     CachedHost& slot = host_cache_[worker][h & (kHostCacheSlots - 1)];
     ScanContext found;
     if (slot.len == host.size() && std::memcmp(slot.host, host.data(), host.size()) == 0) {
