@@ -487,12 +487,15 @@ rte_mbuf* to_jumbo(rte_mbuf* m, rte_mempool* jumbo) {
 // Fragments the reassembly gave up on (more than RTE_LIBRTE_IP_FRAG_MAX_FRAG pieces, timed out,
 // overlapping, or no room in the table): rte_ip_frag has left them as they arrived, so they go on
 // to the core port unmodified (fragments_passed) for the receiver to reassemble or discard; a
-// bump in the wire does not drop a datagram it cannot read. Only one with no core port is freed.
+// bump in the wire does not drop a datagram it cannot read. Only a half-assembled chain, or a
+// fragment with no core port to go to, is freed (drop_fragments).
 void pass_death_row(WorkerState& ws, const std::vector<int32_t>& core_of, pipeline::Counters& c) {
     for (uint32_t i = 0; i < ws.death_row.cnt; ++i) {
         rte_mbuf* m = ws.death_row.row[i];
         const int32_t out = m->port < core_of.size() ? core_of[m->port] : -1;
-        if (out < 0) {
+        // A chain is a datagram rte_ip_frag began to put together and gave up on (pieces that
+        // overlap so that the lengths add up but leave a hole): its tails have lost their headers.
+        if (out < 0 || m->nb_segs > 1) {
             rte_pktmbuf_free(m);
             c.add(pipeline::Counter::drop_fragments);
             c.add(pipeline::Counter::dropped);

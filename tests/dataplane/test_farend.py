@@ -541,6 +541,20 @@ class HostileFrames(unittest.TestCase):
         passed = {bytes(a) for a in after}
         self.assertTrue(all(bytes(f) in passed for f in flood + over))
 
+    def test_overlaps_that_add_up_leave_no_half_built_datagram(self):
+        # Four pieces whose lengths add up to the datagram's (0-32, 16-48, 64-128, 128-192): the
+        # library chains 64-192 together, then finds the hole at 48-64 and gives up. The chain
+        # (its tail stripped of its header) is freed and counted; the other two go on as they came.
+        eth = Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a")
+        def piece(ofs, n, more):
+            return eth / IP(src="203.0.113.7", dst="198.51.100.10", id=9, flags="MF" if more else 0, frag=ofs // 8,
+                            proto=17) / Raw(bytes([65 + ofs // 16]) * n)
+        frames = [piece(0, 32, True), piece(16, 32, True), piece(64, 64, True), piece(128, 64, False)]
+        after, stats, _ = self.run_frames(frames)
+        self.assertEqual(sorted(bytes(a) for a in after), sorted(bytes(f) for f in frames[:2]))
+        self.assertEqual((stats["fragments"], stats["fragments_passed"], stats["drop_fragments"], stats["dropped"]),
+                         (4, 2, 1, 1))
+
 
 class TwoWorkers(unittest.TestCase):
     def test_same_output_as_one_worker(self):

@@ -46,7 +46,7 @@ namespace farend::pipeline {
     X(drop_malformed, "drop_malformed", "malformed SIP dropped (--malformed drop)")                              \
     X(drop_tx_full, "drop_tx_full", "frames the TX queue did not take, freed")                                   \
     X(drop_linearize, "drop_linearize", "multi-segment frames that could not be linearised, freed")              \
-    X(drop_fragments, "drop_fragments", "fragments the reassembly gave up on that had no core port to go to, freed") \
+    X(drop_fragments, "drop_fragments", "fragments the reassembly gave up on half-assembled (overlapping pieces) or with no core port to go to, freed") \
     X(drop_fragmentation, "drop_fragmentation", "datagrams or fragments lost while cutting to the MTU")         \
     X(flows_created, "flows_created", "new observed sources put in the flow table")                          \
     X(flows_aged, "flows_aged", "flows removed after 600 s without a SIP message")                             \
