@@ -1,5 +1,6 @@
-"""Helpers shared by farend's Python scripts (perf/dataplane-bench, scripts/overload, scripts/soak):
-NATed SIP message text, captures of it, DPDK telemetry queries, a process's memory."""
+"""Helpers shared by farend's Python scripts and tests (perf/dataplane-bench, perf/kamailio-bench,
+scripts/overload, scripts/soak, tests/dataplane): NATed SIP message text, captures of it, DPDK
+telemetry queries, a measured window of a running application, a process's memory."""
 import json
 import subprocess
 import time
@@ -61,6 +62,27 @@ def telemetry(prefix, cmd, tries=100):
                     return v
         time.sleep(0.2)
     raise RuntimeError(f"no telemetry answer to {cmd} from {prefix}: {last.stdout if last else ''} {last.stderr if last else ''}")
+
+
+def measure(argv, prefix, cmd, warmup, window, stdin=None):
+    """Starts argv (a DPDK application with --file-prefix prefix), waits until it answers cmd, then
+    `warmup` seconds; returns cmd's answers at the start and the end of a `window`, the seconds
+    between them, and the application's output once it was stopped."""
+    proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        telemetry(prefix, cmd)  # up
+        time.sleep(warmup)
+        a, ta = telemetry(prefix, cmd), time.monotonic()
+        time.sleep(window)
+        b, tb = telemetry(prefix, cmd), time.monotonic()
+    finally:
+        proc.terminate()
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+    return a, b, tb - ta, out
 
 
 def memory_kib(pid):

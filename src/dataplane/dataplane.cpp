@@ -7,7 +7,7 @@
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
-#define ALLOW_EXPERIMENTAL_API 1  // rte_ip_frag_table_del_expired_entries (see worker_loop)
+#define ALLOW_EXPERIMENTAL_API 1  // rte_ip_frag_table_del_expired_entries (see expire_fragments)
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
@@ -131,9 +131,7 @@ Dataplane::Resources Dataplane::resources() const {
     const Impl& im = *impl_;
     Resources r;
     std::lock_guard<std::mutex> lock(im.ports_mutex);
-    for (uint16_t p : im.ports) {
-        if (std::find_if(r.ports.begin(), r.ports.end(), [p](const PortStats& s) { return s.port == p; }) != r.ports.end())
-            continue;  // a port in two pairs
+    for (uint16_t p : im.ports) {  // each once: --port-pair refuses a port in two pairs
         PortStats ps;
         ps.port = p;
         rte_eth_dev_info info{};
@@ -510,6 +508,19 @@ void pass_death_row(WorkerState& ws, const std::vector<int32_t>& core_of, pipeli
     ws.death_row.cnt = 0;
 }
 
+// Datagrams that have waited past the timeout at `now` leave the table and their pieces go on
+// (pass_death_row); the death row takes 32 datagrams' pieces at a time, so until none is left.
+void expire_fragments(WorkerState& ws, uint64_t now, const std::vector<int32_t>& core_of, pipeline::Counters& c) {
+    for (;;) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // experimental in DPDK 22.11, stable since
+        rte_ip_frag_table_del_expired_entries(ws.frag_table, &ws.death_row, now);
+#pragma GCC diagnostic pop
+        if (ws.death_row.cnt == 0) return;
+        pass_death_row(ws, core_of, c);
+    }
+}
+
 // Frames a TX queue refused were counted as sent when buffered; the buffers' error callback has
 // freed them and counted them in ws.tx_dropped: move them to the drop counters.
 void account_tx_refused(WorkerState& ws, pipeline::Counters& c) {
@@ -662,13 +673,9 @@ int worker_loop(void* arg) {
         c.add(pipeline::Counter::loops);
         if ((c.get(pipeline::Counter::loops) & (kAgeEvery - 1)) == 0) {
             ws.flows->age(now, kFlowIdleSeconds * hz, kAgeBudget, c);
-            // Datagrams whose last fragment never came: their pieces go on after the timeout even
-            // when no other fragment arrives to push them out (rte_ip_frag only looks on insert).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // experimental in DPDK 22.11, stable since
-            rte_ip_frag_table_del_expired_entries(ws.frag_table, &ws.death_row, now);
-#pragma GCC diagnostic pop
-            pass_death_row(ws, *a->core_of, c);
+            // rte_ip_frag expires entries only when another fragment arrives: an idle worker would
+            // hold never-completed datagrams (and their mbufs) for good.
+            expire_fragments(ws, now, *a->core_of, c);
         }
         if (keepalive_on && (c.get(pipeline::Counter::loops) & (kKeepaliveEvery - 1)) == 0)
             ws.flows->keepalive(now, kKeepaliveBudget, keepalives, c);
@@ -678,14 +685,7 @@ int worker_loop(void* arg) {
     rte_rcu_qsbr_thread_offline(a->qsbr, ws.queue);
     rte_rcu_qsbr_thread_unregister(a->qsbr, ws.queue);
     // Fragments still waiting for the rest of their datagram go on as they came.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // experimental in DPDK 22.11, stable since
-    for (;;) {  // the death row takes 32 datagrams' pieces at a time
-        rte_ip_frag_table_del_expired_entries(ws.frag_table, &ws.death_row, rte_rdtsc() + 1000 * hz);
-        if (ws.death_row.cnt == 0) break;
-        pass_death_row(ws, *a->core_of, c);
-    }
-#pragma GCC diagnostic pop
+    expire_fragments(ws, rte_rdtsc() + 1000 * hz, *a->core_of, c);
     for (const Path& p : *a->paths) rte_eth_tx_buffer_flush(p.out, ws.queue, ws.tx[p.out]);
     account_tx_refused(ws, c);
     return 0;

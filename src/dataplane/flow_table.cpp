@@ -64,10 +64,15 @@ void FlowTable::observe(const flow::Observation& o, uint64_t now, pipeline::Coun
     c.add(pipeline::Counter::flows_created);
 }
 
+uint32_t FlowTable::step(uint32_t& cursor) const noexcept {
+    const uint32_t i = cursor;
+    cursor = cursor + 1 == slots_ ? 0 : cursor + 1;
+    return i;
+}
+
 void FlowTable::age(uint64_t now, uint64_t max_idle, uint32_t budget, pipeline::Counters& c) noexcept {
     for (uint32_t n = 0; n < budget && slots_; ++n) {
-        const uint32_t i = cursor_;
-        cursor_ = cursor_ + 1 == slots_ ? 0 : cursor_ + 1;
+        const uint32_t i = step(cursor_);
         if (!valid_[i].load(std::memory_order_relaxed)) continue;
         if (now - entries_[i].last_alive() <= max_idle) continue;
         remove(i);
@@ -81,8 +86,7 @@ bool FlowTable::evict(pipeline::Counters& c) noexcept {
     uint32_t victim = UINT32_MAX;
     uint64_t oldest = UINT64_MAX;
     for (uint32_t n = 0; n < kEvictSample && slots_; ++n) {
-        const uint32_t i = evict_cursor_;
-        evict_cursor_ = evict_cursor_ + 1 == slots_ ? 0 : evict_cursor_ + 1;
+        const uint32_t i = step(evict_cursor_);
         if (!valid_[i].load(std::memory_order_relaxed)) continue;
         if (entries_[i].last_alive() < oldest) {
             oldest = entries_[i].last_alive();
@@ -105,8 +109,7 @@ void FlowTable::remove(uint32_t i) noexcept {
 void FlowTable::keepalive(uint64_t now, uint32_t budget, KeepaliveSink& sink, pipeline::Counters& c) noexcept {
     if (!ka_.interval) return;
     for (uint32_t n = 0; n < budget && slots_; ++n) {
-        const uint32_t i = ka_cursor_;
-        ka_cursor_ = ka_cursor_ + 1 == slots_ ? 0 : ka_cursor_ + 1;
+        const uint32_t i = step(ka_cursor_);
         if (!valid_[i].load(std::memory_order_relaxed)) continue;
         flow::Entry& e = entries_[i];
         if (!e.nat_seen || now < e.next_ping) continue;

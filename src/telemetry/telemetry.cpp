@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
+#include <utility>
 
 namespace farend::telemetry {
 
@@ -123,6 +124,14 @@ int cmd_flows(const char*, const char*, rte_tel_data* d) {
     return 0;
 }
 
+// A port's counters by name, for /farend/resources and resources_json.
+using PortStats = dataplane::Dataplane::PortStats;
+constexpr std::pair<const char*, uint64_t PortStats::*> kPortFields[] = {
+    {"rx_packets", &PortStats::rx_packets}, {"tx_packets", &PortStats::tx_packets},
+    {"rx_missed", &PortStats::rx_missed},   {"rx_nombuf", &PortStats::rx_nombuf},
+    {"rx_errors", &PortStats::rx_errors},   {"tx_errors", &PortStats::tx_errors},
+};
+
 // /farend/resources: flat keys (22.11 telemetry nests no dicts): port<N>_<field>, pool_<name>_size
 // and _in_use, flows, flow_capacity.
 int cmd_resources(const char*, const char*, rte_tel_data* d) {
@@ -132,12 +141,7 @@ int cmd_resources(const char*, const char*, rte_tel_data* d) {
     for (const auto& p : r.ports) {
         const std::string k = "port" + std::to_string(p.port) + "_";
         rte_tel_data_add_dict_string(d, (k + "driver").c_str(), p.driver.c_str());
-        rte_tel_data_add_dict_u64(d, (k + "rx_packets").c_str(), p.rx_packets);
-        rte_tel_data_add_dict_u64(d, (k + "tx_packets").c_str(), p.tx_packets);
-        rte_tel_data_add_dict_u64(d, (k + "rx_missed").c_str(), p.rx_missed);
-        rte_tel_data_add_dict_u64(d, (k + "rx_nombuf").c_str(), p.rx_nombuf);
-        rte_tel_data_add_dict_u64(d, (k + "rx_errors").c_str(), p.rx_errors);
-        rte_tel_data_add_dict_u64(d, (k + "tx_errors").c_str(), p.tx_errors);
+        for (const auto& [name, field] : kPortFields) rte_tel_data_add_dict_u64(d, (k + name).c_str(), p.*field);
     }
     for (const auto& p : r.pools) {
         const std::string k = "pool_" + p.name + "_";
@@ -217,9 +221,9 @@ std::string resources_json(const dataplane::Dataplane::Resources& r) {
     o << "{\"ports\": {";
     for (std::size_t i = 0; i < r.ports.size(); ++i) {
         const auto& p = r.ports[i];
-        o << (i ? ", " : "") << '"' << p.port << "\": {\"driver\": \"" << p.driver << "\", \"rx_packets\": " << p.rx_packets
-          << ", \"tx_packets\": " << p.tx_packets << ", \"rx_missed\": " << p.rx_missed << ", \"rx_nombuf\": " << p.rx_nombuf
-          << ", \"rx_errors\": " << p.rx_errors << ", \"tx_errors\": " << p.tx_errors << '}';
+        o << (i ? ", " : "") << '"' << p.port << "\": {\"driver\": \"" << p.driver << '"';
+        for (const auto& [name, field] : kPortFields) o << ", \"" << name << "\": " << p.*field;
+        o << '}';
     }
     o << "}, \"pools\": {";
     for (std::size_t i = 0; i < r.pools.size(); ++i)

@@ -23,6 +23,8 @@ FAREND = os.path.join(ROOT, "build", "farend")
 FAREND_PCAP = os.path.join(ROOT, "scripts", "farend-pcap")
 SAMPLE = os.path.join(ROOT, "tests", "pcap", "nat-sample.pcap")
 SHARED = os.environ.get("FAREND_SHARED", os.path.join(ROOT, "..", "shared"))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from farendtools import nat_frame, telemetry  # noqa: E402  (frames and telemetry queries, shared with scripts/)
 
 
 def run_pcap(inp, *opts, expect_rc=0):
@@ -207,8 +209,7 @@ def natted_register(i, sport=None):
     msg = (f"REGISTER sip:sip.example.net SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.{10 + i % 200}:5060;branch=z9hG4bK-r{i};rport\r\n"
            f"From: <sip:u{i}@sip.example.net>;tag=t{i}\r\nTo: <sip:u{i}@sip.example.net>\r\nCall-ID: reg-{i}\r\n"
            f"CSeq: 1 REGISTER\r\nContact: <sip:u{i}@192.168.1.{10 + i % 200}:5060>\r\nContent-Length: 0\r\n\r\n")
-    return (Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a") / IP(src="203.0.113.5", dst="198.51.100.10")
-            / UDP(sport=sport, dport=5060) / Raw(msg.encode()))
+    return nat_frame(msg, sport)
 
 
 class FlowTableFull(unittest.TestCase):
@@ -279,8 +280,6 @@ class PoolAfterLoad(unittest.TestCase):
                                  f"--vdev=net_pcap0,rx_pcap={cap}", f"--vdev=net_pcap1,tx_pcap={tmp}/out.pcap", "--",
                                  "--mtu", "9000"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
-            sys.path.insert(0, os.path.join(ROOT, "scripts"))
-            from farendtools import telemetry
             deadline = time.monotonic() + 30
             while telemetry(prefix, "/farend/stats")["rx_packets"] < len(frames) and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -324,8 +323,7 @@ def big_register(contacts, pad):
     vals = ", ".join(f"<sip:u{i}@192.168.1.10:5060;ob>" for i in range(contacts))
     msg = ("REGISTER sip:sip.example.net SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK-big;rport\r\n"
            f"Contact: {vals}\r\nX-Pad: {'p' * pad}\r\nContent-Length: 0\r\n\r\n")
-    return (Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a") / IP(src="203.0.113.5", dst="198.51.100.10")
-            / UDP(sport=40000, dport=5060) / Raw(msg.encode()))
+    return nat_frame(msg, 40000)
 
 
 class Buffers(unittest.TestCase):
@@ -423,11 +421,6 @@ class Fragments(unittest.TestCase):
         self.assertEqual((stats["rewritten"], stats["oversize_tx"]), (1, 1))
 
 
-def sip_frame(msg, sport=40000):
-    return (Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a") / IP(src="203.0.113.5", dst="198.51.100.10")
-            / UDP(sport=sport, dport=5060) / Raw(msg.encode() if isinstance(msg, str) else msg))
-
-
 MALFORMED_VIA = "Via: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK-m\r\n"
 MALFORMED_CONTACT = "Contact: <sip:a@192.168.1.10>\r\n"
 # One message per parse error reason that a UDP datagram can carry (too-large cannot: 65,507 bytes
@@ -461,7 +454,7 @@ class HostileFrames(unittest.TestCase):
         return run_pcap(path, *opts)
 
     def test_every_malformed_reason_golden(self):
-        frames = [sip_frame(m, 40000 + i) for i, m in enumerate(MALFORMED.values())]
+        frames = [nat_frame(m, 40000 + i) for i, m in enumerate(MALFORMED.values())]
         after, stats, _ = self.run_frames(frames)
         self.assertEqual([bytes(a) for a in after], [bytes(f) for f in frames])  # --malformed pass: byte-identical
         for reason in MALFORMED:
@@ -473,7 +466,7 @@ class HostileFrames(unittest.TestCase):
         self.assertEqual((stats["drop_malformed"], stats["dropped"]), (len(MALFORMED) - 1, len(MALFORMED) - 1))
 
     def test_broken_headers_forwarded_byte_identical(self):
-        msg = sip_frame("REGISTER sip:b SIP/2.0\r\n" + MALFORMED_VIA + MALFORMED_CONTACT + "Content-Length: 0\r\n\r\n")
+        msg = nat_frame("REGISTER sip:b SIP/2.0\r\n" + MALFORMED_VIA + MALFORMED_CONTACT + "Content-Length: 0\r\n\r\n", 40000)
         b = bytes(msg)
         def patched(off, value, width=2):
             return Ether(b[:off] + value.to_bytes(width, "big") + b[off + width:])
@@ -633,17 +626,7 @@ class Telemetry(unittest.TestCase):
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             def query(cmd):
-                for _ in range(50):
-                    p = subprocess.run(["dpdk-telemetry.py", "-f", prefix], input=cmd + "\n", capture_output=True,
-                                       text=True, timeout=30)
-                    for line in p.stdout.splitlines():
-                        line = line.strip()
-                        if line.startswith("{") and cmd.split(",")[0] in line:
-                            value = json.loads(line)[cmd.split(",")[0]]
-                            if value is not None:  # null until farend has registered its commands
-                                return value
-                    time.sleep(0.2)
-                raise AssertionError(f"no answer to {cmd}: {p.stdout} {p.stderr}")
+                return telemetry(prefix, cmd, tries=50)
             first = query("/farend/stats")
             time.sleep(0.5)
             second = query("/farend/stats")
@@ -919,16 +902,7 @@ class Rules(unittest.TestCase):
                                  "--", "--config", conf, "--stats-json", stats],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         def rules(cmd="/farend/rules"):
-            for _ in range(50):
-                p = subprocess.run(["dpdk-telemetry.py", "-f", prefix], input=cmd + "\n", capture_output=True,
-                                   text=True, timeout=30)
-                for line in p.stdout.splitlines():
-                    if line.strip().startswith("{") and "/farend/rules" in line:
-                        v = json.loads(line)["/farend/rules"]
-                        if v is not None:
-                            return v
-                time.sleep(0.2)
-            raise AssertionError("no answer to /farend/rules")
+            return telemetry(prefix, cmd, tries=50)
         try:
             r = rules()
             self.assertEqual(r["count"], 1)

@@ -68,6 +68,9 @@ private:
     static constexpr uint32_t kEvictSample = 8;
     uint32_t evict_cursor_ = 0;
 
+    // The slot at cursor, and cursor moved on to the next (round the table): the walks of
+    // age, keepalive and evict each keep one.
+    uint32_t step(uint32_t& cursor) const noexcept;
     void remove(uint32_t slot) noexcept;
     bool evict(pipeline::Counters& c) noexcept;
 };
