@@ -1,18 +1,105 @@
 #include <farend/rewrite/processor.hpp>
 
+#include <farend/base/bytes.hpp>
+
+#include <algorithm>
 #include <cstring>
 
 namespace farend::rewrite {
 
 namespace {
 
-// The host of the sip:/sips: URI in a Request-URI or a To/From value `v` (offsets in msg), found
-// without a full parse (rules only compare it with domain names): after the scheme, past
-// "user@" when there is one, up to ':', ';', '>', '?' or white space. A quoted display name is
-// skipped. Empty when none. This runs for every message when domain rules exist, so it jumps
-// between structural bytes with the scanner's class masks (a byte loop cost ~270 instructions a
-// header; this ~80) and only the userinfo and host are looked at byte by byte.
-std::string_view quick_host(std::string_view msg, sip::MaskView mv, Slice v) noexcept {
+uint32_t load4(std::string_view msg, uint32_t at) noexcept {
+    uint32_t w;
+    std::memcpy(&w, msg.data() + at, 4);
+    return w;
+}
+constexpr uint32_t kSipColon = 's' | 'i' << 8 | 'p' << 16 | uint32_t{':'} << 24;  // little-endian
+constexpr uint32_t kAngleSip = '<' | 's' << 8 | 'i' << 16 | uint32_t{'p'} << 24;
+
+// Where the scheme of a URI whose first colon is `colon` starts (sip: or sips:, not before `first`).
+uint32_t scheme_start(std::string_view msg, uint32_t first, uint32_t colon) noexcept {
+    return colon >= first + 4 && (msg[colon - 1] | 0x20) == 's' ? colon - 4 : colon - 3;
+}
+
+// How a URI ends: a Request-URI is the whole slice; in a To/From value, a name-addr's URI ends at
+// '>', an addr-spec's at ';', ',' or white space (it has none of those of its own: RFC 3261 20.10).
+enum class UriEnd : uint8_t { slice, angle, addr_spec };
+
+// The host of a sip:/sips: URI whose scheme starts at s, its colon at `colon`, inside [.., limit):
+// past "userinfo@" when there is one (the user part may hold ';', '?' and ',', RFC 3261 25.1
+// user-unreserved, never '@'), up to ':', ';' or '?'. Empty when none.
+[[gnu::always_inline]] inline std::string_view uri_host(std::string_view msg, sip::MaskView mv, uint32_t s, uint32_t colon,
+                                                        uint32_t limit, UriEnd kind) noexcept {
+    uint32_t scheme;  // "sip" in any case: the four bytes at s end at or before the colon
+    std::memcpy(&scheme, msg.data() + s, 4);
+    if (((scheme | 0x202020u) & 0xffffffu) != ('s' | 'i' << 8 | 'p' << 16)) return {};
+    const char* base = msg.data();
+    const auto size = static_cast<uint32_t>(msg.size());
+    const uint32_t p = colon + 1;
+#if defined(__SSE2__)
+    // Most URIs end within 32 bytes of their colon: every delimiter from two 16-byte compares per
+    // byte value, then bit arithmetic (no loop, no call). Longer ones, IPv6 references and URIs
+    // near the end of the datagram take the general path below.
+    if (size >= 32 && p <= size - 32) {
+        const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + p));
+        const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + p + 16));
+        auto eq = [&](char c) {
+            const __m128i n = _mm_set1_epi8(c);
+            return static_cast<uint64_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(lo, n))) |
+                   static_cast<uint64_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(hi, n))) << 16;
+        };
+        const uint32_t n = std::min<uint32_t>(limit - p, 32);
+        uint64_t ends = 0;
+        if (kind == UriEnd::angle) ends = eq('>');
+        else if (kind == UriEnd::addr_spec) ends = eq(';') | eq(',') | eq(' ') | eq('\t') | eq('\r') | eq('\n');
+        ends &= (uint64_t{1} << n) - 1;
+        if (ends || limit - p <= 32) {
+            const uint32_t ue = ends ? static_cast<uint32_t>(__builtin_ctzll(ends)) : n;
+            const uint64_t in_uri = (uint64_t{1} << ue) - 1;
+            const uint64_t at = eq('@') & in_uri;
+            const uint32_t h = at ? static_cast<uint32_t>(__builtin_ctzll(at)) + 1 : 0;
+            if (h >= ue || base[p + h] != '[') {
+                const uint64_t stop = (eq(':') | eq(';') | eq('?')) & in_uri & ~((uint64_t{1} << h) - 1);
+                const uint32_t he = stop ? static_cast<uint32_t>(__builtin_ctzll(stop)) : ue;
+                return std::string_view(base + p + h, he - h);
+            }
+        }
+    }
+#endif
+    constexpr sip::ClassSet kAddrSpecEnd = sip::classes({simd::kSemi, simd::kWs, simd::kCR, simd::kComma});
+    const uint32_t uri_end = kind == UriEnd::slice   ? limit
+                             : kind == UriEnd::angle ? mv.next(simd::kGt, p, limit)
+                                                     : mv.next_any(kAddrSpecEnd, p, limit);
+    const uint32_t at = find_byte(base, size, p, uri_end, '@');
+    const uint32_t h = at < uri_end ? at + 1 : p;
+    if (h < uri_end && msg[h] == '[') {  // IPv6 reference: its colons are not the port's
+        const uint32_t close = find_byte(base, size, h, uri_end, ']');
+        return close < uri_end ? std::string_view(base + h, close + 1 - h) : std::string_view{};
+    }
+    constexpr sip::ClassSet kHostEnd = sip::classes({simd::kColon, simd::kSemi});
+    const uint32_t e = find_byte(base, size, h, mv.next_any(kHostEnd, h, uri_end), '?');
+    return std::string_view(base + h, e - h);  // h <= e <= uri_end <= the message's size
+}
+
+// The host of a Request-URI (the slice is the whole URI). Rules only compare hosts with domain
+// names, so this and header_host() find them without a full parse.
+std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice uri) noexcept {
+    if (uri.len >= 4 && (load4(msg, uri.off) | 0x202020u) == kSipColon)  // the usual "sip:"
+        return uri_host(msg, mv, uri.off, uri.off + 3, uri.end(), UriEnd::slice);
+    const uint32_t colon = mv.next(simd::kColon, uri.off, uri.end());
+    if (colon >= uri.end() || colon < uri.off + 3) return {};
+    return uri_host(msg, mv, scheme_start(msg, uri.off, colon), colon, uri.end(), UriEnd::slice);
+}
+
+// The host of the URI of a To/From value, name-addr or addr-spec; a quoted display name is
+// skipped. Empty when none.
+std::string_view header_host(std::string_view msg, sip::MaskView mv, const sip::MessageIndex& idx, sip::HeaderId id) noexcept {
+    const sip::Header* hd = idx.find(id);
+    if (!hd) return {};
+    const Slice v = hd->value;
+    if (v.len >= 5 && (load4(msg, v.off) | 0x20202000u) == kAngleSip && msg[v.off + 4] == ':')  // the usual "<sip:"
+        return uri_host(msg, mv, v.off + 1, v.off + 4, v.end(), UriEnd::angle);
     uint32_t i = v.off;
     const uint32_t end = v.end();
     if (i < end && msg[i] == '"') {  // quoted display name: may hold anything, \" included
@@ -23,37 +110,16 @@ std::string_view quick_host(std::string_view msg, sip::MaskView mv, Slice v) noe
     // The scheme's colon is the first one: display names outside quotes are tokens (no ':').
     const uint32_t colon = mv.next(simd::kColon, i, end);
     if (colon >= end || colon < v.off + 3) return {};
-    uint32_t s = colon - 3;
-    if (colon >= v.off + 4 && (msg[colon - 1] | 0x20) == 's') s = colon - 4;
-    uint32_t scheme;  // "sip" in any case: the four bytes at s end at or before the colon
-    std::memcpy(&scheme, msg.data() + s, 4);
-    if (((scheme | 0x202020u) & 0xffffffu) != ('s' | 'i' << 8 | 'p' << 16)) return {};
-    constexpr sip::ClassSet kUriEnd = sip::classes({simd::kSemi, simd::kGt, simd::kWs, simd::kCR, simd::kComma});
-    const uint32_t uri_end = mv.next_any(kUriEnd, colon + 1, end);
-    const char* base = msg.data();
-    const void* at = std::memchr(base + colon + 1, '@', uri_end - colon - 1);
-    const uint32_t h = at ? static_cast<uint32_t>(static_cast<const char*>(at) - base) + 1 : colon + 1;
-    if (h < uri_end && msg[h] == '[') {  // IPv6 reference: its colons are not the port's
-        const void* close = std::memchr(base + h, ']', uri_end - h);
-        return close ? std::string_view(base + h, static_cast<uint32_t>(static_cast<const char*>(close) - base) + 1 - h)
-                     : std::string_view{};
-    }
-    uint32_t e = mv.next(simd::kColon, h, uri_end);
-    if (const void* q = std::memchr(base + h, '?', e - h)) e = static_cast<uint32_t>(static_cast<const char*>(q) - base);
-    return std::string_view(base + h, e - h);  // h <= e <= uri_end <= the message's size
+    const uint32_t s = scheme_start(msg, v.off, colon);
+    return uri_host(msg, mv, s, colon, end, s > v.off && msg[s - 1] == '<' ? UriEnd::angle : UriEnd::addr_spec);
 }
 
-std::string_view header_host(std::string_view msg, sip::MaskView mv, const sip::MessageIndex& idx, sip::HeaderId id) noexcept {
-    const sip::Header* h = idx.find(id);
-    return h ? quick_host(msg, mv, h->value) : std::string_view{};
-}
-
-void add_host(PolicyQuery& q, std::string_view h) noexcept {
+[[gnu::always_inline]] inline void add_host(PolicyQuery& q, std::string_view h) noexcept {
     if (h.empty()) return;
     // Exact duplicates only (the usual case: the same domain in Request-URI, To and From); a
     // duplicate in other case costs one more cache lookup, nothing else.
     for (uint8_t i = 0; i < q.host_count; ++i)
-        if (q.hosts[i].size() == h.size() && std::memcmp(q.hosts[i].data(), h.data(), h.size()) == 0) return;
+        if (q.hosts[i].size() == h.size() && same_bytes(q.hosts[i].data(), h.data(), h.size())) return;
     q.hosts[q.host_count++] = h;
 }
 
@@ -84,7 +150,7 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
         q.source = source.ip;
         if (rules->wants_domains()) {
             const sip::MaskView mv = parser_->mask_view();
-            if (idx.start.is_request) add_host(q, quick_host(msg, mv, idx.start.uri));
+            if (idx.start.is_request) add_host(q, ruri_host(msg, mv, idx.start.uri));
             add_host(q, header_host(msg, mv, idx, sip::HeaderId::to));
             add_host(q, header_host(msg, mv, idx, sip::HeaderId::from));
         }

@@ -1,5 +1,7 @@
 #include <farend/rules/rules.hpp>
 
+#include <farend/base/bytes.hpp>
+
 #include <hs/hs.h>
 #include <rte_errno.h>
 #include <rte_lpm.h>
@@ -251,29 +253,38 @@ void RuleSet::domains_of(std::string_view host, unsigned worker, uint32_t* ids, 
     }
     const uint32_t h = static_cast<uint32_t>(((head * 0x9e3779b97f4a7c15ull) ^ (tail * 0xc2b2ae3d27d4eb4full) ^ host.size()) >> 32);
     CachedHost& slot = host_cache_[worker][h & (kHostCacheSlots - 1)];
-    ScanContext found;
-    if (slot.len == host.size() && std::memcmp(slot.host, host.data(), host.size()) == 0) {
+    const uint32_t* found;
+    uint32_t count;
+    ScanContext scan;
+    if (slot.len == host.size() && same_bytes(slot.host, host.data(), host.size())) {
         ++stats[0];
-        found.n = slot.n;
-        std::copy(slot.ids, slot.ids + slot.n, found.ids);
+        found = slot.ids;
+        count = slot.n;
     } else {
         ++stats[1];
         char framed[260];
         framed[0] = kBegin;
         std::memcpy(framed + 1, host.data(), host.size());
         framed[host.size() + 1] = kEnd;
-        hs_scan(db_, framed, static_cast<unsigned>(host.size() + 2), 0, scratch_[worker], on_match, &found);
-        if (host.size() <= CachedHost::kMaxHost && found.n <= CachedHost::kMaxIds) {
+        hs_scan(db_, framed, static_cast<unsigned>(host.size() + 2), 0, scratch_[worker], on_match, &scan);
+        if (host.size() <= CachedHost::kMaxHost && scan.n <= CachedHost::kMaxIds) {
             slot.len = static_cast<uint8_t>(host.size());
             std::memcpy(slot.host, host.data(), host.size());
-            slot.n = static_cast<uint8_t>(found.n);
-            std::copy(found.ids, found.ids + found.n, slot.ids);
+            slot.n = static_cast<uint8_t>(scan.n);
+            std::copy(scan.ids, scan.ids + scan.n, slot.ids);
         }
+        found = scan.ids;
+        count = scan.n;
     }
-    for (uint32_t i = 0; i < found.n; ++i) {
-        bool dup = false;
-        for (uint32_t k = 0; k < n && !dup; ++k) dup = ids[k] == found.ids[i];
-        if (!dup && n < 16) ids[n++] = found.ids[i];
+    // Into ids, kept sorted (the most specific domain first) and without duplicates.
+    for (uint32_t i = 0; i < count; ++i) {
+        const uint32_t id = found[i];
+        uint32_t k = n;
+        while (k > 0 && ids[k - 1] > id) --k;
+        if ((k > 0 && ids[k - 1] == id) || n == 16) continue;
+        for (uint32_t m = n; m > k; --m) ids[m] = ids[m - 1];
+        ids[k] = id;
+        ++n;
     }
 }
 
@@ -285,11 +296,9 @@ int32_t RuleSet::match(const rewrite::PolicyQuery& q, unsigned worker) noexcept 
     } else if (q.source.is_v6()) {
         if (lpm6_ && rte_lpm6_lookup(lpm6_, q.source.bytes().data(), &hop) == 0) g = hop;
     }
-    ScanContext found;
-    if (db_) {
+    ScanContext found;  // sorted: the most specific domain first
+    if (db_)
         for (uint8_t i = 0; i < q.host_count; ++i) domains_of(q.hosts[i], worker, found.ids, found.n);
-        std::sort(found.ids, found.ids + found.n);  // most specific domain first
-    }
     for (int32_t at = static_cast<int32_t>(g); at >= 0; at = groups_[static_cast<std::size_t>(at)].parent) {
         const Group& grp = groups_[static_cast<std::size_t>(at)];
         for (uint32_t k = 0; k < found.n && !grp.by_domain.empty(); ++k) {

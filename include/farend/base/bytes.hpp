@@ -1,0 +1,58 @@
+// Short-range byte searches and compares, inline. The parsers look for one byte ('@', '?', ']')
+// in a URI of a few dozen bytes and compare host names of a few dozen bytes; a call to libc's
+// memchr/memcmp costs more there than the search itself (call, PLT, length dispatch). SSE2 is
+// part of baseline x86-64, so these need no run-time dispatch. Neither reads outside the buffer
+// it is given.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace farend {
+
+// Offset of the first byte equal to c in [from, to) of buf[0, size), or `to` if none
+// (from <= to <= size). A range of up to 32 bytes with 32 bytes of buf from `from` is two SSE2
+// compares; anything else goes to memchr. Reads only inside buf[0, size).
+[[nodiscard]] inline uint32_t find_byte(const char* buf, uint32_t size, uint32_t from, uint32_t to, char c) noexcept {
+#if defined(__SSE2__)
+    if (to - from <= 32 && size >= 32 && from <= size - 32) {
+        const __m128i needle = _mm_set1_epi8(c);
+        const auto* p = reinterpret_cast<const __m128i*>(buf + from);
+        const uint32_t lo = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(p), needle)));
+        const uint32_t hi = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(p + 1), needle)));
+        uint64_t m = (uint64_t{hi} << 16 | lo) & ((uint64_t{1} << (to - from)) - 1);
+        return m ? from + static_cast<uint32_t>(__builtin_ctzll(m)) : to;
+    }
+#endif
+    const void* hit = std::memchr(buf + from, c, to - from);
+    return hit ? static_cast<uint32_t>(static_cast<const char*>(hit) - buf) : to;
+}
+
+// a[0, n) == b[0, n), reading nothing outside either range.
+[[nodiscard]] inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+    auto load8 = [](const char* p) {
+        uint64_t v;
+        std::memcpy(&v, p, 8);
+        return v;
+    };
+    auto load4 = [](const char* p) {
+        uint32_t v;
+        std::memcpy(&v, p, 4);
+        return v;
+    };
+    if (n >= 8) {
+        for (std::size_t i = 0; i + 8 < n; i += 8)
+            if (load8(a + i) != load8(b + i)) return false;
+        return load8(a + n - 8) == load8(b + n - 8);  // the last eight, overlapping the loop's
+    }
+    if (n >= 4) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+    for (std::size_t i = 0; i < n; ++i)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+
+}  // namespace farend
