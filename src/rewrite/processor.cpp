@@ -98,15 +98,16 @@ std::string_view header_host(std::string_view msg, sip::MaskView mv, const sip::
     const sip::Header* hd = idx.find(id);
     if (!hd) return {};
     const Slice v = hd->value;
-    if (v.len >= 5 && (load4(msg, v.off) | 0x20202000u) == kAngleSip && msg[v.off + 4] == ':')  // the usual "<sip:"
-        return uri_host(msg, mv, v.off + 1, v.off + 4, v.end(), UriEnd::angle);
     uint32_t i = v.off;
     const uint32_t end = v.end();
     if (i < end && msg[i] == '"') {  // quoted display name: may hold anything, \" included
         do i = mv.next(simd::kQuote, i + 1, end);
         while (i < end && msg[i - 1] == '\\');
         ++i;
+        if (i < end && msg[i] == ' ') ++i;  // the usual single space before '<'
     }
+    if (i + 5 <= end && (load4(msg, i) | 0x20202000u) == kAngleSip && msg[i + 4] == ':')  // the usual "<sip:"
+        return uri_host(msg, mv, i + 1, i + 4, end, UriEnd::angle);
     // The scheme's colon is the first one: display names outside quotes are tokens (no ':').
     const uint32_t colon = mv.next(simd::kColon, i, end);
     if (colon >= end || colon < v.off + 3) return {};

@@ -4,6 +4,7 @@
 #include "corpus.hpp"
 #include "walk.hpp"
 
+#include <farend/base/bytes.hpp>
 #include <farend/sip/message.hpp>
 
 #include <gtest/gtest.h>
@@ -66,6 +67,35 @@ void run_prefixes(const std::vector<test::Sample>& samples, size_t max_prefixes_
 }
 
 }  // namespace
+
+// find_byte and same_bytes at every size up to 80 bytes ending at the guard page, every range
+// inside, against a byte loop: their 16-byte loads and 8-byte words must stay inside the buffer.
+TEST(GuardPage, ByteHelpers) {
+    GuardedBuffer guard(4096);
+    for (uint32_t size = 0; size <= 80; ++size) {
+        std::string bytes(size, 'x');
+        for (uint32_t i = 0; i < size; i += 7) bytes[i] = '@';
+        const std::string_view b = guard.place(bytes);
+        for (uint32_t from = 0; from <= size; ++from)
+            for (uint32_t to = from; to <= size; ++to) {
+                uint32_t want = to;
+                for (uint32_t i = from; i < to; ++i)
+                    if (b[i] == '@') {
+                        want = i;
+                        break;
+                    }
+                ASSERT_EQ(find_byte(b.data(), size, from, to, '@'), want) << size << " " << from << " " << to;
+            }
+        for (uint32_t n = 0; n <= size; ++n) {
+            ASSERT_TRUE(same_bytes(b.data() + size - n, bytes.data() + size - n, n));
+            if (n) {
+                std::string other = bytes.substr(size - n);
+                other[n / 2] ^= 1;  // one byte differs, anywhere
+                ASSERT_FALSE(same_bytes(b.data() + size - n, other.data(), n)) << n;
+            }
+        }
+    }
+}
 
 TEST(GuardPage, EveryPrefixOfRfcMessages) {
     auto s = test::rfc4475();

@@ -282,6 +282,22 @@ TEST(RuleSet, HostsOfTheRequestUriToAndFrom) {
     EXPECT_EQ(hosts("OPTIONS sip:e.example SIP/2.0", "\"Q \\\"x\\\" sip:no@f.example\" <sip:g.example>", "<sip:h.example>;tag=1"),
               "e.example g.example h.example")
         << "escaped quotes inside the display name";
+    EXPECT_EQ(hosts("INVITE sip:alice;day=tuesday@atlanta.example SIP/2.0", "<sip:bob;x=1?y@b2.example:5070>",
+                    "\"A\" <sip:a@c2.example;lr>;tag=1"),
+              "atlanta.example b2.example c2.example")
+        << "';' and '?' in a user part (RFC 3261 user-unreserved) are not the host's end";
+    EXPECT_EQ(hosts("INVITE sip:a-rather-long-user-name.with.dots@long-host-name.customer.example:5070;transport=udp SIP/2.0",
+                    "Bob <sip:another-rather-long-user-name@to-host.example.org>", "sip:x@from.example ;tag=1"),
+              "long-host-name.customer.example to-host.example.org from.example")
+        << "URIs longer than the 32-byte window, a token display name, white space ending an addr-spec";
+    // Every place the URI's end can fall relative to the 32-byte window after the scheme.
+    for (std::size_t n = 0; n <= 40; ++n) {
+        const std::string user(n, 'u');
+        const std::string at = n ? user + "@" : "";
+        EXPECT_EQ(hosts("INVITE sip:" + at + "r.example SIP/2.0", "<sip:" + at + "t.example>", "sip:" + at + "f.example:5060;tag=1"),
+                  "r.example t.example f.example")
+            << "user of " << n << " bytes";
+    }
 }
 
 int main(int argc, char** argv) {
