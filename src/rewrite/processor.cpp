@@ -9,11 +9,6 @@ namespace farend::rewrite {
 
 namespace {
 
-uint32_t load4(std::string_view msg, uint32_t at) noexcept {
-    uint32_t w;
-    std::memcpy(&w, msg.data() + at, 4);
-    return w;
-}
 constexpr uint32_t kSipColon = 's' | 'i' << 8 | 'p' << 16 | uint32_t{':'} << 24;  // little-endian
 constexpr uint32_t kAngleSip = '<' | 's' << 8 | 'i' << 16 | uint32_t{'p'} << 24;
 
@@ -31,10 +26,9 @@ enum class UriEnd : uint8_t { slice, angle, addr_spec };
 // user-unreserved, never '@'), up to ':', ';' or '?'. Empty when none.
 [[gnu::always_inline]] inline std::string_view uri_host(std::string_view msg, sip::MaskView mv, uint32_t s, uint32_t colon,
                                                         uint32_t limit, UriEnd kind) noexcept {
-    uint32_t scheme;  // "sip" in any case: the four bytes at s end at or before the colon
-    std::memcpy(&scheme, msg.data() + s, 4);
-    if (((scheme | 0x202020u) & 0xffffffu) != ('s' | 'i' << 8 | 'p' << 16)) return {};
     const char* base = msg.data();
+    // "sip" in any case: the four bytes at s end at or before the colon.
+    if (((load_u32(base + s) | 0x202020u) & 0xffffffu) != (kSipColon & 0xffffffu)) return {};
     const auto size = static_cast<uint32_t>(msg.size());
     const uint32_t p = colon + 1;
 #if defined(__SSE2__)
@@ -85,7 +79,7 @@ enum class UriEnd : uint8_t { slice, angle, addr_spec };
 // The host of a Request-URI (the slice is the whole URI). Rules only compare hosts with domain
 // names, so this and header_host() find them without a full parse.
 std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice uri) noexcept {
-    if (uri.len >= 4 && (load4(msg, uri.off) | 0x202020u) == kSipColon)  // the usual "sip:"
+    if (uri.len >= 4 && (load_u32(msg.data() + uri.off) | 0x202020u) == kSipColon)  // the usual "sip:"
         return uri_host(msg, mv, uri.off, uri.off + 3, uri.end(), UriEnd::slice);
     const uint32_t colon = mv.next(simd::kColon, uri.off, uri.end());
     if (colon >= uri.end() || colon < uri.off + 3) return {};
@@ -106,7 +100,7 @@ std::string_view header_host(std::string_view msg, sip::MaskView mv, const sip::
         ++i;
         if (i < end && msg[i] == ' ') ++i;  // the usual single space before '<'
     }
-    if (i + 5 <= end && (load4(msg, i) | 0x20202000u) == kAngleSip && msg[i + 4] == ':')  // the usual "<sip:"
+    if (i + 5 <= end && (load_u32(msg.data() + i) | 0x20202000u) == kAngleSip && msg[i + 4] == ':')  // the usual "<sip:"
         return uri_host(msg, mv, i + 1, i + 4, end, UriEnd::angle);
     // The scheme's colon is the first one: display names outside quotes are tokens (no ':').
     const uint32_t colon = mv.next(simd::kColon, i, end);

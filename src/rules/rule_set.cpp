@@ -246,8 +246,8 @@ void RuleSet::domains_of(std::string_view host, unsigned worker, uint32_t* ids, 
     // keeps the host itself, compared in full, so a collision only costs a scan).
     uint64_t head = 0, tail = 0;
     if (host.size() >= 8) {
-        std::memcpy(&head, host.data(), 8);
-        std::memcpy(&tail, host.data() + host.size() - 8, 8);
+        head = load_u64(host.data());
+        tail = load_u64(host.data() + host.size() - 8);
     } else {
         for (std::size_t i = 0; i < host.size(); ++i) head = head << 8 | static_cast<uint8_t>(host[i]);
     }

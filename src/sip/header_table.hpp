@@ -3,6 +3,7 @@
 // instructions a name instead of a scan over every known name. Internal to the sip module.
 #pragma once
 
+#include <farend/base/bytes.hpp>
 #include <farend/base/slice.hpp>
 #include <farend/sip/header_id.hpp>
 
@@ -163,16 +164,8 @@ constexpr std::array<HeaderId, 26> make_compact() {
 inline constexpr auto kCompact = make_compact();
 
 inline uint64_t load(const char* p, std::size_t n) noexcept {
-    if (n == 8) {
-        uint64_t v;
-        std::memcpy(&v, p, 8);
-        return v;
-    }
-    if (n == 4) {
-        uint32_t v;
-        std::memcpy(&v, p, 4);
-        return v;
-    }
+    if (n == 8) return load_u64(p);
+    if (n == 4) return load_u32(p);
     uint16_t v;
     std::memcpy(&v, p, 2);
     return v;

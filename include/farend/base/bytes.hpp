@@ -14,6 +14,18 @@
 
 namespace farend {
 
+// Unaligned little-endian loads of 4 and 8 bytes at p.
+[[nodiscard]] inline uint32_t load_u32(const char* p) noexcept {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+[[nodiscard]] inline uint64_t load_u64(const char* p) noexcept {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+}
+
 // Offset of the first byte equal to c in [from, to) of buf[0, size), or `to` if none
 // (from <= to <= size). A range of up to 32 bytes with 32 bytes of buf from `from` is two SSE2
 // compares; anything else goes to memchr. Reads only inside buf[0, size).
@@ -34,22 +46,12 @@ namespace farend {
 
 // a[0, n) == b[0, n), reading nothing outside either range.
 [[nodiscard]] inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
-    auto load8 = [](const char* p) {
-        uint64_t v;
-        std::memcpy(&v, p, 8);
-        return v;
-    };
-    auto load4 = [](const char* p) {
-        uint32_t v;
-        std::memcpy(&v, p, 4);
-        return v;
-    };
     if (n >= 8) {
         for (std::size_t i = 0; i + 8 < n; i += 8)
-            if (load8(a + i) != load8(b + i)) return false;
-        return load8(a + n - 8) == load8(b + n - 8);  // the last eight, overlapping the loop's
+            if (load_u64(a + i) != load_u64(b + i)) return false;
+        return load_u64(a + n - 8) == load_u64(b + n - 8);  // the last eight, overlapping the loop's
     }
-    if (n >= 4) return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+    if (n >= 4) return load_u32(a) == load_u32(b) && load_u32(a + n - 4) == load_u32(b + n - 4);
     for (std::size_t i = 0; i < n; ++i)
         if (a[i] != b[i]) return false;
     return true;
