@@ -1,6 +1,7 @@
 """Helpers shared by farend's Python scripts and tests (perf/dataplane-bench, perf/kamailio-bench,
-scripts/overload, scripts/soak, tests/dataplane): NATed SIP message text, captures of it, DPDK
-telemetry queries, a measured window of a running application, a process's memory."""
+perf/scaling-bench, scripts/overload, scripts/soak, tests/dataplane): NATed SIP message text,
+captures of it, DPDK telemetry queries, a measured window of a running application (and of farend
+on looping captures), a process's memory."""
 import json
 import subprocess
 import time
@@ -83,6 +84,24 @@ def measure(argv, prefix, cmd, warmup, window, stdin=None):
             proc.kill()
             out, _ = proc.communicate()
     return a, b, tb - ta, out
+
+
+def loop_eal(pcaps, megabytes=512, workers=1):
+    """EAL arguments for a benchmark: the captures read in a loop into port 0 (net_pcap, a queue
+    each), port 1 a net_null sink; one worker lcore, or two (on this 2-core machine the second
+    shares a core with the main lcore, which sleeps)."""
+    lcores = ["-l", "0-1"] if workers == 1 else ["--lcores", "0@0,1@0,2@1"]
+    rx = ",".join(f"rx_pcap={p}" for p in pcaps)
+    return ["--no-huge", "--no-pci", "-m", str(megabytes), *lcores, "--log-level=lib.eal:warning",
+            f"--vdev=net_pcap0,{rx},infinite_rx=1", "--vdev=net_null1,no-rx=1"]
+
+
+def measure_farend(farend, eal, prefix, warmup, window, args=()):
+    """farend (its path) with EAL arguments `eal` and farend options `args`: how much each
+    /farend/stats counter grew over the window, the window's seconds, farend's output."""
+    a, b, secs, out = measure([farend, "--file-prefix", prefix, *eal, "--", *args], prefix, "/farend/stats", warmup,
+                              window)
+    return {k: b[k] - a[k] for k in b}, secs, out
 
 
 def memory_kib(pid):
