@@ -68,7 +68,7 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
         if (c.param_count == 0) c.params.off = p;
         ++c.param_count;
         const std::string_view name = text(buf, prm.name);
-        if (name.size() == 7 && iequals(name, "expires"))
+        if (iequals_lit(name, "expires"))
             c.expires = prm;
         else if (name.size() == 1 && (name[0] == 'q' || name[0] == 'Q'))
             c.q = prm;

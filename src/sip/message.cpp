@@ -55,8 +55,8 @@ private:
         out_.error_off = off;
     }
     bool start_line(uint32_t s, uint32_t e) noexcept;
-    bool header_line(uint32_t s, uint32_t e, uint32_t next) noexcept;
-    bool continuation(uint32_t s, uint32_t e, uint32_t next) noexcept;
+    void header_lines(uint32_t s) noexcept;
+    bool continuation(uint32_t count, uint32_t s, uint32_t e, uint32_t next) noexcept;
     void body() noexcept;
 
     [[nodiscard]] uint32_t skip_ws(uint32_t p, uint32_t e) const noexcept {
@@ -112,51 +112,11 @@ bool Indexer::start_line(uint32_t s, uint32_t e) noexcept {
     return true;
 }
 
-bool Indexer::header_line(uint32_t s, uint32_t e, uint32_t next) noexcept {
-    // Hot: ~12 lines a message. The line is [s, e) and buf_[e] is its CR or LF, so looking one
-    // byte past a position below e never leaves the buffer.
-    const char* const b = buf_.data();
-    const uint32_t colon = mv_.next(simd::kColon, s, e);
-    if (colon == e) [[unlikely]]
-        return fail(ParseError::header_without_colon, s), false;
-    // HCOLON = *( SP / HTAB ) ":" SWS: white space before the colon is rare, so test first.
-    uint32_t name_end = colon;
-    if (chars::is_ws(b[name_end - 1])) [[unlikely]]
-        name_end = trim_ws_back(s, name_end);
-    const std::string_view name(b + s, name_end - s);
-    // A known name is a token already: only unknown names need the byte-wise check.
-    const HeaderId id = detail::lookup_header(name);
-    if (id == HeaderId::other && !all_token(name)) [[unlikely]]
-        return fail(ParseError::bad_header_name, s), false;
-    const uint16_t count = out_.header_count;
-    if (count == kMaxHeaders) [[unlikely]]
-        return fail(ParseError::too_many_headers, s), false;
-    uint32_t v = colon + 1;
-    v += b[v] == ' ';  // the usual single space
-    if (chars::is_ws(b[v])) [[unlikely]]
-        v = skip_ws(v, e);
-    uint32_t ve = e;
-    if (chars::is_ws(b[ve - 1]) && ve - 1 > colon) [[unlikely]]
-        ve = trim_ws_back(v, ve);
-    if (v > ve) v = ve;  // "Name: " with nothing after the space
-    Header& h = out_.headers[count];
-    h.name = Slice{s, name_end - s};
-    h.value = Slice{v, ve - v};
-    h.line_off = s;
-    h.line_end = next;
-    h.id = id;
-    h.folded = false;
-    int16_t& first = out_.first[static_cast<std::size_t>(id)];
-    if (first < 0) first = static_cast<int16_t>(count);
-    out_.header_count = static_cast<uint16_t>(count + 1);
-    return true;
-}
-
-bool Indexer::continuation(uint32_t s, uint32_t e, uint32_t next) noexcept {
+bool Indexer::continuation(uint32_t count, uint32_t s, uint32_t e, uint32_t next) noexcept {
     // RFC 3261 7.3.1: a line starting with SP/HT continues the previous header; the CR LF and
     // the white space are LWS of that header's value.
-    if (out_.header_count == 0) return fail(ParseError::fold_before_first_header, s), false;
-    Header& h = out_.headers[out_.header_count - 1u];
+    if (count == 0) return fail(ParseError::fold_before_first_header, s), false;
+    Header& h = out_.headers[count - 1u];
     h.folded = true;
     h.line_end = next;
     const uint32_t c = skip_ws(s, e);
@@ -216,32 +176,87 @@ void Indexer::run() noexcept {
             out_.line_end_lf_only = 1;
         if (!start_line(s, e)) return;
     }
-    s = lf + 1;
+    header_lines(lf + 1);
+}
+
+// Every header line from s (just after the start line) to the empty line. Hot: ~12 lines a
+// message, so the loop keeps its state (count, the LF bits of the current block, pointers) in
+// locals and writes each Header once; the index's header_count is stored when it ends. A line is
+// [s, e) and b[e] is its CR or LF, so looking one byte past a position below e stays inside.
+void Indexer::header_lines(uint32_t s) noexcept {
+    const char* const b = buf_.data();
+    const uint32_t n = static_cast<uint32_t>(buf_.size());
+    const simd::BlockMasks* const blocks = mv_.blocks;
+    Header* const hs = out_.headers.data();
+    int16_t* const first = out_.first.data();
+    uint32_t count = 0;
+    uint8_t lf_only = out_.line_end_lf_only;
     const uint32_t last_block = (n - 1) / 64;
-    uint32_t b = s / 64;
-    uint64_t lfs = s < n ? mv_.blocks[b].m[simd::kLF] & (~uint64_t{0} << (s % 64)) : 0;
+    uint32_t blk = s / 64;
+    uint64_t lfs = s < n ? blocks[blk].m[simd::kLF] & (~uint64_t{0} << (s % 64)) : 0;
+    const auto stop = [&](ParseError err, uint32_t off, Verdict v = Verdict::error) {
+        out_.header_count = static_cast<uint16_t>(count);
+        out_.line_end_lf_only = lf_only;
+        if (err != ParseError::none) fail(err, off, v);
+    };
     for (;;) {
         while (lfs == 0) {
-            if (b >= last_block || s >= n) return fail(ParseError::no_end_of_headers, s, Verdict::incomplete);
-            lfs = mv_.blocks[++b].m[simd::kLF];
+            if (blk >= last_block) [[unlikely]]
+                return stop(ParseError::no_end_of_headers, s, Verdict::incomplete);
+            lfs = blocks[++blk].m[simd::kLF];
         }
-        lf = b * 64 + static_cast<uint32_t>(__builtin_ctzll(lfs));
+        const uint32_t lf = blk * 64 + static_cast<uint32_t>(__builtin_ctzll(lfs));
         lfs &= lfs - 1;
-        uint32_t e = lf;
-        if (e > s && buf_[e - 1] == '\r') [[likely]]
-            --e;
-        else
-            out_.line_end_lf_only = 1;
+        // lf >= s >= 1; on an empty line ending in a bare LF, b[lf - 1] is the previous line's LF.
+        const bool cr = b[lf - 1] == '\r';
+        const uint32_t e = lf - cr;
+        lf_only |= !cr;
         if (e == s) [[unlikely]] {
+            stop(ParseError::none, 0);
             out_.headers_end = s;
             out_.body_off = lf + 1;
             return body();
         }
-        if (chars::is_ws(buf_[s])) [[unlikely]] {
-            if (!continuation(s, e, lf + 1)) return;
-        } else if (!header_line(s, e, lf + 1)) [[unlikely]] {
-            return;
+        if (chars::is_ws(b[s])) [[unlikely]] {
+            if (!continuation(count, s, e, lf + 1)) return stop(out_.error, out_.error_off);
+            s = lf + 1;
+            continue;
         }
+        // The first colon after s: in the bits of s's block above s, else further on.
+        const uint64_t colons = blocks[s / 64].m[simd::kColon] >> (s % 64);
+        const uint32_t colon = colons ? s + static_cast<uint32_t>(__builtin_ctzll(colons))
+                                      : mv_.next(simd::kColon, (s | 63) + 1, e);
+        if (colon >= e) [[unlikely]]
+            return stop(ParseError::header_without_colon, s);
+        // HCOLON = *( SP / HTAB ) ":" SWS: white space before the colon is rare, so test first.
+        uint32_t name_end = colon;
+        if (chars::is_ws(b[name_end - 1])) [[unlikely]]
+            name_end = trim_ws_back(s, name_end);
+        const std::string_view name(b + s, name_end - s);
+        // A known name is a token already: only unknown names need the byte-wise check.
+        const HeaderId id = detail::lookup_header(name);
+        if (id == HeaderId::other && !all_token(name)) [[unlikely]]
+            return stop(ParseError::bad_header_name, s);
+        if (count == kMaxHeaders) [[unlikely]]
+            return stop(ParseError::too_many_headers, s);
+        uint32_t v = colon + 1;
+        v += b[v] == ' ';  // the usual single space
+        if (chars::is_ws(b[v])) [[unlikely]]
+            v = skip_ws(v, e);
+        uint32_t ve = e;
+        if (chars::is_ws(b[ve - 1]) && ve - 1 > colon) [[unlikely]]
+            ve = trim_ws_back(v, ve);
+        if (v > ve) v = ve;  // "Name: " with nothing after the space
+        Header& h = hs[count];
+        h.name = Slice{s, name_end - s};
+        h.value = Slice{v, ve - v};
+        h.line_off = s;
+        h.line_end = lf + 1;
+        h.id = id;
+        h.folded = false;
+        int16_t& f = first[static_cast<std::size_t>(id)];
+        if (f < 0) f = static_cast<int16_t>(count);
+        ++count;
         s = lf + 1;
     }
 }

@@ -6,6 +6,7 @@
 // (farend rewrites only values it parses itself: host, port, received, rport, alias).
 #pragma once
 
+#include <farend/base/bytes.hpp>
 #include <farend/sip/chars.hpp>
 #include <farend/sip/mask_view.hpp>
 #include <farend/sip/uri.hpp>

@@ -1,5 +1,6 @@
 #include "params.hpp"
 
+#include <farend/base/bytes.hpp>
 #include <farend/sip/chars.hpp>
 #include <farend/sip/uri.hpp>
 
@@ -31,6 +32,76 @@ constexpr bool is_hex(char c) noexcept {
     return chars::is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+// The usual host, a dotted quad, read in one pass (~6 instructions a byte) into out; returns the
+// offset after it, or 0 when [p, end) does not start with one that ends where a host name must
+// (so "1.2.3.4a", "1.2.3.4.5" and "1.2.3.0004" go the general way, which decides them).
+uint32_t dotted_quad(const char* b, uint32_t p, uint32_t end, uint8_t (&out)[4]) noexcept {
+    unsigned part = 0, v = 0, digits = 0;
+    uint32_t q = p;
+    for (; q < end; ++q) {
+        const unsigned d = static_cast<unsigned char>(b[q]) - unsigned{'0'};
+        if (d <= 9) {
+            v = v * 10 + d;
+            if (++digits > 3) return 0;
+        } else if (b[q] == '.') {
+            if (digits == 0 || v > 255 || part == 3) return 0;
+            out[part++] = static_cast<uint8_t>(v);
+            v = 0;
+            digits = 0;
+        } else {
+            break;
+        }
+    }
+    if (part != 3 || digits == 0 || v > 255) return 0;
+    if (q < end && (kHostTable[static_cast<unsigned char>(b[q])] & kHost)) return 0;
+    out[3] = static_cast<uint8_t>(v);
+    return q;
+}
+
+inline constexpr uint32_t kSipColon = 0x3a706973;  // "sip:" as a little-endian word
+
+// One pass over the bytes [p, end) of a URI in buf[0, size): the first '@' and the first '?'
+// (end when there is none), and whether any byte is white space, a control byte, DEL or not
+// ASCII (then the scan stops early and at/qmark mean nothing). SSE2, 16 bytes at a time while
+// 16 bytes of buf remain, then byte by byte: reads only buf.
+struct UriMarks {
+    uint32_t at, qmark;
+    bool bad;
+};
+inline UriMarks uri_marks(const char* b, uint32_t size, uint32_t p, uint32_t end) noexcept {
+    UriMarks r{end, end, false};
+    uint32_t i = p;
+#if defined(__SSE2__)
+    const __m128i at = _mm_set1_epi8('@'), qm = _mm_set1_epi8('?');
+    const __m128i low = _mm_set1_epi8(0x21), del = _mm_set1_epi8(0x7f);
+    for (; i < end && size - i >= 16; i += 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
+        const uint32_t live = end - i >= 16 ? 0xffffu : (1u << (end - i)) - 1;
+        // signed compare: bytes >= 0x80 are negative, so below 0x21 too
+        const uint32_t bad = static_cast<uint32_t>(
+            _mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(v, low), _mm_cmpeq_epi8(v, del))));
+        if (bad & live) {
+            r.bad = true;
+            return r;
+        }
+        const uint32_t a = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, at))) & live;
+        const uint32_t q = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, qm))) & live;
+        if (a && r.at == end) r.at = i + static_cast<uint32_t>(__builtin_ctz(a));
+        if (q && r.qmark == end) r.qmark = i + static_cast<uint32_t>(__builtin_ctz(q));
+    }
+#endif
+    for (; i < end; ++i) {
+        const unsigned char c = static_cast<unsigned char>(b[i]);
+        if (c - 0x21u > 0x7eu - 0x21u) {
+            r.bad = true;
+            return r;
+        }
+        if (c == '@' && r.at == end) r.at = i;
+        if (c == '?' && r.qmark == end) r.qmark = i;
+    }
+    return r;
+}
+
 // RFC 3261: port = 1*DIGIT; anything over 65535 cannot be a UDP port.
 bool to_port(std::string_view s, uint16_t& out) noexcept {
     if (s.empty() || s.size() > 5) return false;
@@ -44,12 +115,46 @@ bool to_port(std::string_view s, uint16_t& out) noexcept {
     return true;
 }
 
+// [ COLON port ] after a host that ends at p; in Via sent-by COLON = SWS ":" SWS. port = 1*DIGIT,
+// at most 65535. Returns the offset after the port, or start (with out.kind none) on a bad port.
+uint32_t port_after(std::string_view buf, uint32_t p, uint32_t end, HostPort& out, uint32_t start,
+                    bool allow_lws_around_colon) noexcept {
+    uint32_t c = p;
+    if (allow_lws_around_colon)
+        while (c < end && chars::is_lws(buf[c])) ++c;
+    if (c < end && buf[c] == ':') {
+        uint32_t d = c + 1;
+        if (allow_lws_around_colon)
+            while (d < end && chars::is_lws(buf[d])) ++d;
+        uint32_t e = d, port = 0;
+        for (unsigned digit; e < end && e - d < 5 && (digit = static_cast<unsigned char>(buf[e]) - unsigned{'0'}) <= 9; ++e)
+            port = port * 10 + digit;
+        if (e == d || port > 65535 || (e < end && chars::is_digit(buf[e]))) {
+            out.kind = HostKind::none;
+            return start;
+        }
+        out.port = Slice{d, e - d};
+        out.port_num = static_cast<uint16_t>(port);
+        p = e;
+    }
+    return p;
+}
+
 }  // namespace
 
 uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort& out,
                         bool allow_lws_around_colon) noexcept {
     out = HostPort{};
     const uint32_t start = p;
+    uint8_t quad[4];
+    if (p < end && chars::is_digit(buf[p])) {
+        if (const uint32_t q = dotted_quad(buf.data(), p, end, quad)) {
+            out.host = Slice{p, q - p};
+            out.ip = IpAddr::v4_bytes(quad);
+            out.kind = HostKind::ipv4;
+            return port_after(buf, q, end, out, start, allow_lws_around_colon);
+        }
+    }
     if (p < end && buf[p] == '[') {
         const void* close_p = std::memchr(buf.data() + p, ']', end - p);
         if (!close_p) return p;
@@ -114,26 +219,7 @@ uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort
         }
         p = q;
     }
-    // [ COLON port ]; in Via sent-by COLON = SWS ":" SWS.
-    uint32_t c = p;
-    if (allow_lws_around_colon)
-        while (c < end && chars::is_lws(buf[c])) ++c;
-    if (c < end && buf[c] == ':') {
-        uint32_t d = c + 1;
-        if (allow_lws_around_colon)
-            while (d < end && chars::is_lws(buf[d])) ++d;
-        uint32_t e = d;
-        while (e < end && chars::is_digit(buf[e])) ++e;
-        uint16_t port = 0;
-        if (!to_port(buf.substr(d, e - d), port)) {
-            out.kind = HostKind::none;
-            return start;
-        }
-        out.port = Slice{d, e - d};
-        out.port_num = port;
-        p = e;
-    }
-    return p;
+    return port_after(buf, p, end, out, start, allow_lws_around_colon);
 }
 
 namespace {
@@ -144,8 +230,7 @@ bool parse_uri_params(std::string_view buf, MaskView mv, uint32_t p, uint32_t q,
         Param prm;
         const uint32_t s = p++;
         const uint32_t pe = mv.next(simd::kSemi, p, q);
-        const void* eq = std::memchr(buf.data() + p, '=', pe - p);
-        const uint32_t ne = eq ? static_cast<uint32_t>(static_cast<const char*>(eq) - buf.data()) : pe;
+        const uint32_t ne = find_byte(buf.data(), static_cast<uint32_t>(buf.size()), p, pe, '=');
         prm.name = Slice{p, ne - p};
         if (ne < pe) {
             prm.value = Slice{ne + 1, pe - ne - 1};
@@ -158,16 +243,16 @@ bool parse_uri_params(std::string_view buf, MaskView mv, uint32_t p, uint32_t q,
         Param* known = nullptr;
         switch (name.size()) {
             case 2:
-                if (iequals(name, "lr")) known = &u.lr;
+                if (iequals_lit(name, "lr")) known = &u.lr;
                 break;
             case 5:
-                if (iequals(name, "maddr"))
+                if (iequals_lit(name, "maddr"))
                     known = &u.maddr;
-                else if (iequals(name, "alias"))
+                else if (iequals_lit(name, "alias"))
                     known = &u.alias;
                 break;
             case 9:
-                if (iequals(name, "transport")) known = &u.transport;
+                if (iequals_lit(name, "transport")) known = &u.transport;
                 break;
             default:
                 break;
@@ -188,18 +273,25 @@ Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept {
     u.whole = s;
     const uint32_t end = s.end();
     uint32_t p = s.off;
-    while (p < end && (chars::is_alpha(buf[p]) || chars::is_digit(buf[p]) || buf[p] == '+' || buf[p] == '-' ||
-                       buf[p] == '.'))
-        ++p;
-    if (p == s.off || p >= end || buf[p] != ':' || !chars::is_alpha(buf[s.off])) return u;
-    u.scheme = Slice{s.off, p - s.off};
-    const std::string_view scheme = text(buf, u.scheme);
-    u.scheme_id = iequals(scheme, "sip")    ? Scheme::sip
-                  : iequals(scheme, "sips") ? Scheme::sips
-                  : iequals(scheme, "tel")  ? Scheme::tel
-                                            : Scheme::other;
+    if (end - p > 4 && (load_u32(buf.data() + p) | 0x00202020u) == kSipColon) {  // the usual "sip:"
+        u.scheme = Slice{p, 3};
+        u.scheme_id = Scheme::sip;
+        p += 3;
+    } else {
+        while (p < end && (chars::is_alpha(buf[p]) || chars::is_digit(buf[p]) || buf[p] == '+' || buf[p] == '-' ||
+                           buf[p] == '.'))
+            ++p;
+        if (p == s.off || p >= end || buf[p] != ':' || !chars::is_alpha(buf[s.off])) return u;
+        u.scheme = Slice{s.off, p - s.off};
+        const std::string_view scheme = text(buf, u.scheme);
+        u.scheme_id = iequals(scheme, "sip")    ? Scheme::sip
+                      : iequals(scheme, "sips") ? Scheme::sips
+                      : iequals(scheme, "tel")  ? Scheme::tel
+                                                : Scheme::other;
+    }
     ++p;
-    if (chars::has_space_or_control(buf.data() + p, end - p)) return u;
+    const UriMarks marks = uri_marks(buf.data(), static_cast<uint32_t>(buf.size()), p, end);
+    if (marks.bad) return u;
     if (u.scheme_id == Scheme::tel) {
         // tel:number;params (RFC 3966): the number is the "user"
         const uint32_t q = mv.next(simd::kSemi, p, end);
@@ -212,16 +304,16 @@ Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept {
         return u;
     }
     // userinfo ends at the only '@' a valid SIP URI can hold unescaped.
-    if (const void* at = std::memchr(buf.data() + p, '@', end - p)) {
-        const uint32_t a = static_cast<uint32_t>(static_cast<const char*>(at) - buf.data());
-        u.user = Slice{p, a - p};
-        p = a + 1;
+    if (marks.at < end) {
+        u.user = Slice{p, marks.at - p};
+        p = marks.at + 1;
     }
     const uint32_t h = parse_hostport(buf, p, end, u.host, false);
     if (u.host.kind == HostKind::none) return u;
     p = h;
-    const void* qm = std::memchr(buf.data() + p, '?', end - p);
-    const uint32_t q = qm ? static_cast<uint32_t>(static_cast<const char*>(qm) - buf.data()) : end;
+    // The first '?' after the host: one in the user part (user-unreserved) does not count.
+    const uint32_t q =
+        marks.qmark >= p ? marks.qmark : find_byte(buf.data(), static_cast<uint32_t>(buf.size()), p, end, '?');
     u.params = Slice{p, q - p};
     if (!parse_uri_params(buf, mv, p, q, u)) return u;
     if (q < end) u.headers = Slice{q, end - q};

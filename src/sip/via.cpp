@@ -55,19 +55,19 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
         const std::string_view name = text(buf, prm.name);
         switch (name.size()) {
             case 3:
-                if (iequals(name, "ttl")) v.ttl = prm;
+                if (iequals_lit(name, "ttl")) v.ttl = prm;
                 break;
             case 5:
-                if (iequals(name, "rport"))
+                if (iequals_lit(name, "rport"))
                     v.rport = prm;
-                else if (iequals(name, "maddr"))
+                else if (iequals_lit(name, "maddr"))
                     v.maddr = prm;
                 break;
             case 6:
-                if (iequals(name, "branch")) v.branch = prm;
+                if (iequals_lit(name, "branch")) v.branch = prm;
                 break;
             case 8:
-                if (iequals(name, "received")) v.received = prm;
+                if (iequals_lit(name, "received")) v.received = prm;
                 break;
             default:
                 break;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -24,6 +25,48 @@ namespace farend {
     uint64_t v;
     std::memcpy(&v, p, 8);
     return v;
+}
+
+// A literal of up to 16 ASCII bytes for iequals_lit(), packed at compile time: its first and
+// last 8 bytes (4 when shorter than 8; all of it when shorter than 4) as little-endian words,
+// lower-cased, with masks of 0x20 at the letters' positions. A candidate word w matches when
+// (w | mask) == word: case-insensitive for letters only, so '-' (0x2d) still differs from CR (0x0d).
+struct FoldedLit {
+    uint64_t head = 0, tail = 0, head_mask = 0, tail_mask = 0;
+    uint32_t n = 0;
+
+    template <std::size_t N>
+    consteval FoldedLit(const char (&s)[N]) : n(N - 1) {  // NOLINT: implicit from a literal on purpose
+        static_assert(N - 1 <= 16, "FoldedLit holds up to 16 bytes");
+        const uint32_t w = n >= 8 ? 8 : n >= 4 ? 4 : n;
+        pack(s, 0, w, head, head_mask);
+        pack(s, n - w, w, tail, tail_mask);
+    }
+
+private:
+    static consteval void pack(const char* s, uint32_t off, uint32_t w, uint64_t& word, uint64_t& mask) {
+        for (uint32_t i = 0; i < w; ++i) {
+            char c = s[off + i];
+            const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+            if (letter) c = static_cast<char>(c | 0x20);
+            word |= uint64_t{static_cast<unsigned char>(c)} << (8 * i);
+            mask |= uint64_t{letter ? 0x20u : 0u} << (8 * i);
+        }
+    }
+};
+
+// ASCII case-insensitive s == lit, in one or two word compares (iequals() in base/slice.hpp does
+// the same byte by byte, for strings that are not literals).
+[[nodiscard]] inline bool iequals_lit(std::string_view s, const FoldedLit& lit) noexcept {
+    if (s.size() != lit.n) return false;
+    const char* p = s.data();
+    if (lit.n >= 8)
+        return ((load_u64(p) | lit.head_mask) == lit.head) & ((load_u64(p + lit.n - 8) | lit.tail_mask) == lit.tail);
+    if (lit.n >= 4)
+        return ((load_u32(p) | lit.head_mask) == lit.head) & ((load_u32(p + lit.n - 4) | lit.tail_mask) == lit.tail);
+    uint64_t w = 0;
+    for (uint32_t i = 0; i < lit.n; ++i) w |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+    return (w | lit.head_mask) == lit.head;
 }
 
 // Offset of the first byte equal to c in [from, to) of buf[0, size), or `to` if none

@@ -1,0 +1,154 @@
+// Host/port, SIP URIs and the literal compare they use: the fast paths (dotted quad in one pass,
+// one SSE2 pass for '@' '?' and bad bytes, word compares of parameter names) must decide every
+// input exactly as the general rules do.
+#include <farend/base/bytes.hpp>
+#include <farend/sip/uri.hpp>
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+using namespace farend;
+using namespace farend::sip;
+
+namespace {
+
+struct HostCase {
+    const char* in;
+    HostKind kind;
+    const char* host;  // as written
+    uint16_t port;
+    std::size_t consumed;  // offset parse_hostport returns
+};
+
+}  // namespace
+
+TEST(HostPort, DottedQuadsAndWhatOnlyLooksLikeOne) {
+    const HostCase cases[] = {
+        {"192.168.1.10:5060;x", HostKind::ipv4, "192.168.1.10", 5060, 17},
+        {"192.168.1.10", HostKind::ipv4, "192.168.1.10", 0, 12},  // ends at the buffer's end
+        {"192.168.1.10>", HostKind::ipv4, "192.168.1.10", 0, 12},
+        {"01.02.03.004", HostKind::ipv4, "01.02.03.004", 0, 12},  // leading zeros: 1.2.3.4
+        {"0.0.0.0:1", HostKind::ipv4, "0.0.0.0", 1, 9},
+        {"255.255.255.255:65535", HostKind::ipv4, "255.255.255.255", 65535, 21},
+        {"1.2.3.4a", HostKind::name, "1.2.3.4a", 0, 8},        // a host name after all
+        {"1.2.3.4-x.example", HostKind::name, "1.2.3.4-x.example", 0, 17},
+        {"1.2.3.4.example", HostKind::name, "1.2.3.4.example", 0, 15},
+        {"1.2.3.4.5", HostKind::none, "", 0, 0},              // all digits and dots, not a quad
+        {"1.2.3.0004", HostKind::none, "", 0, 0},
+        {"256.1.1.1", HostKind::none, "", 0, 0},
+        {"1.2.3", HostKind::none, "", 0, 0},
+        {"1..2.3", HostKind::none, "", 0, 0},
+        {"1.2.3.4.", HostKind::none, "", 0, 0},
+        {"1.2.3.4:65536", HostKind::none, "1.2.3.4", 0, 0},   // port out of range
+        {"1.2.3.4:000001", HostKind::none, "1.2.3.4", 0, 0},  // six digits
+        {"1.2.3.4:", HostKind::none, "1.2.3.4", 0, 0},        // empty port
+        {"1.2.3.4:50a", HostKind::ipv4, "1.2.3.4", 50, 10},   // the port ends where digits do
+        {"2001:db8::1", HostKind::ipv6, "2001:db8::1", 0, 11},
+        {"[2001:db8::1]:5060", HostKind::ipv6, "[2001:db8::1]", 5060, 18},
+        {"host.example:5070", HostKind::name, "host.example", 5070, 17},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.in);
+        const std::string buf = c.in;
+        HostPort hp;
+        const uint32_t end = parse_hostport(buf, 0, static_cast<uint32_t>(buf.size()), hp, false);
+        EXPECT_EQ(hp.kind, c.kind);
+        EXPECT_EQ(end, c.consumed);
+        if (c.kind == HostKind::none) continue;
+        EXPECT_EQ(text(buf, hp.host), c.host);
+        EXPECT_EQ(hp.port_num, c.port);
+    }
+    // The quad's value, and Via's LWS around the colon.
+    const std::string via = "10.0.0.254 : 5062;branch=z";
+    HostPort hp;
+    EXPECT_EQ(parse_hostport(via, 0, static_cast<uint32_t>(via.size()), hp, true), 17u);
+    ASSERT_EQ(hp.kind, HostKind::ipv4);
+    EXPECT_EQ(hp.ip, *IpAddr::parse_v4("10.0.0.254"));
+    EXPECT_EQ(hp.port_num, 5062);
+}
+
+TEST(Uri, AtAndQuestionMarkAreFoundOnceEach) {
+    // '?' may stand in a user part (user-unreserved); only one after the host starts headers.
+    const std::string a = "sip:a?b@host.example;transport=udp?subject=x";
+    Uri u = parse_uri(a, Slice{0, static_cast<uint32_t>(a.size())});
+    ASSERT_TRUE(u.valid);
+    EXPECT_EQ(text(a, u.user), "a?b");
+    EXPECT_EQ(text(a, u.host.host), "host.example");
+    EXPECT_EQ(text(a, u.transport.value), "udp");
+    EXPECT_EQ(text(a, u.headers), "?subject=x");
+    // The first '@' ends the user part.
+    const std::string b = "SIP:alice@host@example";
+    u = parse_uri(b, Slice{0, static_cast<uint32_t>(b.size())});
+    EXPECT_EQ(u.scheme_id, Scheme::sip);
+    EXPECT_EQ(text(b, u.user), "alice");
+    EXPECT_FALSE(u.valid);  // "host@example" is no host
+    // "sips:" and other schemes take the general way.
+    const std::string c = "sIpS:bob@10.1.2.3:5061";
+    u = parse_uri(c, Slice{0, static_cast<uint32_t>(c.size())});
+    ASSERT_TRUE(u.valid);
+    EXPECT_EQ(u.scheme_id, Scheme::sips);
+    EXPECT_EQ(u.host.port_num, 5061);
+}
+
+TEST(Uri, ABadByteAnywhereMakesItInvalid) {
+    // Every position across the SSE2 chunks and the byte-wise tail, in a buffer that ends with
+    // the URI and in one that goes on after it.
+    const std::string base = "sip:alice@192.168.1.10:5060;transport=udp;rinstance=0123456789abcdef";
+    for (const char bad : {' ', '\t', '\r', '\x01', '\x7f', '\x80', '\xff'}) {
+        for (std::size_t i = 4; i < base.size(); ++i) {
+            for (const char* tail : {"", ">\r\n\r\n0123456789abcdef"}) {
+                std::string s = base;
+                s[i] = bad;
+                s += tail;
+                const Uri u = parse_uri(s, Slice{0, static_cast<uint32_t>(base.size())});
+                EXPECT_FALSE(u.valid) << "byte " << int(static_cast<unsigned char>(bad)) << " at " << i;
+            }
+        }
+    }
+    const Uri ok = parse_uri(base, Slice{0, static_cast<uint32_t>(base.size())});
+    ASSERT_TRUE(ok.valid);
+    EXPECT_EQ(ok.param_count, 2);
+}
+
+TEST(Bytes, FoldedLiteralCompare) {
+    EXPECT_TRUE(iequals_lit("BrAnCh", "branch"));
+    EXPECT_TRUE(iequals_lit("branch", "branch"));
+    EXPECT_FALSE(iequals_lit("branc", "branch"));
+    EXPECT_FALSE(iequals_lit("branchx", "branch"));
+    EXPECT_FALSE(iequals_lit("bRanci", "branch"));
+    EXPECT_TRUE(iequals_lit("Content-Type", "content-type"));
+    EXPECT_FALSE(iequals_lit("Content\rType", "content-type"));  // '-' | 0x20 is still '-'
+    EXPECT_FALSE(iequals_lit("CONTENT-TYPE\x01", "content-type"));
+    EXPECT_TRUE(iequals_lit("lR", "lr"));
+    EXPECT_FALSE(iequals_lit("l\x12", "l2"));  // only letters fold
+    EXPECT_TRUE(iequals_lit("", ""));
+    EXPECT_TRUE(iequals_lit("Q", "q"));
+    EXPECT_FALSE(iequals_lit("1", "q"));
+    EXPECT_TRUE(iequals_lit("SIP/", "sip/"));
+    EXPECT_FALSE(iequals_lit("SIP\x0f", "sip/"));
+    EXPECT_TRUE(iequals_lit("RECEIVED", "received"));
+    // Every length 1-16, one byte changed at each position, against the byte-wise iequals.
+    auto check = [](const FoldedLit& lit, std::string_view l) {
+        std::string up(l);
+        for (char& ch : up)
+            if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 32);
+        EXPECT_TRUE(iequals_lit(up, lit)) << up;
+        for (std::size_t i = 0; i < l.size(); ++i) {
+            for (int d : {1, 0x20, 0x40, -0x20}) {
+                std::string m(l);
+                m[i] = static_cast<char>(m[i] + d);
+                EXPECT_EQ(iequals_lit(m, lit), iequals(m, l)) << m;
+            }
+        }
+    };
+    check("a", "a");
+    check("ab", "ab");
+    check("abc", "abc");
+    check("abcd", "abcd");
+    check("abcde", "abcde");
+    check("abcdefg", "abcdefg");
+    check("abcdefgh", "abcdefgh");
+    check("abcdefgh-", "abcdefgh-");
+    check("abcdefgh-ijklmno", "abcdefgh-ijklmno");
+}
