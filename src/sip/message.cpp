@@ -29,11 +29,13 @@ bool all_token(std::string_view s) noexcept {
 bool is_sip_version(std::string_view v) noexcept {
     // SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; ABNF literals are case-insensitive. Only 2.0
     // is understood; anything else is passed on untouched (RFC 3261 8.2.2.1: 505).
-    return v.size() == 7 && iequals(v.substr(0, 4), "SIP/") && v.substr(4) == "2.0";
+    return iequals_lit(v, "SIP/2.0");
 }
 
 // RFC 3986 scheme ":" followed by at least one byte, nothing below 0x21 or above 0x7e.
 bool plausible_request_uri(std::string_view u) noexcept {
+    if (u.size() > 4 && (load_u32(u.data()) | 0x00202020u) == 0x3a706973u)  // "sip:", the usual
+        return !chars::has_space_or_control(u.data() + 4, u.size() - 4);
     if (u.empty() || !chars::is_alpha(u[0])) return false;
     std::size_t i = 1;
     while (i < u.size() && (chars::is_alpha(u[i]) || chars::is_digit(u[i]) || u[i] == '+' || u[i] == '-' || u[i] == '.'))
@@ -99,12 +101,20 @@ bool Indexer::start_line(uint32_t s, uint32_t e) noexcept {
     const uint32_t sp1 = mv_.next(simd::kWs, s, e);
     if (sp1 == e || sp1 == s || buf_[sp1] != ' ') return fail(ParseError::bad_start_line, s), false;
     sl.method = make_slice(s, sp1);
-    if (!all_token(text(buf_, sl.method))) return fail(ParseError::bad_method, s), false;
     sl.method_id = method_id(text(buf_, sl.method));
-    uint32_t sp2 = e;
-    while (sp2 > sp1 + 1 && buf_[sp2 - 1] != ' ') --sp2;
-    if (sp2 <= sp1 + 1) return fail(ParseError::bad_version, sp1), false;  // "INVITE sip:x" (no version)
-    --sp2;
+    // A known method is a token already.
+    if (sl.method_id == Method::other && !all_token(text(buf_, sl.method)))
+        return fail(ParseError::bad_method, s), false;
+    // The version follows the last space; usually that is " SIP/2.0" at the end.
+    uint32_t sp2;
+    if (e - sp1 > 9 && buf_[e - 8] == ' ' && is_sip_version(buf_.substr(e - 7, 7))) {
+        sp2 = e - 8;
+    } else {
+        sp2 = e;
+        while (sp2 > sp1 + 1 && buf_[sp2 - 1] != ' ') --sp2;
+        if (sp2 <= sp1 + 1) return fail(ParseError::bad_version, sp1), false;  // "INVITE sip:x" (no version)
+        --sp2;
+    }
     sl.version = make_slice(sp2 + 1, e);
     if (!is_sip_version(text(buf_, sl.version))) return fail(ParseError::bad_version, sp2 + 1), false;
     sl.uri = make_slice(sp1 + 1, sp2);

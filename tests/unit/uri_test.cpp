@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 
 using namespace farend;
@@ -44,20 +45,48 @@ TEST(HostPort, DottedQuadsAndWhatOnlyLooksLikeOne) {
         {"1.2.3.4:000001", HostKind::none, "1.2.3.4", 0, 0},  // six digits
         {"1.2.3.4:", HostKind::none, "1.2.3.4", 0, 0},        // empty port
         {"1.2.3.4:50a", HostKind::ipv4, "1.2.3.4", 50, 10},   // the port ends where digits do
+        {"1.2.3.4:0", HostKind::ipv4, "1.2.3.4", 0, 9},
+        {"1.2.3.4:00000", HostKind::ipv4, "1.2.3.4", 0, 13},
+        {"1.2.3.4:09999;x", HostKind::ipv4, "1.2.3.4", 9999, 13},
+        {"1.2.3.4:12345", HostKind::ipv4, "1.2.3.4", 12345, 13},
+        {"1.2.3.4:99999", HostKind::none, "1.2.3.4", 0, 0},
+        {"1.2.3.4:1234567890", HostKind::none, "1.2.3.4", 0, 0},
+        {"1.2.3.4:7/", HostKind::ipv4, "1.2.3.4", 7, 9},  // '/' and ':' sit next to the digits
+        {"1.2.3.4:7:", HostKind::ipv4, "1.2.3.4", 7, 9},
         {"2001:db8::1", HostKind::ipv6, "2001:db8::1", 0, 11},
         {"[2001:db8::1]:5060", HostKind::ipv6, "[2001:db8::1]", 5060, 18},
         {"host.example:5070", HostKind::name, "host.example", 5070, 17},
+        {"1.2.3.4.5.6.7.8.9.1", HostKind::none, "", 0, 0},      // a run of 16 and more
+        {"111.222.233.244.1", HostKind::none, "", 0, 0},
+        {"1.2.3.4444", HostKind::none, "", 0, 0},
+        {"1234.2.3.4", HostKind::none, "", 0, 0},
+        {".1.2.3.4", HostKind::none, "", 0, 0},
     };
+    // Each alone (the buffer ends with it: byte-wise paths) and with more bytes after it in the
+    // buffer (the 16-byte paths), digits and dots among them, which must not count.
     for (const auto& c : cases) {
-        SCOPED_TRACE(c.in);
-        const std::string buf = c.in;
-        HostPort hp;
-        const uint32_t end = parse_hostport(buf, 0, static_cast<uint32_t>(buf.size()), hp, false);
-        EXPECT_EQ(hp.kind, c.kind);
-        EXPECT_EQ(end, c.consumed);
-        if (c.kind == HostKind::none) continue;
-        EXPECT_EQ(text(buf, hp.host), c.host);
-        EXPECT_EQ(hp.port_num, c.port);
+        for (const char* after : {"", "1.2.3.4:5678901234567890", "\r\n\r\nabcdefghijklmnop"}) {
+            SCOPED_TRACE(std::string(c.in) + " + " + after);
+            const std::string buf = std::string(c.in) + after;
+            const uint32_t len = static_cast<uint32_t>(std::strlen(c.in));
+            HostPort hp;
+            const uint32_t end = parse_hostport(buf, 0, len, hp, false);
+            EXPECT_EQ(hp.kind, c.kind);
+            EXPECT_EQ(end, c.consumed);
+            if (c.kind == HostKind::none) continue;
+            EXPECT_EQ(text(buf, hp.host), c.host);
+            EXPECT_EQ(hp.port_num, c.port);
+        }
+    }
+    // Every valid quad of octets 0-255 in each digit count, value checked.
+    for (const char* q : {"0.9.10.99", "100.199.200.255", "9.99.255.0", "255.0.99.100"}) {
+        for (const char* after : {"", ";transport=udp>\r\n\r\n"}) {
+            const std::string buf = std::string(q) + after;
+            HostPort hp;
+            parse_hostport(buf, 0, static_cast<uint32_t>(std::strlen(q)), hp, false);
+            ASSERT_EQ(hp.kind, HostKind::ipv4) << q;
+            EXPECT_EQ(hp.ip, *IpAddr::parse_v4(q)) << q;
+        }
     }
     // The quad's value, and Via's LWS around the colon.
     const std::string via = "10.0.0.254 : 5062;branch=z";
