@@ -143,7 +143,7 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
     if (rules) {
         PolicyQuery q;
         q.source = source.ip;
-        if (rules->wants_domains()) {
+        if (rules->wants_hosts(q)) {
             const sip::MaskView mv = parser_->mask_view();
             if (idx.start.is_request) add_host(q, ruri_host(msg, mv, idx.start.uri));
             add_host(q, header_host(msg, mv, idx, sip::HeaderId::to));

@@ -18,6 +18,7 @@ namespace farend::rules {
 struct RuleSet::Group {
     int32_t parent = -1;        // the next shorter prefix that contains this one; root: -1
     int32_t plain = -1;         // the first rule of this prefix without a domain
+    bool needs_hosts = false;   // a domain rule here, or above before a plain rule: match() reads hosts
     std::vector<std::pair<uint32_t, uint32_t>> by_domain;  // (domain id, first rule), sorted
 };
 
@@ -225,6 +226,10 @@ std::unique_ptr<RuleSet> RuleSet::build(std::vector<Spec> specs, const rewrite::
                                       [](const auto& a, const auto& b) { return a.first == b.first; }),
                           g.by_domain.end());
     }
+    // Parents come before their children (shorter prefixes first, root at 0).
+    for (Group& g : rs->groups_)
+        g.needs_hosts = !g.by_domain.empty() ||
+                        (g.plain < 0 && g.parent >= 0 && rs->groups_[static_cast<std::size_t>(g.parent)].needs_hosts);
     rs->row_ = (n + 2 + 7) / 8 * 8;  // whole cache lines per worker
     rs->hits_.reset(new uint64_t[rs->row_ * rs->workers_]());
     if (rs->db_)
@@ -288,14 +293,27 @@ void RuleSet::domains_of(std::string_view host, unsigned worker, uint32_t* ids, 
     }
 }
 
+uint32_t RuleSet::group_of(const IpAddr& source) const noexcept {
+    uint32_t hop = 0;
+    if (source.is_v4()) {
+        if (lpm4_ && rte_lpm_lookup(lpm4_, source.v4_host_order(), &hop) == 0) return hop;
+    } else if (source.is_v6()) {
+        if (lpm6_ && rte_lpm6_lookup(lpm6_, source.bytes().data(), &hop) == 0) return hop;
+    }
+    return 0;
+}
+
+bool RuleSet::wants_hosts(rewrite::PolicyQuery& q) noexcept {
+    if (!db_) return false;
+    const uint32_t g = group_of(q.source);
+    q.place = static_cast<int32_t>(g);
+    return groups_[g].needs_hosts;
+}
+
 int32_t RuleSet::match(const rewrite::PolicyQuery& q, unsigned worker) noexcept {
     worker = std::min(worker, workers_ - 1);
-    uint32_t g = 0, hop = 0;
-    if (q.source.is_v4()) {
-        if (lpm4_ && rte_lpm_lookup(lpm4_, q.source.v4_host_order(), &hop) == 0) g = hop;
-    } else if (q.source.is_v6()) {
-        if (lpm6_ && rte_lpm6_lookup(lpm6_, q.source.bytes().data(), &hop) == 0) g = hop;
-    }
+    const uint32_t g = q.place >= 0 && static_cast<std::size_t>(q.place) < groups_.size() ? static_cast<uint32_t>(q.place)
+                                                                                           : group_of(q.source);
     ScanContext found;  // sorted: the most specific domain first
     if (db_)
         for (uint8_t i = 0; i < q.host_count; ++i) domains_of(q.hosts[i], worker, found.ids, found.n);

@@ -145,6 +145,46 @@ TEST(RuleSet, PoliciesInheritTheGlobalSettings) {
     EXPECT_FALSE(rs->wants_domains());
 }
 
+TEST(RuleSet, HostsAreReadOnlyWhenTheyCanDecide) {
+    // Global domain rules; a customer /8 with a plain rule (decided by its source alone); a /16
+    // inside it with a domain rule; a /24 elsewhere with neither (falls through to the globals).
+    auto rs = make({"name=global domain=*.example.com action=never", "name=cust source=10.0.0.0/8 action=force",
+                    "name=cust-dom source=10.1.0.0/16 domain=example.org action=drop",
+                    "name=empty source=192.0.2.0/24 domain=example.net action=never",
+                    "name=plain6 source=2001:db8::/32 action=force"});
+    ASSERT_TRUE(rs);
+    struct Case {
+        const char* src;
+        bool wants;
+    } cases[] = {{"10.9.9.9", false},   // the /8's plain rule decides
+                 {"10.1.2.3", true},    // the /16's domain rule comes first
+                 {"192.0.2.7", true},   // its own domain rule, then the globals
+                 {"198.51.100.1", true},  // the root: global domain rules
+                 {"2001:db8::1", false}, {"2001:db9::1", true}};
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.src);
+        rewrite::PolicyQuery q = query(c.src);
+        EXPECT_EQ(rs->wants_hosts(q), c.wants);
+        EXPECT_GE(q.place, 0);
+        // Whatever the hosts, a source whose hosts are skipped gets the rule the full match gives.
+        for (auto hosts : {std::vector<std::string_view>{}, {"a.example.com"}, {"example.org"}, {"example.net", "x.example.com"}}) {
+            rewrite::PolicyQuery full = query(c.src);
+            for (auto h : hosts) full.hosts[full.host_count++] = h;
+            rewrite::PolicyQuery placed = full;
+            placed.place = q.place;
+            if (!c.wants) placed.host_count = 0;
+            EXPECT_EQ(matched(*rs, placed), matched(*rs, full));
+        }
+    }
+    EXPECT_EQ(matched(*rs, query("10.1.2.3", {"example.org"})), "cust-dom");
+    EXPECT_EQ(matched(*rs, query("10.1.2.3", {"example.net"})), "cust");
+    // Without domain rules no source needs hosts.
+    auto plain = make({"source=10.0.0.0/8 action=force"});
+    ASSERT_TRUE(plain);
+    rewrite::PolicyQuery q = query("10.1.1.1");
+    EXPECT_FALSE(plain->wants_hosts(q));
+}
+
 TEST(RuleSet, HitsPerWorkerSummed) {
     auto rs = make({"name=a source=10.0.0.0/8 action=never", "name=b domain=example.com action=drop"}, 2);
     ASSERT_TRUE(rs);

@@ -35,13 +35,18 @@ struct PolicyQuery {
     IpAddr source;
     std::string_view hosts[3];
     uint8_t host_count = 0;
+    int32_t place = -1;  // where the source falls in the policy source's table (its own use); -1: not looked up
 };
 
 class PolicySource {
 public:
     virtual ~PolicySource() = default;
-    // True when some rule matches by domain (the processor then reads the hosts).
+    // True when some rule matches by domain.
     [[nodiscard]] virtual bool wants_domains() const noexcept = 0;
+    // True when the hosts can change which rule decides a message from q.source: the processor
+    // then reads them into q before resolve(). May look the source up and keep where it fell in
+    // q.place for resolve().
+    [[nodiscard]] virtual bool wants_hosts(PolicyQuery& /*q*/) noexcept { return wants_domains(); }
     // True when some rule sets contact mode alias (the core side is then read for aliases).
     [[nodiscard]] virtual bool uses_alias() const noexcept = 0;
     // The rule that decides the message (its hit counted for `worker`), or nullptr when none

@@ -65,6 +65,10 @@ public:
     RuleSet& operator=(const RuleSet&) = delete;
 
     [[nodiscard]] bool wants_domains() const noexcept override { return db_ != nullptr; }
+    // Only when a group the source's prefix chain walks before its first rule without a domain
+    // has domain rules: a customer prefix with a plain rule skips the hosts even when other
+    // customers' rules match by domain.
+    [[nodiscard]] bool wants_hosts(rewrite::PolicyQuery& q) noexcept override;
     [[nodiscard]] bool uses_alias() const noexcept override { return uses_alias_; }
     [[nodiscard]] const rewrite::Policy* resolve(const rewrite::PolicyQuery& q, unsigned worker) noexcept override;
     // The rule index resolve() would pick (no hit counted); -1 when none.
@@ -81,6 +85,8 @@ public:
 
 private:
     RuleSet() = default;
+    // The most specific group (prefix) holding the source; 0 (the rules without a source) if none.
+    [[nodiscard]] uint32_t group_of(const IpAddr& source) const noexcept;
     struct Group;
     std::vector<Spec> specs_;
     std::vector<rewrite::Policy> policies_;
