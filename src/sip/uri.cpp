@@ -48,11 +48,13 @@ uint32_t dotted_quad(const char* b, uint32_t size, uint32_t p, uint32_t end, uin
         const uint32_t live = end - p >= 16 ? 0xffffu : (1u << (end - p)) - 1;
         const uint32_t len = static_cast<uint32_t>(__builtin_ctz(~((digits | dots) & live)));  // <= 16
         if (len == 16) return 0;  // 16 digits and dots: no quad (and maybe more of them)
+        // Exactly three dots (no popcount: baseline x86-64 has no POPCNT instruction).
         const uint32_t dm = dots & ((1u << len) - 1);
-        if (__builtin_popcount(dm) != 3) return 0;
+        const uint32_t dm2 = dm & (dm - 1), dm3 = dm2 & (dm2 - 1);
+        if (dm3 == 0 || (dm3 & (dm3 - 1)) != 0) return 0;
         const uint32_t d1 = static_cast<uint32_t>(__builtin_ctz(dm));
-        const uint32_t d2 = static_cast<uint32_t>(__builtin_ctz(dm & (dm - 1)));
-        const uint32_t d3 = 31 - static_cast<uint32_t>(__builtin_clz(dm));
+        const uint32_t d2 = static_cast<uint32_t>(__builtin_ctz(dm2));
+        const uint32_t d3 = static_cast<uint32_t>(__builtin_ctz(dm3));
         // Octets of 1-3 digits: [0, d1), (d1, d2), (d2, d3), (d3, len).
         const uint32_t ends[4] = {d1, d2, d3, len};
         alignas(16) uint8_t dig[20] = {};  // four zeros, then the 16 bytes' digit values
@@ -154,7 +156,7 @@ bool to_port(std::string_view s, uint16_t& out) noexcept {
 
 // [ COLON port ] after a host that ends at p; in Via sent-by COLON = SWS ":" SWS. port = 1*DIGIT,
 // at most 65535. Returns the offset after the port, or start (with out.kind none) on a bad port.
-uint32_t port_after(std::string_view buf, uint32_t p, uint32_t end, HostPort& out, uint32_t start,
+[[gnu::always_inline]] inline uint32_t port_after(std::string_view buf, uint32_t p, uint32_t end, HostPort& out, uint32_t start,
                     bool allow_lws_around_colon) noexcept {
     uint32_t c = p;
     if (allow_lws_around_colon)
