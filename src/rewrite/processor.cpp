@@ -38,15 +38,17 @@ enum class UriEnd : uint8_t { slice, angle, addr_spec };
     if (size >= 32 && p <= size - 32) {
         const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + p));
         const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + p + 16));
-        auto eq = [&](char c) {
-            const __m128i n = _mm_set1_epi8(c);
-            return static_cast<uint64_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(lo, n))) |
-                   static_cast<uint64_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(hi, n))) << 16;
+        // Bytes equal to any of cs, as a 32-bit mask: the compares are OR-ed as vectors, so one
+        // movemask per half whatever the number of bytes looked for.
+        auto eq = [&](auto... cs) {
+            const __m128i l = (... | _mm_cmpeq_epi8(lo, _mm_set1_epi8(cs)));
+            const __m128i h = (... | _mm_cmpeq_epi8(hi, _mm_set1_epi8(cs)));
+            return static_cast<uint64_t>(_mm_movemask_epi8(l)) | static_cast<uint64_t>(_mm_movemask_epi8(h)) << 16;
         };
         const uint32_t n = std::min<uint32_t>(limit - p, 32);
         uint64_t ends = 0;
         if (kind == UriEnd::angle) ends = eq('>');
-        else if (kind == UriEnd::addr_spec) ends = eq(';') | eq(',') | eq(' ') | eq('\t') | eq('\r') | eq('\n');
+        else if (kind == UriEnd::addr_spec) ends = eq(';', ',', ' ', '\t', '\r', '\n');
         ends &= (uint64_t{1} << n) - 1;
         if (ends || limit - p <= 32) {
             const uint32_t ue = ends ? static_cast<uint32_t>(__builtin_ctzll(ends)) : n;
@@ -54,7 +56,7 @@ enum class UriEnd : uint8_t { slice, angle, addr_spec };
             const uint64_t at = eq('@') & in_uri;
             const uint32_t h = at ? static_cast<uint32_t>(__builtin_ctzll(at)) + 1 : 0;
             if (h >= ue || base[p + h] != '[') {
-                const uint64_t stop = (eq(':') | eq(';') | eq('?')) & in_uri & ~((uint64_t{1} << h) - 1);
+                const uint64_t stop = eq(':', ';', '?') & in_uri & ~((uint64_t{1} << h) - 1);
                 const uint32_t he = stop ? static_cast<uint32_t>(__builtin_ctzll(stop)) : ue;
                 return std::string_view(base + p + h, he - h);
             }
