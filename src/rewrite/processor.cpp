@@ -81,7 +81,7 @@ enum class UriEnd : uint8_t { slice, angle, addr_spec };
 // The host of a Request-URI (the slice is the whole URI). Rules only compare hosts with domain
 // names, so this and header_host() find them without a full parse.
 std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice uri) noexcept {
-    if (uri.len >= 4 && (load_u32(msg.data() + uri.off) | 0x202020u) == kSipColon)  // the usual "sip:"
+    if (uri.len >= 4 && iequals_lit(msg.substr(uri.off, 4), "sip:"))  // the usual scheme
         return uri_host(msg, mv, uri.off, uri.off + 3, uri.end(), UriEnd::slice);
     const uint32_t colon = mv.next(simd::kColon, uri.off, uri.end());
     if (colon >= uri.end() || colon < uri.off + 3) return {};

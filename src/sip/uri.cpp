@@ -97,8 +97,6 @@ uint32_t dotted_quad(const char* b, uint32_t size, uint32_t p, uint32_t end, uin
     return q;
 }
 
-inline constexpr uint32_t kSipColon = 0x3a706973;  // "sip:" as a little-endian word
-
 // One pass over the bytes [p, end) of a URI in buf[0, size): the first '@' and the first '?'
 // (end when there is none), and whether any byte is white space, a control byte, DEL or not
 // ASCII (then the scan stops early and at/qmark mean nothing). SSE2, 16 bytes at a time while
@@ -312,7 +310,7 @@ Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept {
     u.whole = s;
     const uint32_t end = s.end();
     uint32_t p = s.off;
-    if (end - p > 4 && (load_u32(buf.data() + p) | 0x00202020u) == kSipColon) {  // the usual "sip:"
+    if (end - p > 4 && iequals_lit(buf.substr(p, 4), "sip:")) {  // the usual scheme
         u.scheme = Slice{p, 3};
         u.scheme_id = Scheme::sip;
         p += 3;
