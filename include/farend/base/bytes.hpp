@@ -61,9 +61,9 @@ private:
     if (s.size() != lit.n) return false;
     const char* p = s.data();
     if (lit.n >= 8)
-        return ((load_u64(p) | lit.head_mask) == lit.head) & ((load_u64(p + lit.n - 8) | lit.tail_mask) == lit.tail);
+        return ((load_u64(p) | lit.head_mask) == lit.head) && ((load_u64(p + lit.n - 8) | lit.tail_mask) == lit.tail);
     if (lit.n >= 4)
-        return ((load_u32(p) | lit.head_mask) == lit.head) & ((load_u32(p + lit.n - 4) | lit.tail_mask) == lit.tail);
+        return ((load_u32(p) | lit.head_mask) == lit.head) && ((load_u32(p + lit.n - 4) | lit.tail_mask) == lit.tail);
     uint64_t w = 0;
     for (uint32_t i = 0; i < lit.n; ++i) w |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
     return (w | lit.head_mask) == lit.head;
