@@ -62,7 +62,7 @@ TEST(HostPort, DottedQuadsAndWhatOnlyLooksLikeOne) {
         {"1234.2.3.4", HostKind::none, "", 0, 0},
         {".1.2.3.4", HostKind::none, "", 0, 0},
     };
-    // Each alone (the buffer ends with it: byte-wise paths) and with more bytes after it in the
+    // Each alone (the buffer ends with it: the general path) and with more bytes after it in the
     // buffer (the 16-byte paths), digits and dots among them, which must not count.
     for (const auto& c : cases) {
         for (const char* after : {"", "1.2.3.4:5678901234567890", "\r\n\r\nabcdefghijklmnop"}) {
