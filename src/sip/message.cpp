@@ -109,14 +109,15 @@ bool Indexer::start_line(uint32_t s, uint32_t e) noexcept {
     uint32_t sp2;
     if (e - sp1 > 9 && buf_[e - 8] == ' ' && is_sip_version(buf_.substr(e - 7, 7))) {
         sp2 = e - 8;
+        sl.version = make_slice(sp2 + 1, e);
     } else {
         sp2 = e;
         while (sp2 > sp1 + 1 && buf_[sp2 - 1] != ' ') --sp2;
         if (sp2 <= sp1 + 1) return fail(ParseError::bad_version, sp1), false;  // "INVITE sip:x" (no version)
         --sp2;
+        sl.version = make_slice(sp2 + 1, e);
+        if (!is_sip_version(text(buf_, sl.version))) return fail(ParseError::bad_version, sp2 + 1), false;
     }
-    sl.version = make_slice(sp2 + 1, e);
-    if (!is_sip_version(text(buf_, sl.version))) return fail(ParseError::bad_version, sp2 + 1), false;
     sl.uri = make_slice(sp1 + 1, sp2);
     if (!plausible_request_uri(text(buf_, sl.uri))) return fail(ParseError::bad_request_uri, sp1 + 1), false;
     return true;
@@ -204,15 +205,15 @@ void Indexer::header_lines(uint32_t s) noexcept {
     const uint32_t last_block = (n - 1) / 64;
     uint32_t blk = s / 64;
     uint64_t lfs = s < n ? blocks[blk].m[simd::kLF] & (~uint64_t{0} << (s % 64)) : 0;
-    const auto stop = [&](ParseError err, uint32_t off, Verdict v = Verdict::error) {
+    // Stores what the loop kept in locals; every way out of the loop calls it first.
+    const auto publish = [&] {
         out_.header_count = static_cast<uint16_t>(count);
         out_.line_end_lf_only = lf_only;
-        if (err != ParseError::none) fail(err, off, v);
     };
     for (;;) {
         while (lfs == 0) {
             if (blk >= last_block) [[unlikely]]
-                return stop(ParseError::no_end_of_headers, s, Verdict::incomplete);
+                return publish(), fail(ParseError::no_end_of_headers, s, Verdict::incomplete);
             lfs = blocks[++blk].m[simd::kLF];
         }
         const uint32_t lf = blk * 64 + static_cast<uint32_t>(__builtin_ctzll(lfs));
@@ -222,13 +223,13 @@ void Indexer::header_lines(uint32_t s) noexcept {
         const uint32_t e = lf - cr;
         lf_only |= !cr;
         if (e == s) [[unlikely]] {
-            stop(ParseError::none, 0);
+            publish();
             out_.headers_end = s;
             out_.body_off = lf + 1;
             return body();
         }
         if (chars::is_ws(b[s])) [[unlikely]] {
-            if (!continuation(count, s, e, lf + 1)) return stop(out_.error, out_.error_off);
+            if (!continuation(count, s, e, lf + 1)) return publish();  // continuation() reported it
             s = lf + 1;
             continue;
         }
@@ -237,7 +238,7 @@ void Indexer::header_lines(uint32_t s) noexcept {
         const uint32_t colon = colons ? s + static_cast<uint32_t>(__builtin_ctzll(colons))
                                       : mv_.next(simd::kColon, (s | 63) + 1, e);
         if (colon >= e) [[unlikely]]
-            return stop(ParseError::header_without_colon, s);
+            return publish(), fail(ParseError::header_without_colon, s);
         // HCOLON = *( SP / HTAB ) ":" SWS: white space before the colon is rare, so test first.
         uint32_t name_end = colon;
         if (chars::is_ws(b[name_end - 1])) [[unlikely]]
@@ -246,9 +247,9 @@ void Indexer::header_lines(uint32_t s) noexcept {
         // A known name is a token already: only unknown names need the byte-wise check.
         const HeaderId id = detail::lookup_header(name);
         if (id == HeaderId::other && !all_token(name)) [[unlikely]]
-            return stop(ParseError::bad_header_name, s);
+            return publish(), fail(ParseError::bad_header_name, s);
         if (count == kMaxHeaders) [[unlikely]]
-            return stop(ParseError::too_many_headers, s);
+            return publish(), fail(ParseError::too_many_headers, s);
         uint32_t v = colon + 1;
         v += b[v] == ' ';  // the usual single space
         if (chars::is_ws(b[v])) [[unlikely]]
