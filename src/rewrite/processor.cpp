@@ -10,7 +10,6 @@ namespace farend::rewrite {
 namespace {
 
 constexpr uint32_t kSipColon = 's' | 'i' << 8 | 'p' << 16 | uint32_t{':'} << 24;  // little-endian
-constexpr uint32_t kAngleSip = '<' | 's' << 8 | 'i' << 16 | uint32_t{'p'} << 24;
 
 // Where the scheme of a URI whose first colon is `colon` starts (sip: or sips:, not before `first`).
 uint32_t scheme_start(std::string_view msg, uint32_t first, uint32_t colon) noexcept {
@@ -102,7 +101,7 @@ std::string_view header_host(std::string_view msg, sip::MaskView mv, const sip::
         ++i;
         if (i < end && msg[i] == ' ') ++i;  // the usual single space before '<'
     }
-    if (i + 5 <= end && (load_u32(msg.data() + i) | 0x20202000u) == kAngleSip && msg[i + 4] == ':')  // the usual "<sip:"
+    if (i + 5 <= end && iequals_lit(msg.substr(i, 5), "<sip:"))  // the usual name-addr
         return uri_host(msg, mv, i + 1, i + 4, end, UriEnd::angle);
     // The scheme's colon is the first one: display names outside quotes are tokens (no ':').
     const uint32_t colon = mv.next(simd::kColon, i, end);
