@@ -20,48 +20,11 @@ uint32_t scheme_start(std::string_view msg, uint32_t first, uint32_t colon) noex
 // '>', an addr-spec's at ';', ',' or white space (it has none of those of its own: RFC 3261 20.10).
 enum class UriEnd : uint8_t { slice, angle, addr_spec };
 
-// The host of a sip:/sips: URI whose scheme starts at s, its colon at `colon`, inside [.., limit):
-// past "userinfo@" when there is one (the user part may hold ';', '?' and ',', RFC 3261 25.1
-// user-unreserved, never '@'), up to ':', ';' or '?'. Empty when none.
-[[gnu::always_inline]] inline std::string_view uri_host(std::string_view msg, sip::MaskView mv, uint32_t s, uint32_t colon,
-                                                        uint32_t limit, UriEnd kind) noexcept {
+// host_after_scheme() for any URI: its end, '@' and the host's end found by walking the masks.
+std::string_view host_after_scheme_general(std::string_view msg, sip::MaskView mv, uint32_t p, uint32_t limit,
+                                           UriEnd kind) noexcept {
     const char* base = msg.data();
-    // "sip" in any case: the four bytes at s end at or before the colon.
-    if (((load_u32(base + s) | 0x202020u) & 0xffffffu) != (kSipColon & 0xffffffu)) return {};
     const auto size = static_cast<uint32_t>(msg.size());
-    const uint32_t p = colon + 1;
-#if defined(__SSE2__)
-    // Most URIs end within 32 bytes of their colon: every delimiter from two 16-byte compares per
-    // byte value, then bit arithmetic (no loop, no call). Longer ones, IPv6 references and URIs
-    // near the end of the datagram take the general path below.
-    if (size >= 32 && p <= size - 32) {
-        const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + p));
-        const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + p + 16));
-        // Bytes equal to any of cs, as a 32-bit mask: the compares are OR-ed as vectors, so one
-        // movemask per half whatever the number of bytes looked for.
-        auto eq = [&](auto... cs) {
-            const __m128i l = (... | _mm_cmpeq_epi8(lo, _mm_set1_epi8(cs)));
-            const __m128i h = (... | _mm_cmpeq_epi8(hi, _mm_set1_epi8(cs)));
-            return static_cast<uint64_t>(_mm_movemask_epi8(l)) | static_cast<uint64_t>(_mm_movemask_epi8(h)) << 16;
-        };
-        const uint32_t n = std::min<uint32_t>(limit - p, 32);
-        uint64_t ends = 0;
-        if (kind == UriEnd::angle) ends = eq('>');
-        else if (kind == UriEnd::addr_spec) ends = eq(';', ',', ' ', '\t', '\r', '\n');
-        ends &= (uint64_t{1} << n) - 1;
-        if (ends || limit - p <= 32) {
-            const uint32_t ue = ends ? static_cast<uint32_t>(__builtin_ctzll(ends)) : n;
-            const uint64_t in_uri = (uint64_t{1} << ue) - 1;
-            const uint64_t at = eq('@') & in_uri;
-            const uint32_t h = at ? static_cast<uint32_t>(__builtin_ctzll(at)) + 1 : 0;
-            if (h >= ue || base[p + h] != '[') {
-                const uint64_t stop = eq(':', ';', '?') & in_uri & ~((uint64_t{1} << h) - 1);
-                const uint32_t he = stop ? static_cast<uint32_t>(__builtin_ctzll(stop)) : ue;
-                return std::string_view(base + p + h, he - h);
-            }
-        }
-    }
-#endif
     constexpr sip::ClassSet kAddrSpecEnd = sip::classes({simd::kSemi, simd::kWs, simd::kCR, simd::kComma});
     const uint32_t uri_end = kind == UriEnd::slice   ? limit
                              : kind == UriEnd::angle ? mv.next(simd::kGt, p, limit)
@@ -77,11 +40,63 @@ enum class UriEnd : uint8_t { slice, angle, addr_spec };
     return std::string_view(base + h, e - h);  // h <= e <= uri_end <= the message's size
 }
 
+// The host of a URI whose scheme (sip: or sips:, checked by the caller) ends at p - 1, inside
+// [p, limit): past "userinfo@" when there is one (the user part may hold ';', '?' and ',', RFC 3261
+// 25.1 user-unreserved, never '@'), up to ':', ';' or '?'. Empty when none.
+[[gnu::always_inline]] inline std::string_view host_after_scheme(std::string_view msg, sip::MaskView mv, uint32_t p,
+                                                                 uint32_t limit, UriEnd kind) noexcept {
+    const char* base = msg.data();
+    const auto size = static_cast<uint32_t>(msg.size());
+#if defined(__SSE2__)
+    // Most URIs end within 32 bytes of their colon: every delimiter from two 16-byte compares per
+    // byte value, then bit arithmetic (no loop, no call). Longer ones, IPv6 references and URIs
+    // near the end of the datagram take the general path below.
+    if (size >= 32 && p <= size - 32) {
+        const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + p));
+        const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + p + 16));
+        // Bytes equal to any of cs, as a 32-bit mask: the compares are OR-ed as vectors, so one
+        // movemask per half whatever the number of bytes looked for.
+        auto eq = [&](auto... cs) {
+            const __m128i l = (... | _mm_cmpeq_epi8(lo, _mm_set1_epi8(cs)));
+            const __m128i h = (... | _mm_cmpeq_epi8(hi, _mm_set1_epi8(cs)));
+            return static_cast<uint32_t>(_mm_movemask_epi8(l)) | static_cast<uint32_t>(_mm_movemask_epi8(h)) << 16;
+        };
+        const uint32_t room = limit - p;  // p <= limit
+        uint32_t ends = 0;
+        if (kind == UriEnd::angle) ends = eq('>');
+        else if (kind == UriEnd::addr_spec) ends = eq(';', ',', ' ', '\t', '\r', '\n');
+        // The value's end inside the window ends the URI; bytes past it are another line's.
+        if (room < 32) ends = (ends | uint32_t{1} << room) & ((uint32_t{2} << room) - 1);
+        if (ends) {
+            const uint32_t ue = static_cast<uint32_t>(__builtin_ctz(ends));
+            const uint32_t in_uri = (ends & (0u - ends)) - 1;  // the bits below the URI's end
+            const uint32_t at = eq('@') & in_uri;
+            const uint32_t h = at ? static_cast<uint32_t>(__builtin_ctz(at)) + 1 : 0;  // <= ue <= 31
+            if (h >= ue || base[p + h] != '[') {
+                const uint32_t stop = eq(':', ';', '?') & in_uri & (~uint32_t{0} << h);
+                const uint32_t he = stop ? static_cast<uint32_t>(__builtin_ctz(stop)) : ue;
+                return std::string_view(base + p + h, he - h);
+            }
+        }
+    }
+#endif
+    return host_after_scheme_general(msg, mv, p, limit, kind);
+}
+
+// The host of a sip:/sips: URI whose scheme starts at s, its colon at `colon`, inside
+// [.., limit). Empty for other schemes (tel:, urn:, ...).
+std::string_view uri_host(std::string_view msg, sip::MaskView mv, uint32_t s, uint32_t colon, uint32_t limit,
+                          UriEnd kind) noexcept {
+    // "sip" in any case: the four bytes at s end at or before the colon.
+    if (((load_u32(msg.data() + s) | 0x202020u) & 0xffffffu) != (kSipColon & 0xffffffu)) return {};
+    return host_after_scheme(msg, mv, colon + 1, limit, kind);
+}
+
 // The host of a Request-URI (the slice is the whole URI). Rules only compare hosts with domain
 // names, so this and header_host() find them without a full parse.
 std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice uri) noexcept {
     if (uri.len >= 4 && iequals_lit(msg.substr(uri.off, 4), "sip:"))  // the usual scheme
-        return uri_host(msg, mv, uri.off, uri.off + 3, uri.end(), UriEnd::slice);
+        return host_after_scheme(msg, mv, uri.off + 4, uri.end(), UriEnd::slice);
     const uint32_t colon = mv.next(simd::kColon, uri.off, uri.end());
     if (colon >= uri.end() || colon < uri.off + 3) return {};
     return uri_host(msg, mv, scheme_start(msg, uri.off, colon), colon, uri.end(), UriEnd::slice);
@@ -102,7 +117,7 @@ std::string_view header_host(std::string_view msg, sip::MaskView mv, const sip::
         if (i < end && msg[i] == ' ') ++i;  // the usual single space before '<'
     }
     if (i + 5 <= end && iequals_lit(msg.substr(i, 5), "<sip:"))  // the usual name-addr
-        return uri_host(msg, mv, i + 1, i + 4, end, UriEnd::angle);
+        return host_after_scheme(msg, mv, i + 5, end, UriEnd::angle);
     // The scheme's colon is the first one: display names outside quotes are tokens (no ':').
     const uint32_t colon = mv.next(simd::kColon, i, end);
     if (colon >= end || colon < v.off + 3) return {};
@@ -110,13 +125,22 @@ std::string_view header_host(std::string_view msg, sip::MaskView mv, const sip::
     return uri_host(msg, mv, s, colon, end, s > v.off && msg[s - 1] == '<' ? UriEnd::angle : UriEnd::addr_spec);
 }
 
-[[gnu::always_inline]] inline void add_host(PolicyQuery& q, std::string_view h) noexcept {
-    if (h.empty()) return;
-    // Exact duplicates only (the usual case: the same domain in Request-URI, To and From); a
-    // duplicate in other case costs one more cache lookup, nothing else.
-    for (uint8_t i = 0; i < q.host_count; ++i)
-        if (q.hosts[i].size() == h.size() && same_bytes(q.hosts[i].data(), h.data(), h.size())) return;
-    q.hosts[q.host_count++] = h;
+[[gnu::always_inline]] inline bool same_host(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() && same_bytes(a.data(), b.data(), a.size());
+}
+
+// The hosts of the Request-URI, To and From into q, each once. Exact duplicates only (the usual
+// case: the same domain in all three); a duplicate in other case costs one more cache lookup.
+[[gnu::always_inline]] inline void gather_hosts(std::string_view msg, sip::MaskView mv, const sip::MessageIndex& idx,
+                                                PolicyQuery& q) noexcept {
+    const std::string_view r = idx.start.is_request ? ruri_host(msg, mv, idx.start.uri) : std::string_view{};
+    const std::string_view t = header_host(msg, mv, idx, sip::HeaderId::to);
+    const std::string_view f = header_host(msg, mv, idx, sip::HeaderId::from);
+    uint8_t n = 0;
+    if (!r.empty()) q.hosts[n++] = r;
+    if (!t.empty() && !same_host(t, r)) q.hosts[n++] = t;
+    if (!f.empty() && !same_host(f, r) && !same_host(f, t)) q.hosts[n++] = f;
+    q.host_count = n;
 }
 
 }  // namespace
@@ -144,12 +168,7 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
     if (rules) {
         PolicyQuery q;
         q.source = source.ip;
-        if (rules->wants_hosts(q)) {
-            const sip::MaskView mv = parser_->mask_view();
-            if (idx.start.is_request) add_host(q, ruri_host(msg, mv, idx.start.uri));
-            add_host(q, header_host(msg, mv, idx, sip::HeaderId::to));
-            add_host(q, header_host(msg, mv, idx, sip::HeaderId::from));
-        }
+        if (rules->wants_hosts(q)) gather_hosts(msg, parser_->mask_view(), idx, q);
         if (const Policy* p = rules->resolve(q, worker)) {
             r.ruled = true;
             action = p->action;

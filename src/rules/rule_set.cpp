@@ -244,44 +244,11 @@ RuleSet::~RuleSet() {
     if (lpm6_) rte_lpm6_free(lpm6_);
 }
 
-void RuleSet::domains_of(std::string_view host, unsigned worker, uint32_t* ids, uint32_t& n) noexcept {
-    if (host.size() > 256) return;  // longer than any DNS name: matches no domain
-    uint64_t* stats = &hits_[worker * row_ + specs_.size()];
-    // A hash of the host's first and last eight bytes and its length picks the slot (the slot
-    // keeps the host itself, compared in full, so a collision only costs a scan).
-    uint64_t head = 0, tail = 0;
-    if (host.size() >= 8) {
-        head = load_u64(host.data());
-        tail = load_u64(host.data() + host.size() - 8);
-    } else {
-        for (std::size_t i = 0; i < host.size(); ++i) head = head << 8 | static_cast<uint8_t>(host[i]);
-    }
-    const uint32_t h = static_cast<uint32_t>(((head * 0x9e3779b97f4a7c15ull) ^ (tail * 0xc2b2ae3d27d4eb4full) ^ host.size()) >> 32);
-    CachedHost& slot = host_cache_[worker][h & (kHostCacheSlots - 1)];
-    const uint32_t* found;
-    uint32_t count;
-    ScanContext scan;
-    if (slot.len == host.size() && same_bytes(slot.host, host.data(), host.size())) {
-        ++stats[0];
-        found = slot.ids;
-        count = slot.n;
-    } else {
-        ++stats[1];
-        char framed[260];
-        framed[0] = kBegin;
-        std::memcpy(framed + 1, host.data(), host.size());
-        framed[host.size() + 1] = kEnd;
-        hs_scan(db_, framed, static_cast<unsigned>(host.size() + 2), 0, scratch_[worker], on_match, &scan);
-        if (host.size() <= CachedHost::kMaxHost && scan.n <= CachedHost::kMaxIds) {
-            slot.len = static_cast<uint8_t>(host.size());
-            std::memcpy(slot.host, host.data(), host.size());
-            slot.n = static_cast<uint8_t>(scan.n);
-            std::copy(scan.ids, scan.ids + scan.n, slot.ids);
-        }
-        found = scan.ids;
-        count = scan.n;
-    }
-    // Into ids, kept sorted (the most specific domain first) and without duplicates.
+namespace {
+
+// Into ids (n of them, at most 16), kept sorted (the most specific domain first) and without
+// duplicates.
+inline void merge_ids(const uint32_t* found, uint32_t count, uint32_t* ids, uint32_t& n) noexcept {
     for (uint32_t i = 0; i < count; ++i) {
         const uint32_t id = found[i];
         uint32_t k = n;
@@ -291,6 +258,38 @@ void RuleSet::domains_of(std::string_view host, unsigned worker, uint32_t* ids, 
         ids[k] = id;
         ++n;
     }
+}
+
+}  // namespace
+
+// The host cache's slot for a host: a hash of its first and last eight bytes and its length (the
+// slot keeps the host itself, compared in full, so a collision only costs a scan).
+inline RuleSet::CachedHost& RuleSet::slot_of(std::string_view host, unsigned worker) noexcept {
+    uint64_t head = 0, tail = 0;
+    if (host.size() >= 8) {
+        head = load_u64(host.data());
+        tail = load_u64(host.data() + host.size() - 8);
+    } else {
+        for (std::size_t i = 0; i < host.size(); ++i) head = head << 8 | static_cast<uint8_t>(host[i]);
+    }
+    const uint32_t h = static_cast<uint32_t>(((head * 0x9e3779b97f4a7c15ull) ^ (tail * 0xc2b2ae3d27d4eb4full) ^ host.size()) >> 32);
+    return host_cache_[worker][h & (kHostCacheSlots - 1)];
+}
+
+void RuleSet::scan_host(std::string_view host, unsigned worker, CachedHost& slot, uint32_t* ids, uint32_t& n) noexcept {
+    ScanContext scan;
+    char framed[260];
+    framed[0] = kBegin;
+    std::memcpy(framed + 1, host.data(), host.size());
+    framed[host.size() + 1] = kEnd;
+    hs_scan(db_, framed, static_cast<unsigned>(host.size() + 2), 0, scratch_[worker], on_match, &scan);
+    if (host.size() <= CachedHost::kMaxHost && scan.n <= CachedHost::kMaxIds) {
+        slot.len = static_cast<uint8_t>(host.size());
+        std::memcpy(slot.host, host.data(), host.size());
+        slot.n = static_cast<uint8_t>(scan.n);
+        std::copy(scan.ids, scan.ids + scan.n, slot.ids);
+    }
+    merge_ids(scan.ids, scan.n, ids, n);
 }
 
 uint32_t RuleSet::group_of(const IpAddr& source) const noexcept {
@@ -310,28 +309,47 @@ bool RuleSet::wants_hosts(rewrite::PolicyQuery& q) noexcept {
     return groups_[g].needs_hosts;
 }
 
-int32_t RuleSet::match(const rewrite::PolicyQuery& q, unsigned worker) noexcept {
-    worker = std::min(worker, workers_ - 1);
+// match() for a worker < workers_; resolve() has it inlined.
+[[gnu::always_inline]] inline int32_t RuleSet::pick(const rewrite::PolicyQuery& q, unsigned worker) noexcept {
     const uint32_t g = q.place >= 0 && static_cast<std::size_t>(q.place) < groups_.size() ? static_cast<uint32_t>(q.place)
                                                                                            : group_of(q.source);
     ScanContext found;  // sorted: the most specific domain first
-    if (db_)
-        for (uint8_t i = 0; i < q.host_count; ++i) domains_of(q.hosts[i], worker, found.ids, found.n);
+    if (db_ && q.host_count) {
+        uint64_t* stats = &hits_[worker * row_ + specs_.size()];  // cache hits, then scans
+        for (uint8_t i = 0; i < q.host_count; ++i) {
+            const std::string_view host = q.hosts[i];
+            if (host.size() > 256) continue;  // longer than any DNS name: matches no domain
+            CachedHost& slot = slot_of(host, worker);
+            if (slot.len == host.size() && same_bytes(slot.host, host.data(), host.size())) {
+                ++stats[0];
+                if (slot.n) merge_ids(slot.ids, slot.n, found.ids, found.n);
+            } else {
+                ++stats[1];
+                scan_host(host, worker, slot, found.ids, found.n);
+            }
+        }
+    }
     for (int32_t at = static_cast<int32_t>(g); at >= 0; at = groups_[static_cast<std::size_t>(at)].parent) {
         const Group& grp = groups_[static_cast<std::size_t>(at)];
-        for (uint32_t k = 0; k < found.n && !grp.by_domain.empty(); ++k) {
-            auto it = std::lower_bound(grp.by_domain.begin(), grp.by_domain.end(), std::make_pair(found.ids[k], 0u));
-            if (it != grp.by_domain.end() && it->first == found.ids[k]) return static_cast<int32_t>(it->second);
-        }
+        if (found.n && !grp.by_domain.empty())
+            for (uint32_t k = 0; k < found.n; ++k) {
+                auto it = std::lower_bound(grp.by_domain.begin(), grp.by_domain.end(), std::make_pair(found.ids[k], 0u));
+                if (it != grp.by_domain.end() && it->first == found.ids[k]) return static_cast<int32_t>(it->second);
+            }
         if (grp.plain >= 0) return grp.plain;
     }
     return -1;
 }
 
+int32_t RuleSet::match(const rewrite::PolicyQuery& q, unsigned worker) noexcept {
+    return pick(q, std::min(worker, workers_ - 1));
+}
+
 const rewrite::Policy* RuleSet::resolve(const rewrite::PolicyQuery& q, unsigned worker) noexcept {
-    const int32_t r = match(q, worker);
+    worker = std::min(worker, workers_ - 1);
+    const int32_t r = pick(q, worker);
     if (r < 0) return nullptr;
-    ++hits_[std::min(worker, workers_ - 1) * row_ + static_cast<std::size_t>(r)];
+    ++hits_[worker * row_ + static_cast<std::size_t>(r)];
     return &policies_[static_cast<std::size_t>(r)];
 }
 

@@ -99,8 +99,11 @@ private:
     // host). Carrier traffic repeats a few thousand domains, so most hosts skip the scan.
     struct CachedHost;
     std::vector<std::unique_ptr<CachedHost[]>> host_cache_;
-    // The ids of the domains host matches (added to ids/n, at most 16, without duplicates).
-    void domains_of(std::string_view host, unsigned worker, uint32_t* ids, uint32_t& n) noexcept;
+    [[nodiscard]] int32_t pick(const rewrite::PolicyQuery& q, unsigned worker) noexcept;
+    [[nodiscard]] CachedHost& slot_of(std::string_view host, unsigned worker) noexcept;
+    // A host not in the cache: the ids of the domains it matches from Hyperscan, into its slot and
+    // added to ids/n (at most 16, without duplicates).
+    void scan_host(std::string_view host, unsigned worker, CachedHost& slot, uint32_t* ids, uint32_t& n) noexcept;
     unsigned workers_ = 0;
     std::unique_ptr<uint64_t[]> hits_;  // [worker][rule], each row padded to a cache line
     std::size_t row_ = 0;               // uint64s per row: the rules' hits, then cache hits and misses
