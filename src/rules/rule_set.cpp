@@ -230,6 +230,8 @@ std::unique_ptr<RuleSet> RuleSet::build(std::vector<Spec> specs, const rewrite::
     for (Group& g : rs->groups_)
         g.needs_hosts = !g.by_domain.empty() ||
                         (g.plain < 0 && g.parent >= 0 && rs->groups_[static_cast<std::size_t>(g.parent)].needs_hosts);
+    rs->group_count_ = static_cast<uint32_t>(rs->groups_.size());
+    rs->rule_count_ = static_cast<uint32_t>(n);
     rs->row_ = (n + 2 + 7) / 8 * 8;  // whole cache lines per worker
     rs->hits_.reset(new uint64_t[rs->row_ * rs->workers_]());
     if (rs->db_)
@@ -311,11 +313,11 @@ bool RuleSet::wants_hosts(rewrite::PolicyQuery& q) noexcept {
 
 // match() for a worker < workers_; resolve() has it inlined.
 [[gnu::always_inline]] inline int32_t RuleSet::pick(const rewrite::PolicyQuery& q, unsigned worker) noexcept {
-    const uint32_t g = q.place >= 0 && static_cast<std::size_t>(q.place) < groups_.size() ? static_cast<uint32_t>(q.place)
+    const uint32_t g = q.place >= 0 && static_cast<uint32_t>(q.place) < group_count_ ? static_cast<uint32_t>(q.place)
                                                                                            : group_of(q.source);
     ScanContext found;  // sorted: the most specific domain first
     if (db_ && q.host_count) {
-        uint64_t* stats = &hits_[worker * row_ + specs_.size()];  // cache hits, then scans
+        uint64_t* stats = &hits_[worker * row_ + rule_count_];  // cache hits, then scans
         for (uint8_t i = 0; i < q.host_count; ++i) {
             const std::string_view host = q.hosts[i];
             if (host.size() > 256) continue;  // longer than any DNS name: matches no domain

@@ -106,7 +106,8 @@ private:
     void scan_host(std::string_view host, unsigned worker, CachedHost& slot, uint32_t* ids, uint32_t& n) noexcept;
     unsigned workers_ = 0;
     std::unique_ptr<uint64_t[]> hits_;  // [worker][rule], each row padded to a cache line
-    std::size_t row_ = 0;               // uint64s per row: the rules' hits, then cache hits and misses
+    std::size_t row_ = 0;
+    uint32_t group_count_ = 0, rule_count_ = 0;  // groups_.size(), specs_.size() (no division on the packet path)               // uint64s per row: the rules' hits, then cache hits and misses
     bool uses_alias_ = false;
 };
 
