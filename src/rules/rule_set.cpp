@@ -278,7 +278,7 @@ inline RuleSet::CachedHost& RuleSet::slot_of(std::string_view host, unsigned wor
     return host_cache_[worker][h & (kHostCacheSlots - 1)];
 }
 
-void RuleSet::scan_host(std::string_view host, unsigned worker, CachedHost& slot, uint32_t* ids, uint32_t& n) noexcept {
+[[gnu::cold]] void RuleSet::scan_host(std::string_view host, unsigned worker, CachedHost& slot, uint32_t* ids, uint32_t& n) noexcept {
     ScanContext scan;
     char framed[260];
     framed[0] = kBegin;
