@@ -86,14 +86,44 @@ def measure(argv, prefix, cmd, warmup, window, stdin=None):
     return a, b, tb - ta, out
 
 
-def loop_eal(pcaps, megabytes=512, workers=1):
+def loop_eal(pcaps, megabytes=512, workers=1, huge=False):
     """EAL arguments for a benchmark: the captures read in a loop into port 0 (net_pcap, a queue
     each), port 1 a net_null sink; one worker lcore, or two (on this 2-core machine the second
-    shares a core with the main lcore, which sleeps)."""
+    shares a core with the main lcore, which sleeps). DPDK's memory in 4 KiB pages (--no-huge)
+    unless huge (2 MiB hugepages: see reserve_hugepages)."""
     lcores = ["-l", "0-1"] if workers == 1 else ["--lcores", "0@0,1@0,2@1"]
     rx = ",".join(f"rx_pcap={p}" for p in pcaps)
-    return ["--no-huge", "--no-pci", "-m", str(megabytes), *lcores, "--log-level=lib.eal:warning",
+    # --huge-unlink: the hugepage files go when mapped, so a stopped run leaves none behind.
+    return [*(["--huge-unlink"] if huge else ["--no-huge"]), "--no-pci", "-m", str(megabytes), *lcores, "--log-level=lib.eal:warning",
             f"--vdev=net_pcap0,{rx},infinite_rx=1", "--vdev=net_null1,no-rx=1"]
+
+
+def reserve_hugepages(megabytes):
+    """At least `megabytes` of free 2 MiB hugepages and hugetlbfs mounted at /dev/hugepages (root),
+    as a DPDK deployment has them. Raises RuntimeError saying what is missing."""
+    import os
+    want = (megabytes + 1) // 2
+    path = "/proc/sys/vm/nr_hugepages"
+
+    def free():
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("HugePages_Free:"):
+                    return int(line.split()[1])
+        return 0
+
+    if free() < want:
+        with open(path) as f:
+            total = int(f.read())
+        with open(path, "w") as f:
+            f.write(str(total + want - free()))
+        if free() < want:
+            raise RuntimeError(f"could reserve only {free()} of {want} 2 MiB hugepages (memory too fragmented?)")
+    if subprocess.run(["mountpoint", "-q", "/dev/hugepages"]).returncode != 0:
+        os.makedirs("/dev/hugepages", exist_ok=True)
+        p = subprocess.run(["mount", "-t", "hugetlbfs", "nodev", "/dev/hugepages"], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"cannot mount hugetlbfs on /dev/hugepages: {p.stderr.strip()}")
 
 
 def measure_farend(farend, eal, prefix, warmup, window, args=()):
