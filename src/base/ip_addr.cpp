@@ -297,16 +297,28 @@ bool PrefixSet::add(const Cidr& c) {
     prefixes_.push_back(c);
     const auto& b = c.net.bytes();
     unsigned bits = c.len;
-    masked_.push_back(Masked{load_be64(b.data()), load_be64(b.data() + 8), prefix_mask(std::min(bits, 64u)),
-                             prefix_mask(bits > 64 ? bits - 64 : 0), c.net.family()});
+    if (c.net.is_v4()) {
+        const uint32_t mask = bits ? ~uint32_t{0} << (32 - std::min(bits, 32u)) : 0;
+        masked4_.push_back(Masked4{c.net.v4_host_order() & mask, mask});
+    } else {
+        masked6_.push_back(Masked6{load_be64(b.data()), load_be64(b.data() + 8), prefix_mask(std::min(bits, 64u)),
+                                   prefix_mask(bits > 64 ? bits - 64 : 0)});
+    }
     return true;
 }
 
 bool PrefixSet::contains(const IpAddr& ip) const noexcept {
+    if (ip.is_v4()) {
+        const uint32_t a = ip.v4_host_order();
+        for (const auto& m : masked4_)
+            if ((a & m.mask) == m.net) return true;
+        return false;
+    }
+    if (!ip.is_v6()) return false;
     const auto& b = ip.bytes();
-    uint64_t hi = load_be64(b.data()), lo = load_be64(b.data() + 8);
-    for (const auto& m : masked_)
-        if (m.family == ip.family() && (hi & m.mask_hi) == m.hi && (lo & m.mask_lo) == m.lo) return true;
+    const uint64_t hi = load_be64(b.data()), lo = load_be64(b.data() + 8);
+    for (const auto& m : masked6_)
+        if ((hi & m.mask_hi) == m.hi && (lo & m.mask_lo) == m.lo) return true;
     return false;
 }
 

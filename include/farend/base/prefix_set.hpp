@@ -32,12 +32,15 @@ public:
     [[nodiscard]] std::string to_string() const;
 
 private:
-    struct Masked {
+    struct Masked4 {
+        uint32_t net, mask;  // host order
+    };
+    struct Masked6 {
         uint64_t hi, lo, mask_hi, mask_lo;
-        IpAddr::Family family;
     };
     std::vector<Cidr> prefixes_;
-    std::vector<Masked> masked_;
+    std::vector<Masked4> masked4_;  // the IPv4 prefixes: one 32-bit compare each
+    std::vector<Masked6> masked6_;
 };
 
 }  // namespace farend
