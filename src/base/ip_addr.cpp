@@ -3,6 +3,8 @@
 #include <farend/base/slice.hpp>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstring>
 
 namespace farend {
@@ -141,16 +143,35 @@ std::optional<IpAddr> IpAddr::parse(std::string_view s) noexcept {
 }
 
 namespace {
-char* put_dec(char* p, unsigned v) noexcept {
+constexpr char* put_dec(char* p, unsigned v) noexcept {
     if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
     if (v >= 10) *p++ = static_cast<char>('0' + (v / 10) % 10);
     *p++ = static_cast<char>('0' + v % 10);
     return p;
 }
+// The decimal text of each octet value: its digits in the low bytes, their count in the top one.
+constexpr auto kOctetText = [] {
+    std::array<uint32_t, 256> t{};
+    for (uint32_t v = 0; v < 256; ++v) {
+        char d[3];
+        const uint32_t n = static_cast<uint32_t>(put_dec(d, v) - d);
+        uint32_t w = n << 24;
+        for (uint32_t k = 0; k < n; ++k) w |= uint32_t{static_cast<uint8_t>(d[k])} << (8 * k);
+        t[v] = w;
+    }
+    return t;
+}();
+
+static_assert(std::endian::native == std::endian::little, "kOctetText's words are stored little-endian");
+
+// Writes 4 bytes per octet (a digit or two of scratch after the shorter ones, overwritten by what
+// follows or left past the text): at most 16 bytes for 15 of text.
 char* put_quad(char* p, const uint8_t* b) noexcept {
     for (int k = 0; k < 4; ++k) {
-        if (k) *p++ = '.';
-        p = put_dec(p, b[k]);
+        const uint32_t w = kOctetText[b[k]];
+        std::memcpy(p, &w, 4);  // little-endian: the digits first
+        p += w >> 24;
+        if (k < 3) *p++ = '.';
     }
     return p;
 }

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstring>
+#include <string>
+
 using farend::Cidr;
 using farend::IpAddr;
 using farend::PrefixSet;
@@ -101,4 +105,62 @@ TEST(PrefixSet, ParsesLists) {
     EXPECT_FALSE(PrefixSet::parse("10.0.0.0/8,nonsense", &err));
     EXPECT_NE(err.find("nonsense"), std::string::npos);
     EXPECT_EQ(PrefixSet::parse("", &err)->prefixes().size(), 0u);
+}
+
+TEST(IpAddr, FormatsEveryOctetValueInEveryPosition) {
+    // The table-driven dotted quad against snprintf, with the rest of the buffer watched: the text
+    // and its scratch byte stay inside kMaxText.
+    for (int pos = 0; pos < 4; ++pos)
+        for (unsigned v = 0; v < 256; ++v) {
+            uint8_t b[4] = {1, 255, 10, 0};
+            b[pos] = static_cast<uint8_t>(v);
+            char want[32];
+            const int n = std::snprintf(want, sizeof want, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+            char out[IpAddr::kMaxText + 8];
+            std::memset(out, '#', sizeof out);
+            const IpAddr a = IpAddr::v4_bytes(b);
+            ASSERT_EQ(a.format(out), static_cast<std::size_t>(n)) << want;
+            EXPECT_EQ(std::string(out, static_cast<std::size_t>(n)), want);
+            for (std::size_t k = IpAddr::kMaxText; k < sizeof out; ++k) ASSERT_EQ(out[k], '#') << want;
+            const IpAddr mapped = *IpAddr::parse(std::string("::ffff:") + want);
+            EXPECT_EQ(mapped.to_string(), std::string("::ffff:") + want);
+        }
+}
+
+TEST(PrefixSet, EveryPrefixLengthHasExactBounds) {
+    // For each length: the prefix's first and last address are in, the addresses just outside
+    // are not, and the other family never is.
+    for (unsigned len = 1; len <= 32; ++len) {
+        const uint32_t net = 0xC0A80000u & (len == 32 ? ~0u : ~0u << (32 - len));  // 192.168.0.0 cut to len
+        const uint32_t size = len == 32 ? 1 : 1u << (32 - len);
+        auto q = [](uint32_t x) {
+            return std::to_string(x >> 24) + "." + std::to_string((x >> 16) & 255) + "." + std::to_string((x >> 8) & 255) +
+                   "." + std::to_string(x & 255);
+        };
+        std::string err;
+        const auto s = PrefixSet::parse(q(net) + "/" + std::to_string(len), &err);
+        ASSERT_TRUE(s) << err;
+        EXPECT_TRUE(s->contains(*IpAddr::parse(q(net)))) << len;
+        EXPECT_TRUE(s->contains(*IpAddr::parse(q(net + size - 1)))) << len;
+        EXPECT_FALSE(s->contains(*IpAddr::parse(q(net - 1)))) << len;
+        if (net + size != 0) {
+            EXPECT_FALSE(s->contains(*IpAddr::parse(q(net + size)))) << len;
+        }
+        EXPECT_FALSE(s->contains(*IpAddr::parse("::ffff:" + q(net)))) << len;
+    }
+    std::string err;
+    const auto all4 = PrefixSet::parse("0.0.0.0/0", &err);
+    EXPECT_TRUE(all4->contains(*IpAddr::parse("255.255.255.255")));
+    EXPECT_FALSE(all4->contains(*IpAddr::parse("::")));
+    const auto v6 = PrefixSet::parse("2001:db8:8000::/33, fe80::1/128", &err);
+    ASSERT_TRUE(v6) << err;
+    EXPECT_TRUE(v6->contains(*IpAddr::parse("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff")));
+    EXPECT_FALSE(v6->contains(*IpAddr::parse("2001:db8:7fff:ffff:ffff:ffff:ffff:ffff")));
+    EXPECT_TRUE(v6->contains(*IpAddr::parse("fe80::1")));
+    EXPECT_FALSE(v6->contains(*IpAddr::parse("fe80::2")));
+    EXPECT_FALSE(v6->contains(*IpAddr::parse("32.1.13.184")));
+    const auto all6 = PrefixSet::parse("::/0", &err);
+    EXPECT_TRUE(all6->contains(*IpAddr::parse("ffff::1")));
+    EXPECT_FALSE(all6->contains(*IpAddr::parse("0.0.0.0")));
+    EXPECT_FALSE(all6->contains(IpAddr{}));
 }

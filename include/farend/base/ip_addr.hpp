@@ -43,7 +43,8 @@ public:
     }
 
     // Canonical text: dotted quad, or RFC 5952 for IPv6 (lower case, longest zero run as ::,
-    // IPv4-mapped as ::ffff:a.b.c.d). Returns the number of bytes written (at most 45).
+    // IPv4-mapped as ::ffff:a.b.c.d). Returns the length of the text (at most 45); out must have
+    // room for kMaxText bytes (an IPv4 text may leave a scratch byte after its end).
     static constexpr std::size_t kMaxText = 46;
     std::size_t format(char* out) const noexcept;
     [[nodiscard]] std::string to_string() const;
