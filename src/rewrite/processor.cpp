@@ -129,21 +129,18 @@ std::string_view header_host(std::string_view msg, sip::MaskView mv, const sip::
     return a.size() == b.size() && same_bytes(a.data(), b.data(), a.size());
 }
 
-// The hosts of the Request-URI, To and From into q, each once. Exact duplicates only (the usual
-// case: the same domain in all three); a duplicate in other case costs one more cache lookup.
-[[gnu::always_inline]] inline void gather_hosts(std::string_view msg, sip::MaskView mv, const sip::MessageIndex& idx,
-                                                PolicyQuery& q) noexcept {
-    const std::string_view r = idx.start.is_request ? ruri_host(msg, mv, idx.start.uri) : std::string_view{};
-    const std::string_view t = header_host(msg, mv, idx, sip::HeaderId::to);
-    const std::string_view f = header_host(msg, mv, idx, sip::HeaderId::from);
-    uint8_t n = 0;
-    if (!r.empty()) q.hosts[n++] = r;
-    if (!t.empty() && !same_host(t, r)) q.hosts[n++] = t;
-    if (!f.empty() && !same_host(f, r) && !same_host(f, t)) q.hosts[n++] = f;
-    q.host_count = n;
-}
-
 }  // namespace
+
+uint8_t HeaderHosts::read(std::string_view* out) const noexcept {
+    // Exact duplicates only (the usual case: the same domain in all three); a duplicate in other
+    // case costs one more cache lookup.
+    const std::string_view t = header_host(msg_, *mv_, *idx_, sip::HeaderId::to);
+    const std::string_view f = header_host(msg_, *mv_, *idx_, sip::HeaderId::from);
+    uint8_t n = 0;
+    if (!t.empty() && !same_host(t, known_)) out[n++] = t;
+    if (!f.empty() && !same_host(f, known_) && !same_host(f, t)) out[n++] = f;
+    return n;
+}
 
 Processor::Processor(Options options, const simd::Kernel& kernel)
     : options_(std::move(options)),
@@ -166,9 +163,15 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
     const Config* rewrites = &options_.rewrite;
     RuleAction action = RuleAction::auto_;
     if (rules) {
+        const sip::MaskView mv = parser_->mask_view();
         PolicyQuery q;
         q.source = source.ip;
-        if (rules->wants_hosts(q)) gather_hosts(msg, parser_->mask_view(), idx, q);
+        const bool hosts = rules->wants_hosts(q);
+        // The Request-URI's host up front; To's and From's when the rules still need them.
+        const std::string_view ruri = hosts && idx.start.is_request ? ruri_host(msg, mv, idx.start.uri) : std::string_view{};
+        const HeaderHosts more(msg, mv, idx, ruri);
+        if (!ruri.empty()) q.hosts[q.host_count++] = ruri;
+        if (hosts) q.more = &more;
         if (const Policy* p = rules->resolve(q, worker)) {
             r.ruled = true;
             action = p->action;

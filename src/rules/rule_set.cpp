@@ -19,6 +19,7 @@ struct RuleSet::Group {
     int32_t parent = -1;        // the next shorter prefix that contains this one; root: -1
     int32_t plain = -1;         // the first rule of this prefix without a domain
     bool needs_hosts = false;   // a domain rule here, or above before a plain rule: match() reads hosts
+    uint32_t best = ~0u;        // the most specific domain of by_domain (none: ~0): found, it decides
     std::vector<std::pair<uint32_t, uint32_t>> by_domain;  // (domain id, first rule), sorted
 };
 
@@ -226,6 +227,8 @@ std::unique_ptr<RuleSet> RuleSet::build(std::vector<Spec> specs, const rewrite::
                                       [](const auto& a, const auto& b) { return a.first == b.first; }),
                           g.by_domain.end());
     }
+    for (Group& g : rs->groups_)
+        if (!g.by_domain.empty()) g.best = g.by_domain.front().first;
     // Parents come before their children (shorter prefixes first, root at 0).
     for (Group& g : rs->groups_)
         g.needs_hosts = !g.by_domain.empty() ||
@@ -316,19 +319,34 @@ bool RuleSet::wants_hosts(rewrite::PolicyQuery& q) noexcept {
     const uint32_t g = q.place >= 0 && static_cast<uint32_t>(q.place) < group_count_ ? static_cast<uint32_t>(q.place)
                                                                                            : group_of(q.source);
     ScanContext found;  // sorted: the most specific domain first
-    if (db_ && q.host_count) {
+    if (db_ && (q.host_count || q.more)) {
         uint64_t* stats = &hits_[worker * row_ + rule_count_];  // cache hits, then scans
-        for (uint8_t i = 0; i < q.host_count; ++i) {
-            const std::string_view host = q.hosts[i];
-            if (host.size() > 256) continue;  // longer than any DNS name: matches no domain
+        // The domains of one host into found; true when they include the most specific domain
+        // of the source's own group: that rule decides whatever the other hosts match.
+        const uint32_t best = groups_[g].best;
+        auto look_up = [&](std::string_view host) {
+            if (host.size() > 256) return false;  // longer than any DNS name: matches no domain
             CachedHost& slot = slot_of(host, worker);
+            const uint32_t before = found.n;
             if (slot.len == host.size() && same_bytes(slot.host, host.data(), host.size())) {
                 ++stats[0];
-                if (slot.n) merge_ids(slot.ids, slot.n, found.ids, found.n);
+                if (slot.n == 0) return false;
+                merge_ids(slot.ids, slot.n, found.ids, found.n);
             } else {
                 ++stats[1];
                 scan_host(host, worker, slot, found.ids, found.n);
             }
+            if (found.n == before) return false;
+            for (uint32_t k = 0; k < found.n; ++k)
+                if (found.ids[k] == best) return true;
+            return false;
+        };
+        bool decided = false;
+        for (uint8_t i = 0; i < q.host_count && !decided; ++i) decided = look_up(q.hosts[i]);
+        if (q.more && !decided) {
+            std::string_view others[2];
+            const uint8_t n = q.more->read(others);
+            for (uint8_t i = 0; i < n && !decided; ++i) decided = look_up(others[i]);
         }
     }
     for (int32_t at = static_cast<int32_t>(g); at >= 0; at = groups_[static_cast<std::size_t>(at)].parent) {

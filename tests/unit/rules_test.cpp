@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <rte_eal.h>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -185,6 +186,53 @@ TEST(RuleSet, HostsAreReadOnlyWhenTheyCanDecide) {
     EXPECT_FALSE(plain->wants_hosts(q));
 }
 
+TEST(RuleSet, StopsReadingHostsOnlyWhenTheOthersCannotChangeTheRule) {
+    // A /16 whose most specific domain is exact b.example.net, then *.example.net; its parent /8
+    // has a plain rule; global domain rules at the root, one more specific than the /16's.
+    auto rs = make({"name=g-exact domain=a.example.com action=never", "name=g-wild domain=*.example.com action=never",
+                    "name=g-org domain=example.org action=drop", "name=cust source=10.0.0.0/8 action=force",
+                    "name=b source=10.1.0.0/16 domain=b.example.net action=drop",
+                    "name=wild source=10.1.0.0/16 domain=*.example.net action=never",
+                    "name=deep domain=x.y.z.example.org action=force"});
+    ASSERT_TRUE(rs);
+    // The decision is that of the most specific domain any host matches: the same in whatever
+    // order the hosts come, although the lookup stops at the first host that matches its
+    // group's most specific domain.
+    const std::string_view pool[] = {"b.example.net", "c.example.net", "a.example.com", "q.example.com", "example.org",
+                                     "x.y.z.example.org", "nothing.example"};
+    for (const char* src : {"10.1.2.3", "10.2.0.1", "192.0.2.1"})
+        for (auto h1 : pool)
+            for (auto h2 : pool)
+                for (auto h3 : pool) {
+                    const std::string want = matched(*rs, query(src, {h1, h2, h3}));
+                    for (auto order : {std::array{h1, h3, h2}, std::array{h2, h1, h3}, std::array{h2, h3, h1},
+                                       std::array{h3, h1, h2}, std::array{h3, h2, h1}})
+                        ASSERT_EQ(matched(*rs, query(src, {order[0], order[1], order[2]})), want)
+                            << src << " " << h1 << " " << h2 << " " << h3;
+                }
+    EXPECT_EQ(matched(*rs, query("10.1.2.3", {"c.example.net", "b.example.net"})), "b");
+    EXPECT_EQ(matched(*rs, query("10.1.2.3", {"c.example.net", "x.example.com"})), "wild");
+    EXPECT_EQ(matched(*rs, query("10.1.2.3", {"nothing.example", "example.org"})), "cust");
+
+    // Through the processor: the Request-URI's host is looked up first; To's and From's only when
+    // it did not match the group's most specific domain (host-cache lookups count them).
+    rewrite::Processor p(rewrite::Options{});
+    auto lookups = [&](const std::string& ruri_host) {
+        const uint64_t before = rs->cache_hits() + rs->cache_misses();
+        const std::string m = "OPTIONS sip:" + ruri_host + " SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\r\n"
+                              "To: <sip:t@to.example>\r\nFrom: <sip:f@from.example>;tag=1\r\nCall-ID: 1\r\n"
+                              "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+        std::string buf = m;
+        buf.resize(m.size() + 512);
+        p.process(buf.data(), static_cast<uint32_t>(m.size()), static_cast<uint32_t>(buf.size()),
+                  nat::Source{*IpAddr::parse("10.1.2.3"), 40000}, rs.get());
+        return rs->cache_hits() + rs->cache_misses() - before;
+    };
+    EXPECT_EQ(lookups("b.example.net"), 1u) << "the /16's most specific domain: To and From cannot change it";
+    EXPECT_EQ(lookups("c.example.net"), 3u) << "*.example.net: b.example.net in To or From would win";
+    EXPECT_EQ(lookups("elsewhere.example"), 3u);
+}
+
 TEST(RuleSet, HitsPerWorkerSummed) {
     auto rs = make({"name=a source=10.0.0.0/8 action=never", "name=b domain=example.com action=drop"}, 2);
     ASSERT_TRUE(rs);
@@ -287,6 +335,10 @@ public:
     const rewrite::Policy* resolve(const rewrite::PolicyQuery& q, unsigned) noexcept override {
         hosts.clear();
         for (uint8_t i = 0; i < q.host_count; ++i) hosts.emplace_back(q.hosts[i]);
+        if (q.more) {
+            std::string_view others[2];
+            for (uint8_t i = 0, n = q.more->read(others); i < n; ++i) hosts.emplace_back(others[i]);
+        }
         return nullptr;
     }
 };

@@ -11,6 +11,11 @@
 #include <optional>
 #include <string_view>
 
+namespace farend::sip {
+struct MaskView;
+struct MessageIndex;
+}  // namespace farend::sip
+
 namespace farend::rewrite {
 
 enum class RuleAction : uint8_t {
@@ -29,12 +34,35 @@ struct Policy {
     Config rewrite;
 };
 
-// The message a policy is looked up for: where it came from and the hosts of its Request-URI,
-// To and From (those that parsed; duplicates removed).
+// The hosts of a message's To and From, read only when asked (each costs a search of its
+// header): the processor gives the Request-URI's host up front and this for the others, and the
+// policy source asks for them only when they can still change its decision. Defined in
+// processor.cpp.
+class HeaderHosts {
+public:
+    // `known`: a host already given (the Request-URI's), not returned again.
+    HeaderHosts(std::string_view msg, const sip::MaskView& mv, const sip::MessageIndex& idx,
+                std::string_view known) noexcept
+        : msg_(msg), mv_(&mv), idx_(&idx), known_(known) {}
+    // The hosts of To and From into out, exact duplicates (of each other and of `known`) once;
+    // how many (0-2).
+    [[nodiscard]] uint8_t read(std::string_view* out) const noexcept;
+
+private:
+    std::string_view msg_;
+    const sip::MaskView* mv_;
+    const sip::MessageIndex* idx_;
+    std::string_view known_;
+};
+
+// The message a policy is looked up for: where it came from, and the hosts of its Request-URI,
+// To and From: given up front in hosts (duplicates removed), and/or read on demand from `more`
+// after those.
 struct PolicyQuery {
     IpAddr source;
     std::string_view hosts[3];
     uint8_t host_count = 0;
+    const HeaderHosts* more = nullptr;
     int32_t place = -1;  // where the source falls in the policy source's table (its own use); -1: not looked up
 };
 
@@ -44,8 +72,8 @@ public:
     // True when some rule matches by domain.
     [[nodiscard]] virtual bool wants_domains() const noexcept = 0;
     // True when the hosts can change which rule decides a message from q.source: the processor
-    // then reads them into q before resolve(). May look the source up and keep where it fell in
-    // q.place for resolve().
+    // then gives resolve() a reader of them in q.more. May look the source up and keep where it
+    // fell in q.place for resolve().
     [[nodiscard]] virtual bool wants_hosts(PolicyQuery& /*q*/) noexcept { return wants_domains(); }
     // True when some rule sets contact mode alias (the core side is then read for aliases).
     [[nodiscard]] virtual bool uses_alias() const noexcept = 0;
