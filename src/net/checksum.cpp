@@ -1,8 +1,6 @@
 #include <farend/net/checksum.hpp>
 #include <farend/simd/checksum.hpp>
 
-#include <cstring>
-
 namespace farend::net {
 
 uint16_t fold(uint64_t sum) noexcept {
@@ -15,26 +13,9 @@ uint16_t fold(uint64_t sum) noexcept {
 
 namespace {
 
-// Headers and addresses (a few dozen bytes): 32-bit words summed here, as simd::ones_sum_scalar
-// does, without the dispatch and the call; a vector kernel would only run its scalar tail.
+// Headers and addresses (a few dozen bytes) are summed inline by the scalar kernel: the vector
+// one would only run its scalar tail on them, after a dispatch and a call.
 constexpr std::size_t kShort = 64;
-[[gnu::always_inline]] inline uint64_t sum_short(const uint8_t* p, std::size_t len) noexcept {
-    uint64_t sum = 0;
-    std::size_t i = 0;
-    for (; i + 4 <= len; i += 4) {
-        uint32_t w;
-        std::memcpy(&w, p + i, 4);
-        sum += w;
-    }
-    if (i + 2 <= len) {
-        uint16_t w;
-        std::memcpy(&w, p + i, 2);
-        sum += w;
-        i += 2;
-    }
-    if (i < len) sum += p[i];
-    return sum;
-}
 
 // The kernel for the active backend, chosen once.
 simd::SumFn long_sum() noexcept {
@@ -45,7 +26,7 @@ simd::SumFn long_sum() noexcept {
 }  // namespace
 
 uint16_t ones_sum(const uint8_t* data, std::size_t len) noexcept {
-    return fold(len <= kShort ? sum_short(data, len) : long_sum()(data, len));
+    return fold(len <= kShort ? simd::ones_sum_scalar(data, len) : long_sum()(data, len));
 }
 
 namespace {

@@ -7,25 +7,6 @@
 
 namespace farend::simd {
 
-uint64_t ones_sum_scalar(const uint8_t* p, std::size_t len) noexcept {
-    // 32-bit loads into a 64-bit accumulator: each add carries into the upper half, folded later.
-    uint64_t sum = 0;
-    std::size_t i = 0;
-    for (; i + 4 <= len; i += 4) {
-        uint32_t w;
-        std::memcpy(&w, p + i, 4);
-        sum += w;
-    }
-    if (i + 2 <= len) {
-        uint16_t w;
-        std::memcpy(&w, p + i, 2);
-        sum += w;
-        i += 2;
-    }
-    if (i < len) sum += p[i];
-    return sum;
-}
-
 __attribute__((target("avx2"))) uint64_t ones_sum_avx2(const uint8_t* p, std::size_t len) noexcept {
     // 16 words at a time widened to 32-bit lanes; a lane takes 2^16 adds of at most 0xffff before
     // it could overflow, so the accumulators are emptied into 64 bits every 32 KiB.
