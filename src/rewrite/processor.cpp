@@ -21,8 +21,8 @@ uint32_t scheme_start(std::string_view msg, uint32_t first, uint32_t colon) noex
 enum class UriEnd : uint8_t { slice, angle, addr_spec };
 
 // host_after_scheme() for any URI: its end, '@' and the host's end found by walking the masks.
-[[gnu::cold]] std::string_view host_after_scheme_general(std::string_view msg, sip::MaskView mv, uint32_t p, uint32_t limit,
-                                           UriEnd kind) noexcept {
+[[gnu::cold]] std::string_view host_after_scheme_general(std::string_view msg, sip::MaskView mv, uint32_t p,
+                                                        uint32_t limit, UriEnd kind) noexcept {
     const char* base = msg.data();
     const auto size = static_cast<uint32_t>(msg.size());
     constexpr sip::ClassSet kAddrSpecEnd = sip::classes({simd::kSemi, simd::kWs, simd::kCR, simd::kComma});
