@@ -44,13 +44,15 @@ uint16_t ipv4_header_checksum(const uint8_t* h, std::size_t ihl) noexcept {
 }
 
 uint16_t udp_checksum(const IpAddr& src, const IpAddr& dst, const uint8_t* udp, std::size_t len) noexcept {
-    uint64_t s = 0;
     const std::size_t alen = src.is_v4() ? 4 : 16;
-    s += ones_sum(src.bytes().data(), alen);
-    s += ones_sum(dst.bytes().data(), alen);
+    // The addresses and the datagram summed unfolded and folded once: each range has an even
+    // length but the last, so the words line up as in one buffer (RFC 1071 2.(C)).
+    const uint64_t raw = simd::ones_sum_scalar(src.bytes().data(), alen) +
+                         simd::ones_sum_scalar(dst.bytes().data(), alen) +
+                         (len <= kShort ? simd::ones_sum_scalar(udp, len) : long_sum()(udp, len));
+    uint64_t s = fold(raw);
     s += 17;  // protocol / next header
     s += (len >> 16) + (len & 0xffff);  // UDP length (IPv4) / upper-layer length (IPv6)
-    s += ones_sum(udp, len);
     s += static_cast<uint16_t>(~load_be16(udp + 6));  // remove the stored checksum field
     const uint16_t c = static_cast<uint16_t>(~finish(s));
     return c == 0 ? 0xffff : c;
