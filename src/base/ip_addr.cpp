@@ -9,25 +9,6 @@
 
 namespace farend {
 
-IpAddr IpAddr::v4_bytes(std::span<const uint8_t, 4> b) noexcept {
-    IpAddr a;
-    a.family_ = Family::v4;
-    std::copy(b.begin(), b.end(), a.bytes_.begin());
-    return a;
-}
-
-IpAddr IpAddr::v6_bytes(std::span<const uint8_t, 16> b) noexcept {
-    IpAddr a;
-    a.family_ = Family::v6;
-    std::copy(b.begin(), b.end(), a.bytes_.begin());
-    return a;
-}
-
-uint32_t IpAddr::v4_host_order() const noexcept {
-    return (uint32_t{bytes_[0]} << 24) | (uint32_t{bytes_[1]} << 16) | (uint32_t{bytes_[2]} << 8) |
-           uint32_t{bytes_[3]};
-}
-
 namespace {
 
 // Parses a dotted quad into out[0..3]; true on success. One pass, no look-back.

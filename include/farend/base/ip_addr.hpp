@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -17,8 +18,19 @@ public:
 
     constexpr IpAddr() noexcept = default;
 
-    [[nodiscard]] static IpAddr v4_bytes(std::span<const uint8_t, 4> b) noexcept;
-    [[nodiscard]] static IpAddr v6_bytes(std::span<const uint8_t, 16> b) noexcept;
+    // Inline: every received frame builds two (its source and destination).
+    [[nodiscard]] static IpAddr v4_bytes(std::span<const uint8_t, 4> b) noexcept {
+        IpAddr a;
+        a.family_ = Family::v4;
+        std::memcpy(a.bytes_.data(), b.data(), 4);
+        return a;
+    }
+    [[nodiscard]] static IpAddr v6_bytes(std::span<const uint8_t, 16> b) noexcept {
+        IpAddr a;
+        a.family_ = Family::v6;
+        std::memcpy(a.bytes_.data(), b.data(), 16);
+        return a;
+    }
 
     // "192.0.2.1": four decimal octets of 1-3 digits, each <= 255.
     [[nodiscard]] static std::optional<IpAddr> parse_v4(std::string_view s) noexcept;
@@ -33,7 +45,9 @@ public:
     [[nodiscard]] constexpr bool valid() const noexcept { return family_ != Family::none; }
     // IPv4 in bytes 0..3, IPv6 in 0..15, network order.
     [[nodiscard]] constexpr const std::array<uint8_t, 16>& bytes() const noexcept { return bytes_; }
-    [[nodiscard]] uint32_t v4_host_order() const noexcept;
+    [[nodiscard]] uint32_t v4_host_order() const noexcept {
+        return (uint32_t{bytes_[0]} << 24) | (uint32_t{bytes_[1]} << 16) | (uint32_t{bytes_[2]} << 8) | uint32_t{bytes_[3]};
+    }
     // 0.0.0.0 or :: (a valid address of all zeros).
     [[nodiscard]] bool is_unspecified() const noexcept {
         if (!valid()) return false;
