@@ -100,7 +100,8 @@ def loop_eal(pcaps, megabytes=512, workers=1, huge=False):
 
 def reserve_hugepages(megabytes):
     """At least `megabytes` of free 2 MiB hugepages and hugetlbfs mounted at /dev/hugepages (root),
-    as a DPDK deployment has them. Raises RuntimeError saying what is missing."""
+    as a DPDK deployment has them. Returns a function that puts back what it changed (the pool's
+    size, the mount). Raises RuntimeError saying what is missing."""
     import os
     want = (megabytes + 1) // 2
     path = "/proc/sys/vm/nr_hugepages"
@@ -112,18 +113,31 @@ def reserve_hugepages(megabytes):
                     return int(line.split()[1])
         return 0
 
+    with open(path) as f:
+        total = int(f.read())
+    mounted = False
+
+    def restore():
+        if mounted:
+            subprocess.run(["umount", "/dev/hugepages"], capture_output=True)
+        with open(path, "w") as f:
+            f.write(str(total))
+
     if free() < want:
-        with open(path) as f:
-            total = int(f.read())
         with open(path, "w") as f:
             f.write(str(total + want - free()))
         if free() < want:
-            raise RuntimeError(f"could reserve only {free()} of {want} 2 MiB hugepages (memory too fragmented?)")
+            got = free()
+            restore()
+            raise RuntimeError(f"could reserve only {got} of {want} 2 MiB hugepages (memory too fragmented?)")
     if subprocess.run(["mountpoint", "-q", "/dev/hugepages"]).returncode != 0:
         os.makedirs("/dev/hugepages", exist_ok=True)
         p = subprocess.run(["mount", "-t", "hugetlbfs", "nodev", "/dev/hugepages"], capture_output=True, text=True)
         if p.returncode != 0:
+            restore()
             raise RuntimeError(f"cannot mount hugetlbfs on /dev/hugepages: {p.stderr.strip()}")
+        mounted = True
+    return restore
 
 
 def measure_farend(farend, eal, prefix, warmup, window, args=()):
