@@ -13,21 +13,18 @@ uint16_t fold(uint64_t sum) noexcept {
 
 namespace {
 
-// Headers and addresses (a few dozen bytes) are summed inline by the scalar kernel: the vector
-// one would only run its scalar tail on them, after a dispatch and a call.
-constexpr std::size_t kShort = 64;
-
-// The kernel for the active backend, chosen once.
-simd::SumFn long_sum() noexcept {
-    static const simd::SumFn f = simd::ones_sum();
-    return f;
+// The unfolded sum of data[0..len). Headers and addresses (a few dozen bytes) are summed inline
+// by the scalar kernel: the vector one would only run its scalar tail on them, after a dispatch
+// and a call. Longer ranges go to the active backend's kernel, chosen once.
+uint64_t raw_sum(const uint8_t* data, std::size_t len) noexcept {
+    if (len <= 64) return simd::ones_sum_scalar(data, len);
+    static const simd::SumFn long_sum = simd::ones_sum();
+    return long_sum(data, len);
 }
 
 }  // namespace
 
-uint16_t ones_sum(const uint8_t* data, std::size_t len) noexcept {
-    return fold(len <= kShort ? simd::ones_sum_scalar(data, len) : long_sum()(data, len));
-}
+uint16_t ones_sum(const uint8_t* data, std::size_t len) noexcept { return fold(raw_sum(data, len)); }
 
 namespace {
 uint16_t finish(uint64_t be_sum) noexcept {  // sum of host-order (big-endian read) words
@@ -47,10 +44,7 @@ uint16_t udp_checksum(const IpAddr& src, const IpAddr& dst, const uint8_t* udp, 
     const std::size_t alen = src.is_v4() ? 4 : 16;
     // The addresses and the datagram summed unfolded and folded once: each range has an even
     // length but the last, so the words line up as in one buffer (RFC 1071 2.(C)).
-    const uint64_t raw = simd::ones_sum_scalar(src.bytes().data(), alen) +
-                         simd::ones_sum_scalar(dst.bytes().data(), alen) +
-                         (len <= kShort ? simd::ones_sum_scalar(udp, len) : long_sum()(udp, len));
-    uint64_t s = fold(raw);
+    uint64_t s = fold(raw_sum(src.bytes().data(), alen) + raw_sum(dst.bytes().data(), alen) + raw_sum(udp, len));
     s += 17;  // protocol / next header
     s += (len >> 16) + (len & 0xffff);  // UDP length (IPv4) / upper-layer length (IPv6)
     s += static_cast<uint16_t>(~load_be16(udp + 6));  // remove the stored checksum field
