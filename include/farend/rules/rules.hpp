@@ -99,15 +99,17 @@ private:
     // host). Carrier traffic repeats a few thousand domains, so most hosts skip the scan.
     struct CachedHost;
     std::vector<std::unique_ptr<CachedHost[]>> host_cache_;
+    // match() for a worker already clamped to workers_ - 1 (resolve() inlines it).
     [[nodiscard]] int32_t pick(const rewrite::PolicyQuery& q, unsigned worker) noexcept;
+    // The worker's host-cache slot for host (chosen by a hash of its ends and length).
     [[nodiscard]] CachedHost& slot_of(std::string_view host, unsigned worker) noexcept;
     // A host not in the cache: the ids of the domains it matches from Hyperscan, into its slot and
     // added to ids/n (at most 16, without duplicates).
     void scan_host(std::string_view host, unsigned worker, CachedHost& slot, uint32_t* ids, uint32_t& n) noexcept;
     unsigned workers_ = 0;
     std::unique_ptr<uint64_t[]> hits_;  // [worker][rule], each row padded to a cache line
-    std::size_t row_ = 0;
-    uint32_t group_count_ = 0, rule_count_ = 0;  // groups_.size(), specs_.size() (no division on the packet path)               // uint64s per row: the rules' hits, then cache hits and misses
+    std::size_t row_ = 0;               // uint64s per row: the rules' hits, then cache hits and misses
+    uint32_t group_count_ = 0, rule_count_ = 0;  // groups_.size(), specs_.size() (no division on the packet path)
     bool uses_alias_ = false;
 };
 
