@@ -100,26 +100,16 @@ struct Pattern {
     uint8_t len = 0;
 };
 
-constexpr char lower_of(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-constexpr uint64_t pack(std::string_view s, std::size_t off, std::size_t n, bool mask_only) {
-    uint64_t v = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const char c = lower_of(s[off + i]);
-        const bool letter = c >= 'a' && c <= 'z';
-        const uint64_t byte = mask_only ? (letter ? 0x20u : 0u) : static_cast<unsigned char>(c);
-        v |= byte << (8 * i);
-    }
-    return v;
-}
-
 constexpr std::array<Pattern, kHeaderIdCount> make_patterns() {
     std::array<Pattern, kHeaderIdCount> out{};
     for (std::size_t i = 1; i < kHeaderIdCount; ++i) {
         const auto name = kCanonical[i];
         out[i].len = static_cast<uint8_t>(name.size());
-        out[i].lower = words_of(name.size(), [&](std::size_t off, std::size_t n) { return pack(name, off, n, false); });
-        out[i].mask = words_of(name.size(), [&](std::size_t off, std::size_t n) { return pack(name, off, n, true); });
+        uint64_t word = 0, mask = 0;
+        const auto word_at = [&](std::size_t off, std::size_t n) { return fold_word(name.data(), off, n, word, mask), word; };
+        const auto mask_at = [&](std::size_t off, std::size_t n) { return fold_word(name.data(), off, n, word, mask), mask; };
+        out[i].lower = words_of(name.size(), word_at);
+        out[i].mask = words_of(name.size(), mask_at);
     }
     return out;
 }

@@ -27,10 +27,24 @@ namespace farend {
     return v;
 }
 
+// Bytes s[off, off + n) (n <= 8) as a little-endian word with letters lower-cased, and a mask with
+// 0x20 at the letters' positions: a candidate word w equals them, ignoring the letters' case,
+// when (w | mask) == word. Only letters fold, so '-' (0x2d) still differs from CR (0x0d). For
+// compile-time tables (iequals_lit's literals, the header-name table).
+constexpr void fold_word(const char* s, std::size_t off, std::size_t n, uint64_t& word, uint64_t& mask) noexcept {
+    word = mask = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        char c = s[off + i];
+        const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (letter) c = static_cast<char>(c | 0x20);
+        word |= uint64_t{static_cast<unsigned char>(c)} << (8 * i);
+        mask |= uint64_t{letter ? 0x20u : 0u} << (8 * i);
+    }
+}
+
 // A literal of up to 16 ASCII bytes for iequals_lit(), packed at compile time: its first and
-// last 8 bytes (4 when shorter than 8; all of it when shorter than 4) as little-endian words,
-// lower-cased, with masks of 0x20 at the letters' positions. A candidate word w matches when
-// (w | mask) == word: case-insensitive for letters only, so '-' (0x2d) still differs from CR (0x0d).
+// last 8 bytes (4 when shorter than 8; all of it when shorter than 4) as fold_word() words and
+// masks.
 struct FoldedLit {
     uint64_t head = 0, tail = 0, head_mask = 0, tail_mask = 0;
     uint32_t n = 0;
@@ -39,19 +53,8 @@ struct FoldedLit {
     consteval FoldedLit(const char (&s)[N]) : n(N - 1) {  // NOLINT: implicit from a literal on purpose
         static_assert(N - 1 <= 16, "FoldedLit holds up to 16 bytes");
         const uint32_t w = n >= 8 ? 8 : n >= 4 ? 4 : n;
-        pack(s, 0, w, head, head_mask);
-        pack(s, n - w, w, tail, tail_mask);
-    }
-
-private:
-    static consteval void pack(const char* s, uint32_t off, uint32_t w, uint64_t& word, uint64_t& mask) {
-        for (uint32_t i = 0; i < w; ++i) {
-            char c = s[off + i];
-            const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-            if (letter) c = static_cast<char>(c | 0x20);
-            word |= uint64_t{static_cast<unsigned char>(c)} << (8 * i);
-            mask |= uint64_t{letter ? 0x20u : 0u} << (8 * i);
-        }
+        fold_word(s, 0, w, head, head_mask);
+        fold_word(s, n - w, w, tail, tail_mask);
     }
 };
 
