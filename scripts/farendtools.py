@@ -3,6 +3,7 @@ perf/scaling-bench, scripts/overload, scripts/soak, tests/dataplane): NATed SIP 
 captures of it, DPDK telemetry queries, a measured window of a running application (and of farend
 on looping captures), a process's memory."""
 import json
+import os
 import subprocess
 import time
 
@@ -94,7 +95,8 @@ def loop_eal(pcaps, megabytes=512, workers=1, huge=False):
     lcores = ["-l", "0-1"] if workers == 1 else ["--lcores", "0@0,1@0,2@1"]
     rx = ",".join(f"rx_pcap={p}" for p in pcaps)
     # --huge-unlink: the hugepage files go when mapped, so a stopped run leaves none behind.
-    return [*(["--huge-unlink"] if huge else ["--no-huge"]), "--no-pci", "-m", str(megabytes), *lcores, "--log-level=lib.eal:warning",
+    memory = ["--huge-unlink"] if huge else ["--no-huge"]
+    return [*memory, "--no-pci", "-m", str(megabytes), *lcores, "--log-level=lib.eal:warning",
             f"--vdev=net_pcap0,{rx},infinite_rx=1", "--vdev=net_null1,no-rx=1"]
 
 
@@ -102,7 +104,6 @@ def reserve_hugepages(megabytes):
     """At least `megabytes` of free 2 MiB hugepages and hugetlbfs mounted at /dev/hugepages (root),
     as a DPDK deployment has them. Returns a function that puts back what it changed (the pool's
     size, the mount). Raises RuntimeError saying what is missing."""
-    import os
     want = (megabytes + 1) // 2
     path = "/proc/sys/vm/nr_hugepages"
 
