@@ -228,36 +228,36 @@ void Indexer::header_lines(uint32_t s) noexcept {
             out_.body_off = lf + 1;
             return body();
         }
-        if (chars::is_ws(b[s])) [[unlikely]] {
-            if (!continuation(count, s, e, lf + 1)) return publish();  // continuation() reported it
-            s = lf + 1;
-            continue;
-        }
         // The first colon after s: in the bits of s's block above s, else further on.
         const uint64_t colons = blocks[s / 64].m[simd::kColon] >> (s % 64);
         const uint32_t colon = colons ? s + static_cast<uint32_t>(__builtin_ctzll(colons))
                                       : mv_.next(simd::kColon, (s | 63) + 1, e);
-        if (colon >= e) [[unlikely]]
-            return publish(), fail(ParseError::header_without_colon, s);
-        // HCOLON = *( SP / HTAB ) ":" SWS: white space before the colon is rare, so test first.
-        uint32_t name_end = colon;
-        if (chars::is_ws(b[name_end - 1])) [[unlikely]]
-            name_end = trim_ws_back(s, name_end);
+        // The usual line is "Name: value": no white space at the line's start (a continuation),
+        // before the colon, after its single space or at the value's end. One test for all four
+        // (b[colon - 1] is at worst the previous line's LF; b[v] at worst this line's CR or LF).
+        uint32_t name_end = colon, v = colon + 1, ve = e;
+        if (colon < e) v += b[v] == ' ';
+        if (colon >= e || (chars::kWsByte[static_cast<unsigned char>(b[s])] | chars::kWsByte[static_cast<unsigned char>(b[colon - 1])] |
+                           chars::kWsByte[static_cast<unsigned char>(b[v])] | chars::kWsByte[static_cast<unsigned char>(b[e - 1])]))
+            [[unlikely]] {
+            if (chars::is_ws(b[s])) {
+                if (!continuation(count, s, e, lf + 1)) return publish();  // continuation() reported it
+                s = lf + 1;
+                continue;
+            }
+            if (colon >= e) return publish(), fail(ParseError::header_without_colon, s);
+            // HCOLON = *( SP / HTAB ) ":" SWS
+            name_end = trim_ws_back(s, colon);
+            v = skip_ws(colon + 1, e);
+            ve = trim_ws_back(v, e);
+        }
         const std::string_view name(b + s, name_end - s);
         // A known name is a token already: only unknown names need the byte-wise check.
-        const HeaderId id = detail::lookup_header(name);
+        const HeaderId id = s + 16 <= n ? detail::lookup_padded(name.data(), name.size()) : detail::lookup_header(name);
         if (id == HeaderId::other && !all_token(name)) [[unlikely]]
             return publish(), fail(ParseError::bad_header_name, s);
         if (count == kMaxHeaders) [[unlikely]]
             return publish(), fail(ParseError::too_many_headers, s);
-        uint32_t v = colon + 1;
-        v += b[v] == ' ';  // the usual single space
-        if (chars::is_ws(b[v])) [[unlikely]]
-            v = skip_ws(v, e);
-        uint32_t ve = e;
-        if (chars::is_ws(b[ve - 1]) && ve - 1 > colon) [[unlikely]]
-            ve = trim_ws_back(v, ve);
-        if (v > ve) v = ve;  // "Name: " with nothing after the space
         Header& h = hs[count];
         h.name = Slice{s, name_end - s};
         h.value = Slice{v, ve - v};

@@ -16,9 +16,16 @@ constexpr std::array<bool, 256> make_token() {
     for (char c : {'-', '.', '!', '%', '*', '_', '+', '`', '\'', '~'}) t[static_cast<unsigned char>(c)] = true;
     return t;
 }
+constexpr std::array<uint8_t, 256> make_ws() {
+    std::array<uint8_t, 256> t{};
+    t[' '] = t['\t'] = 1;
+    return t;
+}
 }  // namespace detail
 
 inline constexpr auto kToken = detail::make_token();
+// 1 for SP and HTAB: is_ws() of several bytes OR-ed together, tested with one branch.
+inline constexpr auto kWsByte = detail::make_ws();
 
 [[nodiscard]] constexpr bool is_token(unsigned char c) noexcept { return kToken[c]; }
 [[nodiscard]] constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
