@@ -35,8 +35,10 @@ inline constexpr std::size_t kBlock = 64;
 
 [[nodiscard]] constexpr std::size_t blocks_for(std::size_t len) noexcept { return (len + kBlock - 1) / kBlock; }
 
-// Fills out[0 .. blocks_for(len)-1]. Reads exactly data[0 .. len-1]: the last partial block is
-// copied into a zero-padded local block first, and NUL belongs to no class.
+// Fills out[0 .. blocks_for(len)-1]; the bits past len in the last block are zero. Reads exactly
+// data[0 .. len-1]: a last partial block is read with a masked load (AVX-512), as the last 64
+// bytes of the data with their masks shifted down (AVX2, when len >= 64), or from a zero-padded
+// copy (NUL belongs to no class).
 using ScanFn = void (*)(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
 
 enum class Backend : uint8_t { scalar, avx2, avx512 };
