@@ -1,3 +1,6 @@
+#include "quad.hpp"
+
+#include <farend/base/bytes.hpp>
 #include <farend/sip/chars.hpp>
 #include <farend/sip/sdp.hpp>
 
@@ -7,40 +10,58 @@ namespace farend::sip {
 
 namespace {
 
-// Space-separated fields of one SDP line value.
+// Space-separated fields of one SDP line value: offsets only, filled up to n (no zeroing of
+// unused slots on every line).
 struct Fields {
-    static constexpr int kMax = 8;
-    Slice f[kMax];
+    static constexpr int kMax = 7;
+    uint32_t off[kMax], len[kMax];
     int n = 0;
+    [[nodiscard]] Slice f(int i) const noexcept { return Slice{off[i], len[i]}; }
 };
 
-// Fields are separated by SP (RFC 4566 5); the white-space mask finds each separator.
-Fields split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end) noexcept {
-    Fields out;
-    while (p < end && out.n < Fields::kMax) {
+// The first white-space byte in [p, end), p < end: from the bits of p's block when it has one
+// after p (SDP fields are short), else through the masks.
+[[gnu::always_inline]] inline uint32_t next_ws(MaskView mv, uint32_t p, uint32_t end) noexcept {
+    const uint64_t m = mv.blocks[p / 64].m[simd::kWs] >> (p % 64);
+    if (m) {
+        const uint32_t w = p + static_cast<uint32_t>(__builtin_ctzll(m));
+        return w < end ? w : end;
+    }
+    return mv.next(simd::kWs, (p | 63) + 1, end);
+}
+
+// Fields are separated by SP (RFC 4566 5); the white-space mask finds each separator. Stops after
+// `max` fields: each caller asks for one more than its line may hold, to tell an extra one.
+void split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, int max, Fields& out) noexcept {
+    out.n = 0;
+    while (p < end && out.n < max) {
         while (p < end && buf[p] == ' ') ++p;
         if (p >= end) break;
-        const uint32_t e = mv.next(simd::kWs, p, end);
-        out.f[out.n++] = Slice{p, e - p};
+        const uint32_t e = next_ws(mv, p, end);
+        out.off[out.n] = p;
+        out.len[out.n] = e - p;
+        ++out.n;
         p = e;
     }
-    return out;
 }
 
 // nettype addrtype address: fills addrtype/addr/ip; false when not of that form.
 bool connection_fields(std::string_view buf, const Fields& fl, int at, SdpAddress& a) noexcept {
     if (fl.n < at + 3) return false;
-    a.addrtype = fl.f[at + 1];
-    Slice addr = fl.f[at + 2];
+    a.addrtype = fl.f(at + 1);
+    Slice addr = fl.f(at + 2);
     // c= multicast addresses carry "/ttl[/count]" (IPv4) or "/count" (IPv6).
-    const std::string_view t = text(buf, addr);
-    if (const std::size_t slash = t.find('/'); slash != std::string_view::npos)
-        addr.len = static_cast<uint32_t>(slash);
+    const auto size = static_cast<uint32_t>(buf.size());
+    addr.len = find_byte(buf.data(), size, addr.off, addr.end(), '/') - addr.off;
     a.addr = addr;
     const std::string_view type = text(buf, a.addrtype);
-    if (iequals(type, "IP4")) {
-        if (auto ip = IpAddr::parse_v4(text(buf, addr))) a.ip = *ip;
-    } else if (iequals(type, "IP6")) {
+    if (iequals_lit(type, "IP4")) {
+        uint8_t quad[4];
+        if (detail::dotted_quad(buf.data(), size, addr.off, addr.end(), quad) == addr.end())  // the usual literal
+            a.ip = IpAddr::v4_bytes(quad);
+        else if (auto ip = IpAddr::parse_v4(text(buf, addr)))
+            a.ip = *ip;
+    } else if (iequals_lit(type, "IP6")) {
         if (auto ip = IpAddr::parse_v6(text(buf, addr))) a.ip = *ip;
     }
     return true;
@@ -64,8 +85,11 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept
     const uint32_t end = body.end();
     int16_t media = -1;
     while (p < end) {
-        // Lines from the LF mask; only o=, c=, m= and a=rtcp: lines are looked into.
-        const uint32_t le = mv.next(simd::kLF, p, end);
+        // Lines from the LF mask (from the bits of p's block when it has one after p); only o=,
+        // c=, m= and a=rtcp: lines are looked into.
+        const uint64_t lfs = mv.blocks[p / 64].m[simd::kLF] >> (p % 64);
+        uint32_t le = lfs ? p + static_cast<uint32_t>(__builtin_ctzll(lfs)) : mv.next(simd::kLF, (p | 63) + 1, end);
+        if (le > end) le = end;
         uint32_t e = le;
         if (e > p && buf[e - 1] == '\r') --e;
         const uint32_t next = le + 1;
@@ -79,7 +103,8 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept
         const uint32_t v = p + 2;
         if (type == 'm') {
             // m=<media> <port>[/<count>] <proto> <fmt> ...
-            const Fields fl = split_fields(buf, mv, v, e);
+            Fields fl;
+            split_fields(buf, mv, v, e, 3, fl);  // the format list after the first three is not read
             ++media;
             if (fl.n < 3) {
                 out.malformed = true;
@@ -88,8 +113,8 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept
             } else {
                 SdpMedia& m = out.media[out.media_count++];
                 m.line = line;
-                m.media = fl.f[0];
-                Slice port = fl.f[1];
+                m.media = fl.f(0);
+                Slice port = fl.f(1);
                 const std::string_view pt = text(buf, port);
                 if (const std::size_t slash = pt.find('/'); slash != std::string_view::npos)
                     port.len = static_cast<uint32_t>(slash);
@@ -110,14 +135,16 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept
             a.kind = type == 'c' ? SdpAddrKind::connection : SdpAddrKind::origin;
             a.media = type == 'c' ? media : -1;
             a.line = line;
-            const Fields fl = split_fields(buf, mv, v, e);
+            Fields fl;
+            split_fields(buf, mv, v, e, type == 'c' ? 4 : 7, fl);
             if (!connection_fields(buf, fl, type == 'c' ? 0 : 3, a) || fl.n != (type == 'c' ? 3 : 6))
                 out.malformed = true;
             else
                 add_addr(out, a);
         } else if (type == 'a' && e - v > 5 && text(buf, Slice{v, 5}) == "rtcp:") {
             // a=rtcp:<port> [<nettype> <addrtype> <connection-address>]
-            const Fields fl = split_fields(buf, mv, v + 5, e);
+            Fields fl;
+            split_fields(buf, mv, v + 5, e, 5, fl);
             if (fl.n == 4) {
                 SdpAddress a;
                 a.kind = SdpAddrKind::rtcp;

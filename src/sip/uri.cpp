@@ -1,4 +1,5 @@
 #include "params.hpp"
+#include "quad.hpp"
 
 #include <farend/base/bytes.hpp>
 #include <farend/sip/chars.hpp>
@@ -32,51 +33,12 @@ constexpr bool is_hex(char c) noexcept {
     return chars::is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-// The usual host, a dotted quad, into out; returns the offset after it, or 0 when [p, end) does
-// not start with one that ends where a host name must (so "1.2.3.4a", "1.2.3.4.5" and
-// "1.2.3.0004" go the general way, which decides them). One SSE2 load finds the run of digits
-// and dots and its three dots, and each octet is read at the positions the dots give. With fewer
-// than 16 bytes of buf from p, 0 as well: the host-class scan and IpAddr::parse_v4 decide.
-uint32_t dotted_quad(const char* b, uint32_t size, uint32_t p, uint32_t end, uint8_t (&out)[4]) noexcept {
-#if defined(__SSE2__)
-    if (size - p < 16) return 0;  // near the buffer's end: the general way
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + p));
-    const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
-    const uint32_t digits =
-        static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)));
-    const uint32_t dots = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))));
-    const uint32_t live = end - p >= 16 ? 0xffffu : (1u << (end - p)) - 1;
-    const uint32_t len = static_cast<uint32_t>(__builtin_ctz(~((digits | dots) & live)));  // <= 16
-    if (len == 16) return 0;  // 16 digits and dots: no quad (and maybe more of them)
-    // Exactly three dots (no popcount: baseline x86-64 has no POPCNT instruction).
-    const uint32_t dm = dots & ((1u << len) - 1);
-    const uint32_t dm2 = dm & (dm - 1), dm3 = dm2 & (dm2 - 1);
-    if (dm3 == 0 || (dm3 & (dm3 - 1)) != 0) return 0;
-    const uint32_t d1 = static_cast<uint32_t>(__builtin_ctz(dm));
-    const uint32_t d2 = static_cast<uint32_t>(__builtin_ctz(dm2));
-    const uint32_t d3 = static_cast<uint32_t>(__builtin_ctz(dm3));
-    // Octets of 1-3 digits: [0, d1), (d1, d2), (d2, d3), (d3, len).
-    const uint32_t ends[4] = {d1, d2, d3, len};
-    alignas(16) uint8_t dig[20] = {};  // four zeros, then the 16 bytes' digit values
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dig + 4), d);
-    uint32_t start = 0;
-    for (int k = 0; k < 4; ++k) {
-        const uint32_t n = ends[k] - start;
-        if (n - 1 > 2) return 0;  // empty or four digits and more
-        const uint8_t* e = dig + 4 + ends[k];
-        // Digits before the octet read as zeros: mask them by the octet's length.
-        const uint32_t val = e[-1] + (n >= 2 ? 10u * e[-2] : 0u) + (n >= 3 ? 100u * e[-3] : 0u);
-        if (val > 255) return 0;
-        out[k] = static_cast<uint8_t>(val);
-        start = ends[k] + 1;
-    }
-    const uint32_t q = p + len;
-    if (q < end && (kHostTable[static_cast<unsigned char>(b[q])] & kHost)) return 0;
+// The usual host, a dotted quad (quad.hpp) that ends where a host name must: "1.2.3.4a" goes the
+// general way, which decides it.
+uint32_t host_quad(const char* b, uint32_t size, uint32_t p, uint32_t end, uint8_t (&out)[4]) noexcept {
+    const uint32_t q = detail::dotted_quad(b, size, p, end, out);
+    if (q == 0 || (q < end && (kHostTable[static_cast<unsigned char>(b[q])] & kHost))) return 0;
     return q;
-#else
-    (void)b, (void)size, (void)p, (void)end, (void)out;  // no SSE2: the general way
-    return 0;
-#endif
 }
 
 // One pass over the bytes [p, end) of a URI in buf[0, size): the first '@' and the first '?'
@@ -167,7 +129,7 @@ uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort
     const uint32_t start = p;
     uint8_t quad[4];
     if (p < end && chars::is_digit(buf[p])) {
-        if (const uint32_t q = dotted_quad(buf.data(), static_cast<uint32_t>(buf.size()), p, end, quad)) {
+        if (const uint32_t q = host_quad(buf.data(), static_cast<uint32_t>(buf.size()), p, end, quad)) {
             out.host = Slice{p, q - p};
             out.ip = IpAddr::v4_bytes(quad);
             out.kind = HostKind::ipv4;

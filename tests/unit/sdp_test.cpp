@@ -1,3 +1,4 @@
+#include <farend/base/ip_addr.hpp>
 #include <farend/sip/sdp.hpp>
 
 #include <gtest/gtest.h>
@@ -75,6 +76,37 @@ TEST(Sdp, MalformedLinesAreFlagged) {
     EXPECT_TRUE(parse("m=audio 99999 RTP/AVP 0\r\n").malformed);
     EXPECT_TRUE(parse("a=rtcp:1 IN IP4\r\n").malformed);
     EXPECT_FALSE(parse("m =video 1 RTP/AVP 0\r\n").malformed);  // not an m= line at all (RFC 4475 dblreq)
+    // One field too many (the parser reads one past what a line may hold, and no further).
+    EXPECT_TRUE(parse("c=IN IP4 10.0.0.1 x\r\n").malformed);
+    EXPECT_TRUE(parse("o=a 1 1 IN IP4 10.0.0.1 x\r\n").malformed);
+    EXPECT_TRUE(parse("a=rtcp:1 IN IP4 10.0.0.1 x\r\n").malformed);
+    EXPECT_TRUE(parse("a=rtcp:1 IN\r\n").malformed);
+    EXPECT_FALSE(parse("a=rtcp:1\r\n").malformed);
+    EXPECT_FALSE(parse("m=audio 1 RTP/AVP 0 8 101 9 18 4 3 97 98 99\r\n").malformed);  // any number of formats
+}
+
+// IPv4 literals, read with one vector load where 16 bytes of the buffer remain and byte by byte
+// near its end: both ways give IpAddr::parse_v4's answer, for addresses and near-addresses.
+TEST(Sdp, ConnectionAddressesNearAndFarFromTheEnd) {
+    const char* addrs[] = {"10.0.0.1",     "192.168.100.200", "255.255.255.255", "0.0.0.0",       "1.2.3.4",
+                           "01.002.3.4",   "256.1.1.1",       "1.2.3",           "1.2.3.4.5",     "1.2.3.0004",
+                           "1..2.3",       "1.2.3.",          "host.example",    "1.2.3.4x",      "999.1.1.1",
+                           "10.0.0.1/127", "224.2.1.1/127/3", "100.64.0.1"};
+    for (const char* addr : addrs) {
+        const std::string a(addr);
+        const std::string bare = a.substr(0, a.find('/'));
+        const auto want = IpAddr::parse_v4(bare);
+        for (const std::string& s : {"c=IN IP4 " + a + "\r\nm=audio 4000 RTP/AVP 0\r\na=sendrecv\r\n",
+                                     "c=IN IP4 " + a + "\r\n"}) {
+            const Sdp sdp = parse(s);
+            ASSERT_EQ(sdp.addr_count, 1) << s;
+            EXPECT_EQ(text(s, sdp.addrs[0].addr), bare) << s;
+            EXPECT_EQ(sdp.addrs[0].ip.valid(), want.has_value()) << s;
+            if (want) {
+                EXPECT_EQ(sdp.addrs[0].ip, *want) << s;
+            }
+        }
+    }
 }
 
 TEST(Sdp, TooManyAddressesIsTruncatedNotOverrun) {
