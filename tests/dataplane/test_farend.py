@@ -8,6 +8,7 @@ Run from the repository root: /usr/bin/python3 -m unittest -v tests/dataplane/te
 import glob
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,15 @@ SAMPLE = os.path.join(ROOT, "tests", "pcap", "nat-sample.pcap")
 SHARED = os.environ.get("FAREND_SHARED", os.path.join(ROOT, "..", "shared"))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from farendtools import nat_frame, telemetry  # noqa: E402  (frames and telemetry queries, shared with scripts/)
+
+# Every scratch file and directory of these tests goes in one directory (tempfile's default place
+# while they run), removed when they end: a run leaves nothing in /tmp.
+_SCRATCH = tempfile.mkdtemp(prefix="farend-dataplane-tests-")
+tempfile.tempdir = _SCRATCH
+
+
+def tearDownModule():
+    shutil.rmtree(_SCRATCH, ignore_errors=True)
 
 
 def run_pcap(inp, *opts, expect_rc=0):
@@ -174,26 +184,33 @@ class Options(unittest.TestCase):
     def test_config_file_equals_command_line(self):
         opts = ["--nat-tests", "all", "--rewrite", "via,sdp", "--contact-mode", "alias", "--private-ranges",
                 "default,198.18.0.0/15", "--malformed", "drop", "--sip-ports", "5060,5080", "--mtu", "1400"]
-        with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
-            f.write("# farend test config\nnat-tests = all\nrewrite = via,sdp\ncontact-mode = alias\n"
-                    "private-ranges = default,198.18.0.0/15\nmalformed = drop\nsip-ports = 5060,5080\nmtu = 1400\n")
-        env = dict(os.environ, FAREND_PCAP_VERBOSE="1")
-        def banner(*args):
-            out = tempfile.mktemp(suffix=".pcap")
-            p = subprocess.run([FAREND_PCAP, SAMPLE, out, *args], capture_output=True, text=True, env=env, timeout=60)
-            self.assertEqual(p.returncode, 0, p.stderr)
-            return [l for l in p.stdout.splitlines() if " = " in l and not l.startswith("stats-json")]
-        self.assertEqual(banner(*opts), banner("--config", f.name))
-        # the command line wins over the file; the file may repeat what the command line says
-        self.assertIn("contact-mode = rewrite", banner("--config", f.name, "--contact-mode", "rewrite"))
-        with open(f.name, "a") as g:
-            g.write("port-pair = 0:1\n")
-        self.assertIn("port-pair = 0:1", banner("--config", f.name))
-        with open(f.name, "a") as g:
-            g.write("no-such-option = 1\n")
-        _, _, p = run_pcap(SAMPLE, "--config", f.name, expect_rc=2)
-        self.assertIn(f"--config {f.name}", p.stderr)
-        self.assertIn("no-such-option", p.stderr)
+        # Everything it writes (the config, each run's output capture) goes in one directory that is
+        # removed at the end: nothing left in /tmp.
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = os.path.join(tmp, "farend.conf")
+            with open(conf, "w") as f:
+                f.write("# farend test config\nnat-tests = all\nrewrite = via,sdp\ncontact-mode = alias\n"
+                        "private-ranges = default,198.18.0.0/15\nmalformed = drop\nsip-ports = 5060,5080\nmtu = 1400\n")
+            env = dict(os.environ, FAREND_PCAP_VERBOSE="1")
+            runs = iter(range(1000))
+
+            def banner(*args):
+                out = os.path.join(tmp, f"out-{next(runs)}.pcap")
+                p = subprocess.run([FAREND_PCAP, SAMPLE, out, *args], capture_output=True, text=True, env=env,
+                                   timeout=60)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                return [l for l in p.stdout.splitlines() if " = " in l and not l.startswith("stats-json")]
+            self.assertEqual(banner(*opts), banner("--config", conf))
+            # the command line wins over the file; the file may repeat what the command line says
+            self.assertIn("contact-mode = rewrite", banner("--config", conf, "--contact-mode", "rewrite"))
+            with open(conf, "a") as g:
+                g.write("port-pair = 0:1\n")
+            self.assertIn("port-pair = 0:1", banner("--config", conf))
+            with open(conf, "a") as g:
+                g.write("no-such-option = 1\n")
+            _, _, p = run_pcap(SAMPLE, "--config", conf, expect_rc=2)
+            self.assertIn(f"--config {conf}", p.stderr)
+            self.assertIn("no-such-option", p.stderr)
 
     def test_no_ports_is_a_clear_error(self):
         p = subprocess.run([FAREND, "--no-huge", "--no-pci", "-m", "128", "--file-prefix", f"fe-noport-{os.getpid()}",

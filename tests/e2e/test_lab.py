@@ -219,6 +219,7 @@ class Soak(unittest.TestCase):
 
     def test_steady_rate_nothing_lost(self):
         out = os.path.join("/tmp", f"farend-soak-{os.getpid()}.json")
+        self.addCleanup(lambda: os.path.exists(out) and os.remove(out))
         p = subprocess.run([os.path.join(ROOT, "scripts", "soak"), "--seconds", "30", "--rate", "2000", "--sample", "10",
                             "--json", out], capture_output=True, text=True, timeout=300)
         print(p.stdout)
