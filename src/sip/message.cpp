@@ -237,9 +237,8 @@ void Indexer::header_lines(uint32_t s) noexcept {
         // (b[colon - 1] is at worst the previous line's LF; b[v] at worst this line's CR or LF).
         uint32_t name_end = colon, v = colon + 1, ve = e;
         if (colon < e) v += b[v] == ' ';
-        if (colon >= e || (chars::kWsByte[static_cast<unsigned char>(b[s])] | chars::kWsByte[static_cast<unsigned char>(b[colon - 1])] |
-                           chars::kWsByte[static_cast<unsigned char>(b[v])] | chars::kWsByte[static_cast<unsigned char>(b[e - 1])]))
-            [[unlikely]] {
+        const auto ws = [b](uint32_t i) { return chars::kWsByte[static_cast<unsigned char>(b[i])]; };
+        if (colon >= e || (ws(s) | ws(colon - 1) | ws(v) | ws(e - 1))) [[unlikely]] {
             if (chars::is_ws(b[s])) {
                 if (!continuation(count, s, e, lf + 1)) return publish();  // continuation() reported it
                 s = lf + 1;

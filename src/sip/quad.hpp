@@ -51,7 +51,8 @@ inline uint32_t dotted_quad(const char* b, uint32_t size, uint32_t p, uint32_t e
         return val <= 255;
     };
     // Octets [0, d1), (d1, d2), (d2, d3), (d3, len).
-    if (!octet(0, d1, out[0]) || !octet(d1 + 1, d2, out[1]) || !octet(d2 + 1, d3, out[2]) || !octet(d3 + 1, len, out[3]))
+    if (!octet(0, d1, out[0]) || !octet(d1 + 1, d2, out[1]) || !octet(d2 + 1, d3, out[2]) ||
+        !octet(d3 + 1, len, out[3]))
         return 0;
     return p + len;
 #else
