@@ -19,15 +19,15 @@ struct Fields {
     [[nodiscard]] Slice f(int i) const noexcept { return Slice{off[i], len[i]}; }
 };
 
-// The first white-space byte in [p, end), p < end: from the bits of p's block when it has one
-// after p (SDP fields are short), else through the masks.
-[[gnu::always_inline]] inline uint32_t next_ws(MaskView mv, uint32_t p, uint32_t end) noexcept {
-    const uint64_t m = mv.blocks[p / 64].m[simd::kWs] >> (p % 64);
+// The first byte of class c in [p, end), p < end: from the bits of p's block when it has one
+// after p (SDP lines and fields are short), else through the masks.
+[[gnu::always_inline]] inline uint32_t next_near(MaskView mv, simd::Class c, uint32_t p, uint32_t end) noexcept {
+    const uint64_t m = mv.blocks[p / 64].m[c] >> (p % 64);
     if (m) {
         const uint32_t w = p + static_cast<uint32_t>(__builtin_ctzll(m));
         return w < end ? w : end;
     }
-    return mv.next(simd::kWs, (p | 63) + 1, end);
+    return mv.next(c, (p | 63) + 1, end);
 }
 
 // Fields are separated by SP (RFC 4566 5); the white-space mask finds each separator. Stops after
@@ -37,7 +37,7 @@ void split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, i
     while (p < end && out.n < max) {
         while (p < end && buf[p] == ' ') ++p;
         if (p >= end) break;
-        const uint32_t e = next_ws(mv, p, end);
+        const uint32_t e = next_near(mv, simd::kWs, p, end);
         out.off[out.n] = p;
         out.len[out.n] = e - p;
         ++out.n;
@@ -85,11 +85,8 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept
     const uint32_t end = body.end();
     int16_t media = -1;
     while (p < end) {
-        // Lines from the LF mask (from the bits of p's block when it has one after p); only o=,
-        // c=, m= and a=rtcp: lines are looked into.
-        const uint64_t lfs = mv.blocks[p / 64].m[simd::kLF] >> (p % 64);
-        uint32_t le = lfs ? p + static_cast<uint32_t>(__builtin_ctzll(lfs)) : mv.next(simd::kLF, (p | 63) + 1, end);
-        if (le > end) le = end;
+        // Lines from the LF mask; only o=, c=, m= and a=rtcp: lines are looked into.
+        const uint32_t le = next_near(mv, simd::kLF, p, end);
         uint32_t e = le;
         if (e > p && buf[e - 1] == '\r') --e;
         const uint32_t next = le + 1;
