@@ -95,7 +95,7 @@ std::string_view uri_host(std::string_view msg, sip::MaskView mv, uint32_t s, ui
 // The host of a Request-URI (the slice is the whole URI). Rules only compare hosts with domain
 // names, so this and header_host() find them without a full parse.
 std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice uri) noexcept {
-    if (uri.len >= 4 && iequals_lit(msg.substr(uri.off, 4), "sip:"))  // the usual scheme
+    if (uri.len >= 4 && (load_u32(msg.data() + uri.off) | 0x202020u) == kSipColon)  // the usual scheme, any case
         return host_after_scheme(msg, mv, uri.off + 4, uri.end(), UriEnd::slice);
     const uint32_t colon = mv.next(simd::kColon, uri.off, uri.end());
     if (colon >= uri.end() || colon < uri.off + 3) return {};
@@ -104,7 +104,8 @@ std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice uri) no
 
 // The host of the URI of a To/From value, name-addr or addr-spec; a quoted display name is
 // skipped. Empty when none.
-std::string_view header_host(std::string_view msg, sip::MaskView mv, const sip::MessageIndex& idx, sip::HeaderId id) noexcept {
+[[gnu::always_inline]] inline std::string_view header_host(std::string_view msg, sip::MaskView mv, const sip::MessageIndex& idx,
+                                                            sip::HeaderId id) noexcept {
     const sip::Header* hd = idx.find(id);
     if (!hd) return {};
     const Slice v = hd->value;
