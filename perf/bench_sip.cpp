@@ -37,9 +37,8 @@ inline uint64_t parse_for_nat(sip::MessageParser& p, Scratch& s, std::string_vie
     if (!idx.complete()) return 0;
     uint64_t sum = idx.header_count;
     if (top_via(msg, p.mask_view(), idx, s.via)) sum += s.via.sent_by.port_num;
-    for (uint16_t i = 0; i < idx.header_count; ++i) {
-        if (idx.headers[i].id != HeaderId::contact) continue;
-        const size_t n = parse_contact_values(msg, p.mask_view(), idx.headers[i].value, s.contacts, 8);
+    for (const Header* h = idx.find(HeaderId::contact); h; h = idx.next(*h)) {
+        const size_t n = parse_contact_values(msg, p.mask_view(), h->value, s.contacts, 8);
         for (size_t k = 0; k < n; ++k) sum += s.contacts[k].uri.host.port_num;
     }
     find_sdp_bodies(msg, idx, s.bodies);

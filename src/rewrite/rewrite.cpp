@@ -152,9 +152,8 @@ void plan_content_length(std::string_view buf, const sip::MessageIndex& index, E
     const int64_t delta = plan.growth_within(Slice{index.body_off, index.body_len});
     if (delta == 0) return;
     const uint64_t value = static_cast<uint64_t>(int64_t{cl.value} + delta);
-    for (uint16_t i = static_cast<uint16_t>(cl.header); i < index.header_count; ++i) {
-        const sip::Header& h = index.headers[i];
-        if (h.id != sip::HeaderId::content_length) continue;
+    for (const sip::Header* hp = index.find(sip::HeaderId::content_length); hp; hp = index.next(*hp)) {
+        const sip::Header& h = *hp;
         // Keep the writer's zero padding when the new value fits in it.
         const std::size_t width = text(buf, h.value).front() == '0' ? h.value.len : 0;
         Text t;

@@ -5,11 +5,9 @@ namespace farend::sip {
 
 ContentLength parse_content_length(std::string_view buf, const MessageIndex& index) noexcept {
     ContentLength cl;
-    const int16_t first = index.first[static_cast<std::size_t>(HeaderId::content_length)];
-    if (first < 0) return cl;
-    for (uint16_t i = static_cast<uint16_t>(first); i < index.header_count; ++i) {
-        const Header& h = index.headers[i];
-        if (h.id != HeaderId::content_length) continue;
+    for (const Header* hp = index.find(HeaderId::content_length); hp; hp = index.next(*hp)) {
+        const Header& h = *hp;
+        const auto i = static_cast<int16_t>(hp - index.headers.data());
         ++cl.count;
         // The value is trimmed already; folding could leave LWS inside: that is not a number.
         const std::string_view v = text(buf, h.value);

@@ -200,6 +200,7 @@ void Indexer::header_lines(uint32_t s) noexcept {
     const simd::BlockMasks* const blocks = mv_.blocks;
     Header* const hs = out_.headers.data();
     int16_t* const first = out_.first.data();
+    int16_t* const last = out_.last.data();
     uint32_t count = 0;
     uint8_t lf_only = out_.line_end_lf_only;
     const uint32_t last_block = (n - 1) / 64;
@@ -266,6 +267,7 @@ void Indexer::header_lines(uint32_t s) noexcept {
         h.folded = false;
         int16_t& f = first[static_cast<std::size_t>(id)];
         if (f < 0) f = static_cast<int16_t>(count);
+        last[static_cast<std::size_t>(id)] = static_cast<int16_t>(count);
         ++count;
         s = lf + 1;
     }

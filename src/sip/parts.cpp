@@ -11,27 +11,22 @@ void extract_parts(std::string_view buf, MaskView mv, const MessageIndex& index,
     parts.sdp_bodies.count = 0;
     parts.sdp_bodies.truncated = parts.sdp_bodies.encoded = false;
     if (index.start.is_request) parts.has_top_via = top_via(buf, mv, index, parts.top_via) && parts.top_via.valid;
-    const int16_t first = index.first[static_cast<std::size_t>(HeaderId::contact)];
-    if (first >= 0) {
-        for (uint16_t i = static_cast<uint16_t>(first); i < index.header_count; ++i) {
-            if (index.headers[i].id != HeaderId::contact) continue;
-            const std::size_t room = MessageParts::kMaxContacts - parts.contact_count;
-            if (room == 0) {
-                parts.contacts_truncated = true;
-                break;
-            }
-            const std::size_t n =
-                parse_contact_values(buf, mv, index.headers[i].value, parts.contacts + parts.contact_count, room);
-            for (std::size_t k = 0; k < n; ++k)
-                if (!parts.contacts[parts.contact_count + k].valid) parts.contact_invalid = true;
-            parts.contact_count = static_cast<uint8_t>(parts.contact_count + n);
-            if (n == room && n > 0) {
-                // Full: anything but white space after the last value is a value we did not read.
-                const Slice v = index.headers[i].value;
-                uint32_t p = parts.contacts[parts.contact_count - 1].value.end();
-                while (p < v.end() && chars::is_lws(buf[p])) ++p;
-                if (p < v.end()) parts.contacts_truncated = true;
-            }
+    for (const Header* h = index.find(HeaderId::contact); h; h = index.next(*h)) {
+        const std::size_t room = MessageParts::kMaxContacts - parts.contact_count;
+        if (room == 0) {
+            parts.contacts_truncated = true;
+            break;
+        }
+        const std::size_t n = parse_contact_values(buf, mv, h->value, parts.contacts + parts.contact_count, room);
+        for (std::size_t k = 0; k < n; ++k)
+            if (!parts.contacts[parts.contact_count + k].valid) parts.contact_invalid = true;
+        parts.contact_count = static_cast<uint8_t>(parts.contact_count + n);
+        if (n == room && n > 0) {
+            // Full: anything but white space after the last value is a value we did not read.
+            const Slice v = h->value;
+            uint32_t p = parts.contacts[parts.contact_count - 1].value.end();
+            while (p < v.end() && chars::is_lws(buf[p])) ++p;
+            if (p < v.end()) parts.contacts_truncated = true;
         }
     }
     if (want_sdp) extract_sdp(buf, mv, index, parts);

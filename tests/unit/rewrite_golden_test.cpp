@@ -363,6 +363,11 @@ const std::vector<Case> kCases = {
  "198.51.100.123:65000", "",
  "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;received=198.51.100.123;rport=65000\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP4 198.51.100.123\nc=IN IP4 198.51.100.123\nm=audio 4000 RTP/AVP 0\n",
  O::rewritten},
+{"sdp-grows-both-equal-content-lengths",  // RFC 3261 allows repeats that agree; each is rewritten
+ "INVITE sip:b@x SIP/2.0\nl: @CL@\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\nX-A: 1\nContent-Type: application/sdp\nX-B: 2\nContent-Length: @CL@\nX-C: 3\n\nv=0\nc=IN IP4 10.0.0.1\nm=audio 4000 RTP/AVP 0\n",
+ "198.51.100.123:65000", "",
+ "INVITE sip:b@x SIP/2.0\nl: @CL@\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;received=198.51.100.123;rport=65000\nX-A: 1\nContent-Type: application/sdp\nX-B: 2\nContent-Length: @CL@\nX-C: 3\n\nv=0\nc=IN IP4 198.51.100.123\nm=audio 4000 RTP/AVP 0\n",
+ O::rewritten},
 {"sdp-shrinks-the-message",
  "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 192.168.100.200:5060;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP4 192.168.100.200\nc=IN IP4 192.168.100.200\nm=audio 4000 RTP/AVP 0\n",
  "1.2.3.4:5", "",

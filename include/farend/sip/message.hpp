@@ -98,6 +98,7 @@ struct MessageIndex {
     uint16_t header_count = 0;
     std::array<Header, kMaxHeaders> headers;
     std::array<int16_t, kHeaderIdCount> first{};  // index of the first header of each id, -1 if none
+    std::array<int16_t, kHeaderIdCount> last{};   // index of the last one; meaningful only where first is set
 
     uint32_t headers_end = 0;  // offset of the empty line that ends the header section
     uint32_t body_off = 0;     // first byte of the body
@@ -111,6 +112,15 @@ struct MessageIndex {
     [[nodiscard]] const Header* find(HeaderId id) const noexcept {
         int16_t i = first[static_cast<std::size_t>(id)];
         return i < 0 ? nullptr : &headers[static_cast<std::size_t>(i)];
+    }
+    // The header after h (one of headers) with h's id, in message order; nullptr after the last.
+    // Every header of one id: for (h = find(id); h; h = next(*h)). Looks no further than the
+    // id's last header (the usual single Contact or Content-Length: no look at all).
+    [[nodiscard]] const Header* next(const Header& h) const noexcept {
+        const Header* const end = &headers[static_cast<std::size_t>(last[static_cast<std::size_t>(h.id)])];
+        for (const Header* p = &h + 1; p <= end; ++p)
+            if (p->id == h.id) return p;
+        return nullptr;
     }
     [[nodiscard]] Slice body() const noexcept { return Slice{body_off, body_len}; }
 };
