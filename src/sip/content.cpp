@@ -5,7 +5,27 @@ namespace farend::sip {
 
 ContentLength parse_content_length(std::string_view buf, const MessageIndex& index) noexcept {
     ContentLength cl;
-    for (const Header* hp = index.find(HeaderId::content_length); hp; hp = index.next(*hp)) {
+    const Header* const one = index.find(HeaderId::content_length);
+    if (!one) return cl;
+    // The usual: one header of one to four digits, no leading zero ("0" itself included).
+    if (const uint32_t n = one->value.len; n - 1 < 4 && !index.next(*one)) {
+        const char* p = buf.data() + one->value.off;
+        uint32_t value = 0, bad = 0;
+        for (uint32_t k = 0; k < n; ++k) {
+            const uint32_t d = static_cast<unsigned char>(p[k]) - uint32_t{'0'};
+            bad |= d > 9;
+            value = value * 10 + d;
+        }
+        if (!bad && (p[0] != '0' || n == 1)) {  // at most 9,999: never above kMaxMessage
+            cl.status = ContentLength::Status::ok;
+            cl.value = value;
+            cl.count = 1;
+            cl.header = static_cast<int16_t>(one - index.headers.data());
+            cl.digits = one->value;
+            return cl;
+        }
+    }
+    for (const Header* hp = one; hp; hp = index.next(*hp)) {
         const Header& h = *hp;
         const auto i = static_cast<int16_t>(hp - index.headers.data());
         ++cl.count;

@@ -36,6 +36,52 @@ TEST(ContentLength, Variants) {
     EXPECT_EQ(c->error, ParseError::bad_content_length);
 }
 
+// Every shape of value, through the one-header fast path and the general one alike: the status,
+// value, leading-zero flag, count and digits each must have.
+TEST(ContentLength, EveryShapeOfValue) {
+    using S = ContentLength::Status;
+    struct Row {
+        const char* headers;
+        S status;
+        uint32_t value;
+        bool zeros;
+        uint8_t count;
+    };
+    const Row rows[] = {
+        {"Content-Length: 0\n", S::ok, 0, false, 1},        {"l: 7\n", S::ok, 7, false, 1},
+        {"Content-Length: 10\n", S::ok, 10, false, 1},      {"Content-Length: 9999\n", S::ok, 9999, false, 1},
+        {"Content-Length: 10000\n", S::ok, 10000, false, 1}, {"Content-Length: 65535\n", S::ok, 65535, false, 1},
+        {"Content-Length: 00\n", S::ok, 0, true, 1},        {"Content-Length: 0009\n", S::ok, 9, true, 1},
+        {"Content-Length: 01\n", S::ok, 1, true, 1},        {"Content-Length: 65536\n", S::too_large, 0, false, 1},
+        {"Content-Length: 99999999\n", S::too_large, 0, false, 1},
+        {"Content-Length: a\n", S::bad_value, 0, false, 1}, {"Content-Length: 1a\n", S::bad_value, 0, false, 1},
+        {"Content-Length: 12:\n", S::bad_value, 0, false, 1}, {"Content-Length: 1/\n", S::bad_value, 0, false, 1},
+        {"Content-Length: -1\n", S::bad_value, 0, false, 1}, {"Content-Length: +5\n", S::bad_value, 0, false, 1},
+        {"Content-Length: 1 2\n", S::bad_value, 0, false, 1}, {"Content-Length: 1\n 2\n", S::bad_value, 0, false, 1},
+        {"Content-Length: 5\nX: y\nl: 5\n", S::ok, 5, false, 2},
+        {"Content-Length: 5\nl: 005\n", S::ok, 5, false, 2},
+        {"Content-Length: 5\nX: y\nl: 6\n", S::conflict, 5, false, 2},
+        {"Content-Length: 5\nl: x\n", S::bad_value, 5, false, 2},
+        {"X: y\n", S::absent, 0, false, 0},
+    };
+    for (const Row& r : rows) {
+        Parsed m(crlf(std::string("OPTIONS sip:x SIP/2.0\n") + r.headers + "\n" + std::string(100, 'b')));
+        const ContentLength& cl = m->content_length;
+        EXPECT_EQ(cl.status, r.status) << r.headers;
+        EXPECT_EQ(cl.count, r.count) << r.headers;
+        if (r.status == S::ok || r.status == S::conflict) {
+            EXPECT_EQ(cl.value, r.value) << r.headers;
+        }
+        if (r.status == S::ok) {
+            EXPECT_EQ(cl.leading_zeros, r.zeros) << r.headers;
+            EXPECT_EQ(cl.header, m->first[static_cast<std::size_t>(HeaderId::content_length)]) << r.headers;
+            const std::string_view d = m.t(cl.digits);
+            EXPECT_FALSE(d.empty()) << r.headers;
+            EXPECT_EQ(d.find_first_not_of("0123456789"), std::string_view::npos) << r.headers;
+        }
+    }
+}
+
 namespace {
 const char* kMultipart =
     "MESSAGE sip:x SIP/2.0\n"
