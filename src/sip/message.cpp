@@ -234,28 +234,38 @@ void Indexer::header_lines(uint32_t s) noexcept {
         const uint32_t colon = colons ? s + static_cast<uint32_t>(__builtin_ctzll(colons))
                                       : mv_.next(simd::kColon, (s | 63) + 1, e);
         // The usual line is "Name: value": no white space at the line's start (a continuation),
-        // before the colon, after its single space or at the value's end. One test for all four
-        // (b[colon - 1] is at worst the previous line's LF; b[v] at worst this line's CR or LF).
-        uint32_t name_end = colon, v = colon + 1, ve = e;
-        if (colon < e) v += b[v] == ' ';
-        const auto ws = [b](uint32_t i) { return chars::kWsByte[static_cast<unsigned char>(b[i])]; };
-        if (colon >= e || (ws(s) | ws(colon - 1) | ws(v) | ws(e - 1))) [[unlikely]] {
+        // before the colon, after its single space or at the value's end. A known name is all
+        // letters, digits and '-' (no white space at its ends): its line only has the value's two
+        // ends to test, in one branch (b[v] is at worst this line's CR or LF). Unknown names take
+        // the general path: continuation, white space around the colon, the token check.
+        if (colon >= e) [[unlikely]] {
             if (chars::is_ws(b[s])) {
                 if (!continuation(count, s, e, lf + 1)) return publish();  // continuation() reported it
                 s = lf + 1;
                 continue;
             }
-            if (colon >= e) return publish(), fail(ParseError::header_without_colon, s);
-            // HCOLON = *( SP / HTAB ) ":" SWS
+            return publish(), fail(ParseError::header_without_colon, s);
+        }
+        uint32_t name_end = colon, v = colon + 1 + (b[colon + 1] == ' '), ve = e;
+        HeaderId id = s + 16 <= n ? detail::lookup_padded(b + s, colon - s) : detail::lookup_header({b + s, colon - s});
+        if (id == HeaderId::other) [[unlikely]] {
+            if (chars::is_ws(b[s])) {
+                if (!continuation(count, s, e, lf + 1)) return publish();  // continuation() reported it
+                s = lf + 1;
+                continue;
+            }
+            // HCOLON = *( SP / HTAB ) ":" SWS: "Via : x" is Via.
             name_end = trim_ws_back(s, colon);
+            if (name_end != colon) id = detail::lookup_header({b + s, name_end - s});
+            // A known name is a token already: only unknown names need the byte-wise check.
+            if (id == HeaderId::other && !all_token({b + s, name_end - s}))
+                return publish(), fail(ParseError::bad_header_name, s);
+        }
+        const auto ws = [b](uint32_t i) { return chars::kWsByte[static_cast<unsigned char>(b[i])]; };
+        if (ws(v) | ws(e - 1)) [[unlikely]] {
             v = skip_ws(colon + 1, e);
             ve = trim_ws_back(v, e);
         }
-        const std::string_view name(b + s, name_end - s);
-        // A known name is a token already: only unknown names need the byte-wise check.
-        const HeaderId id = s + 16 <= n ? detail::lookup_padded(name.data(), name.size()) : detail::lookup_header(name);
-        if (id == HeaderId::other && !all_token(name)) [[unlikely]]
-            return publish(), fail(ParseError::bad_header_name, s);
         if (count == kMaxHeaders) [[unlikely]]
             return publish(), fail(ParseError::too_many_headers, s);
         Header& h = hs[count];

@@ -102,6 +102,31 @@ TEST(Message, BodyWithoutContentLengthIsTheRest) {
     EXPECT_EQ(m.t(m->body()), "hello");
 }
 
+// White space around the colon and at the value's ends (RFC 3261 7.3.1 HCOLON, LWS), for known
+// and unknown names: each line's id, name and value.
+TEST(Message, WhiteSpaceAroundColonAndValue) {
+    Parsed m(crlf("OPTIONS sip:x SIP/2.0\nVia : SIP/2.0/UDP a\nVia\t:\tSIP/2.0/UDP b  \nVia:SIP/2.0/UDP c\n"
+                  "Contact:   <sip:d>\t\nX-Foo : bar \nX-Bar:baz\nTo:\nFrom: \nl :  0\nCSeq: 1\n  OPTIONS\n\n"));
+    ASSERT_TRUE(m->complete()) << error_name(m->error);
+    struct Want {
+        HeaderId id;
+        const char* name;
+        const char* value;
+    };
+    const Want want[] = {{HeaderId::via, "Via", "SIP/2.0/UDP a"},   {HeaderId::via, "Via", "SIP/2.0/UDP b"},
+                         {HeaderId::via, "Via", "SIP/2.0/UDP c"},   {HeaderId::contact, "Contact", "<sip:d>"},
+                         {HeaderId::other, "X-Foo", "bar"},         {HeaderId::other, "X-Bar", "baz"},
+                         {HeaderId::to, "To", ""},                  {HeaderId::from, "From", ""},
+                         {HeaderId::content_length, "l", "0"},      {HeaderId::cseq, "CSeq", "1\r\n  OPTIONS"}};
+    ASSERT_EQ(m->header_count, std::size(want));
+    for (std::size_t i = 0; i < std::size(want); ++i) {
+        EXPECT_EQ(m->headers[i].id, want[i].id) << i;
+        EXPECT_EQ(m.t(m->headers[i].name), want[i].name) << i;
+        EXPECT_EQ(m.t(m->headers[i].value), want[i].value) << i;
+    }
+    EXPECT_TRUE(m->headers[9].folded);
+}
+
 TEST(Message, LeadingLineEndsAreSkipped) {
     Parsed m(crlf("\n\nOPTIONS sip:x SIP/2.0\nl: 0\n\n"));
     ASSERT_TRUE(m->complete());
