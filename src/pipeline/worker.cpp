@@ -69,14 +69,13 @@ void Worker::observe(const Frame& f, const net::FrameView& v, const rewrite::Res
 
 void Worker::process_burst(Frame* frames, Action* actions, uint16_t n, Direction dir) noexcept {
     burst_rules_ = rules_ ? rules_->load(std::memory_order_acquire) : nullptr;
-    std::array<net::FrameView, kMaxBurst> views;
     std::array<uint16_t, kMaxBurst> sip;
     uint16_t candidates = 0;
     for (uint16_t i = 0; i < n; ++i)  // stage 1: classify the whole burst
-        if (classify(frames[i], dir, views[i], actions[i])) sip[candidates++] = i;
+        if (classify(frames[i], dir, views_[i], actions[i])) sip[candidates++] = i;
     for (uint16_t k = 0; k < candidates; ++k)  // stage 2: the SIP candidates
-        actions[sip[k]] = dir == Direction::access_to_core ? handle_sip(frames[sip[k]], views[sip[k]], sip[k])
-                                                           : handle_reverse(frames[sip[k]], views[sip[k]]);
+        actions[sip[k]] = dir == Direction::access_to_core ? handle_sip(frames[sip[k]], views_[sip[k]], sip[k])
+                                                           : handle_reverse(frames[sip[k]], views_[sip[k]]);
 }
 
 Action Worker::process(Frame& f, Direction dir) noexcept {

@@ -78,6 +78,9 @@ private:
     rewrite::Processor processor_;
     std::unique_ptr<Counters> counters_;
     std::array<flow::Observation, kMaxBurst> observations_{};
+    // Each burst's frame views: kept here rather than on the stack, where the array (4 KiB) was
+    // zeroed on every burst; parse_frame() resets each view it fills.
+    std::array<net::FrameView, kMaxBurst> views_{};
     const FlowDirectory* directory_ = nullptr;
     const std::atomic<rewrite::PolicySource*>* rules_ = nullptr;
     rewrite::PolicySource* burst_rules_ = nullptr;  // *rules_ for the burst being processed
