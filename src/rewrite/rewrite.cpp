@@ -1,6 +1,8 @@
 #include <farend/rewrite/policy.hpp>
 #include <farend/rewrite/rewrite.hpp>
 
+#include <farend/base/bytes.hpp>
+
 #include <charconv>
 #include <cstring>
 
@@ -15,7 +17,7 @@ struct Text {
 
     Text& add(std::string_view s) noexcept {
         const std::size_t k = std::min(s.size(), sizeof buf - n);
-        std::memcpy(buf + n, s.data(), k);
+        copy_bytes(buf + n, s.data(), k);
         n += k;
         return *this;
     }

@@ -97,6 +97,24 @@ TEST(GuardPage, ByteHelpers) {
     }
 }
 
+// copy_bytes at every size up to 80 bytes: the source ends at the guard page (no read past it),
+// the destination sits between canary bytes (no write outside [d, d + n)), and every byte lands.
+TEST(GuardPage, CopyBytes) {
+    GuardedBuffer guard(4096);
+    for (uint32_t n = 0; n <= 80; ++n) {
+        std::string bytes(n, '\0');
+        for (uint32_t i = 0; i < n; ++i) bytes[i] = static_cast<char>('A' + i % 26);
+        const std::string_view src = guard.place(bytes);
+        for (uint32_t at = 0; at < 16; ++at) {
+            std::string dst(at + n + 32, '#');
+            copy_bytes(dst.data() + at, src.data(), n);
+            ASSERT_EQ(dst.substr(0, at), std::string(at, '#')) << n << " at " << at;
+            ASSERT_EQ(dst.substr(at, n), bytes) << n << " at " << at;
+            ASSERT_EQ(dst.substr(at + n), std::string(32, '#')) << n << " at " << at;
+        }
+    }
+}
+
 TEST(GuardPage, EveryPrefixOfRfcMessages) {
     auto s = test::rfc4475();
     auto b = test::rfc5118();

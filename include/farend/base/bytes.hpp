@@ -27,6 +27,36 @@ namespace farend {
     return v;
 }
 
+// d[0, n) = s[0, n) for the few dozen bytes of a host, port or parameter, without a call or a
+// string instruction: two overlapping moves of 8 or 16 bytes from inside the range. Longer
+// copies go to memcpy. The ranges must not overlap.
+inline void copy_bytes(char* d, const char* s, std::size_t n) noexcept {
+#if defined(__SSE2__)
+    if (n >= 16) {
+        if (n > 32) {
+            std::memcpy(d, s, n);
+            return;
+        }
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 16));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d), a);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + n - 16), b);
+        return;
+    }
+#endif
+    if (n >= 8) {
+        const uint64_t a = load_u64(s), b = load_u64(s + n - 8);
+        std::memcpy(d, &a, 8);
+        std::memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        const uint32_t a = load_u32(s), b = load_u32(s + n - 4);
+        std::memcpy(d, &a, 4);
+        std::memcpy(d + n - 4, &b, 4);
+    } else {
+        for (std::size_t i = 0; i < n; ++i) d[i] = s[i];
+    }
+}
+
 // Bytes s[off, off + n) (n <= 8) as a little-endian word with letters lower-cased, and a mask with
 // 0x20 at the letters' positions: a candidate word w equals them, ignoring the letters' case,
 // when (w | mask) == word. Only letters fold, so '-' (0x2d) still differs from CR (0x0d). For
