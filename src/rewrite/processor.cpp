@@ -104,8 +104,9 @@ std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice uri) no
 
 // The host of the URI of a To/From value, name-addr or addr-spec; a quoted display name is
 // skipped. Empty when none.
-[[gnu::always_inline]] inline std::string_view header_host(std::string_view msg, sip::MaskView mv, const sip::MessageIndex& idx,
-                                                            sip::HeaderId id) noexcept {
+// Inline: HeaderHosts::read() runs it for To and From, and a call each cost ~17 instructions.
+[[gnu::always_inline]] inline std::string_view header_host(std::string_view msg, sip::MaskView mv,
+                                                           const sip::MessageIndex& idx, sip::HeaderId id) noexcept {
     const sip::Header* hd = idx.find(id);
     if (!hd) return {};
     const Slice v = hd->value;

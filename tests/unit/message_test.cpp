@@ -301,8 +301,8 @@ TEST(HeaderIds, FullAndCompactFormsRoundTrip) {
 // on a message indexed after another (the index is reused: nothing of the first may leak).
 TEST(Message, NextWalksEveryHeaderOfOneIdAndNoOther) {
     MessageParser parser;
-    const std::string before = crlf("OPTIONS sip:x SIP/2.0\nContact: <sip:a>\nX-A: 1\nX-B: 2\nX-C: 3\nContact: <sip:b>\n"
-                                     "Via: SIP/2.0/UDP h\nm: <sip:c>\nContent-Length: 0\n\n");
+    const std::string before = crlf("OPTIONS sip:x SIP/2.0\nContact: <sip:a>\nX-A: 1\nX-B: 2\nX-C: 3\n"
+                                     "Contact: <sip:b>\nVia: SIP/2.0/UDP h\nm: <sip:c>\nContent-Length: 0\n\n");
     ASSERT_TRUE(parser.parse(before).complete());
     const std::string msg = crlf("INVITE sip:x SIP/2.0\nv: SIP/2.0/UDP a\nContact: <sip:1>\nVia: SIP/2.0/UDP b\n"
                                  "X-Other: y\nm: <sip:2>\nTo: <sip:t>\nVIA: SIP/2.0/UDP c\nContact: <sip:3>\n"
