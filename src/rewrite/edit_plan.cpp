@@ -5,6 +5,8 @@
 // after the write position).
 #include <farend/rewrite/edit_plan.hpp>
 
+#include <farend/base/bytes.hpp>
+
 #include <algorithm>
 #include <cstring>
 
@@ -21,7 +23,7 @@ void EditPlan::add(uint32_t off, uint32_t len, std::string_view text) noexcept {
     e.text_off = arena_used_;
     e.text_len = static_cast<uint16_t>(text.size());
     e.seq = count_;
-    if (!text.empty()) std::memcpy(arena_.data() + arena_used_, text.data(), text.size());
+    copy_bytes(arena_.data() + arena_used_, text.data(), text.size());  // texts are a few dozen bytes: no call
     arena_used_ = static_cast<uint16_t>(arena_used_ + text.size());
     ++count_;
 }
@@ -81,7 +83,7 @@ ApplyResult EditPlan::apply(char* buf, uint32_t size, uint32_t capacity) noexcep
             const uint32_t seg = e[i].off + e[i].len;
             std::memmove(buf + seg + s, buf + seg, src_end - seg);
             s -= int64_t{e[i].text_len} - int64_t{e[i].len};
-            std::memcpy(buf + e[i].off + s, arena + e[i].text_off, e[i].text_len);
+            copy_bytes(buf + e[i].off + s, arena + e[i].text_off, e[i].text_len);
             src_end = e[i].off;
         }
     } else {
@@ -90,7 +92,7 @@ ApplyResult EditPlan::apply(char* buf, uint32_t size, uint32_t capacity) noexcep
         uint32_t w = e[0].off;  // the prefix before the first edit stays where it is
         if (h) std::memmove(buf + w + h, buf + w, size - w);
         for (uint16_t i = 0; i < count_; ++i) {
-            std::memcpy(buf + w, arena + e[i].text_off, e[i].text_len);
+            copy_bytes(buf + w, arena + e[i].text_off, e[i].text_len);
             w += e[i].text_len;
             const uint32_t seg = e[i].off + e[i].len;
             const uint32_t seg_end = i + 1 < count_ ? e[i + 1].off : size;
