@@ -67,6 +67,8 @@ TEST(IpAddr, ComparesInBinary) {
     EXPECT_EQ(*IpAddr::parse("[2001:db8::1]"), *IpAddr::parse("2001:db8::1"));
     EXPECT_NE(*IpAddr::parse("192.0.2.1"), *IpAddr::parse("::ffff:192.0.2.1"));  // families differ
     EXPECT_NE(*IpAddr::parse("192.0.2.1"), *IpAddr::parse("192.0.2.2"));
+    EXPECT_NE(*IpAddr::parse("2001:db8::1"), *IpAddr::parse("2001:db8::2"));  // differ in the last byte only
+    EXPECT_NE(*IpAddr::parse("2001:db8::1"), *IpAddr::parse("2001:db9::1"));  // and in the first word only
 }
 
 TEST(Cidr, ParsesAndContains) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -63,7 +64,12 @@ public:
     std::size_t format(char* out) const noexcept;
     [[nodiscard]] std::string to_string() const;
 
-    friend bool operator==(const IpAddr&, const IpAddr&) noexcept = default;
+    // All 16 bytes and the family, as two words (the defaulted == called memcmp for the array).
+    friend constexpr bool operator==(const IpAddr& a, const IpAddr& b) noexcept {
+        const auto x = std::bit_cast<std::array<uint64_t, 2>>(a.bytes_);
+        const auto y = std::bit_cast<std::array<uint64_t, 2>>(b.bytes_);
+        return a.family_ == b.family_ && ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+    }
 
 private:
     alignas(8) std::array<uint8_t, 16> bytes_{};
