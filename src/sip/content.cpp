@@ -1,3 +1,4 @@
+#include <farend/base/bytes.hpp>
 #include <farend/sip/chars.hpp>
 #include <farend/sip/content.hpp>
 
@@ -66,6 +67,14 @@ ContentLength parse_content_length(std::string_view buf, const MessageIndex& ind
 
 MediaType parse_media_type(std::string_view buf, Slice value) noexcept {
     MediaType mt;
+    // The usual SIP body's type, exactly "application/sdp" in any case: two word compares.
+    if (value.len == 15 && iequals_lit(text(buf, value), "application/sdp")) {
+        mt.type = Slice{value.off, 11};
+        mt.subtype = Slice{value.off + 12, 3};
+        mt.params = Slice{value.end(), 0};
+        mt.valid = true;
+        return mt;
+    }
     uint32_t p = value.off;
     const uint32_t e = value.end();
     auto skip_lws = [&] {

@@ -23,6 +23,42 @@ TEST(MediaType, Parses) {
     EXPECT_FALSE(parse_media_type(bad, make_slice(0, bad.size())).valid);
 }
 
+// "application/sdp" alone takes a two-word fast path; it and its near misses give the fields the
+// general parse gives.
+TEST(MediaType, SdpFastPathAndNearMisses) {
+    struct Row {
+        const char* value;
+        const char* type;
+        const char* subtype;
+        bool valid;
+        bool sdp;
+    };
+    const Row rows[] = {
+        {"application/sdp", "application", "sdp", true, true},
+        {"Application/SDP", "Application", "SDP", true, true},
+        {"APPLICATION/sdp", "APPLICATION", "sdp", true, true},
+        {"application/sdp;charset=x", "application", "sdp", true, true},
+        {"application / sdp", "application", "sdp", true, true},
+        {"application/sdq", "application", "sdq", true, false},
+        {"application-sdp", "application-sdp", "", false, false},
+        {"applicatioN/sdp ", "applicatioN", "sdp", true, true},
+        {"application/sd", "application", "sd", true, false},
+        {"application/sdpx", "application", "sdpx", true, false},
+    };
+    for (const Row& r : rows) {
+        const std::string b = r.value;
+        const MediaType mt = parse_media_type(b, make_slice(0, b.size()));
+        EXPECT_EQ(text(b, mt.type), r.type) << r.value;
+        EXPECT_EQ(text(b, mt.subtype), r.subtype) << r.value;
+        EXPECT_EQ(mt.valid, r.valid) << r.value;
+        EXPECT_EQ(mt.is_sdp(b), r.sdp) << r.value;
+        if (r.valid && b.find(';') == std::string::npos) {
+            EXPECT_TRUE(mt.params.empty()) << r.value;
+            EXPECT_EQ(mt.params.off, b.size()) << r.value;
+        }
+    }
+}
+
 TEST(ContentLength, Variants) {
     Parsed a(crlf("OPTIONS sip:x SIP/2.0\nContent-Length:    12   \n\nhello world!"));
     ASSERT_TRUE(a->complete());
