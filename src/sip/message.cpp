@@ -238,22 +238,17 @@ void Indexer::header_lines(uint32_t s) noexcept {
         // letters, digits and '-' (no white space at its ends): its line only has the value's two
         // ends to test, in one branch (b[v] is at worst this line's CR or LF). Unknown names take
         // the general path: continuation, white space around the colon, the token check.
-        if (colon >= e) [[unlikely]] {
-            if (chars::is_ws(b[s])) {
-                if (!continuation(count, s, e, lf + 1)) return publish();  // continuation() reported it
-                s = lf + 1;
-                continue;
-            }
-            return publish(), fail(ParseError::header_without_colon, s);
-        }
-        uint32_t name_end = colon, v = colon + 1 + (b[colon + 1] == ' '), ve = e;
-        HeaderId id = s + 16 <= n ? detail::lookup_padded(b + s, colon - s) : detail::lookup_header({b + s, colon - s});
+        uint32_t name_end = colon;
+        HeaderId id = HeaderId::other;
+        if (colon < e) [[likely]]
+            id = s + 16 <= n ? detail::lookup_padded(b + s, colon - s) : detail::lookup_header({b + s, colon - s});
         if (id == HeaderId::other) [[unlikely]] {
             if (chars::is_ws(b[s])) {
                 if (!continuation(count, s, e, lf + 1)) return publish();  // continuation() reported it
                 s = lf + 1;
                 continue;
             }
+            if (colon >= e) return publish(), fail(ParseError::header_without_colon, s);
             // HCOLON = *( SP / HTAB ) ":" SWS: "Via : x" is Via.
             name_end = trim_ws_back(s, colon);
             if (name_end != colon) id = detail::lookup_header({b + s, name_end - s});
@@ -261,6 +256,7 @@ void Indexer::header_lines(uint32_t s) noexcept {
             if (id == HeaderId::other && !all_token({b + s, name_end - s}))
                 return publish(), fail(ParseError::bad_header_name, s);
         }
+        uint32_t v = colon + 1 + (b[colon + 1] == ' '), ve = e;
         const auto ws = [b](uint32_t i) { return chars::kWsByte[static_cast<unsigned char>(b[i])]; };
         if (ws(v) | ws(e - 1)) [[unlikely]] {
             v = skip_ws(colon + 1, e);
