@@ -112,9 +112,9 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept
                 m.line = line;
                 m.media = fl.f(0);
                 Slice port = fl.f(1);
-                const std::string_view pt = text(buf, port);
-                if (const std::size_t slash = pt.find('/'); slash != std::string_view::npos)
-                    port.len = static_cast<uint32_t>(slash);
+                // <port>/<number of ports>: the port ends at '/', found as connection_fields() finds it.
+                const auto size = static_cast<uint32_t>(buf.size());
+                port.len = find_byte(buf.data(), size, port.off, port.end(), '/') - port.off;
                 m.port = port;
                 uint32_t num = 0;
                 bool ok = !port.empty() && port.len <= 5;
