@@ -1,10 +1,13 @@
 """Helpers shared by farend's Python scripts and tests (perf/dataplane-bench, perf/kamailio-bench,
 perf/scaling-bench, scripts/overload, scripts/soak, tests/dataplane): NATed SIP message text,
 captures of it, DPDK telemetry queries, a measured window of a running application (and of farend
-on looping captures), a process's memory."""
+on looping captures), a process's memory, a scratch directory."""
+import atexit
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 
 SDP = ("v=0\r\no=a 1 1 IN IP4 192.168.1.{h}\r\ns=-\r\nc=IN IP4 192.168.1.{h}\r\nt=0 0\r\n"
@@ -159,3 +162,11 @@ def memory_kib(pid):
             elif line.startswith("VmHWM:"):
                 hwm = int(line.split()[1])
     return rss, hwm
+
+
+def scratch_dir(prefix="farend-"):
+    """A new directory for a script's scratch files, removed when the script ends, however it ends
+    (normal exit, sys.exit, an exception): a run leaves nothing in /tmp."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, tmp, True)
+    return tmp
