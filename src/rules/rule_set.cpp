@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstring>
 #include <map>
 
@@ -117,6 +118,10 @@ std::unique_ptr<RuleSet> RuleSet::build(std::vector<Spec> specs, const rewrite::
     names.erase(std::unique(names.begin(), names.end()), names.end());
     std::map<std::string, uint32_t> domain_id;
     for (uint32_t i = 0; i < names.size(); ++i) domain_id[names[i]] = i;
+    for (const std::string& d : names) {  // lower case (spec.cpp); hosts match in any case
+        const auto c = static_cast<unsigned char>(d.back());
+        rs->last_bytes_[c] = rs->last_bytes_[static_cast<unsigned char>(std::toupper(c))] = true;
+    }
     if (!names.empty()) {
         std::vector<std::string> lits;
         std::vector<const char*> exprs;
@@ -307,25 +312,22 @@ uint32_t RuleSet::group_of(const IpAddr& source) const noexcept {
     return 0;
 }
 
-bool RuleSet::wants_hosts(rewrite::PolicyQuery& q) noexcept {
-    if (!db_) return false;
-    const uint32_t g = group_of(q.source);
-    q.place = static_cast<int32_t>(g);
-    return groups_[g].needs_hosts;
-}
+bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && groups_[group_of(source)].needs_hosts; }
 
 // match() for a worker < workers_; resolve() has it inlined.
 [[gnu::always_inline]] inline int32_t RuleSet::pick(const rewrite::PolicyQuery& q, unsigned worker) noexcept {
-    const uint32_t g = q.place >= 0 && static_cast<uint32_t>(q.place) < group_count_ ? static_cast<uint32_t>(q.place)
-                                                                                           : group_of(q.source);
+    const uint32_t g = group_of(q.source);
     ScanContext found;  // sorted: the most specific domain first
-    if (db_ && (q.host_count || q.more)) {
+    // Hosts only when a domain rule can decide before a plain one (the same rule either way).
+    if (db_ && groups_[g].needs_hosts) {
         uint64_t* stats = &hits_[worker * row_ + rule_count_];  // cache hits, then scans
         // The domains of one host into found; true when they include the most specific domain
         // of the source's own group: that rule decides whatever the other hosts match.
         const uint32_t best = groups_[g].best;
         auto look_up = [&](std::string_view host) {
-            if (host.size() > 256) return false;  // longer than any DNS name: matches no domain
+            // A host matches a domain only when it ends in the domain's last byte: most
+            // Request-URIs of requests within a dialog end in an IP address's digit.
+            if (host.empty() || host.size() > 256 || !last_bytes_[static_cast<unsigned char>(host.back())]) return false;
             CachedHost& slot = slot_of(host, worker);
             const uint32_t before = found.n;
             if (slot.len == host.size() && same_bytes(slot.host, host.data(), host.size())) {
@@ -343,9 +345,11 @@ bool RuleSet::wants_hosts(rewrite::PolicyQuery& q) noexcept {
         };
         bool decided = false;
         for (uint8_t i = 0; i < q.host_count && !decided; ++i) decided = look_up(q.hosts[i]);
-        if (q.more && !decided) {
+        if (q.message && !decided) {
+            const std::string_view ruri = q.message->request_uri();
+            if (!ruri.empty()) decided = look_up(ruri);
             std::string_view others[2];
-            const uint8_t n = q.more->read(others);
+            const uint8_t n = decided ? 0 : q.message->read(ruri, others);
             for (uint8_t i = 0; i < n && !decided; ++i) decided = look_up(others[i]);
         }
     }

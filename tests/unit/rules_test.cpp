@@ -157,33 +157,30 @@ TEST(RuleSet, HostsAreReadOnlyWhenTheyCanDecide) {
     struct Case {
         const char* src;
         bool wants;
-    } cases[] = {{"10.9.9.9", false},   // the /8's plain rule decides
-                 {"10.1.2.3", true},    // the /16's domain rule comes first
-                 {"192.0.2.7", true},   // its own domain rule, then the globals
-                 {"198.51.100.1", true},  // the root: global domain rules
-                 {"2001:db8::1", false}, {"2001:db9::1", true}};
+        const char* plain;  // the rule whatever the hosts, when they are skipped
+    } cases[] = {{"10.9.9.9", false, "cust"},   // the /8's plain rule decides
+                 {"10.1.2.3", true, ""},        // the /16's domain rule comes first
+                 {"192.0.2.7", true, ""},       // its own domain rule, then the globals
+                 {"198.51.100.1", true, ""},    // the root: global domain rules
+                 {"2001:db8::1", false, "plain6"}, {"2001:db9::1", true, ""}};
     for (const auto& c : cases) {
         SCOPED_TRACE(c.src);
-        rewrite::PolicyQuery q = query(c.src);
-        EXPECT_EQ(rs->wants_hosts(q), c.wants);
-        EXPECT_GE(q.place, 0);
-        // Whatever the hosts, a source whose hosts are skipped gets the rule the full match gives.
-        for (auto hosts : {std::vector<std::string_view>{}, {"a.example.com"}, {"example.org"}, {"example.net", "x.example.com"}}) {
-            rewrite::PolicyQuery full = query(c.src);
-            for (auto h : hosts) full.hosts[full.host_count++] = h;
-            rewrite::PolicyQuery placed = full;
-            placed.place = q.place;
-            if (!c.wants) placed.host_count = 0;
-            EXPECT_EQ(matched(*rs, placed), matched(*rs, full));
-        }
+        EXPECT_EQ(rs->wants_hosts(*IpAddr::parse(c.src)), c.wants);
+        // A source whose hosts are skipped gets its prefix's plain rule whatever they match (the
+        // globals' domains among them: the most specific prefix wins).
+        if (!c.wants)
+            for (auto hosts : {std::vector<std::string_view>{}, {"a.example.com"}, {"example.org"}, {"example.net", "x.example.com"}}) {
+                rewrite::PolicyQuery q = query(c.src);
+                for (auto h : hosts) q.hosts[q.host_count++] = h;
+                EXPECT_EQ(matched(*rs, q), c.plain);
+            }
     }
     EXPECT_EQ(matched(*rs, query("10.1.2.3", {"example.org"})), "cust-dom");
     EXPECT_EQ(matched(*rs, query("10.1.2.3", {"example.net"})), "cust");
     // Without domain rules no source needs hosts.
     auto plain = make({"source=10.0.0.0/8 action=force"});
     ASSERT_TRUE(plain);
-    rewrite::PolicyQuery q = query("10.1.1.1");
-    EXPECT_FALSE(plain->wants_hosts(q));
+    EXPECT_FALSE(plain->wants_hosts(*IpAddr::parse("10.1.1.1")));
 }
 
 TEST(RuleSet, StopsReadingHostsOnlyWhenTheOthersCannotChangeTheRule) {
@@ -220,7 +217,7 @@ TEST(RuleSet, StopsReadingHostsOnlyWhenTheOthersCannotChangeTheRule) {
     auto lookups = [&](const std::string& ruri_host) {
         const uint64_t before = rs->cache_hits() + rs->cache_misses();
         const std::string m = "OPTIONS sip:" + ruri_host + " SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\r\n"
-                              "To: <sip:t@to.example>\r\nFrom: <sip:f@from.example>;tag=1\r\nCall-ID: 1\r\n"
+                              "To: <sip:t@to.example.org>\r\nFrom: <sip:f@from.example.org>;tag=1\r\nCall-ID: 1\r\n"
                               "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
         std::string buf = m;
         buf.resize(m.size() + 512);
@@ -230,7 +227,30 @@ TEST(RuleSet, StopsReadingHostsOnlyWhenTheOthersCannotChangeTheRule) {
     };
     EXPECT_EQ(lookups("b.example.net"), 1u) << "the /16's most specific domain: To and From cannot change it";
     EXPECT_EQ(lookups("c.example.net"), 3u) << "*.example.net: b.example.net in To or From would win";
-    EXPECT_EQ(lookups("elsewhere.example"), 3u);
+    EXPECT_EQ(lookups("elsewhere.test.org"), 3u);
+    // No domain ends in 'e' or a digit: such hosts match none and are not looked up.
+    EXPECT_EQ(lookups("elsewhere.example"), 2u);
+    EXPECT_EQ(lookups("203.0.113.10"), 2u);
+}
+
+TEST(RuleSet, HostsEndingInNoDomainsLastByteAreNotLookedUp) {
+    auto rs = make({"name=net domain=*.example.net action=never", "name=ip domain=203.0.113.10 action=drop",
+                    "name=v6 domain=[2001:db8::1] action=force"});
+    ASSERT_TRUE(rs);
+    auto lookups = [&](std::string_view host, const char* want) {
+        const uint64_t before = rs->cache_hits() + rs->cache_misses();
+        EXPECT_EQ(matched(*rs, query("192.0.2.1", {host})), want) << host;
+        return rs->cache_hits() + rs->cache_misses() - before;
+    };
+    EXPECT_EQ(lookups("a.example.net", "net"), 1u);
+    EXPECT_EQ(lookups("A.EXAMPLE.NET", "net"), 1u) << "the last byte in either case";
+    EXPECT_EQ(lookups("203.0.113.10", "ip"), 1u) << "a domain ends in '0'";
+    EXPECT_EQ(lookups("[2001:DB8::1]", "v6"), 1u);
+    EXPECT_EQ(lookups("203.0.113.11", "none"), 0u) << "no domain ends in '1'";
+    EXPECT_EQ(lookups("a.example.com", "none"), 0u);
+    EXPECT_EQ(lookups("a.example.ne", "none"), 0u);
+    EXPECT_EQ(lookups("example.net.", "none"), 0u) << "a trailing dot";
+    EXPECT_EQ(lookups("", "none"), 0u);
 }
 
 TEST(RuleSet, HitsPerWorkerSummed) {
@@ -335,9 +355,11 @@ public:
     const rewrite::Policy* resolve(const rewrite::PolicyQuery& q, unsigned) noexcept override {
         hosts.clear();
         for (uint8_t i = 0; i < q.host_count; ++i) hosts.emplace_back(q.hosts[i]);
-        if (q.more) {
+        if (q.message) {
+            const std::string_view ruri = q.message->request_uri();
+            if (!ruri.empty()) hosts.emplace_back(ruri);
             std::string_view others[2];
-            for (uint8_t i = 0, n = q.more->read(others); i < n; ++i) hosts.emplace_back(others[i]);
+            for (uint8_t i = 0, n = q.message->read(ruri, others); i < n; ++i) hosts.emplace_back(others[i]);
         }
         return nullptr;
     }

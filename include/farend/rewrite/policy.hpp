@@ -34,36 +34,32 @@ struct Policy {
     Config rewrite;
 };
 
-// The hosts of a message's To and From, read only when asked (each costs a search of its
-// header): the processor gives the Request-URI's host up front and this for the others, and the
-// policy source asks for them only when they can still change its decision. Defined in
-// processor.cpp.
-class HeaderHosts {
+// The hosts of a message a rule may match by domain: its Request-URI's, To's and From's, each
+// read only when asked (each costs a search of its line), so that a source whose rules do not
+// look at domains pays nothing for them. Defined in processor.cpp.
+class MessageHosts {
 public:
-    // `known`: a host already given (the Request-URI's), not returned again.
-    HeaderHosts(std::string_view msg, const sip::MaskView& mv, const sip::MessageIndex& idx,
-                std::string_view known) noexcept
-        : msg_(msg), mv_(&mv), idx_(&idx), known_(known) {}
-    // The hosts of To and From into out, exact duplicates (of each other and of `known`) once;
-    // how many (0-2).
-    [[nodiscard]] uint8_t read(std::string_view* out) const noexcept;
+    MessageHosts(std::string_view msg, const sip::MaskView& mv, const sip::MessageIndex& idx) noexcept
+        : msg_(msg), mv_(&mv), idx_(&idx) {}
+    // The Request-URI's host (sip: and sips: URIs); empty for a response or another scheme.
+    [[nodiscard]] std::string_view request_uri() const noexcept;
+    // The hosts of To and From into out, exact duplicates (of each other and of `known`, a host
+    // already looked at) once; how many (0-2).
+    [[nodiscard]] uint8_t read(std::string_view known, std::string_view* out) const noexcept;
 
 private:
     std::string_view msg_;
     const sip::MaskView* mv_;
     const sip::MessageIndex* idx_;
-    std::string_view known_;
 };
 
 // The message a policy is looked up for: where it came from, and the hosts of its Request-URI,
-// To and From: given up front in hosts (duplicates removed), and/or read on demand from `more`
-// after those.
+// To and From: given in hosts (tests, tools), and/or read from `message` after those.
 struct PolicyQuery {
     IpAddr source;
     std::string_view hosts[3];
     uint8_t host_count = 0;
-    const HeaderHosts* more = nullptr;
-    int32_t place = -1;  // where the source falls in the policy source's table (its own use); -1: not looked up
+    const MessageHosts* message = nullptr;
 };
 
 class PolicySource {
@@ -71,14 +67,11 @@ public:
     virtual ~PolicySource() = default;
     // True when some rule matches by domain.
     [[nodiscard]] virtual bool wants_domains() const noexcept = 0;
-    // True when the hosts can change which rule decides a message from q.source: the processor
-    // then gives resolve() a reader of them in q.more. May look the source up and keep where it
-    // fell in q.place for resolve().
-    [[nodiscard]] virtual bool wants_hosts(PolicyQuery& /*q*/) noexcept { return wants_domains(); }
     // True when some rule sets contact mode alias (the core side is then read for aliases).
     [[nodiscard]] virtual bool uses_alias() const noexcept = 0;
     // The rule that decides the message (its hit counted for `worker`), or nullptr when none
-    // matches and the global settings apply.
+    // matches and the global settings apply. Reads q.message's hosts only when they can change
+    // the decision.
     [[nodiscard]] virtual const Policy* resolve(const PolicyQuery& q, unsigned worker) noexcept = 0;
 };
 

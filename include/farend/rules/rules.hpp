@@ -19,6 +19,7 @@
 #include <farend/base/ip_addr.hpp>
 #include <farend/rewrite/processor.hpp>
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,10 +66,11 @@ public:
     RuleSet& operator=(const RuleSet&) = delete;
 
     [[nodiscard]] bool wants_domains() const noexcept override { return db_ != nullptr; }
-    // Only when a group the source's prefix chain walks before its first rule without a domain
-    // has domain rules: a customer prefix with a plain rule skips the hosts even when other
-    // customers' rules match by domain.
-    [[nodiscard]] bool wants_hosts(rewrite::PolicyQuery& q) noexcept override;
+    // Whether a message's hosts can change the rule for a message from source: only when a group
+    // the source's prefix chain walks before its first rule without a domain has domain rules (a
+    // customer prefix with a plain rule skips the hosts even when other customers' rules match by
+    // domain). resolve() reads them only then.
+    [[nodiscard]] bool wants_hosts(const IpAddr& source) const noexcept;
     [[nodiscard]] bool uses_alias() const noexcept override { return uses_alias_; }
     [[nodiscard]] const rewrite::Policy* resolve(const rewrite::PolicyQuery& q, unsigned worker) noexcept override;
     // The rule index resolve() would pick (no hit counted); -1 when none.
@@ -99,6 +101,9 @@ private:
     // host). Carrier traffic repeats a few thousand domains, so most hosts skip the scan.
     struct CachedHost;
     std::vector<std::unique_ptr<CachedHost[]>> host_cache_;
+    // The last bytes of the domains, in both cases: a host ending in another byte matches none
+    // (exact names end where the host ends, wildcards are suffixes).
+    std::array<bool, 256> last_bytes_{};
     // match() for a worker already clamped to workers_ - 1 (resolve() inlines it).
     [[nodiscard]] int32_t pick(const rewrite::PolicyQuery& q, unsigned worker) noexcept;
     // The worker's host-cache slot for host (chosen by a hash of its ends and length).
