@@ -116,3 +116,52 @@ TEST(Sdp, TooManyAddressesIsTruncatedNotOverrun) {
     EXPECT_EQ(sdp.addr_count, Sdp::kMaxAddrs);
     EXPECT_TRUE(sdp.truncated);
 }
+
+// Fields of a line are split two ways: from one word of white-space bits (values of up to 64
+// bytes with single spaces) and byte by byte (everything else). A value with one trailing space
+// takes the second way and has the same fields, so both give one answer, wherever the line
+// sits against the 64-byte blocks; irregular spacing keeps the byte-wise answer.
+TEST(Sdp, FieldsTheSameWhereverTheLineSitsAndHoweverItIsSplit) {
+    const std::string long_user(50, 'u');
+    const char* lines[] = {"o=alice 2890844526 2890844526 IN IP4 192.168.1.10", "c=IN IP4 10.0.0.1",
+                           "m=audio 49170 RTP/AVP 0 8 101", "a=rtcp:49171 IN IP4 192.168.1.10",
+                           "c=IN IP4 10.0.0.1 x", "o=a 1 1 IN IP4", "c=IN IP6 fd00::1",
+                           // a value of exactly 64 bytes, and one of 65
+                           "c=IN IP4 host-with-a-long-name-that-fills-the-line.example.com1",
+                           "c=IN IP4 host-with-a-long-name-that-fills-the-line.example.com12"};
+    auto summary = [](const std::string& s, const Sdp& sdp) {
+        std::string out = sdp.malformed ? "malformed" : "ok";
+        for (uint8_t i = 0; i < sdp.addr_count; ++i) {
+            out.append(" ").append(text(s, sdp.addrs[i].addrtype)).append("/").append(text(s, sdp.addrs[i].addr));
+            out.append("/").append(sdp.addrs[i].ip.valid() ? sdp.addrs[i].ip.to_string() : "-");
+        }
+        for (uint8_t i = 0; i < sdp.media_count; ++i)
+            out.append(" ").append(text(s, sdp.media[i].media)).append(":").append(std::to_string(sdp.media[i].port_num));
+        return out;
+    };
+    auto parse_at = [&](std::size_t k, const std::string& line) {
+        std::string s(k, 'x');
+        s.append(line).append("\r\n");
+        Sdp sdp;
+        parse_sdp(s, make_slice(k, s.size()), sdp);
+        return summary(s, sdp);
+    };
+    EXPECT_EQ(parse_at(0, lines[0]), "ok IP4/192.168.1.10/192.168.1.10");
+    EXPECT_EQ(parse_at(0, lines[2]), "ok audio:49170");
+    EXPECT_EQ(parse_at(0, lines[4]), "malformed");
+    EXPECT_EQ(parse_at(0, lines[5]), "malformed");
+    EXPECT_EQ(parse_at(0, lines[7]), "ok IP4/host-with-a-long-name-that-fills-the-line.example.com1/-");
+    for (const char* l : lines) {
+        const std::string line(l);
+        const std::string want = parse_at(0, line);
+        for (std::size_t k = 0; k < 140; ++k) {
+            ASSERT_EQ(parse_at(k, line), want) << k << ": " << line;
+            ASSERT_EQ(parse_at(k, std::string(line).append(" ")), want) << k << ": " << line << " (trailing space)";
+        }
+    }
+    // Irregular spacing: extra spaces are skipped, a tab ends a field and starts none.
+    EXPECT_EQ(parse_at(3, "c=IN  IP4 10.0.0.1"), "ok IP4/10.0.0.1/10.0.0.1");
+    EXPECT_EQ(parse_at(3, "c= IN IP4 10.0.0.1"), "ok IP4/10.0.0.1/10.0.0.1");
+    EXPECT_EQ(parse_at(3, "c=IN\tIP4 10.0.0.1"), "malformed");
+    EXPECT_EQ(parse_at(3, std::string("o=").append(long_user).append(" 1 1 IN IP4 10.0.0.1")), "ok IP4/10.0.0.1/10.0.0.1");
+}
