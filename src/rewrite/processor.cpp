@@ -55,8 +55,9 @@ enum class UriEnd : uint8_t { slice, angle, addr_spec };
         const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + p));
         const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + p + 16));
         // Bytes equal to any of cs, as a 32-bit mask: the compares are OR-ed as vectors, so one
-        // movemask per half whatever the number of bytes looked for.
-        auto eq = [&](auto... cs) {
+        // movemask per half whatever the number of bytes looked for. Inline: with LTO, GCC made
+        // eq(':', ';', '?') a call (~40 instructions a packet more with rules).
+        auto eq = [&](auto... cs) __attribute__((always_inline)) {
             const __m128i l = (... | _mm_cmpeq_epi8(lo, _mm_set1_epi8(cs)));
             const __m128i h = (... | _mm_cmpeq_epi8(hi, _mm_set1_epi8(cs)));
             return static_cast<uint32_t>(_mm_movemask_epi8(l)) | static_cast<uint32_t>(_mm_movemask_epi8(h)) << 16;
