@@ -105,7 +105,6 @@ std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice uri) no
 
 // The host of the URI of a To/From value, name-addr or addr-spec; a quoted display name is
 // skipped. Empty when none.
-// Inline: MessageHosts::read() runs it for To and From, and a call each cost ~17 instructions.
 [[gnu::always_inline]] inline std::string_view header_host(std::string_view msg, sip::MaskView mv,
                                                            const sip::MessageIndex& idx, sip::HeaderId id) noexcept {
     const sip::Header* hd = idx.find(id);
@@ -130,26 +129,15 @@ std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice uri) no
     return uri_host(msg, mv, s, colon, end, s > v.off && msg[s - 1] == '<' ? UriEnd::angle : UriEnd::addr_spec);
 }
 
-[[gnu::always_inline]] inline bool same_host(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && same_bytes(a.data(), b.data(), a.size());
-}
-
 }  // namespace
 
 std::string_view MessageHosts::request_uri() const noexcept {
     return idx_->start.is_request ? ruri_host(msg_, *mv_, idx_->start.uri) : std::string_view{};
 }
 
-uint8_t MessageHosts::read(std::string_view known, std::string_view* out) const noexcept {
-    // Exact duplicates only (the usual case: the same domain in all three); a duplicate in other
-    // case costs one more cache lookup.
-    const std::string_view t = header_host(msg_, *mv_, *idx_, sip::HeaderId::to);
-    const std::string_view f = header_host(msg_, *mv_, *idx_, sip::HeaderId::from);
-    uint8_t n = 0;
-    if (!t.empty() && !same_host(t, known)) out[n++] = t;
-    if (!f.empty() && !same_host(f, known) && !same_host(f, t)) out[n++] = f;
-    return n;
-}
+std::string_view MessageHosts::to() const noexcept { return header_host(msg_, *mv_, *idx_, sip::HeaderId::to); }
+
+std::string_view MessageHosts::from() const noexcept { return header_host(msg_, *mv_, *idx_, sip::HeaderId::from); }
 
 Processor::Processor(Options options, const simd::Kernel& kernel)
     : options_(std::move(options)),

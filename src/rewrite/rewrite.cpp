@@ -32,7 +32,8 @@ struct Text {
     Text& add_num(uint64_t v, std::size_t min_width = 0) noexcept {
         char tmp[24];
         const auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
-        const std::size_t len = static_cast<std::size_t>(r.ptr - tmp);
+        // At most 20 digits; said so that GCC (at the LTO link) sees no copy longer than tmp.
+        const std::size_t len = std::min<std::size_t>(static_cast<std::size_t>(r.ptr - tmp), 20);
         if (min_width > sizeof buf - n) min_width = 0;  // padding that does not fit goes, never a digit
         for (std::size_t i = len; i < min_width; ++i) add('0');
         return add(std::string_view(tmp, len));

@@ -258,6 +258,12 @@ namespace {
 
 // Into ids (n of them, at most 16), kept sorted (the most specific domain first) and without
 // duplicates.
+// Hosts compared as written (matching ignores case: a duplicate in other case costs one more
+// lookup, not a wrong answer).
+[[gnu::always_inline]] inline bool same_host(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() && same_bytes(a.data(), b.data(), a.size());
+}
+
 inline void merge_ids(const uint32_t* found, uint32_t count, uint32_t* ids, uint32_t& n) noexcept {
     for (uint32_t i = 0; i < count; ++i) {
         const uint32_t id = found[i];
@@ -346,12 +352,22 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
         };
         bool decided = false;
         for (uint8_t i = 0; i < q.host_count && !decided; ++i) decided = look_up(q.hosts[i]);
+        // The message's hosts one at a time, each read only when the ones before did not decide:
+        // To's when the Request-URI's did not, From's when To's did not either. Exact duplicates
+        // (the usual case: one domain in all three) are looked up once; one in other case costs
+        // one more cache lookup.
         if (q.message && !decided) {
             const std::string_view ruri = q.message->request_uri();
             if (!ruri.empty()) decided = look_up(ruri);
-            std::string_view others[2];
-            const uint8_t n = decided ? 0 : q.message->read(ruri, others);
-            for (uint8_t i = 0; i < n && !decided; ++i) decided = look_up(others[i]);
+            std::string_view to;
+            if (!decided) {
+                to = q.message->to();
+                if (!same_host(to, ruri)) decided = look_up(to);
+            }
+            if (!decided) {
+                const std::string_view from = q.message->from();
+                if (!same_host(from, ruri) && !same_host(from, to)) decided = look_up(from);
+            }
         }
     }
     for (int32_t at = static_cast<int32_t>(g); at >= 0; at = groups_[static_cast<std::size_t>(at)].parent) {

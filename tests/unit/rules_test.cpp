@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <rte_eal.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -355,12 +356,9 @@ public:
     const rewrite::Policy* resolve(const rewrite::PolicyQuery& q, unsigned) noexcept override {
         hosts.clear();
         for (uint8_t i = 0; i < q.host_count; ++i) hosts.emplace_back(q.hosts[i]);
-        if (q.message) {
-            const std::string_view ruri = q.message->request_uri();
-            if (!ruri.empty()) hosts.emplace_back(ruri);
-            std::string_view others[2];
-            for (uint8_t i = 0, n = q.message->read(ruri, others); i < n; ++i) hosts.emplace_back(others[i]);
-        }
+        if (q.message)  // every host the message has, each once as written
+            for (std::string_view h : {q.message->request_uri(), q.message->to(), q.message->from()})
+                if (!h.empty() && std::find(hosts.begin(), hosts.end(), h) == hosts.end()) hosts.emplace_back(h);
         return nullptr;
     }
 };

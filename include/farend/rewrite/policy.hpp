@@ -41,11 +41,11 @@ class MessageHosts {
 public:
     MessageHosts(std::string_view msg, const sip::MaskView& mv, const sip::MessageIndex& idx) noexcept
         : msg_(msg), mv_(&mv), idx_(&idx) {}
-    // The Request-URI's host (sip: and sips: URIs); empty for a response or another scheme.
+    // The host of the Request-URI, To's URI or From's URI (sip: and sips:); empty when there is
+    // none (a response has no Request-URI) or it has another scheme (tel:, ...).
     [[nodiscard]] std::string_view request_uri() const noexcept;
-    // The hosts of To and From into out, exact duplicates (of each other and of `known`, a host
-    // already looked at) once; how many (0-2).
-    [[nodiscard]] uint8_t read(std::string_view known, std::string_view* out) const noexcept;
+    [[nodiscard]] std::string_view to() const noexcept;
+    [[nodiscard]] std::string_view from() const noexcept;
 
 private:
     std::string_view msg_;
