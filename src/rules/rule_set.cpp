@@ -1,6 +1,7 @@
 #include <farend/rules/rules.hpp>
 
 #include <farend/base/bytes.hpp>
+#include <farend/rewrite/message_hosts.hpp>
 
 #include <hs/hs.h>
 #include <rte_errno.h>

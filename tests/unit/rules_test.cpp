@@ -2,6 +2,7 @@
 // settings, hit counters, 10,000 domains in one Hyperscan database, and what the processor does
 // with each action. rte_lpm needs the EAL: this binary starts one without hugepages or PCI.
 #include <farend/rules/rules.hpp>
+#include <farend/rewrite/message_hosts.hpp>
 
 #include <gtest/gtest.h>
 #include <rte_eal.h>

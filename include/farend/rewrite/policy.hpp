@@ -11,11 +11,6 @@
 #include <optional>
 #include <string_view>
 
-namespace farend::sip {
-struct MaskView;
-struct MessageIndex;
-}  // namespace farend::sip
-
 namespace farend::rewrite {
 
 enum class RuleAction : uint8_t {
@@ -34,24 +29,7 @@ struct Policy {
     Config rewrite;
 };
 
-// The hosts of a message a rule may match by domain: its Request-URI's, To's and From's, each
-// read only when asked (each costs a search of its line), so that a source whose rules do not
-// look at domains pays nothing for them. Defined in processor.cpp.
-class MessageHosts {
-public:
-    MessageHosts(std::string_view msg, const sip::MaskView& mv, const sip::MessageIndex& idx) noexcept
-        : msg_(msg), mv_(&mv), idx_(&idx) {}
-    // The host of the Request-URI, To's URI or From's URI (sip: and sips:); empty when there is
-    // none (a response has no Request-URI) or it has another scheme (tel:, ...).
-    [[nodiscard]] std::string_view request_uri() const noexcept;
-    [[nodiscard]] std::string_view to() const noexcept;
-    [[nodiscard]] std::string_view from() const noexcept;
-
-private:
-    std::string_view msg_;
-    const sip::MaskView* mv_;
-    const sip::MessageIndex* idx_;
-};
+class MessageHosts;  // message_hosts.hpp
 
 // The message a policy is looked up for: where it came from, and the hosts of its Request-URI,
 // To and From: given in hosts (tests, tools), and/or read from `message` after those.
