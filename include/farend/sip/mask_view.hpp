@@ -21,7 +21,7 @@ struct MaskView {
     uint32_t len = 0;
 
     // Offset of the first byte in [from, limit) of class c, or limit if none.
-    [[nodiscard]] uint32_t next(simd::Class c, uint32_t from, uint32_t limit) const noexcept {
+    [[nodiscard, gnu::always_inline]] uint32_t next(simd::Class c, uint32_t from, uint32_t limit) const noexcept {
         if (from >= limit) return limit;
         uint32_t b = from / 64;
         uint64_t m = blocks[b].m[c] & (~uint64_t{0} << (from % 64));
