@@ -19,7 +19,6 @@
 #include <farend/base/ip_addr.hpp>
 #include <farend/rewrite/processor.hpp>
 
-#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,20 +89,29 @@ private:
     // The most specific group (prefix) holding the source; 0 (the rules without a source) if none.
     [[nodiscard]] uint32_t group_of(const IpAddr& source) const noexcept;
     struct Group;
-    std::vector<Spec> specs_;
-    std::vector<rewrite::Policy> policies_;
-    std::vector<Group> groups_;  // [0]: the rules without a source
+    struct CachedHost;
+    // Read for every message, so kept together in the object's first cache lines (the dataplane
+    // streams packets through the caches between two messages; each line the rules touch is a
+    // possible miss).
     rte_lpm* lpm4_ = nullptr;
-    rte_lpm6* lpm6_ = nullptr;
     hs_database* db_ = nullptr;
-    std::vector<hs_scratch*> scratch_;  // per worker
+    std::vector<Group> groups_;  // [0]: the rules without a source
+    std::vector<rewrite::Policy> policies_;
     // Per worker: the domains each recently seen host matched (direct-mapped by a hash of the
     // host). Carrier traffic repeats a few thousand domains, so most hosts skip the scan.
-    struct CachedHost;
     std::vector<std::unique_ptr<CachedHost[]>> host_cache_;
-    // The last bytes of the domains, in both cases: a host ending in another byte matches none
-    // (exact names end where the host ends, wildcards are suffixes).
-    std::array<bool, 256> last_bytes_{};
+    std::unique_ptr<uint64_t[]> hits_;  // [worker][rule], each row padded to a cache line
+    std::size_t row_ = 0;               // uint64s per row: the rules' hits, then cache hits and misses
+    unsigned workers_ = 0;
+    uint32_t group_count_ = 0, rule_count_ = 0;  // groups_.size(), specs_.size() (no division on the packet path)
+    bool uses_alias_ = false;
+    // The last bytes of the domains, in both cases, as a bitmap: a host ending in another byte
+    // matches none (exact names end where the host ends, wildcards are suffixes).
+    uint64_t last_bytes_[4] = {};
+    // The rest: built and read off the packet path.
+    std::vector<Spec> specs_;
+    rte_lpm6* lpm6_ = nullptr;
+    std::vector<hs_scratch*> scratch_;  // per worker
     // match() for a worker already clamped to workers_ - 1 (resolve() inlines it).
     [[nodiscard]] int32_t pick(const rewrite::PolicyQuery& q, unsigned worker) noexcept;
     // The worker's host-cache slot for host (chosen by a hash of its ends and length).
@@ -111,11 +119,6 @@ private:
     // A host not in the cache: the ids of the domains it matches from Hyperscan, into its slot and
     // added to ids/n (at most 16, without duplicates).
     void scan_host(std::string_view host, unsigned worker, CachedHost& slot, uint32_t* ids, uint32_t& n) noexcept;
-    unsigned workers_ = 0;
-    std::unique_ptr<uint64_t[]> hits_;  // [worker][rule], each row padded to a cache line
-    std::size_t row_ = 0;               // uint64s per row: the rules' hits, then cache hits and misses
-    uint32_t group_count_ = 0, rule_count_ = 0;  // groups_.size(), specs_.size() (no division on the packet path)
-    bool uses_alias_ = false;
 };
 
 }  // namespace farend::rules
