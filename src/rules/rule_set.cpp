@@ -123,7 +123,7 @@ std::unique_ptr<RuleSet> RuleSet::build(std::vector<Spec> specs, const rewrite::
     for (uint32_t i = 0; i < names.size(); ++i) domain_id[names[i]] = i;
     for (const std::string& d : names)  // lower case (spec.cpp); hosts match in any case
         for (const int c : {int{static_cast<unsigned char>(d.back())}, std::toupper(static_cast<unsigned char>(d.back()))})
-            rs->last_bytes_[c / 64] |= uint64_t{1} << (c % 64);
+            rs->last_bytes_.set(static_cast<std::size_t>(c));
     if (!names.empty()) {
         std::vector<std::string> lits;
         std::vector<const char*> exprs;
@@ -338,8 +338,7 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
             // A host matches a domain only when it ends in the domain's last byte: most
             // Request-URIs of requests within a dialog end in an IP address's digit.
             if (host.empty() || host.size() > 256) return false;
-            const auto last = static_cast<unsigned char>(host.back());
-            if ((last_bytes_[last / 64] >> (last % 64) & 1) == 0) return false;
+            if (!last_bytes_[static_cast<unsigned char>(host.back())]) return false;
             CachedHost& slot = slot_of(host, worker);
             const uint32_t before = found.n;
             if (slot.len == host.size() && same_bytes(slot.host, host.data(), host.size())) {

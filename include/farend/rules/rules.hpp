@@ -19,6 +19,7 @@
 #include <farend/base/ip_addr.hpp>
 #include <farend/rewrite/processor.hpp>
 
+#include <bitset>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,9 +106,9 @@ private:
     unsigned workers_ = 0;
     uint32_t group_count_ = 0, rule_count_ = 0;  // groups_.size(), specs_.size() (no division on the packet path)
     bool uses_alias_ = false;
-    // The last bytes of the domains, in both cases, as a bitmap: a host ending in another byte
-    // matches none (exact names end where the host ends, wildcards are suffixes).
-    uint64_t last_bytes_[4] = {};
+    // The last bytes of the domains, in both cases: a host ending in another byte matches none
+    // (exact names end where the host ends, wildcards are suffixes).
+    std::bitset<256> last_bytes_;
     // The rest: built and read off the packet path.
     std::vector<Spec> specs_;
     rte_lpm6* lpm6_ = nullptr;
