@@ -34,6 +34,11 @@ struct Fields {
 // `max` fields: each caller asks for one more than its line may hold, to tell an extra one.
 void split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, int max, Fields& out) noexcept {
     out.n = 0;
+    const auto field = [&out](uint32_t s, uint32_t e) {
+        out.off[out.n] = s;
+        out.len[out.n] = e - s;
+        ++out.n;
+    };
     // The usual value: at most 64 bytes, fields between single spaces (none at its ends). Its
     // white-space bits, one word from one or two blocks, give every field without a byte loop.
     // Anything else (a tab, two spaces, a longer line) takes the loop below, which decides it.
@@ -47,17 +52,10 @@ void split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, i
             uint32_t s = p;
             for (;;) {
                 if (out.n == max) return;
-                if (ws == 0) {
-                    out.off[out.n] = s;
-                    out.len[out.n] = end - s;
-                    ++out.n;
-                    return;
-                }
+                if (ws == 0) return field(s, end);
                 const uint32_t e = p + static_cast<uint32_t>(__builtin_ctzll(ws));
                 if (buf[e] != ' ') break;  // a tab
-                out.off[out.n] = s;
-                out.len[out.n] = e - s;
-                ++out.n;
+                field(s, e);
                 s = e + 1;
                 ws &= ws - 1;
             }
@@ -68,9 +66,7 @@ void split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, i
         while (p < end && buf[p] == ' ') ++p;
         if (p >= end) break;
         const uint32_t e = next_near(mv, simd::kWs, p, end);
-        out.off[out.n] = p;
-        out.len[out.n] = e - p;
-        ++out.n;
+        field(p, e);
         p = e;
     }
 }
