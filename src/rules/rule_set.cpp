@@ -121,9 +121,11 @@ std::unique_ptr<RuleSet> RuleSet::build(std::vector<Spec> specs, const rewrite::
     names.erase(std::unique(names.begin(), names.end()), names.end());
     std::map<std::string, uint32_t> domain_id;
     for (uint32_t i = 0; i < names.size(); ++i) domain_id[names[i]] = i;
-    for (const std::string& d : names)  // lower case (spec.cpp); hosts match in any case
-        for (const int c : {int{static_cast<unsigned char>(d.back())}, std::toupper(static_cast<unsigned char>(d.back()))})
-            rs->last_bytes_.set(static_cast<std::size_t>(c));
+    for (const std::string& d : names) {  // lower case (spec.cpp); hosts match in any case
+        const auto c = static_cast<unsigned char>(d.back());
+        rs->last_bytes_.set(c);
+        rs->last_bytes_.set(static_cast<unsigned char>(std::toupper(c)));
+    }
     if (!names.empty()) {
         std::vector<std::string> lits;
         std::vector<const char*> exprs;
@@ -240,7 +242,6 @@ std::unique_ptr<RuleSet> RuleSet::build(std::vector<Spec> specs, const rewrite::
     for (Group& g : rs->groups_)
         g.needs_hosts = !g.by_domain.empty() ||
                         (g.plain < 0 && g.parent >= 0 && rs->groups_[static_cast<std::size_t>(g.parent)].needs_hosts);
-    rs->group_count_ = static_cast<uint32_t>(rs->groups_.size());
     rs->rule_count_ = static_cast<uint32_t>(n);
     rs->row_ = (n + 2 + 7) / 8 * 8;  // whole cache lines per worker
     rs->hits_.reset(new uint64_t[rs->row_ * rs->workers_]());
@@ -259,14 +260,14 @@ RuleSet::~RuleSet() {
 
 namespace {
 
-// Into ids (n of them, at most 16), kept sorted (the most specific domain first) and without
-// duplicates.
 // Hosts compared as written (matching ignores case: a duplicate in other case costs one more
 // lookup, not a wrong answer).
 [[gnu::always_inline]] inline bool same_host(std::string_view a, std::string_view b) noexcept {
     return a.size() == b.size() && same_bytes(a.data(), b.data(), a.size());
 }
 
+// Into ids (n of them, at most 16), kept sorted (the most specific domain first) and without
+// duplicates.
 inline void merge_ids(const uint32_t* found, uint32_t count, uint32_t* ids, uint32_t& n) noexcept {
     for (uint32_t i = 0; i < count; ++i) {
         const uint32_t id = found[i];

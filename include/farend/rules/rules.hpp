@@ -104,7 +104,7 @@ private:
     std::unique_ptr<uint64_t[]> hits_;  // [worker][rule], each row padded to a cache line
     std::size_t row_ = 0;               // uint64s per row: the rules' hits, then cache hits and misses
     unsigned workers_ = 0;
-    uint32_t group_count_ = 0, rule_count_ = 0;  // groups_.size(), specs_.size() (no division on the packet path)
+    uint32_t rule_count_ = 0;  // specs_.size() (no division on the packet path)
     bool uses_alias_ = false;
     // The last bytes of the domains, in both cases: a host ending in another byte matches none
     // (exact names end where the host ends, wildcards are suffixes).
