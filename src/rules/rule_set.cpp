@@ -334,7 +334,7 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
         // The domains of one host into found; true when they include the most specific domain
         // of the source's own group: that rule decides whatever the other hosts match.
         const uint32_t best = groups_[g].best;
-        // Inline (three places): with LTO, GCC made it a call with its captures on the stack.
+        // Inline (four places): with LTO, GCC made it a call with its captures on the stack.
         auto look_up = [&](std::string_view host) __attribute__((always_inline)) {
             // A host matches a domain only when it ends in the domain's last byte: most
             // Request-URIs of requests within a dialog end in an IP address's digit.
@@ -363,7 +363,7 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
         // one more cache lookup.
         if (q.message && !decided) {
             const std::string_view ruri = q.message->request_uri();
-            if (!ruri.empty()) decided = look_up(ruri);
+            decided = look_up(ruri);  // an empty one (a response) matches nothing
             std::string_view to;
             if (!decided) {
                 to = q.message->to();
