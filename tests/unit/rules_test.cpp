@@ -126,6 +126,43 @@ TEST(RuleSet, PrecedencePrefixThenDomain) {
     EXPECT_TRUE(r.uses_alias());
 }
 
+// A host's domains come from Hyperscan the first time, from the worker's host cache after: both
+// must give the same rule, the most specific one when a host matches several domains (the cache
+// keeps them sorted; found first, they are copied as they are).
+TEST(RuleSet, TheHostCacheAnswersAsTheScanDid) {
+    auto rs = make({
+        "name=broad domain=*.example action=force",
+        "name=deeper domain=*.acme.example action=never",
+        "name=deepest domain=*.sip.acme.example action=drop",
+        "name=exact domain=sip.acme.example action=auto",
+        "name=other domain=*.net action=force",
+        "name=cust source=198.51.100.0/24 domain=*.acme.example action=drop",
+        "name=cust-plain source=198.51.100.0/24 action=auto",
+    });
+    ASSERT_TRUE(rs);
+    const std::vector<std::pair<rewrite::PolicyQuery, std::string>> cases = {
+        {query("203.0.113.1", {"a.sip.acme.example"}), "deepest"},
+        {query("203.0.113.1", {"sip.acme.example"}), "exact"},
+        {query("203.0.113.1", {"x.acme.example"}), "deeper"},
+        {query("203.0.113.1", {"x.example"}), "broad"},
+        {query("203.0.113.1", {"x.example", "a.sip.acme.example"}), "deepest"},
+        {query("203.0.113.1", {"a.sip.acme.example", "x.net"}), "deepest"},
+        {query("203.0.113.1", {"x.net", "x.example"}), "broad"},
+        {query("198.51.100.7", {"a.sip.acme.example"}), "cust"},
+        {query("198.51.100.7", {"x.example"}), "cust-plain"},
+    };
+    for (int pass = 0; pass < 2; ++pass) {
+        const uint64_t hits = rs->cache_hits(), scans = rs->cache_misses();
+        for (const auto& [q, want] : cases) EXPECT_EQ(matched(*rs, q), want) << q.hosts[0] << " pass " << pass;
+        if (pass == 0) {
+            EXPECT_GT(rs->cache_misses(), scans) << "the first pass scans";
+        } else {
+            EXPECT_EQ(rs->cache_misses(), scans) << "the second pass only reads the cache";
+            EXPECT_GT(rs->cache_hits(), hits);
+        }
+    }
+}
+
 TEST(RuleSet, PoliciesInheritTheGlobalSettings) {
     rewrite::Options defaults;
     defaults.detect.tests = nat::bit(nat::Test::via_private);
