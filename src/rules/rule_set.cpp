@@ -386,7 +386,7 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
                 to = q.message->to();
                 if (!same_host(to, ruri)) decided = look_up(to);
             }
-            if (!decided) {
+            if (!decided && !q.message->from_repeats_to(to)) {
                 const std::string_view from = q.message->from();
                 if (!same_host(from, ruri) && !same_host(from, to)) decided = look_up(from);
             }
