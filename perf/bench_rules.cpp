@@ -23,9 +23,9 @@
 #include <cstdlib>
 #include <chrono>
 #include <cstdio>
+#include <random>
 #include <string>
 #include <unistd.h>
-#include <random>
 #include <vector>
 
 using namespace farend;

@@ -27,7 +27,7 @@ struct RuleSet::Group {
     std::vector<std::pair<uint32_t, uint32_t>> by_domain;  // (domain id, first rule), sorted
 };
 
-// One cache slot: what a lookup reads (length, ids, a host of up to 44 bytes) lies in its first
+// One cache slot: what a lookup reads (ids, length, a host of up to 46 bytes) lies in its first
 // cache line.
 struct alignas(64) RuleSet::CachedHost {
     static constexpr std::size_t kMaxHost = 108, kMaxIds = 4;

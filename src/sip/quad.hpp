@@ -56,7 +56,7 @@ inline uint32_t dotted_quad16(const char* s, uint32_t n, uint8_t (&out)[4]) noex
 }
 #endif
 
-// A dotted quad at p in b[0, size), p < end <= size, into out: returns the offset after its run
+// A dotted quad at p in b[0, size), p <= end <= size, into out: returns the offset after its run
 // of digits and dots, or 0 when [p, end) does not start with a run that is one ("1.2.3.4.5" and
 // "1.2.3.0004" are not; the callers then take their general, byte-wise way, which decides them).
 // Within 16 bytes of the buffer's end (an SDP's last line, a URI ending the datagram) the bytes
