@@ -1,11 +1,15 @@
-// MessageHosts (the hosts a domain rule may match, read without a full parse): DPDK-free, so
-// these run in the ASan/UBSan build too, unlike the rule set's tests (rules_test.cpp, rte_lpm).
+// MessageHosts (the hosts a domain rule may match, read without a full parse), directly and as the
+// processor hands it to a rule set: DPDK-free, so these run in the ASan/UBSan build too, unlike
+// the rule set's tests (rules_test.cpp, rte_lpm).
 #include <farend/rewrite/message_hosts.hpp>
+#include <farend/rewrite/processor.hpp>
 #include <farend/sip/message.hpp>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 using namespace farend;
 
@@ -42,5 +46,75 @@ TEST(MessageHosts, FromRepeatsToOnlyWhenItsHostIsTos) {
         const std::string user(n, 'u');
         EXPECT_TRUE(check("<sip:" + user + "@t.example>", "<sip:" + user + "@t.example>;tag=" + user)) << n;
         EXPECT_FALSE(check("<sip:" + user + "@t.example>", "<sip:" + user + "@t.example.org>;tag=1")) << n;
+    }
+}
+
+namespace {
+
+// Records the hosts the processor hands to the rules.
+class Spy final : public rewrite::PolicySource {
+public:
+    std::vector<std::string> hosts;
+    bool wants_domains() const noexcept override { return true; }
+    bool uses_alias() const noexcept override { return false; }
+    const rewrite::Policy* resolve(const rewrite::PolicyQuery& q, unsigned) noexcept override {
+        hosts.clear();
+        for (uint8_t i = 0; i < q.host_count; ++i) hosts.emplace_back(q.hosts[i]);
+        if (q.message)  // every host the message has, each once as written
+            for (std::string_view h : {q.message->request_uri(), q.message->to(), q.message->from()})
+                if (!h.empty() && std::find(hosts.begin(), hosts.end(), h) == hosts.end()) hosts.emplace_back(h);
+        return nullptr;
+    }
+};
+
+}  // namespace
+
+TEST(MessageHosts, HostsOfTheRequestUriToAndFrom) {
+    rewrite::Processor p(rewrite::Options{});
+    Spy spy;
+    auto hosts = [&](const std::string& start, const std::string& to, const std::string& from) {
+        const std::string m = start + "\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\r\nTo: " + to + "\r\nFrom: " + from +
+                              "\r\nCall-ID: 1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+        std::string first = m;  // processed once without rules first, as before
+        first.resize(m.size() + 512);
+        p.process(first.data(), static_cast<uint32_t>(m.size()), static_cast<uint32_t>(first.size()),
+                  nat::Source{*IpAddr::parse("203.0.113.5"), 40000}, nullptr);
+        spy.hosts = {"(not called)"};
+        std::string buf = m;
+        buf.resize(m.size() + 512);
+        p.process(buf.data(), static_cast<uint32_t>(m.size()), static_cast<uint32_t>(buf.size()),
+                  nat::Source{*IpAddr::parse("203.0.113.5"), 40000}, &spy);
+        std::string joined;
+        for (const auto& h : spy.hosts) joined.append(joined.empty() ? "" : " ").append(h);
+        return joined;
+    };
+    EXPECT_EQ(hosts("INVITE sip:bob@Voice.Example.NET:5060;user=phone SIP/2.0", "<sip:bob@voice.example.net>",
+                    "\"Alice <sip:x@evil.example>\" <sip:alice@acme.example>;tag=1"),
+              "Voice.Example.NET voice.example.net acme.example")
+        << "as written (matching ignores case), exact duplicates dropped, quoted display names skipped";
+    EXPECT_EQ(hosts("INVITE sips:[2001:db8::1]:5061 SIP/2.0", "Bob <SIPS:bob@[2001:DB8::1]>", "sip:a@b.example;tag=1"),
+              "[2001:db8::1] [2001:DB8::1] b.example")
+        << "IPv6 references whole; a To without quotes";
+    EXPECT_EQ(hosts("INVITE sip:carol:secret@c.example?subject=x SIP/2.0", "<tel:+15551234567>", "<sip:d.example>;tag=1"),
+              "c.example d.example")
+        << "password, headers and tel: URIs";
+    EXPECT_EQ(hosts("OPTIONS sip:e.example SIP/2.0", "\"Q \\\"x\\\" sip:no@f.example\" <sip:g.example>", "<sip:h.example>;tag=1"),
+              "e.example g.example h.example")
+        << "escaped quotes inside the display name";
+    EXPECT_EQ(hosts("INVITE sip:alice;day=tuesday@atlanta.example SIP/2.0", "<sip:bob;x=1?y@b2.example:5070>",
+                    "\"A\" <sip:a@c2.example;lr>;tag=1"),
+              "atlanta.example b2.example c2.example")
+        << "';' and '?' in a user part (RFC 3261 user-unreserved) are not the host's end";
+    EXPECT_EQ(hosts("INVITE sip:a-rather-long-user-name.with.dots@long-host-name.customer.example:5070;transport=udp SIP/2.0",
+                    "Bob <sip:another-rather-long-user-name@to-host.example.org>", "sip:x@from.example ;tag=1"),
+              "long-host-name.customer.example to-host.example.org from.example")
+        << "URIs longer than the 32-byte window, a token display name, white space ending an addr-spec";
+    // Every place the URI's end can fall relative to the 32-byte window after the scheme.
+    for (std::size_t n = 0; n <= 40; ++n) {
+        const std::string user(n, 'u');
+        const std::string at = n ? user + "@" : "";
+        EXPECT_EQ(hosts("INVITE sip:" + at + "r.example SIP/2.0", "<sip:" + at + "t.example>", "sip:" + at + "f.example:5060;tag=1"),
+                  "r.example t.example f.example")
+            << "user of " << n << " bytes";
     }
 }
