@@ -381,12 +381,17 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
         if (q.message && !decided) {
             const std::string_view ruri = q.message->request_uri();
             decided = look_up(ruri);  // an empty one (a response) matches nothing
+            // A host that repeats one already looked up is not read in full: to_if()/from_if()
+            // only check that the header's URI ends in it.
             std::string_view to;
             if (!decided) {
-                to = q.message->to();
-                if (!same_host(to, ruri)) decided = look_up(to);
+                to = q.message->to_if(ruri);
+                if (to.empty()) {
+                    to = q.message->to();
+                    if (!same_host(to, ruri)) decided = look_up(to);
+                }
             }
-            if (!decided && !q.message->from_repeats_to(to)) {
+            if (!decided && !q.message->from_repeats_to(to) && q.message->from_if(to).empty()) {
                 const std::string_view from = q.message->from();
                 if (!same_host(from, ruri) && !same_host(from, to)) decided = look_up(from);
             }

@@ -49,6 +49,79 @@ TEST(MessageHosts, FromRepeatsToOnlyWhenItsHostIsTos) {
     }
 }
 
+// to_if(known)/from_if(known) answer only when the header's host is certainly `known`, and then
+// with the very view to()/from() give; else nothing (the caller reads the header in full).
+TEST(MessageHosts, HostIfAnswersOnlyWithTheHostItself) {
+    sip::MessageParser parser;
+    // The answer for To's value `to` given `known`; checked against to(), and From alike.
+    auto ask = [&](const std::string& to, const std::string& known) {
+        const std::string m = "INVITE sip:r.example SIP/2.0\r\nTo: " + to + "\r\nFrom: " + to +
+                              ";tag=1\r\nCall-ID: 1\r\nContent-Length: 0\r\n\r\n";
+        const sip::MessageIndex& idx = parser.parse(m);
+        EXPECT_TRUE(idx.complete()) << m;
+        const rewrite::MessageHosts hosts(m, parser.mask_view(), idx);
+        const std::string_view full = hosts.to(), got = hosts.to_if(known);
+        if (!got.empty()) {
+            EXPECT_EQ(got.data(), full.data()) << "To " << to << ", known " << known;
+            EXPECT_EQ(got.size(), full.size()) << "To " << to << ", known " << known;
+            EXPECT_EQ(got, known) << "To " << to;
+        }
+        const std::string_view from = hosts.from_if(known);
+        EXPECT_EQ(from.empty(), got.empty()) << "To " << to << ", known " << known;
+        if (!from.empty()) {
+            EXPECT_EQ(from.data(), hosts.from().data());
+        }
+        return std::string(got);
+    };
+    EXPECT_EQ(ask("<sip:2001@sip.example.net>", "sip.example.net"), "sip.example.net");
+    EXPECT_EQ(ask("\"Alice\" <sip:2001@sip.example.net>", "sip.example.net"), "sip.example.net");
+    EXPECT_EQ(ask("<SIP:sip.example.net>", "sip.example.net"), "sip.example.net") << "no user part";
+    EXPECT_EQ(ask("<sip:a@b@h.example>", "b@h.example"), "b@h.example") << "the host after the first '@'";
+    EXPECT_EQ(ask("<sip:h.example@h.example>", "h.example"), "h.example");
+    // Nothing where the host is another, or where being sure would take the full search.
+    EXPECT_EQ(ask("<sip:a@b@h.example>", "h.example"), "") << "the first '@' starts the host";
+    EXPECT_EQ(ask("<sip:h@example>", "h@example"), "") << "with no user part, '@' would start the host";
+    EXPECT_EQ(ask("<sip:a@x;p=h.example>", "h.example"), "") << "a parameter's value";
+    EXPECT_EQ(ask("<sip:a@h.example:5060>", "h.example"), "") << "a port: to() reads it";
+    EXPECT_EQ(ask("<sip:x>@h.example>", "h.example"), "") << "the URI ends at the first '>'";
+    EXPECT_EQ(ask("<sip:a@evil.h.example>", "h.example"), "") << "a longer host";
+    EXPECT_EQ(ask("<sip:a@h.example>", "a@h.example"), "");
+    EXPECT_EQ(ask("sip:a@h.example", "h.example"), "") << "an addr-spec: to() reads it";
+    EXPECT_EQ(ask("<sips:a@h.example>", "h.example"), "") << "sips: to() reads it";
+    EXPECT_EQ(ask("<sip:a@[2001:db8::1]>", "[2001:db8::1]"), "") << "IPv6 references: to() reads them";
+    EXPECT_EQ(ask("<sip:a@h.example>", ""), "");
+    EXPECT_EQ(ask("\"<sip:a@h.example>\" <sip:b@g.example>", "h.example"), "") << "a quoted display name";
+    EXPECT_EQ(ask("<sip:" + std::string(40, 'u') + "@h.example>", "h.example"), "") << "past the 32-byte window";
+    {  // A '>' on the next line is not the URI's end.
+        const std::string m = "INVITE sip:r SIP/2.0\r\nTo: <sip:a\r\nB: @h.example>\r\nContent-Length: 0\r\n\r\n";
+        const sip::MessageIndex& idx = parser.parse(m);
+        ASSERT_TRUE(idx.complete());
+        const rewrite::MessageHosts hosts(m, parser.mask_view(), idx);
+        EXPECT_EQ(hosts.to(), "a");
+        EXPECT_EQ(hosts.to_if("h.example"), "");
+    }
+    // Every length of user part across the 32-byte window, and every byte the URI may hold in a
+    // few places, against hosts to() gives and some it does not.
+    const std::string bytes = "a@>:;?.\"<";
+    std::size_t answered = 0, asked = 0;
+    for (std::size_t n = 0; n <= 34; ++n)
+        for (char c1 : bytes)
+            for (char c2 : bytes) {
+                std::string user(n, 'u');
+                if (n) user[n / 2] = c1;
+                const std::string to = "<sip:" + user + (n ? "@" : "") + "h" + c2 + "x.example>";
+                if (!parser.parse("INVITE sip:r SIP/2.0\r\nTo: " + to + "\r\n\r\n").complete()) continue;
+                for (const std::string& known : {std::string("h") + c2 + "x.example", std::string("x.example"),
+                                                user + "@h" + c2 + "x.example", std::string(1, c2) + "x.example"}) {
+                    if (known.find_first_of(":;?") != std::string::npos) continue;  // never a host to() gives
+                    ++asked;
+                    answered += !ask(to, known).empty();
+                }
+            }
+    EXPECT_GT(answered, asked / 20) << "the usual form is answered (" << answered << " of " << asked << ")";
+    EXPECT_LT(answered, asked) << "and not every form";
+}
+
 namespace {
 
 // Records the hosts the processor hands to the rules.

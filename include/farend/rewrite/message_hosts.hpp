@@ -97,6 +97,27 @@ inline std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice 
     return uri_host(msg, mv, scheme_start(msg, uri.off, colon), colon, uri.end(), UriEnd::slice);
 }
 
+// Past a To/From value's quoted display name (it may hold anything, \" included) and the usual
+// single space after it; the value's start when it has none.
+[[gnu::always_inline]] inline uint32_t past_display_name(std::string_view msg, sip::MaskView mv, Slice v) noexcept {
+    uint32_t i = v.off;
+    const uint32_t end = v.end();
+    if (i < end && msg[i] == '"') {
+        do i = mv.next(simd::kQuote, i + 1, end);
+        while (i < end && msg[i - 1] == '\\');
+        ++i;
+        if (i < end && msg[i] == ' ') ++i;
+    }
+    return i;
+}
+
+// Whether the value has the usual name-addr "<sip:" (in any case: one 4-byte compare with the
+// letters folded, then ':') at i.
+[[gnu::always_inline]] inline bool lt_sip_at(std::string_view msg, uint32_t i, uint32_t end) noexcept {
+    constexpr uint32_t kLtSip = '<' | 's' << 8 | 'i' << 16 | uint32_t{'p'} << 24;
+    return i + 5 <= end && (load_u32(msg.data() + i) | 0x20202000u) == kLtSip && msg[i + 4] == ':';
+}
+
 // The host of the URI of a To/From value, name-addr or addr-spec; a quoted display name is
 // skipped. Empty when none.
 [[gnu::always_inline]] inline std::string_view header_host(std::string_view msg, sip::MaskView mv,
@@ -104,23 +125,65 @@ inline std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice 
     const sip::Header* hd = idx.find(id);
     if (!hd) return {};
     const Slice v = hd->value;
-    uint32_t i = v.off;
+    const uint32_t i = past_display_name(msg, mv, v);
     const uint32_t end = v.end();
-    if (i < end && msg[i] == '"') {  // quoted display name: may hold anything, \" included
-        do i = mv.next(simd::kQuote, i + 1, end);
-        while (i < end && msg[i - 1] == '\\');
-        ++i;
-        if (i < end && msg[i] == ' ') ++i;  // the usual single space before '<'
-    }
-    // The usual name-addr: "<sip:" in any case (one 4-byte compare with the letters folded, then ':').
-    constexpr uint32_t kLtSip = '<' | 's' << 8 | 'i' << 16 | uint32_t{'p'} << 24;
-    if (i + 5 <= end && (load_u32(msg.data() + i) | 0x20202000u) == kLtSip && msg[i + 4] == ':')
-        return host_after_scheme(msg, mv, i + 5, end, UriEnd::angle);
+    if (lt_sip_at(msg, i, end)) return host_after_scheme(msg, mv, i + 5, end, UriEnd::angle);
     // The scheme's colon is the first one: display names outside quotes are tokens (no ':').
     const uint32_t colon = mv.next(simd::kColon, i, end);
     if (colon >= end || colon < v.off + 3) return {};
     const uint32_t s = scheme_start(msg, v.off, colon);
     return uri_host(msg, mv, s, colon, end, s > v.off && msg[s - 1] == '<' ? UriEnd::angle : UriEnd::addr_spec);
+}
+
+// header_host() when it is `known`, found with fewer steps than reading it: the usual To or From,
+// "<sip:user@known>", ends in the host another header gave. Empty when that is not certain
+// (header_host() then reads it), else the host inside the header, the very view header_host()
+// returns. `known` is a host this reader found: no ':', ';' or '?' in it unless it is an IPv6
+// reference (left to header_host()).
+//
+// In "<sip:" URI ">", header_host()'s host starts past the URI's first '@' (at its start when
+// there is none) and ends at the first ':', ';' or '?' after that, else at the first '>'. So the
+// host is `known` when the URI, up to its first '>', ends in `known`, and that tail starts right
+// after the URI's first '@' or, with no '@' in the URI, at its start: then no stop byte follows
+// the host's start. One 32-byte window gives the first '>' and '@' (a longer URI or one near the
+// datagram's end is left to header_host()); the stop bytes are not searched for.
+[[gnu::always_inline]] inline std::string_view header_host_if(std::string_view msg, sip::MaskView mv,
+                                                              const sip::MessageIndex& idx, sip::HeaderId id,
+                                                              std::string_view known) noexcept {
+#if defined(__SSE2__)
+    const auto len = static_cast<uint32_t>(known.size());
+    if (len == 0 || known[0] == '[') return {};
+    const sip::Header* hd = idx.find(id);
+    if (!hd) return {};
+    const Slice v = hd->value;
+    const uint32_t i = past_display_name(msg, mv, v);
+    const uint32_t end = v.end();
+    if (!lt_sip_at(msg, i, end)) return {};
+    const uint32_t p = i + 5;
+    const char* base = msg.data();
+    const auto size = static_cast<uint32_t>(msg.size());
+    if (size < 32 || p > size - 32) return {};
+    const auto* w = reinterpret_cast<const __m128i*>(base + p);
+    const __m128i lo = _mm_loadu_si128(w), hi = _mm_loadu_si128(w + 1);
+    const auto eq = [&](char c) __attribute__((always_inline)) {
+        const __m128i n = _mm_set1_epi8(c);
+        return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(lo, n))) |
+               static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(hi, n))) << 16;
+    };
+    const uint32_t gts = eq('>');
+    if (gts == 0) return {};
+    const uint32_t gt = p + static_cast<uint32_t>(__builtin_ctz(gts));  // the URI's end
+    if (gt >= end || gt - p < len) return {};
+    const uint32_t q = gt - len;  // where the tail starts
+    if (!same_bytes(base + q, known.data(), len)) return {};
+    const uint32_t ats = eq('@') & ((gts & (0u - gts)) - 1);  // the URI's '@'s
+    const uint32_t h = ats ? p + static_cast<uint32_t>(__builtin_ctz(ats)) + 1 : p;  // the host's start
+    if (h != q) return {};
+    return std::string_view(base + q, len);
+#else
+    (void)msg, (void)mv, (void)idx, (void)id, (void)known;
+    return {};
+#endif
 }
 
 }  // namespace detail
@@ -140,6 +203,16 @@ public:
     [[nodiscard]] std::string_view to() const noexcept { return detail::header_host(msg_, mv_, *idx_, sip::HeaderId::to); }
     [[nodiscard]] std::string_view from() const noexcept {
         return detail::header_host(msg_, mv_, *idx_, sip::HeaderId::from);
+    }
+    // to() or from() when it is `known` (a host this reader gave), as the very view those give;
+    // empty when that is not certain without reading the header in full (see header_host_if()).
+    // About a third of the cost of to() or from(): the usual To repeats the Request-URI's host,
+    // the usual From To's.
+    [[nodiscard]] std::string_view to_if(std::string_view known) const noexcept {
+        return detail::header_host_if(msg_, mv_, *idx_, sip::HeaderId::to, known);
+    }
+    [[nodiscard]] std::string_view from_if(std::string_view known) const noexcept {
+        return detail::header_host_if(msg_, mv_, *idx_, sip::HeaderId::from, known);
     }
     // Whether From's host is `to`, the host to() gave, known without reading From: From's value
     // repeats To's byte for byte through the byte after that host, and the host follows an '@'.
