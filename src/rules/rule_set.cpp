@@ -381,8 +381,10 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
         if (q.message && !decided) {
             const std::string_view ruri = q.message->request_uri();
             decided = look_up(ruri);  // an empty one (a response) matches nothing
-            // A host that repeats one already looked up is not read in full: to_if()/from_if()
-            // only check that the header's URI ends in it.
+            // A host that repeats one already looked up is not read in full: to_if() and
+            // from_if() only check that the header's URI ends in it. The usual To repeats the
+            // Request-URI's host (REGISTER, OPTIONS, a new call), the usual From To's (From's
+            // user may differ).
             std::string_view to;
             if (!decided) {
                 to = q.message->to_if(ruri);
@@ -391,7 +393,7 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
                     if (!same_host(to, ruri)) decided = look_up(to);
                 }
             }
-            if (!decided && !q.message->from_repeats_to(to) && q.message->from_if(to).empty()) {
+            if (!decided && q.message->from_if(to).empty()) {
                 const std::string_view from = q.message->from();
                 if (!same_host(from, ruri) && !same_host(from, to)) decided = look_up(from);
             }
