@@ -381,10 +381,12 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
         if (q.message && !decided) {
             const std::string_view ruri = q.message->request_uri();
             decided = look_up(ruri);  // an empty one (a response) matches nothing
-            // A host that repeats one already looked up is not read in full: to_if() and
-            // from_if() only check that the header's URI ends in it. The usual To repeats the
-            // Request-URI's host (REGISTER, OPTIONS, a new call), the usual From To's (From's
-            // user may differ).
+            // A host that repeats one already looked up is not read in full. to_if() and
+            // from_if() only check that the header's URI ends in it: the usual To repeats the
+            // Request-URI's host (REGISTER, OPTIONS, a new call), the usual From To's host.
+            // from_repeats_to() first, a compare of a few words, for the From that repeats To's
+            // value (a REGISTER's): dropping it cost the dataplane's capture, where every From
+            // does, ~35 instructions a message, and gained bench_rules' six messages ~18.
             std::string_view to;
             if (!decided) {
                 to = q.message->to_if(ruri);
@@ -393,7 +395,7 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
                     if (!same_host(to, ruri)) decided = look_up(to);
                 }
             }
-            if (!decided && q.message->from_if(to).empty()) {
+            if (!decided && !q.message->from_repeats_to(to) && q.message->from_if(to).empty()) {
                 const std::string_view from = q.message->from();
                 if (!same_host(from, ruri) && !same_host(from, to)) decided = look_up(from);
             }

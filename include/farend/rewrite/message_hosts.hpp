@@ -214,6 +214,23 @@ public:
     [[nodiscard]] std::string_view from_if(std::string_view known) const noexcept {
         return detail::header_host_if(msg_, mv_, *idx_, sip::HeaderId::from, known);
     }
+    // Whether From's host is `to`, the host to() gave, known without reading From: From's value
+    // repeats To's byte for byte through the byte after that host, and the host follows an '@'.
+    // Both are then read alike up to there (the URI's scheme, its first '@' and the host's end
+    // all lie in those bytes); without the '@', an '@' further on in From would make the bytes
+    // before it a user part and its host another one. The usual From is To's URI and a tag: a
+    // compare of a few words instead of a second search (rules with many domains read all three
+    // hosts of every message).
+    [[nodiscard]] bool from_repeats_to(std::string_view to) const noexcept {
+        const sip::Header* t = idx_->find(sip::HeaderId::to);
+        const sip::Header* f = idx_->find(sip::HeaderId::from);
+        if (!t || !f || to.empty()) return false;
+        const char* tv = msg_.data() + t->value.off;
+        const auto upto = static_cast<uint32_t>(to.data() + to.size() - tv) + 1;  // to lies inside To's value
+        if (upto > t->value.len || upto > f->value.len || to.data()[-1] != '@') return false;
+        return same_bytes(tv, msg_.data() + f->value.off, upto);
+    }
+
 private:
     std::string_view msg_;
     sip::MaskView mv_;  // a copy (two words): the caller's may be a temporary
