@@ -22,6 +22,7 @@ namespace farend::rules {
 struct RuleSet::Group {
     int32_t parent = -1;        // the next shorter prefix that contains this one; root: -1
     int32_t plain = -1;         // the first rule of this prefix without a domain
+    int32_t fallback = -1;      // plain here, else the nearest ancestor's: the rule when no domain matched
     bool needs_hosts = false;   // a domain rule here, or above before a plain rule: match() reads hosts
     uint32_t best = ~0u;        // the most specific domain of by_domain (none: ~0): found, it decides
     std::vector<std::pair<uint32_t, uint32_t>> by_domain;  // (domain id, first rule), sorted
@@ -244,9 +245,11 @@ std::unique_ptr<RuleSet> RuleSet::build(std::vector<Spec> specs, const rewrite::
     for (Group& g : rs->groups_)
         if (!g.by_domain.empty()) g.best = g.by_domain.front().first;
     // Parents come before their children (shorter prefixes first, root at 0).
-    for (Group& g : rs->groups_)
-        g.needs_hosts = !g.by_domain.empty() ||
-                        (g.plain < 0 && g.parent >= 0 && rs->groups_[static_cast<std::size_t>(g.parent)].needs_hosts);
+    for (Group& g : rs->groups_) {
+        const Group* parent = g.parent >= 0 ? &rs->groups_[static_cast<std::size_t>(g.parent)] : nullptr;
+        g.needs_hosts = !g.by_domain.empty() || (g.plain < 0 && parent && parent->needs_hosts);
+        g.fallback = g.plain >= 0 ? g.plain : parent ? parent->fallback : -1;
+    }
     rs->rule_count_ = static_cast<uint32_t>(n);
     rs->row_ = (n + 2 + 7) / 8 * 8;  // whole cache lines per worker
     rs->hits_.reset(new uint64_t[rs->row_ * rs->workers_]());
@@ -404,9 +407,10 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
             }
         }
     }
+    if (found.n == 0) return groups_[g].fallback;  // the usual answer: no host names a domain
     for (int32_t at = static_cast<int32_t>(g); at >= 0; at = groups_[static_cast<std::size_t>(at)].parent) {
         const Group& grp = groups_[static_cast<std::size_t>(at)];
-        if (found.n && !grp.by_domain.empty())
+        if (!grp.by_domain.empty())
             for (uint32_t k = 0; k < found.n; ++k) {
                 auto it = std::lower_bound(grp.by_domain.begin(), grp.by_domain.end(), std::make_pair(found.ids[k], 0u));
                 if (it != grp.by_domain.end() && it->first == found.ids[k]) return static_cast<int32_t>(it->second);
