@@ -13,17 +13,36 @@
 
 using namespace farend;
 
+namespace {
+
+// A request with these To and From values, parsed, and the reader of its hosts.
+class ToFrom {
+public:
+    ToFrom(const std::string& to, const std::string& from)
+        : m_("INVITE sip:r.example SIP/2.0\r\nTo: " + to + "\r\nFrom: " + from +
+             "\r\nCall-ID: 1\r\nContent-Length: 0\r\n\r\n"),
+          idx_(parser_.parse(m_)),
+          hosts_(m_, parser_.mask_view(), idx_) {
+        EXPECT_TRUE(idx_.complete()) << m_;
+    }
+    [[nodiscard]] const rewrite::MessageHosts& hosts() const noexcept { return hosts_; }
+
+private:
+    sip::MessageParser parser_;
+    std::string m_;
+    const sip::MessageIndex& idx_;
+    rewrite::MessageHosts hosts_;
+};
+
+}  // namespace
+
 // From's host is taken to be To's without a search only when it is: From repeats To's value
 // through the byte after To's host, and that host follows an '@'. Each case is also checked
 // against both hosts read in full.
 TEST(MessageHosts, FromRepeatsToOnlyWhenItsHostIsTos) {
-    sip::MessageParser parser;
-    auto check = [&](const std::string& to, const std::string& from) {
-        const std::string m = "INVITE sip:r.example SIP/2.0\r\nTo: " + to + "\r\nFrom: " + from +
-                              "\r\nCall-ID: 1\r\nContent-Length: 0\r\n\r\n";
-        const sip::MessageIndex& idx = parser.parse(m);
-        EXPECT_TRUE(idx.complete()) << m;
-        const rewrite::MessageHosts hosts(m, parser.mask_view(), idx);
+    auto check = [](const std::string& to, const std::string& from) {
+        const ToFrom msg(to, from);
+        const rewrite::MessageHosts& hosts = msg.hosts();
         const std::string_view t = hosts.to();
         const bool repeats = hosts.from_repeats_to(t);
         if (repeats) {
@@ -52,13 +71,9 @@ TEST(MessageHosts, FromRepeatsToOnlyWhenItsHostIsTos) {
 // The usual From: To's host again, taken from To without a search of From (from_if(to())) only
 // when it is From's host; each case is also checked against From read in full.
 TEST(MessageHosts, FromIfTakesTosHostOnlyWhenItIsFroms) {
-    sip::MessageParser parser;
-    auto check = [&](const std::string& to, const std::string& from) {
-        const std::string m = "INVITE sip:r.example SIP/2.0\r\nTo: " + to + "\r\nFrom: " + from +
-                              "\r\nCall-ID: 1\r\nContent-Length: 0\r\n\r\n";
-        const sip::MessageIndex& idx = parser.parse(m);
-        EXPECT_TRUE(idx.complete()) << m;
-        const rewrite::MessageHosts hosts(m, parser.mask_view(), idx);
+    auto check = [](const std::string& to, const std::string& from) {
+        const ToFrom msg(to, from);
+        const rewrite::MessageHosts& hosts = msg.hosts();
         const std::string_view f = hosts.from_if(hosts.to());
         if (!f.empty()) {
             EXPECT_EQ(f.data(), hosts.from().data()) << "To " << to << ", From " << from;
@@ -91,12 +106,9 @@ TEST(MessageHosts, FromIfTakesTosHostOnlyWhenItIsFroms) {
 TEST(MessageHosts, HostIfAnswersOnlyWithTheHostItself) {
     sip::MessageParser parser;
     // The answer for To's value `to` given `known`; checked against to(), and From alike.
-    auto ask = [&](const std::string& to, const std::string& known) {
-        const std::string m = "INVITE sip:r.example SIP/2.0\r\nTo: " + to + "\r\nFrom: " + to +
-                              ";tag=1\r\nCall-ID: 1\r\nContent-Length: 0\r\n\r\n";
-        const sip::MessageIndex& idx = parser.parse(m);
-        EXPECT_TRUE(idx.complete()) << m;
-        const rewrite::MessageHosts hosts(m, parser.mask_view(), idx);
+    auto ask = [](const std::string& to, const std::string& known) {
+        const ToFrom msg(to, to + ";tag=1");
+        const rewrite::MessageHosts& hosts = msg.hosts();
         const std::string_view full = hosts.to(), got = hosts.to_if(known);
         if (!got.empty()) {
             EXPECT_EQ(got.data(), full.data()) << "To " << to << ", known " << known;

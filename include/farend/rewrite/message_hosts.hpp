@@ -206,8 +206,8 @@ public:
     }
     // to() or from() when it is `known` (a host this reader gave), as the very view those give;
     // empty when that is not certain without reading the header in full (see header_host_if()).
-    // About a third of the cost of to() or from(): the usual To repeats the Request-URI's host,
-    // the usual From To's.
+    // It skips a full read's search for the host's end (~25 of its ~70 instructions): the usual
+    // To repeats the Request-URI's host, the usual From To's.
     [[nodiscard]] std::string_view to_if(std::string_view known) const noexcept {
         return detail::header_host_if(msg_, mv_, *idx_, sip::HeaderId::to, known);
     }
