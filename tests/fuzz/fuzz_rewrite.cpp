@@ -4,8 +4,11 @@
 //  - a rewritten message re-parses, its Content-Length (when it has one) equals its body;
 //  - the output equals the input with exactly the planned edits applied: no byte outside an
 //    edited span changes;
-//  - a second pass over the output changes nothing.
+//  - a second pass over the output changes nothing;
+//  - the hosts a domain rule reads: to_if()/from_if() answer only with the very host to()/from()
+//    give, and from_repeats_to() only when From's host is To's.
 // The first 3 input bytes choose the options and the source address; the rest is the message.
+#include <farend/rewrite/message_hosts.hpp>
 #include <farend/rewrite/processor.hpp>
 
 #include <algorithm>
@@ -40,6 +43,23 @@ std::string reference_apply(std::string_view in, const rewrite::EditPlan& plan) 
     return out;
 }
 
+// The short cuts of MessageHosts against its full reads (rule_set.cpp asks them in this order).
+void check_hosts(std::string_view msg) {
+    static sip::MessageParser parser;
+    const sip::MessageIndex& idx = parser.parse(msg);
+    if (!idx.complete()) return;
+    const rewrite::MessageHosts hosts(msg, parser.mask_view(), idx);
+    const std::string_view ruri = hosts.request_uri(), to = hosts.to(), from = hosts.from();
+    const auto same = [](std::string_view a, std::string_view b) { return a.data() == b.data() && a.size() == b.size(); };
+    for (std::string_view h : {ruri, to, from})
+        if (!h.empty() && (h.data() < msg.data() || h.data() + h.size() > msg.data() + msg.size()))
+            die("a host outside the message");
+    if (const std::string_view t = hosts.to_if(ruri); !t.empty() && !same(t, to)) die("to_if() answered other than to()");
+    if (const std::string_view f = hosts.from_if(to); !f.empty() && !same(f, from))
+        die("from_if() answered other than from()");
+    if (hosts.from_repeats_to(to) && from != to) die("from_repeats_to() for another host");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -58,6 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     rewrite::Processor proc(opt);  // options come from the input, so one per input
 
     const std::string_view in(reinterpret_cast<const char*>(data + 3), size - 3);
+    check_hosts(in);
     std::string buf(in);
     buf.resize(in.size() + 4096);
     const auto r = proc.process(buf.data(), static_cast<uint32_t>(in.size()), static_cast<uint32_t>(buf.size()), src);
