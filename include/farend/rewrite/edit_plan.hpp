@@ -54,12 +54,14 @@ public:
     [[nodiscard]] int64_t growth() const noexcept;
     // Net growth of the edits that lie within [s.off, s.end()] (for Content-Length).
     [[nodiscard]] int64_t growth_within(Slice s) const noexcept;
+    // The i-th edit in order of offset (then of insertion: see Edit::seq).
     [[nodiscard]] const Edit& edit(std::size_t i) const noexcept { return edits_[i]; }
     [[nodiscard]] std::string_view text(const Edit& e) const noexcept {
         return {arena_.data() + e.text_off, e.text_len};
     }
 
-    // Applies every edit to buf[0, size) within capacity. Sorts the edits first.
+    // Applies every edit to buf[0, size) within capacity, in order of offset (add() keeps them so;
+    // at one offset, in the order they were added).
     ApplyResult apply(char* buf, uint32_t size, uint32_t capacity) noexcept;
 
 private:
