@@ -10,10 +10,6 @@
 #include <cstdint>
 #include <string_view>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace farend::rewrite {
 
 namespace detail {
@@ -46,29 +42,20 @@ enum class UriEnd : uint8_t { slice, angle, addr_spec };
     // byte value, then bit arithmetic (no loop, no call). Longer ones, IPv6 references and URIs
     // near the end of the datagram take the general path below.
     if (size >= 32 && p <= size - 32) {
-        const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + p));
-        const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + p + 16));
-        // Bytes equal to any of cs, as a 32-bit mask: the compares are OR-ed as vectors, so one
-        // movemask per half whatever the number of bytes looked for. Inline: with LTO, GCC made
-        // eq(':', ';', '?') a call (~40 instructions a packet more with rules).
-        auto eq = [&](auto... cs) __attribute__((always_inline)) {
-            const __m128i l = (... | _mm_cmpeq_epi8(lo, _mm_set1_epi8(cs)));
-            const __m128i h = (... | _mm_cmpeq_epi8(hi, _mm_set1_epi8(cs)));
-            return static_cast<uint32_t>(_mm_movemask_epi8(l)) | static_cast<uint32_t>(_mm_movemask_epi8(h)) << 16;
-        };
+        const Window32 w(base + p);
         const uint32_t room = limit - p;  // p <= limit
         uint32_t ends = 0;
-        if (kind == UriEnd::angle) ends = eq('>');
-        else if (kind == UriEnd::addr_spec) ends = eq(';', ',', ' ', '\t', '\r', '\n');
+        if (kind == UriEnd::angle) ends = w.any('>');
+        else if (kind == UriEnd::addr_spec) ends = w.any(';', ',', ' ', '\t', '\r', '\n');
         // The value's end inside the window ends the URI; bytes past it are another line's.
         if (room < 32) ends = (ends | uint32_t{1} << room) & ((uint32_t{2} << room) - 1);
         if (ends) {
             const uint32_t ue = static_cast<uint32_t>(__builtin_ctz(ends));
             const uint32_t in_uri = (ends & (0u - ends)) - 1;  // the bits below the URI's end
-            const uint32_t at = eq('@') & in_uri;
+            const uint32_t at = w.any('@') & in_uri;
             const uint32_t h = at ? static_cast<uint32_t>(__builtin_ctz(at)) + 1 : 0;  // <= ue <= 31
             if (h >= ue || base[p + h] != '[') {
-                const uint32_t stop = eq(':', ';', '?') & in_uri & (~uint32_t{0} << h);
+                const uint32_t stop = w.any(':', ';', '?') & in_uri & (~uint32_t{0} << h);
                 const uint32_t he = stop ? static_cast<uint32_t>(__builtin_ctz(stop)) : ue;
                 return std::string_view(base + p + h, he - h);
             }
@@ -163,20 +150,14 @@ inline std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice 
     const char* base = msg.data();
     const auto size = static_cast<uint32_t>(msg.size());
     if (size < 32 || p > size - 32) return {};
-    const auto* w = reinterpret_cast<const __m128i*>(base + p);
-    const __m128i lo = _mm_loadu_si128(w), hi = _mm_loadu_si128(w + 1);
-    const auto eq = [&](char c) __attribute__((always_inline)) {
-        const __m128i n = _mm_set1_epi8(c);
-        return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(lo, n))) |
-               static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(hi, n))) << 16;
-    };
-    const uint32_t gts = eq('>');
+    const Window32 w(base + p);
+    const uint32_t gts = w.any('>');
     if (gts == 0) return {};
     const uint32_t gt = p + static_cast<uint32_t>(__builtin_ctz(gts));  // the URI's end
     if (gt >= end || gt - p < len) return {};
     const uint32_t q = gt - len;  // where the tail starts
     if (!same_bytes(base + q, known.data(), len)) return {};
-    const uint32_t ats = eq('@') & ((gts & (0u - gts)) - 1);  // the URI's '@'s
+    const uint32_t ats = w.any('@') & ((gts & (0u - gts)) - 1);  // the URI's '@'s
     const uint32_t h = ats ? p + static_cast<uint32_t>(__builtin_ctz(ats)) + 1 : p;  // the host's start
     if (h != q) return {};
     return std::string_view(base + q, len);
