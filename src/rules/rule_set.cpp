@@ -347,8 +347,7 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
         auto look_up = [&](std::string_view host) __attribute__((always_inline)) {
             // A host matches a domain only when it ends in the domain's last byte: most
             // Request-URIs of requests within a dialog end in an IP address's digit.
-            if (host.empty() || host.size() > 256) return false;
-            if (!last_bytes_[static_cast<unsigned char>(host.back())]) return false;
+            if (host.size() > 256 || !may_name_domain(host)) return false;
             CachedHost& slot = slot_of(host, worker);
             const uint32_t before = found.n;
             if (slot.len == host.size() && same_bytes(slot.host, host.data(), host.size())) {
@@ -395,7 +394,7 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
             // dialog), which To does not repeat; trying cost ~50 instructions for nothing.
             std::string_view to;
             if (!decided) {
-                if (!ruri.empty() && last_bytes_[static_cast<unsigned char>(ruri.back())]) to = q.message->to_if(ruri);
+                if (may_name_domain(ruri)) to = q.message->to_if(ruri);
                 if (to.empty()) {
                     to = q.message->to();
                     if (!same_host(to, ruri)) decided = look_up(to);

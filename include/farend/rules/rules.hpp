@@ -109,6 +109,10 @@ private:
     // The last bytes of the domains, in both cases: a host ending in another byte matches none
     // (exact names end where the host ends, wildcards are suffixes).
     std::bitset<256> last_bytes_;
+    // Whether a host may name a domain: it ends in one of last_bytes_.
+    [[nodiscard]] bool may_name_domain(std::string_view host) const noexcept {
+        return !host.empty() && last_bytes_[static_cast<unsigned char>(host.back())];
+    }
     // The rest: built and read off the packet path.
     std::vector<Spec> specs_;
     rte_lpm6* lpm6_ = nullptr;
