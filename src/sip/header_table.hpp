@@ -141,11 +141,12 @@ constexpr std::array<HeaderId, 26> make_compact() {
 }
 inline constexpr auto kCompact = make_compact();
 
-// Bytes i < n set, for n = 0..16: keeps a name's bytes of a 16-byte load.
-constexpr std::array<Vec16, 17> make_len_masks() {
-    std::array<Vec16, 17> out{};
-    for (std::size_t n = 0; n <= 16; ++n)
-        for (std::size_t i = 0; i < n; ++i) out[n].w[i / 8] |= uint64_t{0xff} << (8 * (i % 8));
+// Bytes i < min(n, 16) set, for n = 0..kMaxName: keeps a name's bytes of a 16-byte load (all of
+// it for the longer names, so the lookup indexes by n without clamping it).
+constexpr std::array<Vec16, kMaxName + 1> make_len_masks() {
+    std::array<Vec16, kMaxName + 1> out{};
+    for (std::size_t n = 0; n <= kMaxName; ++n)
+        for (std::size_t i = 0; i < n && i < 16; ++i) out[n].w[i / 8] |= uint64_t{0xff} << (8 * (i % 8));
     return out;
 }
 inline constexpr auto kLenMasks = make_len_masks();
@@ -155,16 +156,17 @@ inline constexpr auto kLenMasks = make_len_masks();
 // (its usual case), header_id() a copy. One 16-byte load, a multiply and one vector compare for
 // names up to 16 bytes (~20 instructions); a second compare for longer ones.
 inline HeaderId lookup_padded(const char* p, std::size_t n) noexcept {
-    if (n == 1) {
+    if (n > kMaxName) return HeaderId::other;
+    const __m128i v = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
+                                    _mm_load_si128(reinterpret_cast<const __m128i*>(&kLenMasks[n])));
+    const uint8_t i = kTable[bucket_of(static_cast<uint64_t>(_mm_cvtsi128_si64(v)), n)];
+    const Pattern& pat = kPatterns[i];
+    if (pat.len != n) [[unlikely]] {  // also every empty slot (len 0; an empty name there is other)
+        // No full name has one byte: the compact forms are tested only here, off the usual path.
+        if (n != 1) return HeaderId::other;
         const char c = ascii_lower(p[0]);
         return (c >= 'a' && c <= 'z') ? kCompact[static_cast<unsigned>(c - 'a')] : HeaderId::other;
     }
-    if (n > kMaxName) return HeaderId::other;
-    const __m128i v = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
-                                    _mm_load_si128(reinterpret_cast<const __m128i*>(&kLenMasks[n < 16 ? n : 16])));
-    const uint8_t i = kTable[bucket_of(static_cast<uint64_t>(_mm_cvtsi128_si64(v)), n)];
-    const Pattern& pat = kPatterns[i];
-    if (pat.len != n) return HeaderId::other;  // also every empty slot (len 0; n >= 2 here)
     const auto same = [](__m128i x, const Vec16& mask, const Vec16& lower) {
         const __m128i folded = _mm_or_si128(x, _mm_load_si128(reinterpret_cast<const __m128i*>(&mask)));
         return _mm_movemask_epi8(_mm_cmpeq_epi8(folded, _mm_load_si128(reinterpret_cast<const __m128i*>(&lower)))) ==
