@@ -78,8 +78,9 @@ private:
 bool Indexer::start_line(uint32_t s, uint32_t e) noexcept {
     StartLine& sl = out_.start;
     sl.line = make_slice(s, e);
-    const std::string_view line = buf_.substr(s, e - s);
-    if (istarts_with(line, "SIP/")) {
+    // Views by pointer and length: the start line lies inside buf_ (substr's bounds check is a call).
+    const char* const b = buf_.data();
+    if (e - s >= 4 && iequals_lit({b + s, 4}, "SIP/")) {
         // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
         sl.is_request = false;
         const uint32_t sp = mv_.next(simd::kWs, s, e);
@@ -107,7 +108,7 @@ bool Indexer::start_line(uint32_t s, uint32_t e) noexcept {
         return fail(ParseError::bad_method, s), false;
     // The version follows the last space; usually that is " SIP/2.0" at the end.
     uint32_t sp2;
-    if (e - sp1 > 9 && buf_[e - 8] == ' ' && is_sip_version(buf_.substr(e - 7, 7))) {
+    if (e - sp1 > 9 && b[e - 8] == ' ' && is_sip_version({b + e - 7, 7})) {
         sp2 = e - 8;
         sl.version = make_slice(sp2 + 1, e);
     } else {

@@ -164,7 +164,7 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept
                 out.malformed = true;
             else
                 add_addr(out, a);
-        } else if (type == 'a' && e - v > 5 && text(buf, Slice{v, 5}) == "rtcp:") {
+        } else if (type == 'a' && e - v > 5 && same_bytes(buf.data() + v, "rtcp:", 5)) {
             // a=rtcp:<port> [<nettype> <addrtype> <connection-address>]
             Fields fl;
             split_fields(buf, mv, v + 5, e, 5, fl);

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace farend;
@@ -294,6 +297,47 @@ TEST(HeaderIds, FullAndCompactFormsRoundTrip) {
     EXPECT_EQ(header_id(""), HeaderId::other);
     EXPECT_EQ(method_id("INVITE"), Method::invite);
     EXPECT_EQ(method_id("invite"), Method::other);  // methods are case-sensitive
+}
+
+// Every method by its name, and every near miss (any byte changed to any other printable byte, the
+// name one byte shorter or longer) as other; each name is read from a buffer of its own size, so
+// the sanitizer builds catch a read past it.
+TEST(Methods, EveryNameAndEveryNearMiss) {
+    const std::pair<std::string_view, Method> methods[] = {
+        {"INVITE", Method::invite},   {"ACK", Method::ack},         {"BYE", Method::bye},
+        {"CANCEL", Method::cancel},   {"REGISTER", Method::register_}, {"OPTIONS", Method::options},
+        {"PRACK", Method::prack},     {"SUBSCRIBE", Method::subscribe}, {"NOTIFY", Method::notify},
+        {"PUBLISH", Method::publish}, {"INFO", Method::info},       {"REFER", Method::refer},
+        {"MESSAGE", Method::message}, {"UPDATE", Method::update}};
+    const auto id_of = [](const std::string& s) {
+        const std::vector<char> own(s.begin(), s.end());  // exactly s.size() bytes
+        return method_id({own.data(), own.size()});
+    };
+    std::set<Method> seen;
+    for (const auto& [name, id] : methods) {
+        const std::string s(name);
+        EXPECT_EQ(id_of(s), id) << s;
+        seen.insert(id);
+        EXPECT_EQ(id_of(s.substr(0, s.size() - 1)), Method::other) << s;
+        EXPECT_EQ(id_of(s + "S"), Method::other) << s;
+        EXPECT_EQ(id_of("X" + s), Method::other) << s;
+        for (size_t i = 0; i < s.size(); ++i)
+            for (int c = 0x21; c < 0x7f; ++c) {
+                if (c == s[i]) continue;
+                std::string t = s;
+                t[i] = static_cast<char>(c);
+                const Method m = id_of(t);
+                // a change can only land on another method's name ("BYE" -> "ACK" needs three)
+                const bool other_name = std::any_of(std::begin(methods), std::end(methods),
+                                                    [&](const auto& x) { return x.first == t; });
+                if (!other_name) {
+                    EXPECT_EQ(m, Method::other) << t;
+                }
+            }
+    }
+    EXPECT_EQ(seen.size(), std::size(methods));
+    EXPECT_EQ(id_of(""), Method::other);
+    EXPECT_EQ(id_of("SUBSCRIBES"), Method::other);
 }
 
 // MessageIndex::next() gives every header of one id in order, whatever lies between them and
