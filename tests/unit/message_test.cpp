@@ -366,3 +366,20 @@ TEST(Message, NextWalksEveryHeaderOfOneIdAndNoOther) {
     for (const Header* h = idx.find(HeaderId::via); h; h = idx.next(*h)) vias.emplace_back(text(msg, h->value));
     EXPECT_EQ(vias, (std::vector<std::string>{"SIP/2.0/UDP a", "SIP/2.0/UDP b", "SIP/2.0/UDP c"}));
 }
+
+// The Request-URI's byte check: any byte below 0x21 or above 0x7e, at any position of strings of
+// every length up to 40 (word loop, overlapping last word, short byte loop), read from a buffer of
+// exactly that size.
+TEST(Chars, SpaceOrControlAnywhereInAnyLength) {
+    for (size_t n = 0; n <= 40; ++n) {
+        std::vector<char> good(n);
+        for (size_t i = 0; i < n; ++i) good[i] = static_cast<char>(0x21 + (i * 7) % 94);  // 0x21..0x7e
+        EXPECT_FALSE(chars::has_space_or_control(good.data(), n)) << n;
+        for (size_t i = 0; i < n; ++i)
+            for (int c : {0x00, 0x09, 0x0a, 0x0d, 0x20, 0x7f, 0x80, 0xc3, 0xff}) {
+                std::vector<char> bad = good;
+                bad[i] = static_cast<char>(c);
+                EXPECT_TRUE(chars::has_space_or_control(bad.data(), n)) << n << " at " << i << " byte " << c;
+            }
+    }
+}

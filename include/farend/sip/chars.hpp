@@ -47,6 +47,11 @@ inline constexpr auto kWsByte = detail::make_ws();
         std::memcpy(&x, p + i, 8);
         if (bad(x)) return true;
     }
+    if (i < n && n >= 8) {  // the last 8 bytes, overlapping those already seen: no byte loop
+        uint64_t x;
+        std::memcpy(&x, p + n - 8, 8);
+        return bad(x) != 0;
+    }
     for (; i < n; ++i)
         if (static_cast<unsigned char>(p[i]) - 0x21u > 0x7eu - 0x21u) return true;
     return false;
