@@ -181,11 +181,7 @@ void Indexer::run() noexcept {
     uint32_t lf = mv_.next(simd::kLF, s, n);
     if (lf == n) return fail(ParseError::no_end_of_headers, s, Verdict::incomplete);
     {
-        uint32_t e = lf;
-        if (e > s && buf_[e - 1] == '\r')
-            --e;
-        else
-            out_.line_end_lf_only = 1;
+        const uint32_t e = lf - (lf > s && buf_[lf - 1] == '\r');
         if (!start_line(s, e)) return;
     }
     header_lines(lf + 1);
@@ -203,14 +199,12 @@ void Indexer::header_lines(uint32_t s) noexcept {
     int16_t* const first = out_.first.data();
     int16_t* const last = out_.last.data();
     uint32_t count = 0;
-    uint8_t lf_only = out_.line_end_lf_only;
     const uint32_t last_block = (n - 1) / 64;
     uint32_t blk = s / 64;
     uint64_t lfs = s < n ? blocks[blk].m[simd::kLF] & (~uint64_t{0} << (s % 64)) : 0;
     // Stores what the loop kept in locals; every way out of the loop calls it first.
     const auto publish = [&] {
         out_.header_count = static_cast<uint16_t>(count);
-        out_.line_end_lf_only = lf_only;
     };
     for (;;) {
         while (lfs == 0) {
@@ -223,7 +217,6 @@ void Indexer::header_lines(uint32_t s) noexcept {
         // lf >= s >= 1; on an empty line ending in a bare LF, b[lf - 1] is the previous line's LF.
         const bool cr = b[lf - 1] == '\r';
         const uint32_t e = lf - cr;
-        lf_only |= !cr;
         if (e == s) [[unlikely]] {
             publish();
             out_.headers_end = s;
@@ -287,6 +280,13 @@ std::string_view error_description(ParseError e) noexcept {
     return kErrors[static_cast<std::size_t>(e)].description;
 }
 
+bool has_bare_lf(std::string_view buf, const MessageIndex& m) noexcept {
+    const std::size_t end = m.complete() ? m.body_off : buf.size();
+    for (std::size_t i = m.start.line.off; i < end && i < buf.size(); ++i)
+        if (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r')) return true;
+    return false;
+}
+
 void build_index(std::string_view buf, MaskView masks, MessageIndex& out) noexcept {
     out.verdict = Verdict::error;
     out.error = ParseError::none;
@@ -295,7 +295,6 @@ void build_index(std::string_view buf, MaskView masks, MessageIndex& out) noexce
     out.header_count = 0;
     out.first.fill(-1);
     out.headers_end = out.body_off = out.body_len = out.trailing = 0;
-    out.line_end_lf_only = 0;
     out.content_length = ContentLength{};
     Indexer(buf, masks, out).run();
 }

@@ -84,9 +84,24 @@ TEST(Message, JoinsFoldedLines) {
 TEST(Message, EmptyValueAndBareLf) {
     Parsed m("OPTIONS sip:x SIP/2.0\nSubject:\nl: 0\n\n");
     ASSERT_TRUE(m->complete());
-    EXPECT_EQ(m->line_end_lf_only, 1);
+    EXPECT_TRUE(has_bare_lf(m.buf, *m));
     EXPECT_TRUE(m->headers[0].value.empty());
     EXPECT_EQ(m.t(m->headers[1].value), "0");
+}
+
+// A bare LF anywhere from the start line to the empty line counts; CRLFs before the start line
+// and bare LFs in the body do not.
+TEST(Message, BareLfInTheHeaderSectionOnly) {
+    const auto bare = [](std::string msg) {
+        Parsed m(std::move(msg));
+        EXPECT_TRUE(m->complete()) << m.buf;
+        return has_bare_lf(m.buf, *m);
+    };
+    EXPECT_FALSE(bare("\r\nOPTIONS sip:x SIP/2.0\r\nl: 4\r\n\r\na\nb\n"));
+    EXPECT_TRUE(bare("OPTIONS sip:x SIP/2.0\nl: 4\r\n\r\na\nb\n"));
+    EXPECT_TRUE(bare("OPTIONS sip:x SIP/2.0\r\nSubject: s\nl: 4\r\n\r\na\nb\n"));
+    EXPECT_TRUE(bare("OPTIONS sip:x SIP/2.0\r\nl: 4\r\n\na\nb\n"));
+    EXPECT_TRUE(bare("SIP/2.0 200 OK\r\nSubject: a\r\n b\nl: 0\r\n\r\n"));
 }
 
 TEST(Message, BodyFollowsContentLengthAndIgnoresTrailingBytes) {

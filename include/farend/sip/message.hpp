@@ -105,7 +105,6 @@ struct MessageIndex {
     uint32_t body_len = 0;     // per Content-Length, or the rest of the datagram when it is absent
     uint32_t trailing = 0;     // bytes after the body (ignored: RFC 3261 18.3)
     uint32_t size = 0;         // datagram length
-    uint8_t line_end_lf_only = 0;  // 1 when some line ended with a bare LF
     ContentLength content_length;
 
     [[nodiscard]] bool complete() const noexcept { return verdict == Verdict::complete; }
@@ -146,6 +145,12 @@ private:
     uint32_t len_ = 0;
     MessageIndex index_;
 };
+
+// Whether a line of the start line or the header section (all of the datagram when the index is
+// not complete) ends in a bare LF, without CR (RFC 3261 7.5 allows it; agents that do it want
+// their line ends kept). Walked on demand: nothing on the forwarding path needs it, so the index
+// does not track it per line.
+[[nodiscard]] bool has_bare_lf(std::string_view buf, const MessageIndex& m) noexcept;
 
 // The same index built from masks that are already filled (used by MessageParser and tests).
 void build_index(std::string_view buf, MaskView masks, MessageIndex& out) noexcept;
