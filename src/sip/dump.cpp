@@ -102,7 +102,7 @@ std::string dump(std::string_view buf, MaskView mv, const MessageIndex& idx) {
         o.num("id", static_cast<unsigned>(h.id));
         o.slice("name", h.name);
         o.slice("value", h.value);
-        o.num("line", h.line_off);
+        o.num("line", h.line_off());
         o.num("end", h.line_end);
         if (h.folded) o.raw(" folded");
         o.raw("\n");

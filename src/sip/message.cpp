@@ -261,7 +261,6 @@ void Indexer::header_lines(uint32_t s) noexcept {
         Header& h = hs[count];
         h.name = Slice{s, name_end - s};
         h.value = Slice{v, ve - v};
-        h.line_off = s;
         h.line_end = lf + 1;
         h.id = id;
         h.folded = false;

@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (ref.start.line.end() > n) die("start line out of bounds");
     for (uint16_t i = 0; i < ref.header_count; ++i) {
         const auto& h = ref.headers[i];
-        if (h.name.end() > n || h.value.end() > n || h.line_end > n || h.line_off >= h.line_end)
+        if (h.name.end() > n || h.value.end() > n || h.line_end > n || h.line_off() >= h.line_end)
             die("header span out of bounds");
     }
     if (ref.complete() && size_t{ref.body_off} + ref.body_len + ref.trailing != n) die("bytes unaccounted for");

@@ -29,7 +29,7 @@ void check_bounds(const test::Sample& s, MaskView mv, const MessageIndex& idx) {
         expect_in(s.name, h.name, n);
         expect_in(s.name, h.value, n);
         EXPECT_LE(h.line_end, n) << s.name;
-        EXPECT_LT(h.line_off, h.line_end) << s.name;
+        EXPECT_LT(h.line_off(), h.line_end) << s.name;
         if (h.id == HeaderId::via) {
             Via v[32];
             const size_t k = parse_via_values(s.bytes, mv, h.value, v, 32);

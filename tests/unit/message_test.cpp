@@ -42,7 +42,7 @@ TEST(Message, IndexesARequest) {
     EXPECT_EQ(m->content_length.value, 0u);
     EXPECT_EQ(m->body_off, m->size);
     EXPECT_EQ(m->body_len, 0u);
-    EXPECT_EQ(m->headers[0].line_off, 34u);
+    EXPECT_EQ(m->headers[0].line_off(), 34u);
     EXPECT_EQ(m.buf.substr(m->headers[0].line_end, 5), "From:");
 }
 

@@ -73,10 +73,13 @@ struct Header {
     Slice name;       // as written, without whitespace before the colon
     Slice value;      // first to last non-whitespace byte of the value, continuation lines included
                       // (their CR LF and leading whitespace stay inside: parsers read them as LWS)
-    uint32_t line_off = 0;  // first byte of the header line
     uint32_t line_end = 0;  // one past the LF ending its last physical line
     HeaderId id = HeaderId::other;
     bool folded = false;    // spans several physical lines
+
+    // First byte of the header line: the name starts it (white space before a name makes a
+    // continuation line).
+    [[nodiscard]] uint32_t line_off() const noexcept { return name.off; }
 };
 
 struct ContentLength {
