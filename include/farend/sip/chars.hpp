@@ -21,24 +21,16 @@ constexpr std::array<uint8_t, 256> make_ws() {
     t[' '] = t['\t'] = 1;
     return t;
 }
-constexpr std::array<uint8_t, 256> make_lws() {
-    std::array<uint8_t, 256> t{};
-    t[' '] = t['\t'] = t['\r'] = t['\n'] = 1;
-    return t;
-}
 }  // namespace detail
 
 inline constexpr auto kToken = detail::make_token();
 // 1 for SP and HTAB: is_ws() of several bytes OR-ed together, tested with one branch.
 inline constexpr auto kWsByte = detail::make_ws();
-// 1 for SP, HTAB, CR and LF: is_lws() as one load (the parameter parsers skip LWS at every ';',
-// '=' and ',', nearly always over nothing).
-inline constexpr auto kLwsByte = detail::make_lws();
 
 [[nodiscard]] constexpr bool is_token(unsigned char c) noexcept { return kToken[c]; }
 [[nodiscard]] constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
 // Linear white space inside a header value: folding leaves CR LF in the value.
-[[nodiscard]] constexpr bool is_lws(char c) noexcept { return kLwsByte[static_cast<unsigned char>(c)] != 0; }
+[[nodiscard]] constexpr bool is_lws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 [[nodiscard]] constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 [[nodiscard]] constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
