@@ -398,3 +398,12 @@ TEST(Chars, SpaceOrControlAnywhereInAnyLength) {
             }
     }
 }
+
+TEST(Chars, WhiteSpaceClassesOfEveryByte) {
+    for (int c = 0; c < 256; ++c) {
+        const char ch = static_cast<char>(c);
+        EXPECT_EQ(chars::is_ws(ch), c == ' ' || c == '\t') << c;
+        EXPECT_EQ(chars::is_lws(ch), c == ' ' || c == '\t' || c == '\r' || c == '\n') << c;
+        EXPECT_EQ(chars::kWsByte[static_cast<unsigned char>(c)] != 0, chars::is_ws(ch)) << c;
+    }
+}
