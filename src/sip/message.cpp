@@ -34,7 +34,7 @@ bool is_sip_version(std::string_view v) noexcept {
 
 // RFC 3986 scheme ":" followed by at least one byte, nothing below 0x21 or above 0x7e.
 bool plausible_request_uri(std::string_view u) noexcept {
-    if (u.size() > 4 && iequals_lit(u.substr(0, 4), "sip:"))  // the usual scheme
+    if (u.size() > 4 && iequals_lit({u.data(), 4}, "sip:"))  // the usual scheme
         return !chars::has_space_or_control(u.data() + 4, u.size() - 4);
     if (u.empty() || !chars::is_alpha(u[0])) return false;
     std::size_t i = 1;

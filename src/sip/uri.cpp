@@ -254,7 +254,7 @@ Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept {
     u.whole = s;
     const uint32_t end = s.end();
     uint32_t p = s.off;
-    if (end - p > 4 && iequals_lit(buf.substr(p, 4), "sip:")) {  // the usual scheme
+    if (end - p > 4 && iequals_lit({buf.data() + p, 4}, "sip:")) {  // the usual scheme
         u.scheme = Slice{p, 3};
         u.scheme_id = Scheme::sip;
         p += 3;
