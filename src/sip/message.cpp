@@ -85,7 +85,7 @@ bool Indexer::start_line(uint32_t s, uint32_t e) noexcept {
         sl.is_request = false;
         const uint32_t sp = mv_.next(simd::kWs, s, e);
         sl.version = make_slice(s, sp);
-        if (!is_sip_version(text(buf_, sl.version))) return fail(ParseError::bad_version, s), false;
+        if (!is_sip_version({b + sl.version.off, sl.version.len})) return fail(ParseError::bad_version, s), false;
         const uint32_t c = sp + 1;
         if (sp >= e || buf_[sp] != ' ' || c + 3 > e || !chars::is_digit(buf_[c]) || !chars::is_digit(buf_[c + 1]) ||
             !chars::is_digit(buf_[c + 2]) || (c + 3 < e && buf_[c + 3] != ' '))
@@ -102,9 +102,10 @@ bool Indexer::start_line(uint32_t s, uint32_t e) noexcept {
     const uint32_t sp1 = mv_.next(simd::kWs, s, e);
     if (sp1 == e || sp1 == s || buf_[sp1] != ' ') return fail(ParseError::bad_start_line, s), false;
     sl.method = make_slice(s, sp1);
-    sl.method_id = method_id(text(buf_, sl.method));
+    const std::string_view method{b + s, sp1 - s};
+    sl.method_id = method_id(method);
     // A known method is a token already.
-    if (sl.method_id == Method::other && !all_token(text(buf_, sl.method)))
+    if (sl.method_id == Method::other && !all_token(method))
         return fail(ParseError::bad_method, s), false;
     // The version follows the last space; usually that is " SIP/2.0" at the end.
     uint32_t sp2;
@@ -117,10 +118,10 @@ bool Indexer::start_line(uint32_t s, uint32_t e) noexcept {
         if (sp2 <= sp1 + 1) return fail(ParseError::bad_version, sp1), false;  // "INVITE sip:x" (no version)
         --sp2;
         sl.version = make_slice(sp2 + 1, e);
-        if (!is_sip_version(text(buf_, sl.version))) return fail(ParseError::bad_version, sp2 + 1), false;
+        if (!is_sip_version({b + sl.version.off, sl.version.len})) return fail(ParseError::bad_version, sp2 + 1), false;
     }
     sl.uri = make_slice(sp1 + 1, sp2);
-    if (!plausible_request_uri(text(buf_, sl.uri))) return fail(ParseError::bad_request_uri, sp1 + 1), false;
+    if (!plausible_request_uri({b + sl.uri.off, sl.uri.len})) return fail(ParseError::bad_request_uri, sp1 + 1), false;
     return true;
 }
 
