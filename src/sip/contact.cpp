@@ -15,6 +15,7 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
     uint32_t last = p;
     if (buf[p] == '*') {
         // "*" stands alone (RFC 3261 10.2.2); whatever follows it is not a contact.
+        c.uri = Uri{};
         const uint32_t q = skip_lws(buf, p + 1, end);
         if (q != end) return 0;
         c.star = true;
@@ -24,10 +25,10 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
     if (buf[p] == '"') {
         // quoted-string display name, then LAQUOT
         const uint32_t close = detail::skip_quoted(buf, mv, p, end);
-        if (close == detail::kUnclosed) return 0;  // RFC 4475 3.1.2.6 quotbal
+        if (close == detail::kUnclosed) return c.uri = Uri{}, 0;  // RFC 4475 3.1.2.6 quotbal
         c.display = Slice{p, close - p};
         p = skip_lws(buf, close, end);
-        if (p >= end || buf[p] != '<') return 0;
+        if (p >= end || buf[p] != '<') return c.uri = Uri{}, 0;
     } else {
         // Either *(token LWS) "<" or an addr-spec, which ends at ';' ',' or the end.
         const uint32_t q = mv.next_any(kDisplayEnd, p, end);
@@ -36,14 +37,15 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
             while (de > p && chars::is_lws(buf[de - 1])) --de;
             // display-name = *(token LWS): tokens separated by white space only (RFC 4475 3.1.2.15 baddn)
             for (uint32_t i = p; i < de; ++i)
-                if (!chars::is_token(static_cast<unsigned char>(buf[i])) && !chars::is_lws(buf[i])) return 0;
+                if (!chars::is_token(static_cast<unsigned char>(buf[i])) && !chars::is_lws(buf[i]))
+                    return c.uri = Uri{}, 0;
             if (de > p) c.display = Slice{p, de - p};
             p = q;
         } else {
-            if (q < end && buf[q] == '"') return 0;
+            if (q < end && buf[q] == '"') return c.uri = Uri{}, 0;
             uint32_t ue = q;
             while (ue > p && chars::is_lws(buf[ue - 1])) --ue;
-            c.uri = parse_uri(buf, mv, Slice{p, ue - p});
+            parse_uri(buf, mv, Slice{p, ue - p}, c.uri);
             // RFC 3261 20.10: a URI with a '?' (or ',' or ';') must be in angle brackets
             // (RFC 4475 3.1.2.13 regbadct).
             if (!c.uri.valid || !c.uri.headers.empty()) return 0;
@@ -54,8 +56,8 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
     if (p < end && buf[p] == '<') {
         c.name_addr = true;
         const uint32_t gt = mv.next(simd::kGt, p + 1, end);
-        if (gt >= end) return 0;
-        c.uri = parse_uri(buf, mv, Slice{p + 1, gt - p - 1});  // LWS inside <> is invalid (RFC 4475 3.1.2.14)
+        if (gt >= end) return c.uri = Uri{}, 0;
+        parse_uri(buf, mv, Slice{p + 1, gt - p - 1}, c.uri);  // LWS inside <> is invalid (RFC 4475 3.1.2.14)
         if (!c.uri.valid) return 0;
         last = gt + 1;
         p = gt + 1;
@@ -95,7 +97,13 @@ std::size_t parse_contact_values(std::string_view buf, MaskView mv, Slice value,
         }
         if (p >= end) break;
         Contact& c = out[n++];
-        c = Contact{};
+        // Every field but the URI, which parse_one() resets or fills on each of its ways out
+        // (one ~300-byte reset was a memset call a value, and the URI was built and copied).
+        c.value = {};
+        c.star = c.name_addr = false;
+        c.display = c.params = {};
+        c.expires = c.q = Param{};
+        c.param_count = 0;
         const uint32_t q = parse_one(buf, mv, p, end, c);
         if (q == 0 || (q < end && buf[q] != ',')) {
             c.valid = false;

@@ -251,6 +251,12 @@ bool parse_uri_params(std::string_view buf, MaskView mv, uint32_t p, uint32_t q,
 
 Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept {
     Uri u;
+    parse_uri(buf, mv, s, u);
+    return u;
+}
+
+void parse_uri(std::string_view buf, MaskView mv, Slice s, Uri& u) noexcept {
+    u = Uri{};
     u.whole = s;
     const uint32_t end = s.end();
     uint32_t p = s.off;
@@ -262,7 +268,7 @@ Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept {
         while (p < end && (chars::is_alpha(buf[p]) || chars::is_digit(buf[p]) || buf[p] == '+' || buf[p] == '-' ||
                            buf[p] == '.'))
             ++p;
-        if (p == s.off || p >= end || buf[p] != ':' || !chars::is_alpha(buf[s.off])) return u;
+        if (p == s.off || p >= end || buf[p] != ':' || !chars::is_alpha(buf[s.off])) return;
         u.scheme = Slice{s.off, p - s.off};
         const std::string_view scheme = text(buf, u.scheme);
         u.scheme_id = iequals(scheme, "sip")    ? Scheme::sip
@@ -272,17 +278,17 @@ Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept {
     }
     ++p;
     const UriMarks marks = uri_marks(buf.data(), static_cast<uint32_t>(buf.size()), p, end);
-    if (marks.bad) return u;
+    if (marks.bad) return;
     if (u.scheme_id == Scheme::tel) {
         // tel:number;params (RFC 3966): the number is the "user"
         const uint32_t q = mv.next(simd::kSemi, p, end);
         u.user = Slice{p, q - p};
         u.valid = q > p && parse_uri_params(buf, mv, q, end, u);
-        return u;
+        return;
     }
     if (u.scheme_id != Scheme::sip && u.scheme_id != Scheme::sips) {
         u.valid = p < end;
-        return u;
+        return;
     }
     // userinfo ends at the only '@' a valid SIP URI can hold unescaped.
     if (marks.at < end) {
@@ -290,16 +296,15 @@ Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept {
         p = marks.at + 1;
     }
     const uint32_t h = parse_hostport(buf, p, end, u.host, false);
-    if (u.host.kind == HostKind::none) return u;
+    if (u.host.kind == HostKind::none) return;
     p = h;
     // The first '?' after the host: one in the user part (user-unreserved) does not count.
     const uint32_t q =
         marks.qmark >= p ? marks.qmark : find_byte(buf.data(), static_cast<uint32_t>(buf.size()), p, end, '?');
     u.params = Slice{p, q - p};
-    if (!parse_uri_params(buf, mv, p, q, u)) return u;
+    if (!parse_uri_params(buf, mv, p, q, u)) return;
     if (q < end) u.headers = Slice{q, end - q};
     u.valid = true;
-    return u;
 }
 
 Uri parse_uri(std::string_view buf, Slice s) {

@@ -63,6 +63,8 @@ uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort
 // parts, other schemes only scheme and whole. valid is false when a sip/sips URI does not parse,
 // or when the URI holds white space or a control byte.
 [[nodiscard]] Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept;
+// The same into out (reset first): no ~200-byte copy where the Uri lives inside a larger struct.
+void parse_uri(std::string_view buf, MaskView mv, Slice s, Uri& out) noexcept;
 
 // The same for a buffer that was not scanned (tests, tools): scans it first. Allocates.
 [[nodiscard]] Uri parse_uri(std::string_view buf, Slice s);
