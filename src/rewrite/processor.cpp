@@ -16,6 +16,7 @@ std::string_view host_after_scheme_general(std::string_view msg, sip::MaskView m
                                            UriEnd kind) noexcept {
     const char* base = msg.data();
     const auto size = static_cast<uint32_t>(msg.size());
+    mv.ensure(p, limit);
     constexpr sip::ClassSet kAddrSpecEnd = sip::classes({simd::kSemi, simd::kWs, simd::kCR, simd::kComma});
     const uint32_t uri_end = kind == UriEnd::slice   ? limit
                              : kind == UriEnd::angle ? mv.next(simd::kGt, p, limit)

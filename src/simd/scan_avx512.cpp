@@ -8,29 +8,51 @@
 namespace farend::simd {
 namespace {
 
+template <unsigned Set>
 FAREND_AVX512 inline void scan_vec(__m512i v, BlockMasks& out) noexcept {
-    out.m[kCR] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r'));
-    out.m[kLF] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
-    out.m[kColon] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':'));
-    out.m[kComma] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(','));
-    out.m[kSemi] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(';'));
-    out.m[kLt] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('<'));
-    out.m[kGt] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('>'));
-    out.m[kQuote] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"'));
-    out.m[kWs] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(' ')) | _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\t'));
+    if constexpr ((Set & kIndexClassSet) != 0) {
+        out.m[kLF] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+        out.m[kColon] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':'));
+        out.m[kWs] =
+            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(' ')) | _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\t'));
+    }
+    if constexpr ((Set & kValueClassSet) != 0) {
+        out.m[kCR] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r'));
+        out.m[kComma] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(','));
+        out.m[kSemi] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(';'));
+        out.m[kLt] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('<'));
+        out.m[kGt] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('>'));
+        out.m[kQuote] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('"'));
+    }
 }
+
+template <unsigned Set>
+FAREND_AVX512 inline void scan_range(const uint8_t* data, std::size_t len, std::size_t first, std::size_t end,
+                                     BlockMasks* out) noexcept {
+    std::size_t b = first;
+    for (; b < end && (b + 1) * kBlock <= len; ++b) scan_vec<Set>(_mm512_loadu_si512(data + b * kBlock), out[b]);
+    if (b < end) {
+        // A masked load touches only the bytes the mask selects: no read past the buffer,
+        // and masked-off lanes are zero (NUL is no class).
+        const std::size_t rest = len - b * kBlock;
+        const __mmask64 m = rest >= 64 ? ~__mmask64{0} : ((__mmask64{1} << rest) - 1);
+        scan_vec<Set>(_mm512_maskz_loadu_epi8(m, data + b * kBlock), out[b]);
+    }
+}
+
+constexpr unsigned kAll = kIndexClassSet | kValueClassSet;
 
 }  // namespace
 
 FAREND_AVX512 void scan_avx512(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
-    std::size_t b = 0;
-    for (; (b + 1) * kBlock <= len; ++b) scan_vec(_mm512_loadu_si512(data + b * kBlock), out[b]);
-    if (std::size_t rest = len - b * kBlock) {
-        // A masked load touches only the bytes the mask selects: no read past the buffer,
-        // and masked-off lanes are zero (NUL is no class).
-        const __mmask64 m = rest >= 64 ? ~__mmask64{0} : ((__mmask64{1} << rest) - 1);
-        scan_vec(_mm512_maskz_loadu_epi8(m, data + b * kBlock), out[b]);
-    }
+    scan_range<kAll>(data, len, 0, blocks_for(len), out);
+}
+FAREND_AVX512 void scan_index_avx512(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
+    scan_range<kIndexClassSet>(data, len, 0, blocks_for(len), out);
+}
+FAREND_AVX512 void scan_values_avx512(const uint8_t* data, std::size_t len, std::size_t first, std::size_t end,
+                                      BlockMasks* out) noexcept {
+    scan_range<kValueClassSet>(data, len, first, end, out);
 }
 
 }  // namespace farend::simd

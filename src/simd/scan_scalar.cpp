@@ -23,10 +23,11 @@ constexpr std::array<uint16_t, 256> make_table() {
 }
 constexpr auto kTable = make_table();
 
-void scan_block(const uint8_t* p, std::size_t n, BlockMasks& out) noexcept {
-    out = BlockMasks{};
+// The classes of `set` of bytes p[0, n): their words are rewritten, the others left alone.
+void scan_block(const uint8_t* p, std::size_t n, unsigned set, BlockMasks& out) noexcept {
+    for (unsigned s = set; s; s &= s - 1) out.m[__builtin_ctz(s)] = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        unsigned c = kTable[p[i]];
+        unsigned c = kTable[p[i]] & set;
         while (c) {
             unsigned k = static_cast<unsigned>(__builtin_ctz(c));
             out.m[k] |= uint64_t{1} << i;
@@ -35,12 +36,27 @@ void scan_block(const uint8_t* p, std::size_t n, BlockMasks& out) noexcept {
     }
 }
 
+void scan_range(const uint8_t* data, std::size_t len, std::size_t first, std::size_t end, unsigned set,
+                BlockMasks* out) noexcept {
+    for (std::size_t b = first; b < end; ++b) {
+        const std::size_t n = len - b * kBlock < kBlock ? len - b * kBlock : kBlock;
+        scan_block(data + b * kBlock, n, set, out[b]);
+    }
+}
+
+constexpr unsigned kAll = (1u << kClassCount) - 1;
+
 }  // namespace
 
 void scan_scalar(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
-    std::size_t b = 0;
-    for (; (b + 1) * kBlock <= len; ++b) scan_block(data + b * kBlock, kBlock, out[b]);
-    if (std::size_t rest = len - b * kBlock) scan_block(data + b * kBlock, rest, out[b]);
+    scan_range(data, len, 0, blocks_for(len), kAll, out);
+}
+void scan_index_scalar(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
+    scan_range(data, len, 0, blocks_for(len), kIndexClassSet, out);
+}
+void scan_values_scalar(const uint8_t* data, std::size_t len, std::size_t first, std::size_t end,
+                        BlockMasks* out) noexcept {
+    scan_range(data, len, first, end, kValueClassSet, out);
 }
 
 }  // namespace farend::simd

@@ -89,6 +89,7 @@ std::size_t parse_contact_values(std::string_view buf, MaskView mv, Slice value,
     std::size_t n = 0;
     uint32_t p = value.off;
     const uint32_t end = value.end();
+    mv.ensure(p, end);
     while (n < cap) {
         p = detail::skip_lws(buf, p, end);
         if (p < end && buf[p] == ',') {  // empty list element

@@ -70,10 +70,10 @@ static_assert(std::endian::native == std::endian::little, "header name words ass
 struct alignas(16) Vec16 {
     uint64_t w[2] = {0, 0};
 };
+// Per id: its first 16 bytes (kHeads, 32 bytes an entry, so an id indexes it by one shift), its
+// length (kLens) and, for names over 16 bytes, its last 16 (kTails).
 struct Pattern {
-    Vec16 lower, mask;            // bytes [0, 16)
-    Vec16 tail_lower, tail_mask;  // bytes [len - 16, len) when len > 16
-    uint8_t len = 0;
+    Vec16 lower, mask;
 };
 
 constexpr void fold16(std::string_view name, std::size_t off, Vec16& lower, Vec16& mask) {
@@ -84,17 +84,25 @@ constexpr void fold16(std::string_view name, std::size_t off, Vec16& lower, Vec1
     }
 }
 
-constexpr std::array<Pattern, kHeaderIdCount> make_patterns() {
+constexpr std::array<Pattern, kHeaderIdCount> make_heads() {
     std::array<Pattern, kHeaderIdCount> out{};
-    for (std::size_t i = 1; i < kHeaderIdCount; ++i) {
-        const auto name = kCanonical[i];
-        out[i].len = static_cast<uint8_t>(name.size());
-        fold16(name, 0, out[i].lower, out[i].mask);
-        if (name.size() > 16) fold16(name, name.size() - 16, out[i].tail_lower, out[i].tail_mask);
-    }
+    for (std::size_t i = 1; i < kHeaderIdCount; ++i) fold16(kCanonical[i], 0, out[i].lower, out[i].mask);
     return out;
 }
-inline constexpr auto kPatterns = make_patterns();
+constexpr std::array<Pattern, kHeaderIdCount> make_tails() {
+    std::array<Pattern, kHeaderIdCount> out{};
+    for (std::size_t i = 1; i < kHeaderIdCount; ++i)
+        if (kCanonical[i].size() > 16) fold16(kCanonical[i], kCanonical[i].size() - 16, out[i].lower, out[i].mask);
+    return out;
+}
+constexpr std::array<uint8_t, kHeaderIdCount> make_lens() {
+    std::array<uint8_t, kHeaderIdCount> out{};
+    for (std::size_t i = 1; i < kHeaderIdCount; ++i) out[i] = static_cast<uint8_t>(kCanonical[i].size());
+    return out;
+}
+alignas(64) inline constexpr auto kHeads = make_heads();
+inline constexpr auto kTails = make_tails();
+inline constexpr auto kLens = make_lens();
 
 inline constexpr uint64_t kFold = 0x2020202020202020ull;  // OR-ing lower-cases letters
 
@@ -107,7 +115,7 @@ using Table = std::array<uint8_t, 256>;
 constexpr Table make_table() {
     Table t{};
     for (std::size_t i = 1; i < kHeaderIdCount; ++i) {
-        auto& slot = t[bucket_of(kPatterns[i].lower.w[0], kPatterns[i].len)];
+        auto& slot = t[bucket_of(kHeads[i].lower.w[0], kLens[i])];
         if (slot != 0) throw "header name hash collides: change the multiplier in bucket_of";  // fails the build
         slot = static_cast<uint8_t>(i);
     }
@@ -160,8 +168,7 @@ inline HeaderId lookup_padded(const char* p, std::size_t n) noexcept {
     const __m128i v = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
                                     _mm_load_si128(reinterpret_cast<const __m128i*>(&kLenMasks[n])));
     const uint8_t i = kTable[bucket_of(static_cast<uint64_t>(_mm_cvtsi128_si64(v)), n)];
-    const Pattern& pat = kPatterns[i];
-    if (pat.len != n) [[unlikely]] {  // also every empty slot (len 0; an empty name there is other)
+    if (kLens[i] != n) [[unlikely]] {  // also every empty slot (len 0; an empty name there is other)
         // No full name has one byte: the compact forms are tested only here, off the usual path.
         if (n != 1) return HeaderId::other;
         const char c = ascii_lower(p[0]);
@@ -172,8 +179,8 @@ inline HeaderId lookup_padded(const char* p, std::size_t n) noexcept {
         return _mm_movemask_epi8(_mm_cmpeq_epi8(folded, _mm_load_si128(reinterpret_cast<const __m128i*>(&lower)))) ==
                0xffff;
     };
-    if (!same(v, pat.mask, pat.lower)) return HeaderId::other;
-    if (n > 16 && !same(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16)), pat.tail_mask, pat.tail_lower))
+    if (!same(v, kHeads[i].mask, kHeads[i].lower)) return HeaderId::other;
+    if (n > 16 && !same(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16)), kTails[i].mask, kTails[i].lower))
         return HeaderId::other;
     return static_cast<HeaderId>(i);
 }

@@ -205,11 +205,14 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
     const char* const b = buf_.data();
     const uint32_t n = static_cast<uint32_t>(buf_.size());
     const simd::BlockMasks* const blocks = mv_.blocks;
-    Header* const hs = out_.headers.data();
-    int16_t* const first = out_.first.data();
-    int16_t* const last = out_.last.data();
+    // The headers and the first/last tables are reached from one base register (three pointers
+    // of their own were spilled to the stack and reloaded every line).
+    MessageIndex& o = out_;
     uint32_t count = 0;
     const uint32_t last_block = (n - 1) / 64;
+    // A name that starts at or before this offset has 16 bytes to read in place (s >= 1 here, so
+    // 0 for a datagram under 16 bytes means never).
+    const uint32_t in_place = n >= 16 ? n - 16 : 0;
     uint32_t blk = s / 64;
     uint64_t lfs = s < n ? blocks[blk].m[simd::kLF] & (~uint64_t{0} << (s % 64)) : 0;
     // Stores what the loop kept in locals; every way out of the loop calls it first.
@@ -245,7 +248,7 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
         uint32_t name_end = colon;
         HeaderId id = HeaderId::other;
         if (colon < e) [[likely]]
-            id = s + 16 <= n ? detail::lookup_padded(b + s, colon - s) : detail::lookup_header({b + s, colon - s});
+            id = s <= in_place ? detail::lookup_padded(b + s, colon - s) : detail::lookup_header({b + s, colon - s});
         if (id == HeaderId::other) [[unlikely]] {
             if (chars::is_ws(b[s])) {
                 if (!continuation(count, s, e, lf + 1)) return publish();  // continuation() reported it
@@ -268,15 +271,15 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
         }
         if (count == kMaxHeaders) [[unlikely]]
             return publish(), fail(ParseError::too_many_headers, s);
-        Header& h = hs[count];
+        Header& h = o.headers[count];
         h.name = Slice{s, name_end - s};
         h.value = Slice{v, ve - v};
         h.line_end = lf + 1;
         h.id = id;
         h.folded = false;
-        int16_t& f = first[static_cast<std::size_t>(id)];
+        int16_t& f = o.first[static_cast<std::size_t>(id)];
         if (f < 0) f = static_cast<int16_t>(count);
-        last[static_cast<std::size_t>(id)] = static_cast<int16_t>(count);
+        o.last[static_cast<std::size_t>(id)] = static_cast<int16_t>(count);
         ++count;
         s = lf + 1;
     }
@@ -308,17 +311,40 @@ void build_index(std::string_view buf, MaskView masks, MessageIndex& out) noexce
     Indexer(buf, masks, out).run();
 }
 
+void LazyMasks::fill_blocks(uint32_t b0, uint32_t b1) noexcept {
+    const auto nblocks = static_cast<uint32_t>(simd::blocks_for(len));
+    if (b1 >= nblocks) b1 = nblocks - 1;  // nblocks 0: b0 > b1 below
+    for (uint32_t b = b0; b <= b1 && b < nblocks;) {
+        if (has(b)) {
+            ++b;
+            continue;
+        }
+        uint32_t e = b + 1;  // one scan for a run of blocks that lack them
+        while (e <= b1 && !has(e)) ++e;
+        fill(data, len, b, e, blocks);
+        for (uint32_t k = b; k < e; ++k) filled[k / 64] |= uint64_t{1} << (k % 64);
+        b = e;
+    }
+}
+
 MessageParser::MessageParser(const simd::Kernel& kernel)
     : kernel_(&kernel), masks_(new simd::BlockMasks[simd::blocks_for(kMaxMessage)]) {}
 
 const MessageIndex& MessageParser::parse(std::string_view datagram) noexcept {
     if (datagram.size() > kMaxMessage) {
         len_ = 0;
+        lazy_.len = 0;
         build_index(datagram, MaskView{masks_.get(), 0}, index_);  // reports too_large
         return index_;
     }
     len_ = static_cast<uint32_t>(datagram.size());
-    kernel_->scan(reinterpret_cast<const uint8_t*>(datagram.data()), datagram.size(), masks_.get());
+    const auto* data = reinterpret_cast<const uint8_t*>(datagram.data());
+    kernel_->scan_index(data, datagram.size(), masks_.get());
+    lazy_.data = data;
+    lazy_.len = len_;
+    lazy_.fill = kernel_->scan_values;
+    lazy_.blocks = masks_.get();
+    for (std::size_t w = 0; w * 64 < simd::blocks_for(datagram.size()); ++w) lazy_.filled[w] = 0;
     build_index(datagram, mask_view(), index_);
     return index_;
 }

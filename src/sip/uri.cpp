@@ -258,6 +258,7 @@ Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept {
 void parse_uri(std::string_view buf, MaskView mv, Slice s, Uri& u) noexcept {
     u = Uri{};
     u.whole = s;
+    mv.ensure(s.off, s.end());
     const uint32_t end = s.end();
     uint32_t p = s.off;
     if (end - p > 4 && iequals_lit({buf.data() + p, 4}, "sip:")) {  // the usual scheme

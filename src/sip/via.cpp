@@ -86,6 +86,7 @@ std::size_t parse_via_values(std::string_view buf, MaskView mv, Slice value, Via
     std::size_t n = 0;
     uint32_t p = value.off;
     const uint32_t end = value.end();
+    mv.ensure(p, end);
     while (n < cap) {
         p = detail::skip_lws(buf, p, end);
         // Empty list elements (", ,") are tolerated, as RFC 7230 7 asks of list parsers.

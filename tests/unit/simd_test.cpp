@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <string>
@@ -77,6 +78,47 @@ TEST(Simd, EveryLengthUpTo200) {
         const auto ref = run(*kernel(Backend::scalar), reinterpret_cast<const uint8_t*>(s.data()), n);
         for (const Kernel* k : supported())
             expect_same(run(*k, reinterpret_cast<const uint8_t*>(s.data()), n), ref, k->name);
+    }
+}
+
+// MessageParser scans the index classes of a datagram, then the value classes of the blocks a
+// parser asks for, in runs: each part must write its classes exactly as the full scan does, leave
+// the other classes' words alone, and read nothing past the data (the guard-page tests).
+TEST(Simd, IndexThenValueRangesMakeTheFullScan) {
+    std::mt19937_64 rng(20261202);
+    const std::string interesting = "\r\n:,;<>\" \t\0\x80\xff";
+    std::vector<uint8_t> buf(1024 + 64);
+    const auto check = [](const std::vector<BlockMasks>& got, const std::vector<BlockMasks>& ref, unsigned set,
+                          uint64_t sentinel, const std::string& what) {
+        ASSERT_EQ(got.size(), ref.size());
+        for (size_t b = 0; b < got.size(); ++b)
+            for (unsigned c = 0; c < kClassCount; ++c)
+                ASSERT_EQ(got[b].m[c], (set >> c) & 1 ? ref[b].m[c] : sentinel) << what << " block " << b << " class " << c;
+    };
+    for (int round = 0; round < 600; ++round) {
+        for (auto& b : buf)
+            b = rng() % 3 == 0 ? static_cast<uint8_t>(interesting[rng() % interesting.size()]) : static_cast<uint8_t>(rng());
+        const size_t off = rng() % 64;
+        const size_t len = round < 200 ? static_cast<size_t>(round) : rng() % 1024;
+        const uint8_t* p = buf.data() + off;
+        const auto ref = run(*kernel(Backend::scalar), p, len);
+        for (const Kernel* k : supported()) {
+            const std::string what = std::string(k->name) + " len " + std::to_string(len);
+            std::vector<BlockMasks> got(blocks_for(len));
+            std::memset(got.data(), 0xa5, got.size() * sizeof(BlockMasks));
+            k->scan_index(p, len, got.data());
+            check(got, ref, kIndexClassSet, 0xa5a5a5a5a5a5a5a5ull, what + " index");
+            // The value classes in random runs of blocks, in random order, each block once.
+            std::vector<size_t> cuts{0, got.size()};
+            for (int c = 0; c < 3 && !got.empty(); ++c) cuts.push_back(rng() % (got.size() + 1));
+            std::sort(cuts.begin(), cuts.end());
+            std::vector<std::pair<size_t, size_t>> runs;
+            for (size_t i = 0; i + 1 < cuts.size(); ++i)
+                if (cuts[i] < cuts[i + 1]) runs.emplace_back(cuts[i], cuts[i + 1]);
+            std::shuffle(runs.begin(), runs.end(), rng);
+            for (const auto& [first, end] : runs) k->scan_values(p, len, first, end, got.data());
+            check(got, ref, kIndexClassSet | kValueClassSet, 0, what + " values");
+        }
     }
 }
 

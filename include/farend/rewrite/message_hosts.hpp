@@ -90,6 +90,7 @@ inline std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice 
     uint32_t i = v.off;
     const uint32_t end = v.end();
     if (i < end && msg[i] == '"') {
+        mv.ensure(i, end);
         do i = mv.next(simd::kQuote, i + 1, end);
         while (i < end && msg[i - 1] == '\\');
         ++i;

@@ -31,6 +31,15 @@ struct BlockMasks {
     uint64_t m[kClassCount];
 };
 
+// The index classes are what the header index and the SDP reader walk in every block (lines,
+// header names, fields); the value classes only the parsers of some header values read (Via,
+// Contact, URIs, To/From). MessageParser scans the index classes of the whole datagram up front
+// and the value classes block by block on demand (sip::LazyMasks): most blocks of a message are
+// never read for them, and on AVX2 each class costs two movemasks a block, which only one port
+// executes.
+inline constexpr unsigned kIndexClassSet = (1u << kLF) | (1u << kColon) | (1u << kWs);
+inline constexpr unsigned kValueClassSet = ((1u << kClassCount) - 1) & ~kIndexClassSet;
+
 inline constexpr std::size_t kBlock = 64;
 
 [[nodiscard]] constexpr std::size_t blocks_for(std::size_t len) noexcept { return (len + kBlock - 1) / kBlock; }
@@ -40,13 +49,19 @@ inline constexpr std::size_t kBlock = 64;
 // bytes of the data with their masks shifted down (AVX2, when len >= 64), or from a zero-padded
 // copy (NUL belongs to no class).
 using ScanFn = void (*)(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
+// The same for the value classes only, of blocks [first, end) of the data (end <= blocks_for(len));
+// the index classes' words are left as they are. Reads no more of the data than ScanFn does.
+using ScanRangeFn = void (*)(const uint8_t* data, std::size_t len, std::size_t first, std::size_t end,
+                             BlockMasks* out) noexcept;
 
 enum class Backend : uint8_t { scalar, avx2, avx512 };
 
 struct Kernel {
     Backend backend;
     const char* name;
-    ScanFn scan;
+    ScanFn scan;                // every class
+    ScanFn scan_index;          // the index classes only (the value classes' words are left as they are)
+    ScanRangeFn scan_values;    // the value classes of a range of blocks
 };
 
 // The kernel in use (chosen once, thread-safe).
@@ -62,5 +77,11 @@ struct Kernel {
 void scan_scalar(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
 void scan_avx2(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
 void scan_avx512(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
+void scan_index_scalar(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
+void scan_index_avx2(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
+void scan_index_avx512(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
+void scan_values_scalar(const uint8_t* data, std::size_t len, std::size_t first, std::size_t end, BlockMasks* out) noexcept;
+void scan_values_avx2(const uint8_t* data, std::size_t len, std::size_t first, std::size_t end, BlockMasks* out) noexcept;
+void scan_values_avx512(const uint8_t* data, std::size_t len, std::size_t first, std::size_t end, BlockMasks* out) noexcept;
 
 }  // namespace farend::simd

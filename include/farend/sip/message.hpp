@@ -127,8 +127,10 @@ struct MessageIndex {
     [[nodiscard]] Slice body() const noexcept { return Slice{body_off, body_len}; }
 };
 
-// Reusable per-thread parser: holds the class masks of the last message (64 KiB + 8 KiB),
-// which the Via/Contact/SDP parsers read through mask_view().
+// Reusable per-thread parser: holds the class masks of the last message (72 KiB), which the
+// Via/Contact/SDP parsers read through mask_view(). parse() scans the index classes of the whole
+// datagram; the value classes are scanned block by block when a parser asks for them
+// (MaskView::ensure).
 class MessageParser {
 public:
     explicit MessageParser(const simd::Kernel& kernel = simd::active());
@@ -139,13 +141,14 @@ public:
     const MessageIndex& parse(std::string_view datagram) noexcept;
 
     [[nodiscard]] const MessageIndex& index() const noexcept { return index_; }
-    [[nodiscard]] MaskView mask_view() const noexcept { return MaskView{masks_.get(), len_}; }
+    [[nodiscard]] MaskView mask_view() const noexcept { return MaskView{masks_.get(), len_, &lazy_}; }
     [[nodiscard]] const simd::Kernel& kernel() const noexcept { return *kernel_; }
 
 private:
     const simd::Kernel* kernel_;
     std::unique_ptr<simd::BlockMasks[]> masks_;
     uint32_t len_ = 0;
+    mutable LazyMasks lazy_;  // the value classes of masks_, made when a reader asks (const readers too)
     MessageIndex index_;
 };
 
