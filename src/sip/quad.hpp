@@ -14,44 +14,57 @@ namespace farend::sip::detail {
 #if defined(__SSE2__)
 // The dotted quad at the start of s (16 readable bytes, of which the first n, 1..16, are the
 // field's), into out: its length, or 0 when the field does not start with a run of digits and
-// dots that is one. One SSE2 load finds the run and its three dots, and each octet is read at the
-// positions the dots give.
+// dots that is one. One SSE2 load finds the run and its three dots; the four octets' values come
+// out of the same register at once: at each byte, its digit plus ten times the digit before it
+// plus a hundred times the one before that, when those are digits of its run (bytes hold it
+// exactly for every octet up to 255; larger ones are caught by their hundreds and tens digits).
+// ~70 instructions where reading each octet at the positions the dots give took ~110.
 inline uint32_t dotted_quad16(const char* s, uint32_t n, uint8_t (&out)[4]) noexcept {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
     const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
-    const uint32_t digits =
-        static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)));
-    const uint32_t dots = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))));
+    const __m128i is_digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+    const auto digits = static_cast<uint32_t>(_mm_movemask_epi8(is_digit));
+    const auto dots = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))));
     const uint32_t live = n >= 16 ? 0xffffu : (1u << n) - 1;
-    const uint32_t len = static_cast<uint32_t>(__builtin_ctz(~((digits | dots) & live)));  // <= 16
+    const auto len = static_cast<uint32_t>(__builtin_ctz(~((digits | dots) & live)));  // <= 16
     if (len == 16) return 0;  // 16 digits and dots: no quad (and maybe more of them)
+    const uint32_t in_run = (1u << len) - 1;
     // Exactly three dots (no popcount: baseline x86-64 has no POPCNT instruction).
-    const uint32_t dm = dots & ((1u << len) - 1);
+    const uint32_t dm = dots & in_run;
     const uint32_t dm2 = dm & (dm - 1), dm3 = dm2 & (dm2 - 1);
     if (dm3 == 0 || (dm3 & (dm3 - 1)) != 0) return 0;
-    const uint32_t d1 = static_cast<uint32_t>(__builtin_ctz(dm));
-    const uint32_t d2 = static_cast<uint32_t>(__builtin_ctz(dm2));
-    const uint32_t d3 = static_cast<uint32_t>(__builtin_ctz(dm3));
-    alignas(16) uint8_t dig[20] = {};  // four zeros, then the 16 bytes' digit values
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dig + 4), d);
-    // Octet [s, e) of 1-3 digits: the four digit values ending at e as one little-endian word
-    // (the ones in the top byte), those before the octet masked off; then ones + 10 * tens in one
-    // multiply, plus 100 * hundreds.
-    static constexpr uint32_t kKeep[4] = {0, 0xff000000u, 0xffff0000u, 0xffffff00u};
-    const auto octet = [&dig](uint32_t from, uint32_t e, uint8_t& o) noexcept {
-        const uint32_t k = e - from;
-        if (k - 1 > 2) return false;  // empty or four digits and more
-        uint32_t w;
-        std::memcpy(&w, dig + e, 4);  // dig[4 + e - 4, 4 + e)
-        w &= kKeep[k];
-        const uint32_t val = (((w >> 16) * 0xa01u) >> 8 & 0xffu) + 100u * (w >> 8 & 0xffu);
-        o = static_cast<uint8_t>(val);
-        return val <= 255;
-    };
-    // Octets [0, d1), (d1, d2), (d2, d3), (d3, len).
-    if (!octet(0, d1, out[0]) || !octet(d1 + 1, d2, out[1]) || !octet(d2 + 1, d3, out[2]) ||
-        !octet(d3 + 1, len, out[3]))
-        return 0;
+    // Each octet 1-3 digits: no dot first or last, no two dots together, no four digits together.
+    const uint32_t dg = digits & in_run;
+    if (((dm & 1) | (dm >> (len - 1)) | (dm & (dm >> 1)) | (dg & (dg >> 1) & (dg >> 2) & (dg >> 3))) != 0) return 0;
+    // Digit values (0 at the dots), then per byte: ones + 10 * tens + 100 * hundreds, where the
+    // tens are the byte before (0 after a dot) and the hundreds the one before that when the byte
+    // before is a digit. Shifts of 16-bit lanes by 1 and 3 keep each byte's 0..9 inside its byte.
+    const __m128i ones = _mm_and_si128(d, is_digit);
+    const __m128i tens = _mm_slli_si128(ones, 1);
+    const __m128i hundreds = _mm_and_si128(_mm_slli_si128(ones, 2), _mm_slli_si128(is_digit, 1));
+    const __m128i ten_tens = _mm_add_epi8(_mm_slli_epi16(tens, 3), _mm_add_epi8(tens, tens));
+    const __m128i below_100 = _mm_add_epi8(ones, ten_tens);  // 0..99
+    // An octet is over 255 when its hundreds digit is over 2, or 2 with the rest over 55; else
+    // its value fits the byte: 100 * hundreds (0, 100 or 200) added as 64 + 32 + 4 times it.
+    const __m128i two = _mm_set1_epi8(2);
+    const __m128i over = _mm_or_si128(
+        _mm_cmpgt_epi8(hundreds, two),
+        _mm_and_si128(_mm_cmpeq_epi8(hundreds, two), _mm_cmpgt_epi8(below_100, _mm_set1_epi8(55))));
+    const __m128i h_small = _mm_min_epu8(hundreds, two);  // <= 2: the 16-bit shifts stay in the byte
+    const __m128i value = _mm_add_epi8(
+        below_100, _mm_add_epi8(_mm_slli_epi16(h_small, 6), _mm_add_epi8(_mm_slli_epi16(h_small, 5), _mm_slli_epi16(h_small, 2))));
+    // The octets end before each dot and at the run's end.
+    const uint32_t ends = (dm >> 1) | (1u << (len - 1));
+    if (static_cast<uint32_t>(_mm_movemask_epi8(over)) & ends) return 0;
+    alignas(16) uint8_t vals[16];
+    _mm_store_si128(reinterpret_cast<__m128i*>(vals), value);
+    const auto d1 = static_cast<uint32_t>(__builtin_ctz(dm));
+    const auto d2 = static_cast<uint32_t>(__builtin_ctz(dm2));
+    const auto d3 = static_cast<uint32_t>(__builtin_ctz(dm3));
+    out[0] = vals[d1 - 1];
+    out[1] = vals[d2 - 1];
+    out[2] = vals[d3 - 1];
+    out[3] = vals[len - 1];
     return len;
 }
 #endif

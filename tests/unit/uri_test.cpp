@@ -6,8 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <cstdio>
 #include <cstring>
+#include <random>
 #include <string>
+
+#include "../../src/sip/quad.hpp"  // the dotted-quad reader is internal to the sip module
 
 using namespace farend;
 using namespace farend::sip;
@@ -180,4 +185,66 @@ TEST(Bytes, FoldedLiteralCompare) {
     check("abcdefgh", "abcdefgh");
     check("abcdefgh-", "abcdefgh-");
     check("abcdefgh-ijklmno", "abcdefgh-ijklmno");
+}
+
+// The dotted-quad reader (src/sip/quad.hpp) against a plain one, on every string of up to 8
+// bytes over digits, dots and a stop byte, and on random longer runs: the same length, or 0,
+// and the same octets. Octets of 1-3 decimal digits up to 255, leading zeros allowed.
+namespace {
+uint32_t plain_quad(const std::string& s, uint32_t n, uint8_t (&out)[4]) {
+    uint32_t len = 0;
+    while (len < n && len < 16 && (std::isdigit(static_cast<unsigned char>(s[len])) || s[len] == '.')) ++len;
+    if (len == 16) return 0;
+    uint32_t part = 0, digits = 0, value = 0;
+    for (uint32_t i = 0; i <= len; ++i) {
+        if (i == len || s[i] == '.') {
+            if (digits == 0 || digits > 3 || value > 255 || part > 3) return 0;
+            out[part++] = static_cast<uint8_t>(value);
+            digits = value = 0;
+        } else {
+            ++digits;
+            value = value * 10 + static_cast<uint32_t>(s[i] - '0');
+        }
+    }
+    return part == 4 ? len : 0;
+}
+void expect_quad_as_plain(const std::string& field, uint32_t n) {
+    std::string buf = field;
+    buf.resize(32, 'x');
+    uint8_t want[4] = {}, got[4] = {};
+    const uint32_t w = plain_quad(buf, n, want);
+    const uint32_t g = farend::sip::detail::dotted_quad16(buf.data(), n, got);
+    ASSERT_EQ(g, w) << field << " n " << n;
+    if (w) ASSERT_EQ(std::memcmp(got, want, 4), 0) << field;
+}
+}  // namespace
+
+TEST(Uri, DottedQuadAsAPlainReaderOnEveryShortStringAndRandomOnes) {
+    const char alphabet[] = {'0', '1', '2', '5', '6', '9', '.', ':'};
+    std::string s;
+    std::size_t checked = 0;
+    for (std::size_t len = 1; len <= 8; ++len) {
+        std::size_t total = 1;
+        for (std::size_t i = 0; i < len; ++i) total *= sizeof(alphabet);
+        for (std::size_t code = 0; code < total; ++code) {
+            s.clear();
+            for (std::size_t i = 0, c = code; i < len; ++i, c /= sizeof(alphabet)) s += alphabet[c % sizeof(alphabet)];
+            expect_quad_as_plain(s, static_cast<uint32_t>(len));
+            expect_quad_as_plain(s, 16);
+            checked += 2;
+        }
+    }
+    std::mt19937_64 rng(20261202);
+    for (int round = 0; round < 200000; ++round) {
+        s.clear();
+        for (int octet = 0; octet < 4 + (rng() % 8 == 0); ++octet) {
+            if (octet) s += '.';
+            for (uint64_t k = 1 + rng() % 4; k; --k) s += static_cast<char>('0' + rng() % 10);
+        }
+        if (rng() % 4 == 0) s[rng() % s.size()] = "0.9:"[rng() % 4];
+        expect_quad_as_plain(s, 1 + static_cast<uint32_t>(rng() % 16));
+        expect_quad_as_plain(s, 16);
+        checked += 2;
+    }
+    std::printf("  %zu fields checked\n", checked);
 }
