@@ -314,6 +314,21 @@ void build_index(std::string_view buf, MaskView masks, MessageIndex& out) noexce
 void LazyMasks::fill_blocks(uint32_t b0, uint32_t b1) noexcept {
     const auto nblocks = static_cast<uint32_t>(simd::blocks_for(len));
     if (b1 >= nblocks) b1 = nblocks - 1;  // nblocks 0: b0 > b1 below
+    if (b0 <= b1 && b0 / 64 == b1 / 64) {
+        // The usual ask (a header value: one word of bits, the blocks it lacks in one run): one
+        // scan, as a tail call.
+        const uint32_t w = b0 / 64;
+        const uint64_t want = (~uint64_t{0} >> (63 - (b1 - b0))) << (b0 % 64);
+        const uint64_t missing = want & ~filled[w];
+        if (missing == 0) return;
+        const auto first = static_cast<uint32_t>(__builtin_ctzll(missing));
+        const uint64_t run = missing >> first;
+        if ((run & (run + 1)) == 0) {  // contiguous: 0b0..01..1
+            const uint32_t count = ~run ? static_cast<uint32_t>(__builtin_ctzll(~run)) : 64;
+            filled[w] |= missing;
+            return fill(data, len, w * 64 + first, w * 64 + first + count, blocks);
+        }
+    }
     for (uint32_t b = b0; b <= b1 && b < nblocks;) {
         if (has(b)) {
             ++b;
