@@ -71,35 +71,83 @@ void split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, i
     }
 }
 
+// The address of an addrtype and an address field: a.addrtype and a.addr (cut at a multicast
+// "/ttl[/count]" or "/count"), and a.ip when the address is a literal of addrtype's family. The
+// usual IPv4 literal first: its run of digits and dots ends at the field's end or at the '/'.
+[[gnu::always_inline]] inline void read_address(std::string_view buf, Slice addrtype, Slice addr,
+                                                SdpAddress& a) noexcept {
+    const auto size = static_cast<uint32_t>(buf.size());
+    const char* const b = buf.data();
+    a.addrtype = addrtype;
+    if (addrtype.len == 3 && iequals_lit({b + addrtype.off, 3}, "IP4")) {
+        uint8_t quad[4];
+        const uint32_t q = detail::dotted_quad(b, size, addr.off, addr.end(), quad);
+        if (q != 0 && (q == addr.end() || b[q] == '/')) {  // the usual literal
+            a.addr = Slice{addr.off, q - addr.off};
+            a.ip = IpAddr::v4_bytes(quad);
+            return;
+        }
+        addr.len = find_byte(b, size, addr.off, addr.end(), '/') - addr.off;
+        a.addr = addr;
+        if (auto ip = IpAddr::parse_v4(text(buf, addr))) a.ip = *ip;
+        return;
+    }
+    addr.len = find_byte(b, size, addr.off, addr.end(), '/') - addr.off;
+    a.addr = addr;
+    if (iequals_lit(text(buf, addrtype), "IP6")) {
+        if (auto ip = IpAddr::parse_v6(text(buf, addr))) a.ip = *ip;
+    }
+}
+
 // nettype addrtype address: fills addrtype/addr/ip; false when not of that form.
 bool connection_fields(std::string_view buf, const Fields& fl, int at, SdpAddress& a) noexcept {
     if (fl.n < at + 3) return false;
-    a.addrtype = fl.f(at + 1);
-    Slice addr = fl.f(at + 2);
-    // c= multicast addresses carry "/ttl[/count]" (IPv4) or "/count" (IPv6).
-    const auto size = static_cast<uint32_t>(buf.size());
-    addr.len = find_byte(buf.data(), size, addr.off, addr.end(), '/') - addr.off;
-    a.addr = addr;
-    const std::string_view type = text(buf, a.addrtype);
-    if (iequals_lit(type, "IP4")) {
-        uint8_t quad[4];
-        if (detail::dotted_quad(buf.data(), size, addr.off, addr.end(), quad) == addr.end())  // the usual literal
-            a.ip = IpAddr::v4_bytes(quad);
-        else if (auto ip = IpAddr::parse_v4(text(buf, addr)))
-            a.ip = *ip;
-    } else if (iequals_lit(type, "IP6")) {
-        if (auto ip = IpAddr::parse_v6(text(buf, addr))) a.ip = *ip;
-    }
+    read_address(buf, fl.f(at + 1), fl.f(at + 2), a);
     return true;
 }
 
-bool add_addr(Sdp& out, const SdpAddress& a) noexcept {
-    if (out.addr_count == Sdp::kMaxAddrs) {
-        out.truncated = true;
-        return false;
+// An address line's value (c=, o=, a=rtcp:) read the usual way: at most 64 bytes, exactly
+// `fields` fields between single spaces (no tab, none at its ends), the last two addrtype and
+// address. One word of its white-space bits gives the two last separators and the count; nothing
+// else is split or stored. False, with `a` untouched, when the value is not of that shape: the
+// general way (split_fields, connection_fields) then decides it.
+[[gnu::always_inline]] inline bool address_line(std::string_view buf, MaskView mv, uint32_t p, uint32_t end,
+                                                unsigned fields, SdpAddress& a) noexcept {
+    const uint32_t len = end - p;
+    if (len - 1 >= 64) return false;  // empty, or over 64 bytes
+    const uint32_t blk = p / 64, sh = p % 64;
+    uint64_t ws = mv.blocks[blk].m[simd::kWs] >> sh;
+    if (sh != 0 && (end - 1) / 64 > blk) ws |= mv.blocks[blk + 1].m[simd::kWs] << (64 - sh);
+    if (len < 64) ws &= (uint64_t{1} << len) - 1;
+    if (((ws & (ws >> 1)) | (ws & 1) | (ws >> (len - 1))) != 0) return false;
+    uint32_t prev = 0, last = 0;
+    unsigned n = 0;
+    for (uint64_t w = ws; w; w &= w - 1) {
+        const uint32_t at = p + static_cast<uint32_t>(__builtin_ctzll(w));
+        if (buf[at] != ' ') return false;  // a tab
+        prev = last;
+        last = at;
+        ++n;
     }
-    out.addrs[out.addr_count++] = a;
+    if (n + 1 != fields) return false;
+    read_address(buf, Slice{prev + 1, last - prev - 1}, Slice{last + 1, end - last - 1}, a);
     return true;
+}
+
+// The slot the next address is built in (no copy): the table's next one, or `scratch` when the
+// table is full (that address is then dropped and the SDP marked truncated by add_addr()).
+[[gnu::always_inline]] inline SdpAddress& next_slot(Sdp& out, SdpAddress& scratch) noexcept {
+    SdpAddress& a = out.addr_count < Sdp::kMaxAddrs ? out.addrs[out.addr_count] : scratch;
+    a = SdpAddress{};
+    return a;
+}
+
+// Counts the address built in next_slot().
+void add_addr(Sdp& out) noexcept {
+    if (out.addr_count == Sdp::kMaxAddrs)
+        out.truncated = true;
+    else
+        ++out.addr_count;
 }
 
 }  // namespace
@@ -154,28 +202,38 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept
         } else if (type == 'c' || type == 'o') {
             // c=<nettype> <addrtype> <connection-address>
             // o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>
-            SdpAddress a;
+            SdpAddress scratch;
+            SdpAddress& a = next_slot(out, scratch);
             a.kind = type == 'c' ? SdpAddrKind::connection : SdpAddrKind::origin;
             a.media = type == 'c' ? media : -1;
             a.line = line;
-            Fields fl;
-            split_fields(buf, mv, v, e, type == 'c' ? 4 : 7, fl);
-            if (!connection_fields(buf, fl, type == 'c' ? 0 : 3, a) || fl.n != (type == 'c' ? 3 : 6))
-                out.malformed = true;
-            else
-                add_addr(out, a);
+            if (address_line(buf, mv, v, e, type == 'c' ? 3 : 6, a)) {
+                add_addr(out);
+            } else {
+                Fields fl;
+                split_fields(buf, mv, v, e, type == 'c' ? 4 : 7, fl);
+                if (!connection_fields(buf, fl, type == 'c' ? 0 : 3, a) || fl.n != (type == 'c' ? 3 : 6))
+                    out.malformed = true;
+                else
+                    add_addr(out);
+            }
         } else if (type == 'a' && e - v > 5 && same_bytes(buf.data() + v, "rtcp:", 5)) {
             // a=rtcp:<port> [<nettype> <addrtype> <connection-address>]
-            Fields fl;
-            split_fields(buf, mv, v + 5, e, 5, fl);
-            if (fl.n == 4) {
-                SdpAddress a;
-                a.kind = SdpAddrKind::rtcp;
-                a.media = media;
-                a.line = line;
-                if (connection_fields(buf, fl, 1, a)) add_addr(out, a);
-            } else if (fl.n != 1) {
-                out.malformed = true;
+            SdpAddress scratch;
+            SdpAddress& a = next_slot(out, scratch);
+            a.kind = SdpAddrKind::rtcp;
+            a.media = media;
+            a.line = line;
+            if (address_line(buf, mv, v + 5, e, 4, a)) {
+                add_addr(out);
+            } else {
+                Fields fl;
+                split_fields(buf, mv, v + 5, e, 5, fl);
+                if (fl.n == 4) {
+                    if (connection_fields(buf, fl, 1, a)) add_addr(out);
+                } else if (fl.n != 1) {
+                    out.malformed = true;
+                }
             }
         }
         p = next;
