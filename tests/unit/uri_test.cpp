@@ -215,7 +215,9 @@ void expect_quad_as_plain(const std::string& field, uint32_t n) {
     const uint32_t w = plain_quad(buf, n, want);
     const uint32_t g = farend::sip::detail::dotted_quad16(buf.data(), n, got);
     ASSERT_EQ(g, w) << field << " n " << n;
-    if (w) ASSERT_EQ(std::memcmp(got, want, 4), 0) << field;
+    if (w) {
+        ASSERT_EQ(std::memcmp(got, want, 4), 0) << field;
+    }
 }
 }  // namespace
 
