@@ -223,6 +223,10 @@ TEST(MessageHosts, HostsOfTheRequestUriToAndFrom) {
     EXPECT_EQ(hosts("OPTIONS sip:e.example SIP/2.0", "\"Q \\\"x\\\" sip:no@f.example\" <sip:g.example>", "<sip:h.example>;tag=1"),
               "e.example g.example h.example")
         << "escaped quotes inside the display name";
+    EXPECT_EQ(hosts("OPTIONS sip:e.example SIP/2.0", "\"A display name longer than the 32-byte window\" <sip:i.example>",
+                    "\"\\\"\" <sip:j.example>;tag=1"),
+              "e.example i.example j.example")
+        << "a closing quote past the 32-byte window; an escaped quote first in the window";
     EXPECT_EQ(hosts("INVITE sip:alice;day=tuesday@atlanta.example SIP/2.0", "<sip:bob;x=1?y@b2.example:5070>",
                     "\"A\" <sip:a@c2.example;lr>;tag=1"),
               "atlanta.example b2.example c2.example")
