@@ -354,12 +354,17 @@ const MessageIndex& MessageParser::parse(std::string_view datagram) noexcept {
     }
     len_ = static_cast<uint32_t>(datagram.size());
     const auto* data = reinterpret_cast<const uint8_t*>(datagram.data());
-    kernel_->scan_index(data, datagram.size(), masks_.get());
     lazy_.data = data;
     lazy_.len = len_;
     lazy_.fill = kernel_->scan_values;
     lazy_.blocks = masks_.get();
-    for (std::size_t w = 0; w * 64 < simd::blocks_for(datagram.size()); ++w) lazy_.filled[w] = 0;
+    if (kernel_->lazy_values) {
+        kernel_->scan_index(data, datagram.size(), masks_.get());
+        for (std::size_t w = 0; w * 64 < simd::blocks_for(datagram.size()); ++w) lazy_.filled[w] = 0;
+    } else {
+        kernel_->scan(data, datagram.size(), masks_.get());  // every class of every block
+        for (std::size_t w = 0; w * 64 < simd::blocks_for(datagram.size()); ++w) lazy_.filled[w] = ~uint64_t{0};
+    }
     build_index(datagram, mask_view(), index_);
     // Every reader of a message reads its top Via and its Contact: their value classes in one
     // scan, from the first of the two to the end of the other, instead of one fill each.

@@ -62,6 +62,9 @@ struct Kernel {
     ScanFn scan;                // every class
     ScanFn scan_index;          // the index classes only (the value classes' words are left as they are)
     ScanRangeFn scan_values;    // the value classes of a range of blocks
+    // Whether scanning the value classes only where a parser asks pays (the vector kernels, whose
+    // cost is per class); the scalar kernel's is per byte, so it scans every class in one pass.
+    bool lazy_values;
 };
 
 // The kernel in use (chosen once, thread-safe).
