@@ -74,12 +74,10 @@ FAREND_AVX2 inline void scan_range(const uint8_t* data, std::size_t len, std::si
     }
 }
 
-constexpr unsigned kAll = kIndexClassSet | kValueClassSet;
-
 }  // namespace
 
 FAREND_AVX2 void scan_avx2(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
-    scan_range<kAll>(data, len, 0, blocks_for(len), out);
+    scan_range<kAllClassSet>(data, len, 0, blocks_for(len), out);
 }
 FAREND_AVX2 void scan_index_avx2(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
     scan_range<kIndexClassSet>(data, len, 0, blocks_for(len), out);

@@ -40,12 +40,10 @@ FAREND_AVX512 inline void scan_range(const uint8_t* data, std::size_t len, std::
     }
 }
 
-constexpr unsigned kAll = kIndexClassSet | kValueClassSet;
-
 }  // namespace
 
 FAREND_AVX512 void scan_avx512(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
-    scan_range<kAll>(data, len, 0, blocks_for(len), out);
+    scan_range<kAllClassSet>(data, len, 0, blocks_for(len), out);
 }
 FAREND_AVX512 void scan_index_avx512(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
     scan_range<kIndexClassSet>(data, len, 0, blocks_for(len), out);

@@ -44,12 +44,10 @@ void scan_range(const uint8_t* data, std::size_t len, std::size_t first, std::si
     }
 }
 
-constexpr unsigned kAll = (1u << kClassCount) - 1;
-
 }  // namespace
 
 void scan_scalar(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
-    scan_range(data, len, 0, blocks_for(len), kAll, out);
+    scan_range(data, len, 0, blocks_for(len), kAllClassSet, out);
 }
 void scan_index_scalar(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
     scan_range(data, len, 0, blocks_for(len), kIndexClassSet, out);

@@ -39,6 +39,7 @@ struct BlockMasks {
 // executes.
 inline constexpr unsigned kIndexClassSet = (1u << kLF) | (1u << kColon) | (1u << kWs);
 inline constexpr unsigned kValueClassSet = ((1u << kClassCount) - 1) & ~kIndexClassSet;
+inline constexpr unsigned kAllClassSet = kIndexClassSet | kValueClassSet;
 
 inline constexpr std::size_t kBlock = 64;
 
