@@ -30,6 +30,19 @@ struct Fields {
     return mv.next(c, (p | 63) + 1, end);
 }
 
+// The white-space bits of a line value [p, end) in one word, when the value has the usual shape:
+// 1-64 bytes, no white space at its ends and no two together. False otherwise (the callers then
+// take their general way). The bits may still mark a tab: the callers test each separator.
+[[gnu::always_inline]] inline bool single_spaced_ws(MaskView mv, uint32_t p, uint32_t end, uint64_t& ws) noexcept {
+    const uint32_t len = end - p;
+    if (len - 1 >= 64) return false;  // empty, or over 64 bytes
+    const uint32_t b = p / 64, sh = p % 64;
+    ws = mv.blocks[b].m[simd::kWs] >> sh;
+    if (sh != 0 && (end - 1) / 64 > b) ws |= mv.blocks[b + 1].m[simd::kWs] << (64 - sh);
+    if (len < 64) ws &= (uint64_t{1} << len) - 1;
+    return ((ws & (ws >> 1)) | (ws & 1) | (ws >> (len - 1))) == 0;
+}
+
 // Fields are separated by SP (RFC 4566 5); the white-space mask finds each separator. Stops after
 // `max` fields: each caller asks for one more than its line may hold, to tell an extra one.
 void split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, int max, Fields& out) noexcept {
@@ -42,25 +55,18 @@ void split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, i
     // The usual value: at most 64 bytes, fields between single spaces (none at its ends). Its
     // white-space bits, one word from one or two blocks, give every field without a byte loop.
     // Anything else (a tab, two spaces, a longer line) takes the loop below, which decides it.
-    const uint32_t len = end - p;
-    if (len - 1 < 64) {  // 1..64 bytes
-        const uint32_t b = p / 64, sh = p % 64;
-        uint64_t ws = mv.blocks[b].m[simd::kWs] >> sh;
-        if (sh != 0 && (end - 1) / 64 > b) ws |= mv.blocks[b + 1].m[simd::kWs] << (64 - sh);
-        if (len < 64) ws &= (uint64_t{1} << len) - 1;
-        if ((ws & (ws >> 1)) == 0 && (ws & 1) == 0 && (ws >> (len - 1)) == 0) {
-            uint32_t s = p;
-            for (;;) {
-                if (out.n == max) return;
-                if (ws == 0) return field(s, end);
-                const uint32_t e = p + static_cast<uint32_t>(__builtin_ctzll(ws));
-                if (buf[e] != ' ') break;  // a tab
-                field(s, e);
-                s = e + 1;
-                ws &= ws - 1;
-            }
-            out.n = 0;
+    if (uint64_t ws; single_spaced_ws(mv, p, end, ws)) {
+        uint32_t s = p;
+        for (;;) {
+            if (out.n == max) return;
+            if (ws == 0) return field(s, end);
+            const uint32_t e = p + static_cast<uint32_t>(__builtin_ctzll(ws));
+            if (buf[e] != ' ') break;  // a tab
+            field(s, e);
+            s = e + 1;
+            ws &= ws - 1;
         }
+        out.n = 0;
     }
     while (p < end && out.n < max) {
         while (p < end && buf[p] == ' ') ++p;
@@ -113,13 +119,8 @@ bool connection_fields(std::string_view buf, const Fields& fl, int at, SdpAddres
 // general way (split_fields, connection_fields) then decides it.
 [[gnu::always_inline]] inline bool address_line(std::string_view buf, MaskView mv, uint32_t p, uint32_t end,
                                                 unsigned fields, SdpAddress& a) noexcept {
-    const uint32_t len = end - p;
-    if (len - 1 >= 64) return false;  // empty, or over 64 bytes
-    const uint32_t blk = p / 64, sh = p % 64;
-    uint64_t ws = mv.blocks[blk].m[simd::kWs] >> sh;
-    if (sh != 0 && (end - 1) / 64 > blk) ws |= mv.blocks[blk + 1].m[simd::kWs] << (64 - sh);
-    if (len < 64) ws &= (uint64_t{1} << len) - 1;
-    if (((ws & (ws >> 1)) | (ws & 1) | (ws >> (len - 1))) != 0) return false;
+    uint64_t ws;
+    if (!single_spaced_ws(mv, p, end, ws)) return false;
     uint32_t prev = 0, last = 0;
     unsigned n = 0;
     for (uint64_t w = ws; w; w &= w - 1) {
