@@ -6,6 +6,8 @@
 #include <farend/sip/chars.hpp>
 #include <farend/sip/message.hpp>
 
+#include <algorithm>
+
 namespace farend::sip {
 
 namespace {
@@ -371,9 +373,7 @@ const MessageIndex& MessageParser::parse(std::string_view datagram) noexcept {
     const Header* via = index_.find(HeaderId::via);
     const Header* contact = index_.find(HeaderId::contact);
     if (via && contact) {
-        const uint32_t from = via->value.off < contact->value.off ? via->value.off : contact->value.off;
-        const uint32_t to = via->value.end() > contact->value.end() ? via->value.end() : contact->value.end();
-        mask_view().ensure(from, to);
+        mask_view().ensure(std::min(via->value.off, contact->value.off), std::max(via->value.end(), contact->value.end()));
     }
     return index_;
 }
