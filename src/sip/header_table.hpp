@@ -163,10 +163,10 @@ inline constexpr auto kLenMasks = make_len_masks();
 // p[0, max(n, 16)) must be readable: the index passes names inside a message with 16 bytes left
 // (its usual case), header_id() a copy. One 16-byte load, a multiply and one vector compare for
 // names up to 16 bytes (~20 instructions); a second compare for longer ones.
-inline HeaderId lookup_padded(const char* p, std::size_t n) noexcept {
+// lookup_loaded: the same when p's first 16 bytes are loaded already (raw, as they are in memory).
+inline HeaderId lookup_loaded(__m128i raw, const char* p, std::size_t n) noexcept {
     if (n > kMaxName) return HeaderId::other;
-    const __m128i v = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
-                                    _mm_load_si128(reinterpret_cast<const __m128i*>(&kLenMasks[n])));
+    const __m128i v = _mm_and_si128(raw, _mm_load_si128(reinterpret_cast<const __m128i*>(&kLenMasks[n])));
     const uint8_t i = kTable[bucket_of(static_cast<uint64_t>(_mm_cvtsi128_si64(v)), n)];
     if (kLens[i] != n) [[unlikely]] {  // also every empty slot (len 0; an empty name there is other)
         // No full name has one byte: the compact forms are tested only here, off the usual path.
@@ -183,6 +183,10 @@ inline HeaderId lookup_padded(const char* p, std::size_t n) noexcept {
     if (n > 16 && !same(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16)), kTails[i].mask, kTails[i].lower))
         return HeaderId::other;
     return static_cast<HeaderId>(i);
+}
+
+inline HeaderId lookup_padded(const char* p, std::size_t n) noexcept {
+    return lookup_loaded(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), p, n);
 }
 
 // Any name: copied when shorter than the 16 bytes the lookup reads.

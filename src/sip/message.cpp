@@ -7,6 +7,9 @@
 #include <farend/sip/message.hpp>
 
 #include <algorithm>
+#include <cstring>
+
+#include <emmintrin.h>
 
 namespace farend::sip {
 
@@ -238,19 +241,28 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
             out_.body_off = lf + 1;
             return body();
         }
-        // The first colon after s: in the bits of s's block above s, else further on.
-        const uint64_t colons = blocks[s / 64].m[simd::kColon] >> (s % 64);
-        const uint32_t colon = colons ? s + static_cast<uint32_t>(__builtin_ctzll(colons))
-                                      : mv_.next(simd::kColon, (s | 63) + 1, e);
+        // The first colon after s and the name's id. The usual line has 16 bytes left in the
+        // datagram: the colon is among the 16 bytes at s (every known name but four is shorter),
+        // and the lookup reads the name from the same load. Else the colon mask finds it. The
+        // vector's colon may lie past e (a line without one): the test against e below rejects it.
+        uint32_t colon;
+        HeaderId id = HeaderId::other;
+        if (s <= in_place) [[likely]] {
+            const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + s));
+            const auto cm = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(raw, _mm_set1_epi8(':'))));
+            colon = cm ? s + static_cast<uint32_t>(__builtin_ctz(cm)) : mv_.next(simd::kColon, s + 16, e);
+            if (colon < e) [[likely]]
+                id = detail::lookup_loaded(raw, b + s, colon - s);
+        } else {
+            colon = mv_.next(simd::kColon, s, e);
+            if (colon < e) id = detail::lookup_header({b + s, colon - s});
+        }
         // The usual line is "Name: value": no white space at the line's start (a continuation),
         // before the colon, after its single space or at the value's end. A known name is all
         // letters, digits and '-' (no white space at its ends): its line only has the value's two
         // ends to test, in one branch (b[v] is at worst this line's CR or LF). Unknown names take
         // the general path: continuation, white space around the colon, the token check.
         uint32_t name_end = colon;
-        HeaderId id = HeaderId::other;
-        if (colon < e) [[likely]]
-            id = s <= in_place ? detail::lookup_padded(b + s, colon - s) : detail::lookup_header({b + s, colon - s});
         if (id == HeaderId::other) [[unlikely]] {
             if (chars::is_ws(b[s])) {
                 if (!continuation(count, s, e, lf + 1)) return publish();  // continuation() reported it
@@ -360,13 +372,17 @@ const MessageIndex& MessageParser::parse(std::string_view datagram) noexcept {
     lazy_.len = len_;
     lazy_.fill = kernel_->scan_values;
     lazy_.blocks = masks_.get();
-    if (kernel_->lazy_values) {
+    // The filled words of the datagram's blocks: one for up to 4 KiB (GCC made the loop a byte-wise
+    // memset of 8 stores for that one word), a memset of the rest for more.
+    const std::size_t words = (simd::blocks_for(datagram.size()) + 63) / 64;
+    const int fill_byte = kernel_->lazy_values ? 0 : 0xff;
+    lazy_.filled[0] = kernel_->lazy_values ? 0 : ~uint64_t{0};
+    if (words > 1) [[unlikely]]
+        std::memset(&lazy_.filled[1], fill_byte, (words - 1) * sizeof lazy_.filled[0]);
+    if (kernel_->lazy_values)
         kernel_->scan_index(data, datagram.size(), masks_.get());
-        for (std::size_t w = 0; w * 64 < simd::blocks_for(datagram.size()); ++w) lazy_.filled[w] = 0;
-    } else {
+    else
         kernel_->scan(data, datagram.size(), masks_.get());  // every class of every block
-        for (std::size_t w = 0; w * 64 < simd::blocks_for(datagram.size()); ++w) lazy_.filled[w] = ~uint64_t{0};
-    }
     build_index(datagram, mask_view(), index_);
     // Every reader of a message reads its top Via and its Contact: their value classes in one
     // scan, from the first of the two to the end of the other, instead of one fill each.

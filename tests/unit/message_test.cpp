@@ -188,6 +188,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"status missing", crlf("SIP/2.0\n\n"), Verdict::error, ParseError::bad_status_code},
         BadCase{"response version", crlf("SIP/1.0 200 OK\n\n"), Verdict::error, ParseError::bad_version},
         BadCase{"no colon", crlf("OPTIONS sip:x SIP/2.0\nTo a\n\n"), Verdict::error, ParseError::header_without_colon},
+        // The index looks for the colon in the 16 bytes at the line's start: one on the next line
+        // is not this line's.
+        BadCase{"colon on the next line", crlf("OPTIONS sip:x SIP/2.0\nTo a\nVia: x\n\n"), Verdict::error,
+                ParseError::header_without_colon},
         BadCase{"space in name", crlf("OPTIONS sip:x SIP/2.0\nMax Forwards: 1\n\n"), Verdict::error,
                 ParseError::bad_header_name},
         BadCase{"CR for dash", crlf("OPTIONS sip:x SIP/2.0\nCall\rID: 1\n\n"), Verdict::error,
@@ -210,6 +214,26 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"short body", crlf("OPTIONS sip:x SIP/2.0\nl: 10\n\nabc"), Verdict::incomplete,
                 ParseError::body_truncated},
         BadCase{"too large", std::string(70000, 'a'), Verdict::error, ParseError::too_large}));
+
+// Names of 1 to 40 bytes, the colon inside and past the 16 bytes the index loads at a line's
+// start, with and without 16 bytes left after the name, and with the colon's line followed by
+// lines with colons: every name ends at its own colon and its value is the rest of the line.
+TEST(Message, NamesOfEveryLengthEndAtTheirColon) {
+    MessageParser parser;
+    for (size_t len = 1; len <= 40; ++len) {
+        std::string name = "Q";  // no compact form
+        for (size_t i = 1; i < len; ++i) name += static_cast<char>('a' + i % 26);
+        for (const std::string& tail : {std::string("\r\nMax-Forwards: 70\r\nTo: <sip:a@b>\r\n\r\n"), std::string("\r\n\r\n")}) {
+            const std::string msg = "OPTIONS sip:x SIP/2.0\r\n" + name + ": v:1\r\n" + tail.substr(2);
+            const MessageIndex& idx = parser.parse(msg);
+            ASSERT_TRUE(idx.complete()) << msg;
+            EXPECT_EQ(idx.headers[0].id, HeaderId::other);
+            EXPECT_EQ(text(msg, idx.headers[0].name), name);
+            EXPECT_EQ(text(msg, idx.headers[0].value), "v:1");
+            EXPECT_EQ(idx.header_count, tail.size() > 4 ? 3 : 1);
+        }
+    }
+}
 
 TEST(Message, SameContentLengthTwiceIsAccepted) {
     Parsed m(crlf("OPTIONS sip:x SIP/2.0\nl: 2\nContent-Length: 02\n\nab"));
