@@ -164,8 +164,10 @@ inline constexpr auto kLenMasks = make_len_masks();
 // (its usual case), header_id() a copy. One 16-byte load, a multiply and one vector compare for
 // names up to 16 bytes (~20 instructions); a second compare for longer ones.
 // lookup_loaded: the same when p's first 16 bytes are loaded already (raw, as they are in memory).
+// Short: the caller knows n < 16 (a colon among those 16 bytes), and the length tests go.
+template <bool Short = false>
 inline HeaderId lookup_loaded(__m128i raw, const char* p, std::size_t n) noexcept {
-    if (n > kMaxName) return HeaderId::other;
+    if (!Short && n > kMaxName) return HeaderId::other;
     const __m128i v = _mm_and_si128(raw, _mm_load_si128(reinterpret_cast<const __m128i*>(&kLenMasks[n])));
     const uint8_t i = kTable[bucket_of(static_cast<uint64_t>(_mm_cvtsi128_si64(v)), n)];
     if (kLens[i] != n) [[unlikely]] {  // also every empty slot (len 0; an empty name there is other)
@@ -180,7 +182,7 @@ inline HeaderId lookup_loaded(__m128i raw, const char* p, std::size_t n) noexcep
                0xffff;
     };
     if (!same(v, kHeads[i].mask, kHeads[i].lower)) return HeaderId::other;
-    if (n > 16 && !same(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16)), kTails[i].mask, kTails[i].lower))
+    if (!Short && n > 16 && !same(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16)), kTails[i].mask, kTails[i].lower))
         return HeaderId::other;
     return static_cast<HeaderId>(i);
 }

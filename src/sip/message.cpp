@@ -250,9 +250,14 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
         if (s <= in_place) [[likely]] {
             const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + s));
             const auto cm = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(raw, _mm_set1_epi8(':'))));
-            colon = cm ? s + static_cast<uint32_t>(__builtin_ctz(cm)) : mv_.next(simd::kColon, s + 16, e);
-            if (colon < e) [[likely]]
-                id = detail::lookup_loaded(raw, b + s, colon - s);
+            if (cm) [[likely]] {
+                colon = s + static_cast<uint32_t>(__builtin_ctz(cm));
+                if (colon < e) [[likely]]
+                    id = detail::lookup_loaded<true>(raw, b + s, colon - s);
+            } else {
+                colon = mv_.next(simd::kColon, s + 16, e);
+                if (colon < e) id = detail::lookup_loaded(raw, b + s, colon - s);
+            }
         } else {
             colon = mv_.next(simd::kColon, s, e);
             if (colon < e) id = detail::lookup_header({b + s, colon - s});
