@@ -324,6 +324,28 @@ TEST(HeaderIds, EveryNameAndEveryNameOneByteAwayGetsTheRightId) {
     EXPECT_GT(known, 800u);  // every letter of every name in both cases (881 in all)
 }
 
+// The index looks names under 16 bytes up without testing their length: a known name followed by
+// NUL bytes (zeros, as its pattern is past its end) is still no name of it, at every length up to
+// 16 bytes, and as the last line too.
+TEST(HeaderIds, AKnownNameFollowedByNulsIsABadName) {
+    MessageParser parser;
+    size_t checked = 0;
+    for (size_t i = 1; i < kHeaderIdCount; ++i) {
+        const std::string name(header_name(static_cast<HeaderId>(i)));
+        for (size_t nuls = 1; name.size() + nuls <= 16; ++nuls) {
+            const std::string bad = name + std::string(nuls, '\0');
+            for (const std::string& msg : {"OPTIONS sip:x SIP/2.0\r\n" + bad + ": 0\r\nMax-Forwards: 70\r\n\r\n",
+                                          "OPTIONS sip:x SIP/2.0\r\n" + bad + ":0\r\n\r\n"}) {
+                const MessageIndex& idx = parser.parse(msg);
+                EXPECT_EQ(idx.error, ParseError::bad_header_name) << name << " + " << nuls << " NULs";
+                ++checked;
+            }
+            EXPECT_EQ(header_id(bad), HeaderId::other) << name << " + " << nuls << " NULs";
+        }
+    }
+    EXPECT_GT(checked, 400u);  // 486 with the 40 names of today
+}
+
 TEST(HeaderIds, FullAndCompactFormsRoundTrip) {
     for (size_t i = 1; i < kHeaderIdCount; ++i) {
         const auto id = static_cast<HeaderId>(i);
