@@ -106,11 +106,9 @@ inline constexpr auto kLens = make_lens();
 
 inline constexpr uint64_t kFold = 0x2020202020202020ull;  // OR-ing lower-cases letters
 
-// The bucket of a name from its first 8 bytes (zero past its end) and its length. The length
-// goes into the top byte: a product's top byte moves by (change there) * (the multiplier's odd
-// low byte) mod 256, so one name's bytes at two lengths never share a bucket (see kTable).
+// The bucket of a name from its first 8 bytes (zero past its end) and its length.
 constexpr unsigned bucket_of(uint64_t first8, std::size_t n) {
-    return static_cast<unsigned>((((first8 | kFold) ^ (uint64_t{n} << 56)) * 0xff51afd7ed558cf3ull) >> 56);
+    return static_cast<unsigned>((((first8 | kFold) ^ n) * 0xff51afd7ed558cd7ull) >> 56);
 }
 
 using Table = std::array<uint8_t, 256>;
@@ -124,17 +122,6 @@ constexpr Table make_table() {
     return t;
 }
 inline constexpr Table kTable = make_table();
-
-// The header index looks names under 16 bytes up without a length test (lookup_loaded<true>):
-// a name followed by NUL bytes ("To\0") must not land in its own bucket at the longer length,
-// where its pattern (zeros past its end) would match. bucket_of() makes that so; this checks it.
-constexpr bool no_name_at_another_length() {
-    for (std::size_t i = 1; i < kHeaderIdCount; ++i)
-        for (std::size_t n = kLens[i] + 1; n < 16; ++n)
-            if (kTable[bucket_of(kHeads[i].lower.w[0], n)] == i) return false;
-    return true;
-}
-static_assert(no_name_at_another_length(), "a known name followed by NULs would match itself: change bucket_of");
 
 constexpr std::array<HeaderId, 26> make_compact() {
     std::array<HeaderId, 26> t{};
@@ -183,24 +170,18 @@ inline HeaderId lookup_loaded(__m128i raw, const char* p, std::size_t n) noexcep
     if (!Short && n > kMaxName) return HeaderId::other;
     const __m128i v = _mm_and_si128(raw, _mm_load_si128(reinterpret_cast<const __m128i*>(&kLenMasks[n])));
     const uint8_t i = kTable[bucket_of(static_cast<uint64_t>(_mm_cvtsi128_si64(v)), n)];
-    // No full name has one byte: the compact forms are tested only off the usual path.
-    const auto compact = [p, n] {
+    if (kLens[i] != n) [[unlikely]] {  // also every empty slot (len 0; an empty name there is other)
+        // No full name has one byte: the compact forms are tested only here, off the usual path.
         if (n != 1) return HeaderId::other;
         const char c = ascii_lower(p[0]);
         return (c >= 'a' && c <= 'z') ? kCompact[static_cast<unsigned>(c - 'a')] : HeaderId::other;
-    };
-    // A name under 16 bytes needs no length test: its zeroed bytes past n differ from a longer
-    // pattern's letters, and its own bytes (never 0 in a name that matched so far) from a shorter
-    // one's zeros. An empty slot's pattern is all zeros: only the empty name (n 0, id other) fits.
-    if (!Short && kLens[i] != n) [[unlikely]]  // also every empty slot (len 0; an empty name there is other)
-        return compact();
+    }
     const auto same = [](__m128i x, const Vec16& mask, const Vec16& lower) {
         const __m128i folded = _mm_or_si128(x, _mm_load_si128(reinterpret_cast<const __m128i*>(&mask)));
         return _mm_movemask_epi8(_mm_cmpeq_epi8(folded, _mm_load_si128(reinterpret_cast<const __m128i*>(&lower)))) ==
                0xffff;
     };
-    if (!same(v, kHeads[i].mask, kHeads[i].lower)) [[unlikely]]
-        return Short ? compact() : HeaderId::other;
+    if (!same(v, kHeads[i].mask, kHeads[i].lower)) return HeaderId::other;
     if (!Short && n > 16 && !same(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16)), kTails[i].mask, kTails[i].lower))
         return HeaderId::other;
     return static_cast<HeaderId>(i);
