@@ -79,7 +79,7 @@ inline std::string_view uri_host(std::string_view msg, sip::MaskView mv, uint32_
 inline std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice uri) noexcept {
     if (uri.len >= 4 && (load_u32(msg.data() + uri.off) | 0x202020u) == kSipColon)  // the usual scheme, any case
         return host_after_scheme(msg, mv, uri.off + 4, uri.end(), UriEnd::slice);
-    const uint32_t colon = mv.next(simd::kColon, uri.off, uri.end());
+    const uint32_t colon = find_byte(msg.data(), static_cast<uint32_t>(msg.size()), uri.off, uri.end(), ':');
     if (colon >= uri.end() || colon < uri.off + 3) return {};
     return uri_host(msg, mv, scheme_start(msg, uri.off, colon), colon, uri.end(), UriEnd::slice);
 }
@@ -131,7 +131,7 @@ inline std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice 
     const uint32_t end = v.end();
     if (lt_sip_at(msg, i, end)) return host_after_scheme(msg, mv, i + 5, end, UriEnd::angle);
     // The scheme's colon is the first one: display names outside quotes are tokens (no ':').
-    const uint32_t colon = mv.next(simd::kColon, i, end);
+    const uint32_t colon = find_byte(msg.data(), static_cast<uint32_t>(msg.size()), i, end, ':');
     if (colon >= end || colon < v.off + 3) return {};
     const uint32_t s = scheme_start(msg, v.off, colon);
     return uri_host(msg, mv, s, colon, end, s > v.off && msg[s - 1] == '<' ? UriEnd::angle : UriEnd::addr_spec);
