@@ -171,3 +171,49 @@ TEST(Sdp, FieldsTheSameWhereverTheLineSitsAndHoweverItIsSplit) {
     EXPECT_EQ(parse_at(3, "c=IN\tIP4 10.0.0.1"), "malformed");
     EXPECT_EQ(parse_at(3, std::string("o=").append(long_user).append(" 1 1 IN IP4 10.0.0.1")), "ok IP4/10.0.0.1/10.0.0.1");
 }
+
+// The lines of a body come from the LF bits, kept a block's word at a time: the same addresses
+// wherever the body starts against the 64-byte blocks, when it spans several of them, when some
+// lines end in a bare LF, when the last has no line end, and when the datagram has lines of its
+// own before and after the body (not the body's: they are never read).
+TEST(Sdp, LinesTheSameWhereverTheBodySitsAndWhateverFollowsIt) {
+    const std::string body =
+        "v=0\r\n"
+        "o=alice 2890844526 2890844526 IN IP4 192.168.1.10\r\n"
+        "s=-\n"
+        "c=IN IP4 192.168.1.11\r\n"
+        "t=0 0\r\n"
+        "a=some-long-attribute-line-that-is-longer-than-one-whole-block-of-sixty-four-bytes\r\n"
+        "m=audio 49170 RTP/AVP 0 8 101\r\n"
+        "a=rtcp:49171 IN IP4 192.168.1.12\n"
+        "\r\n"
+        "m=video 51372 RTP/AVP 99\r\n"
+        "c=IN IP4 192.168.1.13";  // no line end
+    const std::string want =
+        "IP4/192.168.1.10@-1 IP4/192.168.1.11@-1 IP4/192.168.1.12@0 IP4/192.168.1.13@1 audio:49170 video:51372";
+    // Before the body, lines of another body: none of them is the body's.
+    std::string before;
+    while (before.size() < 140) before += "c=IN IP4 6.6.6.6\n";
+    size_t checked = 0;
+    for (size_t k = 0; k < 140; ++k) {
+        for (const std::string& after : {std::string(), std::string("\r\nc=IN IP4 6.6.6.6\r\n\n\n"), std::string("x\n")}) {
+            const std::string s = before.substr(0, k) + body + after;
+            Sdp sdp;
+            parse_sdp(s, make_slice(k, k + body.size()), sdp);
+            std::string got;
+            for (uint8_t i = 0; i < sdp.addr_count; ++i)
+                got.append(got.empty() ? "" : " ")
+                    .append(text(s, sdp.addrs[i].addrtype))
+                    .append("/")
+                    .append(sdp.addrs[i].ip.to_string())
+                    .append("@")
+                    .append(std::to_string(sdp.addrs[i].media));
+            for (uint8_t i = 0; i < sdp.media_count; ++i)
+                got.append(" ").append(text(s, sdp.media[i].media)).append(":").append(std::to_string(sdp.media[i].port_num));
+            ASSERT_EQ(got, want) << "body at " << k << ", " << after.size() << " bytes after it";
+            EXPECT_FALSE(sdp.malformed);
+            ++checked;
+        }
+    }
+    EXPECT_EQ(checked, 420u);
+}
