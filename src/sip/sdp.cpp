@@ -161,6 +161,7 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept
     const uint32_t end = body.end();
     if (p >= end) return;
     int16_t media = -1;
+    SdpAddress scratch;  // where an address past the table's end is read (next_slot), once a body
     // Lines from the LF mask, its bits of the current block kept in a register (lfs): the next
     // line's end is one bit-clear away, not a mask load after the previous line's end is known
     // (that chain, ~16 cycles a line, was most of the SDP's time). Only o=, c=, m= and a=rtcp:
@@ -216,7 +217,6 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept
         } else if (type == 'c' || type == 'o') {
             // c=<nettype> <addrtype> <connection-address>
             // o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>
-            SdpAddress scratch;
             SdpAddress& a = next_slot(out, scratch);
             a.kind = type == 'c' ? SdpAddrKind::connection : SdpAddrKind::origin;
             a.media = type == 'c' ? media : -1;
@@ -233,7 +233,6 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept
             }
         } else if (type == 'a' && e - v > 5 && same_bytes(buf.data() + v, "rtcp:", 5)) {
             // a=rtcp:<port> [<nettype> <addrtype> <connection-address>]
-            SdpAddress scratch;
             SdpAddress& a = next_slot(out, scratch);
             a.kind = SdpAddrKind::rtcp;
             a.media = media;
