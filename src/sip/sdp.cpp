@@ -91,7 +91,7 @@ void split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, i
         const uint32_t q = detail::dotted_quad(b, size, addr.off, addr.end(), quad);
         if (q != 0 && (q == addr.end() || b[q] == '/')) {  // the usual literal
             a.addr = Slice{addr.off, q - addr.off};
-            a.ip = IpAddr::v4_bytes(quad);
+            a.ip.set_v4(quad);
             return;
         }
         addr.len = find_byte(b, size, addr.off, addr.end(), '/') - addr.off;

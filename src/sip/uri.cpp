@@ -131,7 +131,7 @@ uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort
     if (p < end && chars::is_digit(buf[p])) {
         if (const uint32_t q = host_quad(buf.data(), static_cast<uint32_t>(buf.size()), p, end, quad)) {
             out.host = Slice{p, q - p};
-            out.ip = IpAddr::v4_bytes(quad);
+            out.ip.set_v4(quad);
             out.kind = HostKind::ipv4;
             return port_after(buf, q, end, out, start, allow_lws_around_colon);
         }

@@ -166,3 +166,23 @@ TEST(PrefixSet, EveryPrefixLengthHasExactBounds) {
     EXPECT_FALSE(all6->contains(*IpAddr::parse("0.0.0.0")));
     EXPECT_FALSE(all6->contains(IpAddr{}));
 }
+
+// set_v4() in place over whatever the address held (an IPv6 one with every byte set among them):
+// the same address, bytes and text as v4_bytes() builds.
+TEST(IpAddr, SetV4InPlaceIsV4Bytes) {
+    const uint8_t quads[][4] = {{192, 168, 1, 10}, {0, 0, 0, 0}, {255, 255, 255, 255}, {10, 0, 0, 1}};
+    const IpAddr before[] = {IpAddr{}, *IpAddr::parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+                             *IpAddr::parse("203.0.113.5")};
+    for (const auto& q : quads) {
+        const IpAddr want = IpAddr::v4_bytes(q);
+        for (const IpAddr& b : before) {
+            IpAddr a = b;
+            a.set_v4(q);
+            EXPECT_EQ(a, want);
+            EXPECT_TRUE(a.is_v4());
+            EXPECT_EQ(std::memcmp(a.bytes().data(), want.bytes().data(), 16), 0);
+            EXPECT_EQ(a.to_string(), want.to_string());
+        }
+    }
+    EXPECT_EQ(IpAddr::v4_bytes(quads[0]).to_string(), "192.168.1.10");
+}
