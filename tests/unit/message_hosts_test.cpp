@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -191,6 +193,28 @@ public:
 
 }  // namespace
 
+// A To or From whose quoted display name is never closed, as the last header of the datagram: no
+// host. The reader stood one past the value's end and searched for the scheme's colon in a range
+// that ran backwards, off the end of the datagram (fuzz_rewrite found it; ASan sees it here, the
+// datagram in a buffer of its own size with no ':' after the value).
+TEST(MessageHosts, AnUnclosedDisplayNameEndingTheDatagramHasNoHost) {
+    for (const std::string last : {"To: \"Jan_", "To: \"", "From: \"x", "To: \"a\\\""}) {
+        const std::string m = "REGISTER sip:voip.net SIP/2.0\nCall-ID: 1\n" + last + "\n\n";
+        const auto buf = std::make_unique<char[]>(m.size());
+        std::memcpy(buf.get(), m.data(), m.size());
+        const std::string_view msg(buf.get(), m.size());
+        sip::MessageParser parser;
+        const sip::MessageIndex& idx = parser.parse(msg);
+        ASSERT_TRUE(idx.complete()) << m;
+        const rewrite::MessageHosts hosts(msg, parser.mask_view(), idx);
+        EXPECT_EQ(hosts.to(), "") << last;
+        EXPECT_EQ(hosts.from(), "") << last;
+        EXPECT_EQ(hosts.request_uri(), "voip.net") << last;
+        EXPECT_EQ(hosts.to_if("voip.net"), "") << last;
+        EXPECT_EQ(hosts.from_if("voip.net"), "") << last;
+    }
+}
+
 TEST(MessageHosts, HostsOfTheRequestUriToAndFrom) {
     rewrite::Processor p(rewrite::Options{});
     Spy spy;
@@ -235,6 +259,9 @@ TEST(MessageHosts, HostsOfTheRequestUriToAndFrom) {
                     "Bob <sip:another-rather-long-user-name@to-host.example.org>", "sip:x@from.example ;tag=1"),
               "long-host-name.customer.example to-host.example.org from.example")
         << "URIs longer than the 32-byte window, a token display name, white space ending an addr-spec";
+    EXPECT_EQ(hosts("REGISTER sip:voip.net:5060 SIP/2.0", "\"Jan_", "\"Jan Janak\" <sip:janakj@dhcp246.fokus.gmd.de>"),
+              "voip.net dhcp246.fokus.gmd.de")
+        << "a To whose quoted display name is never closed";
     // Every place the URI's end can fall relative to the 32-byte window after the scheme.
     for (std::size_t n = 0; n <= 40; ++n) {
         const std::string user(n, 'u');

@@ -129,6 +129,7 @@ inline std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice 
     const Slice v = hd->value;
     const uint32_t i = past_display_name(msg, mv, v);
     const uint32_t end = v.end();
+    if (i >= end) return {};  // nothing after the display name (one never closed ends past the value)
     if (lt_sip_at(msg, i, end)) return host_after_scheme(msg, mv, i + 5, end, UriEnd::angle);
     // The scheme's colon is the first one: display names outside quotes are tokens (no ':').
     const uint32_t colon = find_byte(msg.data(), static_cast<uint32_t>(msg.size()), i, end, ':');
