@@ -30,12 +30,11 @@ public:
     // `x.ip = v4_bytes(...)` built it on the stack first (a 4-byte store beside a 16-byte zero,
     // read back as one 16-byte load: a store-forwarding stall) and then copied it.
     void set_v4(std::span<const uint8_t, 4> b) noexcept {
-        uint32_t w;
-        std::memcpy(&w, b.data(), 4);
-        const uint64_t lo = w, hi = 0;  // little- or big-endian: the four bytes first, then zeros
-        std::memcpy(bytes_.data(), std::endian::native == std::endian::little ? &lo : &hi, 8);
+        uint64_t lo = 0;  // in memory: the four bytes, then four zeros (either byte order)
+        std::memcpy(&lo, b.data(), 4);
+        const uint64_t hi = 0;
+        std::memcpy(bytes_.data(), &lo, 8);
         std::memcpy(bytes_.data() + 8, &hi, 8);
-        if constexpr (std::endian::native != std::endian::little) std::memcpy(bytes_.data(), b.data(), 4);
         family_ = Family::v4;
     }
     [[nodiscard]] static IpAddr v6_bytes(std::span<const uint8_t, 16> b) noexcept {
