@@ -70,8 +70,8 @@ static_assert(std::endian::native == std::endian::little, "header name words ass
 struct alignas(16) Vec16 {
     uint64_t w[2] = {0, 0};
 };
-// Per id: its first 16 bytes (kHeads, 32 bytes an entry, so an id indexes it by one shift), its
-// length (kLens) and, for names over 16 bytes, its last 16 (kTails).
+// Per id: its first 16 bytes (kLookup.heads, 32 bytes an entry, so an id indexes it by one
+// shift), its length (kLookup.lens) and, for names over 16 bytes, its last 16 (kTails).
 struct Pattern {
     Vec16 lower, mask;
 };
@@ -100,9 +100,7 @@ constexpr std::array<uint8_t, kHeaderIdCount> make_lens() {
     for (std::size_t i = 1; i < kHeaderIdCount; ++i) out[i] = static_cast<uint8_t>(kCanonical[i].size());
     return out;
 }
-alignas(64) inline constexpr auto kHeads = make_heads();
 inline constexpr auto kTails = make_tails();
-inline constexpr auto kLens = make_lens();
 
 inline constexpr uint64_t kFold = 0x2020202020202020ull;  // OR-ing lower-cases letters
 
@@ -112,16 +110,6 @@ constexpr unsigned bucket_of(uint64_t first8, std::size_t n) {
 }
 
 using Table = std::array<uint8_t, 256>;
-constexpr Table make_table() {
-    Table t{};
-    for (std::size_t i = 1; i < kHeaderIdCount; ++i) {
-        auto& slot = t[bucket_of(kHeads[i].lower.w[0], kLens[i])];
-        if (slot != 0) throw "header name hash collides: change the multiplier in bucket_of";  // fails the build
-        slot = static_cast<uint8_t>(i);
-    }
-    return t;
-}
-inline constexpr Table kTable = make_table();
 
 constexpr std::array<HeaderId, 26> make_compact() {
     std::array<HeaderId, 26> t{};
@@ -157,17 +145,25 @@ constexpr std::array<Vec16, kMaxName + 1> make_len_masks() {
         for (std::size_t i = 0; i < n && i < 16; ++i) out[n].w[i / 8] |= uint64_t{0xff} << (8 * (i % 8));
     return out;
 }
-inline constexpr auto kLenMasks = make_len_masks();
 
 // What the lookup reads at run time, in one object: one address (one lea from the instruction
 // pointer) reaches all four tables, where four separate arrays took one lea each a header line.
 struct LookupTables {
     std::array<Pattern, kHeaderIdCount> heads;
     std::array<Vec16, kMaxName + 1> len_masks;
-    Table table;
+    Table table;  // bucket -> id (0: none)
     std::array<uint8_t, kHeaderIdCount> lens;
 };
-alignas(64) inline constexpr LookupTables kLookup{kHeads, kLenMasks, kTable, kLens};
+constexpr LookupTables make_lookup() {
+    LookupTables t{make_heads(), make_len_masks(), {}, make_lens()};
+    for (std::size_t i = 1; i < kHeaderIdCount; ++i) {
+        auto& slot = t.table[bucket_of(t.heads[i].lower.w[0], t.lens[i])];
+        if (slot != 0) throw "header name hash collides: change the multiplier in bucket_of";  // fails the build
+        slot = static_cast<uint8_t>(i);
+    }
+    return t;
+}
+alignas(64) inline constexpr LookupTables kLookup = make_lookup();
 
 // The lookup itself, inline so that the header index (message.cpp) pays no call per line.
 // p[0, max(n, 16)) must be readable: the index passes names inside a message with 16 bytes left
