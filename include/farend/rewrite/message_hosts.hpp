@@ -85,7 +85,8 @@ inline std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice 
 }
 
 // Past a To/From value's quoted display name (it may hold anything, \" included) and the usual
-// single space after it; the value's start when it has none.
+// single space after it; the value's start when it has none, its end when the name is never
+// closed (never past it: the callers search from here to the end).
 [[gnu::always_inline]] inline uint32_t past_display_name(std::string_view msg, sip::MaskView mv, Slice v) noexcept {
     uint32_t i = v.off;
     const uint32_t end = v.end();
@@ -106,6 +107,7 @@ inline std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice 
             mv.ensure(i, end);
             do i = mv.next(simd::kQuote, i + 1, end);
             while (i < end && msg[i - 1] == '\\');
+            if (i == end) return end;  // never closed
         }
         ++i;
         if (i < end && msg[i] == ' ') ++i;
@@ -129,7 +131,6 @@ inline std::string_view ruri_host(std::string_view msg, sip::MaskView mv, Slice 
     const Slice v = hd->value;
     const uint32_t i = past_display_name(msg, mv, v);
     const uint32_t end = v.end();
-    if (i >= end) return {};  // nothing after the display name (one never closed ends past the value)
     if (lt_sip_at(msg, i, end)) return host_after_scheme(msg, mv, i + 5, end, UriEnd::angle);
     // The scheme's colon is the first one: display names outside quotes are tokens (no ':').
     const uint32_t colon = find_byte(msg.data(), static_cast<uint32_t>(msg.size()), i, end, ':');
