@@ -380,17 +380,19 @@ const MessageIndex& MessageParser::parse(std::string_view datagram) noexcept {
     lazy_.len = len_;
     lazy_.fill = kernel_->scan_values;
     lazy_.blocks = masks_.get();
-    // The filled words of the datagram's blocks: one for up to 4 KiB (GCC made the loop a byte-wise
-    // memset of 8 stores for that one word), a memset of the rest for more.
+    // A lazy kernel scans the index classes now and no block has its value classes yet; the
+    // others scan every class of every block. The filled words of the datagram's blocks: one for
+    // up to 4 KiB (GCC made the loop a byte-wise memset of 8 stores for that one word), a memset
+    // of the rest for more.
+    const bool lazy = kernel_->lazy_values;
     const std::size_t words = (simd::blocks_for(datagram.size()) + 63) / 64;
-    const int fill_byte = kernel_->lazy_values ? 0 : 0xff;
-    lazy_.filled[0] = kernel_->lazy_values ? 0 : ~uint64_t{0};
+    lazy_.filled[0] = lazy ? 0 : ~uint64_t{0};
     if (words > 1) [[unlikely]]
-        std::memset(&lazy_.filled[1], fill_byte, (words - 1) * sizeof lazy_.filled[0]);
-    if (kernel_->lazy_values)
+        std::memset(&lazy_.filled[1], lazy ? 0 : 0xff, (words - 1) * sizeof lazy_.filled[0]);
+    if (lazy)
         kernel_->scan_index(data, datagram.size(), masks_.get());
     else
-        kernel_->scan(data, datagram.size(), masks_.get());  // every class of every block
+        kernel_->scan(data, datagram.size(), masks_.get());
     build_index(datagram, mask_view(), index_);
     // Every reader of a message reads its top Via and its Contact: their value classes in one
     // scan, from the first of the two to the end of the other, instead of one fill each.
