@@ -3,29 +3,64 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace farend::simd {
 
+namespace {
+// kTail + r (r < 32): 32 - r zero bytes, then r bytes of 0xff.
+constexpr auto kTail = [] {
+    std::array<uint8_t, 64> t{};
+    for (std::size_t i = 32; i < 64; ++i) t[i] = 0xff;
+    return t;
+}();
+
+// Eight 32-bit lanes summed into 64 bits.
+__attribute__((target("avx2"))) inline uint64_t lanes_sum(__m256i a) noexcept {
+    const __m256i s = _mm256_add_epi64(_mm256_and_si256(a, _mm256_set1_epi64x(0xffffffff)), _mm256_srli_epi64(a, 32));
+    const __m128i h = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    return static_cast<uint64_t>(_mm_cvtsi128_si64(h)) + static_cast<uint64_t>(_mm_extract_epi64(h, 1));
+}
+// A lane's two little-endian words added: the low one masked, the high one shifted down.
+__attribute__((target("avx2"))) inline __m256i words(__m256i v) noexcept {
+    return _mm256_add_epi32(_mm256_and_si256(v, _mm256_set1_epi32(0xffff)), _mm256_srli_epi32(v, 16));
+}
+}  // namespace
+
 __attribute__((target("avx2"))) uint64_t ones_sum_avx2(const uint8_t* p, std::size_t len) noexcept {
-    // 16 words at a time widened to 32-bit lanes; a lane takes 2^16 adds of at most 0xffff before
-    // it could overflow, so the accumulators are emptied into 64 bits every 32 KiB.
+    // Each 32-bit lane of a load holds two little-endian words: the low one masked plus the high
+    // one shifted down (no shuffle), two loads a round into two accumulators. A lane takes at
+    // most 2 * 0xffff a load, so the accumulators are emptied into 64 bits every 32 KiB (512
+    // rounds) long before one could overflow.
+    if (len < 32) return ones_sum_scalar(p, len);
     uint64_t total = 0;
     std::size_t i = 0;
     while (i + 32 <= len) {
-        __m256i acc = _mm256_setzero_si256();
-        const std::size_t stop = std::min(len, i + 32768) & ~std::size_t{31};
-        for (; i + 32 <= stop; i += 32) {
-            const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-            const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 16));
-            acc = _mm256_add_epi32(acc, _mm256_cvtepu16_epi32(lo));
-            acc = _mm256_add_epi32(acc, _mm256_cvtepu16_epi32(hi));
+        __m256i a = _mm256_setzero_si256(), b = _mm256_setzero_si256();
+        const std::size_t stop = std::min(len, i + 32768);
+        for (; i + 64 <= stop; i += 64) {
+            a = _mm256_add_epi32(a, words(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i))));
+            b = _mm256_add_epi32(b, words(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32))));
         }
-        alignas(32) uint32_t lanes[8];
-        _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc);
-        for (uint32_t l : lanes) total += l;
+        if (i + 32 <= stop) {
+            a = _mm256_add_epi32(a, words(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i))));
+            i += 32;
+        }
+        total += lanes_sum(a) + lanes_sum(b);
     }
-    return total + ones_sum_scalar(p + i, len - i);
+    // The tail, under 32 bytes: an odd last byte is the low byte of a word of its own; the even
+    // rest is the end of the 32 bytes before it (len >= 32; an even start keeps the words in
+    // step) with the bytes already summed masked off. Nothing outside p[0, len) is read.
+    if (len & 1) total += p[len - 1];
+    const std::size_t even = len & ~std::size_t{1};
+    if (const std::size_t rem = even - i; rem != 0) {
+        const __m256i v = _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + even - 32)),
+                                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kTail.data() + rem)));
+        total += lanes_sum(words(v));
+    }
+    return total;
 }
 
 SumFn ones_sum() noexcept {
