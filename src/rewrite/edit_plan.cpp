@@ -12,8 +12,10 @@
 
 namespace farend::rewrite {
 
-void EditPlan::add(uint32_t off, uint32_t len, std::string_view text) noexcept {
-    if (count_ == kMaxEdits || text.size() > kArena - arena_used_) {
+void EditPlan::add(uint32_t off, uint32_t len, std::span<const std::string_view> texts) noexcept {
+    std::size_t size = 0;
+    for (const std::string_view t : texts) size += t.size();
+    if (count_ == kMaxEdits || size > kArena - arena_used_) {
         overflow_ = true;
         return;
     }
@@ -26,10 +28,16 @@ void EditPlan::add(uint32_t off, uint32_t len, std::string_view text) noexcept {
     e.off = off;
     e.len = len;
     e.text_off = arena_used_;
-    e.text_len = static_cast<uint16_t>(text.size());
+    e.text_len = static_cast<uint16_t>(size);
     e.seq = count_;
-    copy_bytes(arena_.data() + arena_used_, text.data(), text.size());  // texts are a few dozen bytes: no call
-    arena_used_ = static_cast<uint16_t>(arena_used_ + text.size());
+    // Each piece straight from where it is (texts are a few dozen bytes: no call): a text put
+    // together first and then copied would be read back from several fresh small stores.
+    char* d = arena_.data() + arena_used_;
+    for (const std::string_view t : texts) {
+        copy_bytes(d, t.data(), t.size());
+        d += t.size();
+    }
+    arena_used_ = static_cast<uint16_t>(arena_used_ + size);
     ++count_;
 }
 

@@ -25,10 +25,6 @@ struct Text {
         if (n < sizeof buf) buf[n++] = c;
         return *this;
     }
-    Text& add_ip(const IpAddr& ip) noexcept {
-        if (sizeof buf - n >= IpAddr::kMaxText) n += ip.format(buf + n);
-        return *this;
-    }
     Text& add_num(uint64_t v, std::size_t min_width = 0) noexcept {
         char tmp[24];
         const auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
@@ -42,17 +38,37 @@ struct Text {
 };
 
 // The source as text, formatted once per message: address, URI host form (IPv6 in brackets,
-// RFC 3261 25.1), port.
+// RFC 3261 25.1), port. The host form is the address's own bytes (in brackets for IPv6), not a
+// copy; the port's digits are put together in one word. The edits copy from here into the plan.
 struct SourceText {
-    Text ip, host, port;
+    char host_buf[IpAddr::kMaxText + 2];
+    char port_buf[8];
+    uint8_t ip_off = 0, ip_len = 0, host_len = 0, port_len = 0;
+
     explicit SourceText(const nat::Source& src) noexcept {
-        ip.add_ip(src.ip);
-        if (src.ip.is_v6())
-            host.add('[').add(ip.view()).add(']');
-        else
-            host.add(ip.view());
-        port.add_num(src.port);
+        if (src.ip.is_v6()) {
+            host_buf[0] = '[';
+            ip_off = 1;
+            ip_len = static_cast<uint8_t>(src.ip.format(host_buf + 1));
+            host_buf[1 + ip_len] = ']';
+            host_len = static_cast<uint8_t>(ip_len + 2);
+        } else {
+            ip_len = host_len = static_cast<uint8_t>(src.ip.format(host_buf));
+        }
+        // The port's digits, last one first, each shifted up past the ones before: the first
+        // digit ends in the low byte (little-endian), at most 5 of the 8 bytes.
+        uint64_t w = 0;
+        unsigned v = src.port;
+        do {
+            w = (w << 8) | (unsigned{'0'} + v % 10);
+            v /= 10;
+            ++port_len;
+        } while (v);
+        std::memcpy(port_buf, &w, 8);
     }
+    [[nodiscard]] std::string_view ip() const noexcept { return {host_buf + ip_off, ip_len}; }
+    [[nodiscard]] std::string_view host() const noexcept { return {host_buf, host_len}; }
+    [[nodiscard]] std::string_view port() const noexcept { return {port_buf, port_len}; }
 };
 
 bool is_multicast(const IpAddr& ip) noexcept {
@@ -61,42 +77,41 @@ bool is_multicast(const IpAddr& ip) noexcept {
 
 void plan_via(std::string_view buf, const sip::Via& v, const nat::Source& src, const SourceText& st, EditPlan& plan,
               Summary& sum) noexcept {
-    const Text& ip = st.ip;
-    const Text& port = st.port;
-    Text append;  // parameters added at the end of the via-parm, in this order
+    const std::string_view ip = st.ip(), port = st.port();
+    std::string_view append[4];  // parameters added at the end of the via-parm, in this order
+    std::size_t appended = 0;
     const bool host_is_source = (v.sent_by.kind == sip::HostKind::ipv4 || v.sent_by.kind == sip::HostKind::ipv6) &&
                                 v.sent_by.ip == src.ip;
     // RFC 3261 18.2.1: received when sent-by is not the source address; a stale one is corrected.
     if (v.received.present) {
         const auto have = v.received.has_value ? IpAddr::parse(text(buf, v.received.value)) : std::nullopt;
         if (!have || *have != src.ip) {
-            if (v.received.has_value) {
-                plan.replace(v.received.value, ip.view());
-            } else {
-                Text t;
-                plan.insert(v.received.whole.end(), t.add('=').add(ip.view()).view());
-            }
+            if (v.received.has_value)
+                plan.replace(v.received.value, ip);
+            else
+                plan.insert(v.received.whole.end(), {"=", ip});
             ++sum.via_params;
         }
     } else if (!host_is_source) {
-        append.add(";received=").add(ip.view());
+        append[appended++] = ";received=";
+        append[appended++] = ip;
         ++sum.via_params;
     }
     // RFC 3581 4: rport carries the source port; fill an empty one, correct a stale one.
     if (v.rport.present) {
         if (!v.rport.has_value) {
-            Text t;
-            plan.insert(v.rport.whole.end(), t.add('=').add(port.view()).view());
+            plan.insert(v.rport.whole.end(), {"=", port});
             ++sum.via_params;
-        } else if (text(buf, v.rport.value) != port.view()) {
-            plan.replace(v.rport.value, port.view());
+        } else if (text(buf, v.rport.value) != port) {
+            plan.replace(v.rport.value, port);
             ++sum.via_params;
         }
     } else {
-        append.add(";rport=").add(port.view());
+        append[appended++] = ";rport=";
+        append[appended++] = port;
         ++sum.via_params;
     }
-    if (append.n) plan.insert(v.value.end(), append.view());
+    if (appended) plan.add(v.value.end(), 0, {append, appended});
 }
 
 void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source& src, const SourceText& st,
@@ -108,8 +123,7 @@ void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source
         const bool literal = u.host.kind == sip::HostKind::ipv4 || u.host.kind == sip::HostKind::ipv6;
         bool changed = false;
         if (!(literal && u.host.bracketed == u.host.ip.is_v6() && u.host.ip == src.ip && have_port == src.port)) {
-            Text t;
-            plan.replace(u.host.whole(), t.add(st.host.view()).add(':').add(st.port.view()).view());
+            plan.replace(u.host.whole(), {st.host(), ":", st.port()});
             changed = true;
         }
         if (u.maddr.present) {
@@ -121,7 +135,7 @@ void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source
     }
     // alias mode (Kamailio's add_contact_alias format): ;alias=ip~port~1 (1 = UDP)
     Text alias;
-    alias.add(";alias=").add(st.host.view()).add('~').add(st.port.view()).add("~1");
+    alias.add(";alias=").add(st.host()).add('~').add(st.port()).add("~1");
     if (u.alias.present) {
         if (text(buf, u.alias.whole) == alias.view()) return;
         plan.replace(u.alias.whole, alias.view());
@@ -136,7 +150,7 @@ void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source
 
 void plan_sdp(std::string_view buf, const sip::Sdp& sdp, const nat::Source& src, const SourceText& st, EditPlan& plan,
               Summary& sum) noexcept {
-    const Text& ip = st.ip;
+    const std::string_view ip = st.ip();
     const std::string_view family = src.ip.is_v6() ? "IP6" : "IP4";
     for (uint8_t a = 0; a < sdp.addr_count; ++a) {
         const sip::SdpAddress& ad = sdp.addrs[a];
@@ -144,7 +158,7 @@ void plan_sdp(std::string_view buf, const sip::Sdp& sdp, const nat::Source& src,
         if (ad.ip.is_unspecified() || is_multicast(ad.ip)) continue;
         if (ad.ip.valid() && ad.ip == src.ip) continue;
         if (!iequals(text(buf, ad.addrtype), family)) plan.replace(ad.addrtype, family);
-        plan.replace(ad.addr, ip.view());
+        plan.replace(ad.addr, ip);
         ++sum.sdp_addresses;
     }
 }

@@ -129,6 +129,22 @@ TEST(IpAddr, FormatsEveryOctetValueInEveryPosition) {
         }
 }
 
+TEST(IpAddr, FormatsEveryCombinationOfOctetLengths) {
+    // Every combination of one-, two- and three-digit octets (81) against snprintf: each octet's
+    // text lands where the ones before it end, and nothing is written past 16 bytes.
+    const uint8_t by_len[3] = {7, 42, 200};
+    for (int c = 0; c < 81; ++c) {
+        const uint8_t b[4] = {by_len[c % 3], by_len[c / 3 % 3], by_len[c / 9 % 3], by_len[c / 27]};
+        char want[32];
+        const int n = std::snprintf(want, sizeof want, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+        char out[IpAddr::kMaxText + 8];
+        std::memset(out, '#', sizeof out);
+        ASSERT_EQ(IpAddr::v4_bytes(b).format(out), static_cast<std::size_t>(n)) << want;
+        EXPECT_EQ(std::string(out, static_cast<std::size_t>(n)), want);
+        for (std::size_t k = 16; k < sizeof out; ++k) ASSERT_EQ(out[k], '#') << want;
+    }
+}
+
 TEST(PrefixSet, EveryPrefixLengthHasExactBounds) {
     // For each length: the prefix's first and last address are in, the addresses just outside
     // are not, and the other family never is.

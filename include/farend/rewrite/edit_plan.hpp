@@ -7,6 +7,8 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
+#include <span>
 #include <string_view>
 
 namespace farend::rewrite {
@@ -42,10 +44,19 @@ public:
         arena_used_ = 0;
         overflow_ = false;
     }
-    // Replace buf[at.off, at.end()) with text.
-    void replace(Slice at, std::string_view text) noexcept { add(at.off, at.len, text); }
-    void insert(uint32_t off, std::string_view text) noexcept { add(off, 0, text); }
+    // Replace buf[at.off, at.end()) with text, or with texts one after the other (copied into the
+    // plan: they need not outlive the call).
+    void replace(Slice at, std::string_view text) noexcept { add(at.off, at.len, {&text, 1}); }
+    void replace(Slice at, std::initializer_list<std::string_view> texts) noexcept {
+        add(at.off, at.len, {texts.begin(), texts.size()});
+    }
+    void insert(uint32_t off, std::string_view text) noexcept { add(off, 0, {&text, 1}); }
+    void insert(uint32_t off, std::initializer_list<std::string_view> texts) noexcept {
+        add(off, 0, {texts.begin(), texts.size()});
+    }
     void erase(Slice at) noexcept { add(at.off, at.len, {}); }
+    // The general form: buf[off, off + len) replaced with the texts one after the other.
+    void add(uint32_t off, uint32_t len, std::span<const std::string_view> texts) noexcept;
 
     [[nodiscard]] std::size_t size() const noexcept { return count_; }
     [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
@@ -65,8 +76,6 @@ public:
     ApplyResult apply(char* buf, uint32_t size, uint32_t capacity) noexcept;
 
 private:
-    void add(uint32_t off, uint32_t len, std::string_view text) noexcept;
-
     std::array<Edit, kMaxEdits> edits_{};
     std::array<char, kArena> arena_{};
     uint16_t count_ = 0;
