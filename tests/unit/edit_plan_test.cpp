@@ -59,6 +59,34 @@ TEST(EditPlan, InsertionsAtOneOffsetKeepTheirOrder) {
     EXPECT_EQ(buf.substr(0, r.size), "a123b");
 }
 
+TEST(EditPlan, AnEditsTextMayBeSeveralPieces) {
+    // The pieces are copied one after the other, an empty one adds nothing, and they need not
+    // outlive the call (the temporaries below are gone when apply() runs).
+    std::string buf = "host:5060;x";
+    buf.resize(64);
+    EditPlan plan;
+    plan.replace(Slice{0, 9}, {std::string("203.0.113.5"), ":", std::string("40001")});
+    plan.insert(11, {";received=", "", "1.2.3.4"});
+    plan.insert(11, std::initializer_list<std::string_view>{});  // nothing at all
+    const auto r = plan.apply(buf.data(), 11, 64);
+    ASSERT_EQ(r.status, ApplyStatus::ok);
+    EXPECT_EQ(buf.substr(0, r.size), "203.0.113.5:40001;x;received=1.2.3.4");
+    EXPECT_EQ(plan.size(), 3u);
+    EXPECT_EQ(plan.text(plan.edit(0)), "203.0.113.5:40001");
+}
+
+TEST(EditPlan, PiecesBeyondTheArenaOverflowTheWholeEdit) {
+    // Two pieces that fit apart but not together: the edit is refused whole, never half copied.
+    EditPlan plan;
+    const std::string half(EditPlan::kArena / 2 + 1, 'x');
+    plan.insert(0, {half, half});
+    EXPECT_TRUE(plan.overflowed());
+    EXPECT_EQ(plan.size(), 0u);
+    std::string buf(8, 'a');
+    EXPECT_EQ(plan.apply(buf.data(), 8, 8).status, ApplyStatus::plan_overflow);
+    EXPECT_EQ(buf, std::string(8, 'a'));
+}
+
 TEST(EditPlan, NoRoomChangesNothingAndSaysHowMuch) {
     std::string buf = "0123456789";
     EditPlan plan;
