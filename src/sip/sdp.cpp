@@ -5,6 +5,7 @@
 #include <farend/sip/sdp.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace farend::sip {
@@ -78,20 +79,40 @@ void split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, i
     }
 }
 
+// The last IPv4 literal read the usual way in this body: where its field was, the field's length
+// and what it gave. An SDP names one address on its o=, c= and a=rtcp: lines more often than not:
+// a field of the same bytes gives the same literal, so those are compared (one or two words)
+// instead of read again.
+struct LastQuad {
+    uint32_t off = 0, len = 0, addr_len = 0;  // len 0: none yet
+    uint8_t quad[4] = {};
+};
+
 // The address of an addrtype and an address field: a.addrtype and a.addr (cut at a multicast
 // "/ttl[/count]" or "/count"), and a.ip when the address is a literal of addrtype's family. The
 // usual IPv4 literal first: its run of digits and dots ends at the field's end or at the '/'.
-[[gnu::always_inline]] inline void read_address(std::string_view buf, Slice addrtype, Slice addr,
-                                                SdpAddress& a) noexcept {
+[[gnu::always_inline]] inline void read_address(std::string_view buf, Slice addrtype, Slice addr, SdpAddress& a,
+                                                LastQuad& last) noexcept {
     const auto size = static_cast<uint32_t>(buf.size());
     const char* const b = buf.data();
     a.addrtype = addrtype;
     if (addrtype.len == 3 && iequals_lit({b + addrtype.off, 3}, "IP4")) {
+        if (addr.len == last.len && same_bytes(b + addr.off, b + last.off, addr.len)) {  // len 0 never matches
+            a.addr = Slice{addr.off, last.addr_len};
+            a.ip.set_v4(last.quad);
+            return;
+        }
         uint8_t quad[4];
         const uint32_t q = detail::dotted_quad(b, size, addr.off, addr.end(), quad);
         if (q != 0 && (q == addr.end() || b[q] == '/')) {  // the usual literal
             a.addr = Slice{addr.off, q - addr.off};
             a.ip.set_v4(quad);
+            if (addr.len != 0) {
+                last.off = addr.off;
+                last.len = addr.len;
+                last.addr_len = q - addr.off;
+                std::memcpy(last.quad, quad, 4);
+            }
             return;
         }
         addr.len = find_byte(b, size, addr.off, addr.end(), '/') - addr.off;
@@ -107,9 +128,9 @@ void split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, i
 }
 
 // nettype addrtype address: fills addrtype/addr/ip; false when not of that form.
-bool connection_fields(std::string_view buf, const Fields& fl, int at, SdpAddress& a) noexcept {
+bool connection_fields(std::string_view buf, const Fields& fl, int at, SdpAddress& a, LastQuad& last) noexcept {
     if (fl.n < at + 3) return false;
-    read_address(buf, fl.f(at + 1), fl.f(at + 2), a);
+    read_address(buf, fl.f(at + 1), fl.f(at + 2), a, last);
     return true;
 }
 
@@ -119,7 +140,7 @@ bool connection_fields(std::string_view buf, const Fields& fl, int at, SdpAddres
 // else is split or stored. False, with `a` untouched, when the value is not of that shape: the
 // general way (split_fields, connection_fields) then decides it.
 [[gnu::always_inline]] inline bool address_line(std::string_view buf, MaskView mv, uint32_t p, uint32_t end,
-                                                unsigned fields, SdpAddress& a) noexcept {
+                                                unsigned fields, SdpAddress& a, LastQuad& quad) noexcept {
     uint64_t ws;
     if (!single_spaced_ws(mv, p, end, ws)) return false;
     uint32_t prev = 0, last = 0;
@@ -132,7 +153,7 @@ bool connection_fields(std::string_view buf, const Fields& fl, int at, SdpAddres
         ++n;
     }
     if (n + 1 != fields) return false;
-    read_address(buf, Slice{prev + 1, last - prev - 1}, Slice{last + 1, end - last - 1}, a);
+    read_address(buf, Slice{prev + 1, last - prev - 1}, Slice{last + 1, end - last - 1}, a, quad);
     return true;
 }
 
@@ -162,6 +183,7 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept
     if (p >= end) return;
     int16_t media = -1;
     SdpAddress scratch;  // where an address past the table's end is read (next_slot), once a body
+    LastQuad last_quad;
     // Lines from the LF mask, its bits of the current block kept in a register (lfs): the next
     // line's end is one bit-clear away, not a mask load after the previous line's end is known
     // (that chain, ~16 cycles a line, was most of the SDP's time). Only o=, c=, m= and a=rtcp:
@@ -221,12 +243,12 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept
             a.kind = type == 'c' ? SdpAddrKind::connection : SdpAddrKind::origin;
             a.media = type == 'c' ? media : -1;
             a.line = line;
-            if (address_line(buf, mv, v, e, type == 'c' ? 3 : 6, a)) {
+            if (address_line(buf, mv, v, e, type == 'c' ? 3 : 6, a, last_quad)) {
                 add_addr(out);
             } else {
                 Fields fl;
                 split_fields(buf, mv, v, e, type == 'c' ? 4 : 7, fl);
-                if (!connection_fields(buf, fl, type == 'c' ? 0 : 3, a) || fl.n != (type == 'c' ? 3 : 6))
+                if (!connection_fields(buf, fl, type == 'c' ? 0 : 3, a, last_quad) || fl.n != (type == 'c' ? 3 : 6))
                     out.malformed = true;
                 else
                     add_addr(out);
@@ -237,13 +259,13 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept
             a.kind = SdpAddrKind::rtcp;
             a.media = media;
             a.line = line;
-            if (address_line(buf, mv, v + 5, e, 4, a)) {
+            if (address_line(buf, mv, v + 5, e, 4, a, last_quad)) {
                 add_addr(out);
             } else {
                 Fields fl;
                 split_fields(buf, mv, v + 5, e, 5, fl);
                 if (fl.n == 4) {
-                    if (connection_fields(buf, fl, 1, a)) add_addr(out);
+                    if (connection_fields(buf, fl, 1, a, last_quad)) add_addr(out);
                 } else if (fl.n != 1) {
                     out.malformed = true;
                 }

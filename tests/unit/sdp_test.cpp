@@ -53,6 +53,41 @@ TEST(Sdp, FindsEveryAddress) {
     EXPECT_EQ(sdp.media[2].port_num, 0);
 }
 
+TEST(Sdp, AnAddressRepeatedOrNearlyRepeatedIsReadForItself) {
+    // The parser reuses the last literal read when a field has the same bytes: each line below
+    // differs from the one before it by one byte, its length, its '/' suffix or its family, and
+    // must still get its own address; the lines that repeat one get that one, at their own offset.
+    const std::string s =
+        "o=- 1 1 IN IP4 192.168.1.10\r\n"
+        "c=IN IP4 192.168.1.10\r\n"    // the same
+        "c=IN IP4 192.168.1.11\r\n"    // one byte
+        "c=IN IP4 192.168.1.1\r\n"     // shorter, a prefix
+        "c=IN IP4 192.168.1.1/127\r\n" // the same with a TTL
+        "c=IN IP4 192.168.1.100\r\n"   // longer
+        "c=IN IP6 192.168.1.100\r\n"   // the same bytes, another family: no address
+        "a=rtcp:9 IN IP4 192.168.1.100\r\n"
+        "c=IN IP4 192.168.1.300\r\n";  // the same length, no literal
+    Sdp sdp = parse(s);
+    ASSERT_EQ(sdp.addr_count, 9);
+    const char* want[] = {"192.168.1.10", "192.168.1.10", "192.168.1.11", "192.168.1.1", "192.168.1.1",
+                          "192.168.1.100", "", "192.168.1.100", ""};
+    uint32_t from = 0;
+    for (int i = 0; i < 9; ++i) {
+        const SdpAddress& a = sdp.addrs[i];
+        const uint32_t line = static_cast<uint32_t>(s.find('\n', from)) + 1;
+        EXPECT_EQ(a.line.off, from) << i;
+        EXPECT_TRUE(a.addr.off > from && a.addr.end() < line) << i;  // its own line's field
+        from = line;
+        if (*want[i]) {
+            EXPECT_EQ(a.ip, *IpAddr::parse(want[i])) << i;
+        } else {
+            EXPECT_FALSE(a.ip.valid()) << i;
+        }
+    }
+    EXPECT_EQ(text(s, sdp.addrs[4].addr), "192.168.1.1");  // cut at the '/'
+    EXPECT_EQ(text(s, sdp.addrs[8].addr), "192.168.1.300");
+}
+
 TEST(Sdp, BareLfAndHostnames) {
     const std::string s = "v=0\no=- 1 1 IN IP4 host.example.com\nc=IN IP4 host.example.com\n";
     Sdp sdp = parse(s);
