@@ -36,9 +36,11 @@ inline uint64_t parse_for_nat(sip::MessageParser& p, Scratch& s, std::string_vie
     const MessageIndex& idx = p.parse(msg);
     if (!idx.complete()) return 0;
     uint64_t sum = idx.header_count;
-    if (top_via(msg, p.mask_view(), idx, s.via)) sum += s.via.sent_by.port_num;
+    const bool via = top_via(msg, p.mask_view(), idx, s.via) && s.via.valid;
+    if (via) sum += s.via.sent_by.port_num;
     for (const Header* h = idx.find(HeaderId::contact); h; h = idx.next(*h)) {
-        const size_t n = parse_contact_values(msg, p.mask_view(), h->value, s.contacts, 8);
+        // As extract_parts() does: the Via's host:port, which the Contact usually repeats.
+        const size_t n = parse_contact_values(msg, p.mask_view(), h->value, s.contacts, 8, via ? &s.via.sent_by : nullptr);
         for (size_t k = 0; k < n; ++k) sum += s.contacts[k].uri.host.port_num;
     }
     find_sdp_bodies(msg, idx, s.bodies);

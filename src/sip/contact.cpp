@@ -9,7 +9,8 @@ namespace {
 constexpr ClassSet kDisplayEnd = classes({simd::kLt, simd::kComma, simd::kSemi, simd::kQuote});
 
 // One contact-param at p; returns the offset after it, or 0 when malformed.
-uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, Contact& c) noexcept {
+uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, Contact& c,
+                   const HostPort* known) noexcept {
     using detail::skip_lws;
     const uint32_t start = p;
     uint32_t last = p;
@@ -45,7 +46,7 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
             if (q < end && buf[q] == '"') return c.uri = Uri{}, 0;
             uint32_t ue = q;
             while (ue > p && chars::is_lws(buf[ue - 1])) --ue;
-            parse_uri(buf, mv, Slice{p, ue - p}, c.uri);
+            parse_uri(buf, mv, Slice{p, ue - p}, c.uri, known);
             // RFC 3261 20.10: a URI with a '?' (or ',' or ';') must be in angle brackets
             // (RFC 4475 3.1.2.13 regbadct).
             if (!c.uri.valid || !c.uri.headers.empty()) return 0;
@@ -57,7 +58,7 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
         c.name_addr = true;
         const uint32_t gt = mv.next(simd::kGt, p + 1, end);
         if (gt >= end) return c.uri = Uri{}, 0;
-        parse_uri(buf, mv, Slice{p + 1, gt - p - 1}, c.uri);  // LWS inside <> is invalid (RFC 4475 3.1.2.14)
+        parse_uri(buf, mv, Slice{p + 1, gt - p - 1}, c.uri, known);  // LWS inside <> is invalid (RFC 4475 3.1.2.14)
         if (!c.uri.valid) return 0;
         last = gt + 1;
         p = gt + 1;
@@ -84,8 +85,8 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
 
 }  // namespace
 
-std::size_t parse_contact_values(std::string_view buf, MaskView mv, Slice value, Contact* out,
-                                 std::size_t cap) noexcept {
+std::size_t parse_contact_values(std::string_view buf, MaskView mv, Slice value, Contact* out, std::size_t cap,
+                                 const HostPort* known) noexcept {
     std::size_t n = 0;
     uint32_t p = value.off;
     const uint32_t end = value.end();
@@ -105,7 +106,7 @@ std::size_t parse_contact_values(std::string_view buf, MaskView mv, Slice value,
         c.display = c.params = {};
         c.expires = c.q = Param{};
         c.param_count = 0;
-        const uint32_t q = parse_one(buf, mv, p, end, c);
+        const uint32_t q = parse_one(buf, mv, p, end, c, known);
         if (q == 0 || (q < end && buf[q] != ',')) {
             c.valid = false;
             c.value = Slice{p, end - p};

@@ -17,7 +17,9 @@ void extract_parts(std::string_view buf, MaskView mv, const MessageIndex& index,
             parts.contacts_truncated = true;
             break;
         }
-        const std::size_t n = parse_contact_values(buf, mv, h->value, parts.contacts + parts.contact_count, room);
+        // Behind a NAT the Contact names the Via's private host:port: read once (parse_hostport).
+        const std::size_t n = parse_contact_values(buf, mv, h->value, parts.contacts + parts.contact_count, room,
+                                                   parts.has_top_via ? &parts.top_via.sent_by : nullptr);
         for (std::size_t k = 0; k < n; ++k)
             if (!parts.contacts[parts.contact_count + k].valid) parts.contact_invalid = true;
         parts.contact_count = static_cast<uint8_t>(parts.contact_count + n);

@@ -121,10 +121,38 @@ bool to_port(std::string_view s, uint16_t& out) noexcept {
     return p;
 }
 
+// Bytes after which a host or port read the same as before: not a host byte, a colon (a port
+// would follow) or white space (a Via's colon may have some around it).
+constexpr auto kEndsHostPort = [] {
+    std::array<bool, 256> t{};
+    for (std::size_t c = 0; c < 256; ++c)
+        t[c] = !(make_host_table()[c] & kHost) && c != ':' && c != ' ' && c != '\t' && c != '\r' && c != '\n';
+    return t;
+}();
+
+// The IPv4 host[:port] k read before, at p: its offset after, with out filled, or 0 when the bytes
+// at p are not the same host[:port] ending there (the caller then reads them). Only a text with
+// no white space around its colon, followed by a byte that ends a host or port, reads the same.
+[[gnu::always_inline]] inline uint32_t known_hostport(std::string_view buf, uint32_t p, uint32_t end,
+                                                      const HostPort& k, HostPort& out) noexcept {
+    if (k.kind != HostKind::ipv4 || k.bracketed || (k.has_port() && k.port.off != k.host.end() + 1)) return 0;
+    const uint32_t len = k.whole().len;
+    if (end - p < len || !same_bytes(buf.data() + p, buf.data() + k.host.off, len) ||
+        (p + len < end && !kEndsHostPort[static_cast<unsigned char>(buf[p + len])]))
+        return 0;
+    out = k;
+    out.host.off = p;
+    if (k.has_port()) out.port.off = p + (k.port.off - k.host.off);
+    return p + len;
+}
+
 }  // namespace
 
 uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort& out,
-                        bool allow_lws_around_colon) noexcept {
+                        bool allow_lws_around_colon, const HostPort* known) noexcept {
+    if (known) {
+        if (const uint32_t q = known_hostport(buf, p, end, *known, out)) return q;
+    }
     out = HostPort{};
     const uint32_t start = p;
     uint8_t quad[4];
@@ -255,7 +283,7 @@ Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept {
     return u;
 }
 
-void parse_uri(std::string_view buf, MaskView mv, Slice s, Uri& u) noexcept {
+void parse_uri(std::string_view buf, MaskView mv, Slice s, Uri& u, const HostPort* known) noexcept {
     u = Uri{};
     u.whole = s;
     mv.ensure(s.off, s.end());
@@ -296,7 +324,7 @@ void parse_uri(std::string_view buf, MaskView mv, Slice s, Uri& u) noexcept {
         u.user = Slice{p, marks.at - p};
         p = marks.at + 1;
     }
-    const uint32_t h = parse_hostport(buf, p, end, u.host, false);
+    const uint32_t h = parse_hostport(buf, p, end, u.host, false, known);
     if (u.host.kind == HostKind::none) return;
     p = h;
     // The first '?' after the host: one in the user part (user-unreserved) does not count.

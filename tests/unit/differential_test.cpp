@@ -1,13 +1,17 @@
 // Every SIMD kernel must produce the same parse as the scalar one: on the whole corpus and on
 // random mutations of it (byte flips, inserted structural bytes, cuts, duplicated spans).
 #include "corpus.hpp"
+#include "sip_helpers.hpp"
 
 #include <farend/sip/dump.hpp>
+#include <farend/sip/contact.hpp>
 #include <farend/sip/message.hpp>
+#include <farend/sip/via.hpp>
 
 #include <gtest/gtest.h>
 
 #include <random>
+#include <string>
 
 using namespace farend;
 
@@ -33,6 +37,42 @@ std::string mutate(std::string s, std::mt19937_64& rng) {
     return s;
 }
 
+// Every field of a contact's URI host and of the contact, as text, to compare two parses.
+std::string fields(std::string_view buf, const sip::Contact* c, size_t n) {
+    std::string out = std::to_string(n);
+    auto sl = [&](Slice x) { out += " [" + std::to_string(x.off) + "+" + std::to_string(x.len) + "]"; };
+    for (size_t i = 0; i < n; ++i) {
+        const sip::Uri& u = c[i].uri;
+        out += " | valid " + std::to_string(c[i].valid) + " uri " + std::to_string(u.valid) + " kind " +
+               std::to_string(static_cast<int>(u.host.kind)) + " br " + std::to_string(u.host.bracketed) + " ip " +
+               u.host.ip.to_string() + " port " + std::to_string(u.host.port_num);
+        sl(c[i].value);
+        sl(u.whole);
+        sl(u.host.host);
+        sl(u.host.port);
+        sl(u.params);
+        sl(u.headers);
+        sl(c[i].params);
+        out += " " + std::string(text(buf, u.host.host));
+    }
+    return out;
+}
+
+// The contacts of every Contact header of msg, parsed with the top Via's host:port as `known`
+// (as extract_parts() does) and without: the same fields, or the test fails.
+void expect_same_with_known(const std::string& msg, const std::string& name) {
+    const test::Parsed m(msg);
+    if (!m->complete()) return;
+    sip::Via via;
+    const bool have = sip::top_via(m.buf, m.mv(), *m, via) && via.valid;
+    for (uint16_t i = 0; i < m->header_count; ++i) {
+        if (m->headers[i].id != sip::HeaderId::contact) continue;
+        sip::Contact a[8], b[8];
+        const size_t na = sip::parse_contact_values(m.buf, m.mv(), m->headers[i].value, a, 8);
+        const size_t nb = sip::parse_contact_values(m.buf, m.mv(), m->headers[i].value, b, 8, have ? &via.sent_by : nullptr);
+        EXPECT_EQ(fields(m.buf, b, nb), fields(m.buf, a, na)) << name;
+    }
+}
 }  // namespace
 
 TEST(Differential, KernelsAgreeOnCorpusAndMutations) {
@@ -84,4 +124,52 @@ TEST(Differential, LazyValueMasksParseAsAFullScan) {
         }
     }
     std::printf("  %zu lazy parses compared against full scans\n", compared);
+}
+
+TEST(Differential, ContactsReadTheSameWithTheViasHostPortKnown) {
+    // The Contact's host:port starts as the Via's sent-by and goes on with every byte value, or
+    // stops short, or has its port cut or lengthened: reading it with the Via's host:port known
+    // gives what reading it alone gives, every time.
+    const std::string via = "Via: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\n";
+    const std::string via_noport = "Via: SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK1\n";
+    const std::string via_lws = "Via: SIP/2.0/UDP 192.168.1.10 : 5060;branch=z9hG4bK1\n";
+    const char* hostports[] = {"192.168.1.10:5060", "192.168.1.10", "192.168.1.10:506", "192.168.1.10:50600",
+                               "192.168.1.1", "192.168.1.100:5060", "192.168.1.10:5060:1"};
+    int compared = 0;
+    for (const std::string& v : {via, via_noport, via_lws})
+        for (const char* hp : hostports)
+            for (int t = 0; t < 256; ++t) {
+                if (t == '\r' || t == '\n') continue;  // would end the header line
+                const std::string after(1, static_cast<char>(t));
+                for (const std::string& contact :
+                     {"Contact: <sip:2001@" + std::string(hp) + after + ";transport=udp>\n",
+                      "Contact: sip:2001@" + std::string(hp) + after + "\n",
+                      "Contact: <sip:2001@" + std::string(hp) + ">\n"}) {
+                    expect_same_with_known(test::crlf("REGISTER sip:x SIP/2.0\n" + v + contact + "l: 0\n\n"),
+                                           v + contact);
+                    ++compared;
+                }
+            }
+    EXPECT_GT(compared, 15000);
+    // And the reuse does happen where it should (a test that the fast path is exercised at all).
+    const test::Parsed m(test::crlf("REGISTER sip:x SIP/2.0\n" + via + "Contact: <sip:2001@192.168.1.10:5060>\nl: 0\n\n"));
+    sip::Via vv;
+    ASSERT_TRUE(sip::top_via(m.buf, m.mv(), *m, vv));
+    sip::Contact c[1];
+    ASSERT_EQ(sip::parse_contact_values(m.buf, m.mv(), m->headers[1].value, c, 1, &vv.sent_by), 1u);
+    EXPECT_EQ(m.t(c[0].uri.host.host), "192.168.1.10");
+    EXPECT_EQ(m.t(c[0].uri.host.port), "5060");
+    EXPECT_EQ(c[0].uri.host.ip, *IpAddr::parse("192.168.1.10"));
+    EXPECT_NE(c[0].uri.host.host.off, vv.sent_by.host.off);  // the Contact's own offsets
+}
+
+TEST(Differential, ContactsReadTheSameWithTheViasHostPortKnownOnCorpusAndMutations) {
+    // The captures' NATed agents name one private host:port in Via and Contact; mutations cut,
+    // lengthen and break them around it.
+    std::mt19937_64 rng(20261203);
+    for (const auto& s : test::everything())
+        for (int round = 0; round < 20; ++round) {
+            expect_same_with_known(round == 0 ? s.bytes : mutate(s.bytes, rng), s.name + " round " + std::to_string(round));
+            if (HasFailure()) return;
+        }
 }
