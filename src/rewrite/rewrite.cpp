@@ -151,13 +151,17 @@ void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source
 void plan_sdp(std::string_view buf, const sip::Sdp& sdp, const nat::Source& src, const SourceText& st, EditPlan& plan,
               Summary& sum) noexcept {
     const std::string_view ip = st.ip();
-    const std::string_view family = src.ip.is_v6() ? "IP6" : "IP4";
+    const bool v6 = src.ip.is_v6();
+    const std::string_view family = v6 ? "IP6" : "IP4";
     for (uint8_t a = 0; a < sdp.addr_count; ++a) {
         const sip::SdpAddress& ad = sdp.addrs[a];
         // 0.0.0.0 means hold (RFC 3264 8.4) and multicast is nobody's NAT: both are kept.
         if (ad.ip.is_unspecified() || is_multicast(ad.ip)) continue;
         if (ad.ip.valid() && ad.ip == src.ip) continue;
-        if (!iequals(text(buf, ad.addrtype), family)) plan.replace(ad.addrtype, family);
+        // An address is a literal only of the family its addrtype names (IP4 or IP6, any case).
+        const std::string_view type = text(buf, ad.addrtype);
+        const bool same_family = ad.ip.valid() ? ad.ip.is_v6() == v6 : v6 ? iequals_lit(type, "IP6") : iequals_lit(type, "IP4");
+        if (!same_family) plan.replace(ad.addrtype, family);
         plan.replace(ad.addr, ip);
         ++sum.sdp_addresses;
     }
