@@ -38,14 +38,18 @@ inline uint64_t parse_for_nat(sip::MessageParser& p, Scratch& s, std::string_vie
     uint64_t sum = idx.header_count;
     const bool via = top_via(msg, p.mask_view(), idx, s.via) && s.via.valid;
     if (via) sum += s.via.sent_by.port_num;
+    size_t n = 0;
     for (const Header* h = idx.find(HeaderId::contact); h; h = idx.next(*h)) {
         // As extract_parts() does: the Via's host:port, which the Contact usually repeats.
-        const size_t n = parse_contact_values(msg, p.mask_view(), h->value, s.contacts, 8, via ? &s.via.sent_by : nullptr);
+        n = parse_contact_values(msg, p.mask_view(), h->value, s.contacts, 8, via ? &s.via.sent_by : nullptr);
         for (size_t k = 0; k < n; ++k) sum += s.contacts[k].uri.host.port_num;
     }
+    // As extract_sdp() does: the agent's address (its Contact's host, else its Via's), which its
+    // SDP usually names (each message here has one Contact header at most).
+    const HostPort* known = n && s.contacts[0].valid ? &s.contacts[0].uri.host : via ? &s.via.sent_by : nullptr;
     find_sdp_bodies(msg, idx, s.bodies);
     for (uint8_t b = 0; b < s.bodies.count; ++b) {
-        parse_sdp(msg, p.mask_view(), s.bodies.bodies[b], s.sdp);
+        parse_sdp(msg, p.mask_view(), s.bodies.bodies[b], s.sdp, known);
         sum += s.sdp.addr_count;
     }
     return sum;

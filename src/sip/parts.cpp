@@ -36,7 +36,12 @@ void extract_parts(std::string_view buf, MaskView mv, const MessageIndex& index,
 
 void extract_sdp(std::string_view buf, MaskView mv, const MessageIndex& index, MessageParts& parts) noexcept {
     find_sdp_bodies(buf, index, parts.sdp_bodies);
-    for (uint8_t b = 0; b < parts.sdp_bodies.count; ++b) parse_sdp(buf, mv, parts.sdp_bodies.bodies[b], parts.sdp[b]);
+    // The agent's own address, which its SDP usually names: its Contact's host, else its Via's.
+    const HostPort* known = parts.contact_count && parts.contacts[0].valid ? &parts.contacts[0].uri.host
+                            : parts.has_top_via                            ? &parts.top_via.sent_by
+                                                                           : nullptr;
+    for (uint8_t b = 0; b < parts.sdp_bodies.count; ++b)
+        parse_sdp(buf, mv, parts.sdp_bodies.bodies[b], parts.sdp[b], known);
 }
 
 }  // namespace farend::sip

@@ -175,7 +175,7 @@ void add_addr(Sdp& out) noexcept {
 
 }  // namespace
 
-void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept {
+void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out, const HostPort* known) noexcept {
     out.addr_count = out.media_count = 0;
     out.truncated = out.malformed = false;
     uint32_t p = body.off;
@@ -184,6 +184,13 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept
     int16_t media = -1;
     SdpAddress scratch;  // where an address past the table's end is read (next_slot), once a body
     LastQuad last_quad;
+    // An IPv4 host (digits and dots only: unbracketed) read before: a field of its bytes reads as
+    // that literal, whole (no '/' among them), whichever way the host was read.
+    if (known && known->kind == HostKind::ipv4 && !known->bracketed && !known->host.empty()) {
+        last_quad.off = known->host.off;
+        last_quad.len = last_quad.addr_len = known->host.len;
+        std::memcpy(last_quad.quad, known->ip.bytes().data(), 4);
+    }
     // Lines from the LF mask, its bits of the current block kept in a register (lfs): the next
     // line's end is one bit-clear away, not a mask load after the previous line's end is known
     // (that chain, ~16 cycles a line, was most of the SDP's time). Only o=, c=, m= and a=rtcp:

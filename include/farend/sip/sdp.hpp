@@ -5,6 +5,7 @@
 #include <farend/base/ip_addr.hpp>
 #include <farend/base/slice.hpp>
 #include <farend/sip/mask_view.hpp>
+#include <farend/sip/uri.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -42,7 +43,10 @@ struct Sdp {
 };
 
 // Reads the SDP in buf[body]; mv are the class masks of buf. Lines may end in CRLF or bare LF.
-void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out) noexcept;
+// `known`, when given, is an IPv4 host read before in buf (the agent's, from its Contact or Via):
+// an address field of the same bytes is that address, copied rather than read again (an SDP
+// usually names the address its agent's headers name).
+void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out, const HostPort* known = nullptr) noexcept;
 
 // The same for a buffer that was not scanned (tests, tools): scans it first. Allocates.
 void parse_sdp(std::string_view buf, Slice body, Sdp& out);
