@@ -48,10 +48,12 @@ int64_t EditPlan::growth() const noexcept {
 }
 
 int64_t EditPlan::growth_within(Slice s) const noexcept {
+    // The edits are in order of offset: only the last ones can start at or after s.off (a
+    // message's body is after all its header edits, so this is usually no edit at all).
     int64_t g = 0;
-    for (uint16_t i = 0; i < count_; ++i) {
-        const Edit& e = edits_[i];
-        if (e.off >= s.off && e.off + e.len <= s.end()) g += int64_t{e.text_len} - int64_t{e.len};
+    for (uint16_t i = count_; i > 0 && edits_[i - 1u].off >= s.off; --i) {
+        const Edit& e = edits_[i - 1u];
+        if (e.off + e.len <= s.end()) g += int64_t{e.text_len} - int64_t{e.len};
     }
     return g;
 }
@@ -93,7 +95,7 @@ ApplyResult EditPlan::apply(char* buf, uint32_t size, uint32_t capacity) noexcep
         int64_t s = shift;
         for (int i = count_ - 1; i >= 0; --i) {
             const uint32_t seg = e[i].off + e[i].len;
-            std::memmove(buf + seg + s, buf + seg, src_end - seg);
+            if (src_end != seg) std::memmove(buf + seg + s, buf + seg, src_end - seg);  // often none: edits side by side
             s -= int64_t{e[i].text_len} - int64_t{e[i].len};
             copy_bytes(buf + e[i].off + s, arena + e[i].text_off, e[i].text_len);
             src_end = e[i].off;
@@ -108,7 +110,7 @@ ApplyResult EditPlan::apply(char* buf, uint32_t size, uint32_t capacity) noexcep
             w += e[i].text_len;
             const uint32_t seg = e[i].off + e[i].len;
             const uint32_t seg_end = i + 1 < count_ ? e[i + 1].off : size;
-            std::memmove(buf + w, buf + h + seg, seg_end - seg);
+            if (seg_end != seg) std::memmove(buf + w, buf + h + seg, seg_end - seg);
             w += seg_end - seg;
         }
     }
