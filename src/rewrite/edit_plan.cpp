@@ -12,35 +12,6 @@
 
 namespace farend::rewrite {
 
-void EditPlan::add(uint32_t off, uint32_t len, std::span<const std::string_view> texts) noexcept {
-    std::size_t size = 0;
-    for (const std::string_view t : texts) size += t.size();
-    if (count_ == kMaxEdits || size > kArena - arena_used_) {
-        overflow_ = true;
-        return;
-    }
-    // Kept in apply()'s order (offset, then insertion) as they come: most come in order, the
-    // rest (a Content-Length planned after the body's edits) move past a few. A sort in apply()
-    // cost ~70 instructions a rewritten message.
-    uint16_t k = count_;
-    for (; k > 0 && edits_[k - 1u].off > off; --k) edits_[k] = edits_[k - 1u];
-    Edit& e = edits_[k];
-    e.off = off;
-    e.len = len;
-    e.text_off = arena_used_;
-    e.text_len = static_cast<uint16_t>(size);
-    e.seq = count_;
-    // Each piece straight from where it is (texts are a few dozen bytes: no call): a text put
-    // together first and then copied would be read back from several fresh small stores.
-    char* d = arena_.data() + arena_used_;
-    for (const std::string_view t : texts) {
-        copy_bytes(d, t.data(), t.size());
-        d += t.size();
-    }
-    arena_used_ = static_cast<uint16_t>(arena_used_ + size);
-    ++count_;
-}
-
 int64_t EditPlan::growth() const noexcept {
     int64_t g = 0;
     for (uint16_t i = 0; i < count_; ++i) g += int64_t{edits_[i].text_len} - int64_t{edits_[i].len};
