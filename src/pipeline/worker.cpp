@@ -1,6 +1,7 @@
 #include <farend/pipeline/worker.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace farend::pipeline {
@@ -218,8 +219,8 @@ Action Worker::handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) n
     if (r.forced) c.add(Counter::rule_forced);
     if (r.verdict.nated()) {
         c.add(Counter::nat_detected);
-        for (std::size_t t = 0; t < nat::kTestCount; ++t)
-            if (r.verdict.fired & nat::bit(static_cast<nat::Test>(t))) c.nat(static_cast<nat::Test>(t));
+        for (unsigned m = r.verdict.fired; m; m &= m - 1)  // the tests that fired, lowest first
+            c.nat(static_cast<nat::Test>(std::countr_zero(m)));
         if (r.summary.contacts_skipped) c.add(Counter::contacts_skipped);
     }
     switch (r.outcome) {
