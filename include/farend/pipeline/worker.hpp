@@ -68,6 +68,8 @@ public:
     // What frame i of the last burst told about its source, when it has Frame::observed set
     // (for the flow table).
     [[nodiscard]] const flow::Observation& observation(std::size_t i = 0) const noexcept { return observations_[i]; }
+    // The same, for the dataplane to add what only it knows (the ingress port) in place.
+    [[nodiscard]] flow::Observation& observation(std::size_t i = 0) noexcept { return observations_[i]; }
 
     [[nodiscard]] Counters& counters() noexcept { return *counters_; }
     [[nodiscard]] const Counters& counters() const noexcept { return *counters_; }
