@@ -86,8 +86,7 @@ void FlowTable::observe(const flow::Observation& o, uint64_t now, pipeline::Coun
     flow::Entry& e = entries_[static_cast<uint32_t>(pos)];
     e.start(o, now);
     if (ka_.interval) {
-        const uint32_t h = sig;  // rte_hash_hash(hash_, &key)
-        e.next_ping = now + (ka_.interval >> 16) * (h & 0xffffu);
+        e.next_ping = now + (ka_.interval >> 16) * (sig & 0xffffu);  // sig: rte_hash_hash(hash_, &key)
     }
     valid_[static_cast<uint32_t>(pos)].store(1, std::memory_order_release);
     size_.fetch_add(1, std::memory_order_relaxed);

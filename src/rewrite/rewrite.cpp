@@ -38,8 +38,8 @@ struct Text {
 };
 
 // The source as text, formatted once per message: address, URI host form (IPv6 in brackets,
-// RFC 3261 25.1), port. The host form is the address's own bytes (in brackets for IPv6), not a
-// copy; the port's digits are put together in one word. The edits copy from here into the plan.
+// RFC 3261 25.1), port; the host form is the address's own bytes, not a copy. The edits copy from
+// here into the plan.
 struct SourceText {
     char host_buf[IpAddr::kMaxText + 2];
     char port_buf[8];
@@ -55,16 +55,7 @@ struct SourceText {
         } else {
             ip_len = host_len = static_cast<uint8_t>(src.ip.format(host_buf));
         }
-        // The port's digits, last one first, each shifted up past the ones before: the first
-        // digit ends in the low byte (little-endian), at most 5 of the 8 bytes.
-        uint64_t w = 0;
-        unsigned v = src.port;
-        do {
-            w = (w << 8) | (unsigned{'0'} + v % 10);
-            v /= 10;
-            ++port_len;
-        } while (v);
-        std::memcpy(port_buf, &w, 8);
+        port_len = static_cast<uint8_t>(std::to_chars(port_buf, port_buf + sizeof port_buf, src.port).ptr - port_buf);
     }
     [[nodiscard]] std::string_view ip() const noexcept { return {host_buf + ip_off, ip_len}; }
     [[nodiscard]] std::string_view host() const noexcept { return {host_buf, host_len}; }

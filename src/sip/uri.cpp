@@ -126,7 +126,7 @@ bool to_port(std::string_view s, uint16_t& out) noexcept {
 constexpr auto kEndsHostPort = [] {
     std::array<bool, 256> t{};
     for (std::size_t c = 0; c < 256; ++c)
-        t[c] = !(make_host_table()[c] & kHost) && c != ':' && c != ' ' && c != '\t' && c != '\r' && c != '\n';
+        t[c] = !(kHostTable[c] & kHost) && c != ':' && !chars::is_lws(static_cast<char>(c));
     return t;
 }();
 
