@@ -51,7 +51,11 @@ struct Out {
             s += " ip=";
             s += h.ip.to_string();
         }
-        if (h.has_port()) num("port", h.port_num);
+        if (h.bracketed) s += " bracketed";
+        if (h.has_port()) {
+            num("port", h.port_num);
+            slice("port-digits", h.port);
+        }
     }
     void param(std::string_view label, const Param& p) {
         if (!p.present) return;
@@ -70,6 +74,47 @@ struct Out {
         slice("uri-headers", u.headers);
         param("maddr", u.maddr);
         param("alias", u.alias);
+    }
+    // A Contact header's values: every part of each, a value that did not parse too (as far as
+    // it got).
+    void contacts(const Contact* c, std::size_t n) {
+        for (std::size_t k = 0; k < n; ++k) {
+            raw(c[k].valid ? "  contact" : "  contact-invalid");
+            slice("value", c[k].value);
+            if (c[k].star) {
+                raw(" star");
+            } else {
+                slice("display", c[k].display);
+                uri(c[k].uri);
+                slice("params", c[k].params);
+                param("expires", c[k].expires);
+            }
+            raw("\n");
+        }
+    }
+    void sdp(const Sdp& sdp) {
+        if (sdp.malformed) raw("  sdp-malformed\n");
+        if (sdp.truncated) raw("  sdp-truncated\n");
+        static constexpr const char* kinds[] = {"o", "c", "rtcp"};
+        for (uint8_t a = 0; a < sdp.addr_count; ++a) {
+            const SdpAddress& ad = sdp.addrs[a];
+            raw("  addr ");
+            raw(kinds[static_cast<int>(ad.kind)]);
+            num("media", static_cast<uint64_t>(ad.media + 1));
+            slice("line", ad.line);
+            slice("addrtype", ad.addrtype);
+            slice("addr", ad.addr);
+            if (ad.ip.valid()) raw(" ip=" + ad.ip.to_string());
+            raw("\n");
+        }
+        for (uint8_t m = 0; m < sdp.media_count; ++m) {
+            raw("  media");
+            slice("line", sdp.media[m].line);
+            slice("media", sdp.media[m].media);
+            slice("port", sdp.media[m].port);
+            num("port-num", sdp.media[m].port_num);
+            raw("\n");
+        }
     }
 };
 
@@ -126,18 +171,7 @@ std::string dump(std::string_view buf, MaskView mv, const MessageIndex& idx) {
         } else if (h.id == HeaderId::contact) {
             Contact c[16];
             const std::size_t n = parse_contact_values(buf, mv, h.value, c, 16);
-            for (std::size_t k = 0; k < n; ++k) {
-                o.raw(c[k].valid ? "  contact" : "  contact-invalid");
-                o.slice("value", c[k].value);
-                if (c[k].valid && c[k].star) o.raw(" star");
-                if (c[k].valid && !c[k].star) {
-                    o.slice("display", c[k].display);
-                    o.uri(c[k].uri);
-                    o.slice("params", c[k].params);
-                    o.param("expires", c[k].expires);
-                }
-                o.raw("\n");
-            }
+            o.contacts(c, n);
         }
     }
     const ContentLength& cl = idx.content_length;
@@ -164,27 +198,21 @@ std::string dump(std::string_view buf, MaskView mv, const MessageIndex& idx) {
             o.raw("\n");
             Sdp sdp;
             parse_sdp(buf, mv, bodies.bodies[b], sdp);
-            if (sdp.malformed) o.raw("  sdp-malformed\n");
-            if (sdp.truncated) o.raw("  sdp-truncated\n");
-            static constexpr const char* kinds[] = {"o", "c", "rtcp"};
-            for (uint8_t a = 0; a < sdp.addr_count; ++a) {
-                const SdpAddress& ad = sdp.addrs[a];
-                o.raw("  addr ");
-                o.raw(kinds[static_cast<int>(ad.kind)]);
-                o.num("media", static_cast<uint64_t>(ad.media + 1));
-                o.slice("addrtype", ad.addrtype);
-                o.slice("addr", ad.addr);
-                if (ad.ip.valid()) o.raw(" ip=" + ad.ip.to_string());
-                o.raw("\n");
-            }
-            for (uint8_t m = 0; m < sdp.media_count; ++m) {
-                o.raw("  media");
-                o.slice("media", sdp.media[m].media);
-                o.num("port", sdp.media[m].port_num);
-                o.raw("\n");
-            }
+            o.sdp(sdp);
         }
     }
+    return o.s;
+}
+
+std::string dump_contacts(std::string_view buf, const Contact* c, std::size_t n) {
+    Out o{buf, {}};
+    o.contacts(c, n);
+    return o.s;
+}
+
+std::string dump_sdp(std::string_view buf, const Sdp& sdp) {
+    Out o{buf, {}};
+    o.sdp(sdp);
     return o.s;
 }
 

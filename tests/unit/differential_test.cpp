@@ -41,27 +41,6 @@ std::string mutate(std::string s, std::mt19937_64& rng) {
     return s;
 }
 
-// Every field of a contact's URI host and of the contact, as text, to compare two parses.
-std::string fields(std::string_view buf, const sip::Contact* c, size_t n) {
-    std::string out = std::to_string(n);
-    auto sl = [&](Slice x) { out += " [" + std::to_string(x.off) + "+" + std::to_string(x.len) + "]"; };
-    for (size_t i = 0; i < n; ++i) {
-        const sip::Uri& u = c[i].uri;
-        out += " | valid " + std::to_string(c[i].valid) + " uri " + std::to_string(u.valid) + " kind " +
-               std::to_string(static_cast<int>(u.host.kind)) + " br " + std::to_string(u.host.bracketed) + " ip " +
-               u.host.ip.to_string() + " port " + std::to_string(u.host.port_num);
-        sl(c[i].value);
-        sl(u.whole);
-        sl(u.host.host);
-        sl(u.host.port);
-        sl(u.params);
-        sl(u.headers);
-        sl(c[i].params);
-        out += " " + std::string(text(buf, u.host.host));
-    }
-    return out;
-}
-
 // The contacts of every Contact header of msg, parsed with the top Via's host:port as `known`
 // (as extract_parts() does) and without: the same fields, or the test fails.
 void expect_same_with_known(const std::string& msg, const std::string& name) {
@@ -74,29 +53,9 @@ void expect_same_with_known(const std::string& msg, const std::string& name) {
         sip::Contact a[8], b[8];
         const size_t na = sip::parse_contact_values(m.buf, m.mv(), m->headers[i].value, a, 8);
         const size_t nb = sip::parse_contact_values(m.buf, m.mv(), m->headers[i].value, b, 8, have ? &via.sent_by : nullptr);
-        EXPECT_EQ(fields(m.buf, b, nb), fields(m.buf, a, na)) << name;
+        EXPECT_EQ(sip::dump_contacts(m.buf, b, nb), sip::dump_contacts(m.buf, a, na)) << name;
     }
 }
-// Every address and media line of an SDP, as text, to compare two parses.
-std::string sdp_fields(const sip::Sdp& s) {
-    std::string out = "n " + std::to_string(s.addr_count) + " m " + std::to_string(s.media_count) + " t " +
-                      std::to_string(s.truncated) + " x " + std::to_string(s.malformed);
-    auto sl = [&](Slice x) { out += " [" + std::to_string(x.off) + "+" + std::to_string(x.len) + "]"; };
-    for (uint8_t i = 0; i < s.addr_count; ++i) {
-        const sip::SdpAddress& a = s.addrs[i];
-        out += " | " + std::to_string(static_cast<int>(a.kind)) + " " + std::to_string(a.media) + " " + a.ip.to_string();
-        sl(a.line);
-        sl(a.addrtype);
-        sl(a.addr);
-    }
-    for (uint8_t i = 0; i < s.media_count; ++i) {
-        sl(s.media[i].line);
-        sl(s.media[i].port);
-        out += " " + std::to_string(s.media[i].port_num);
-    }
-    return out;
-}
-
 // The SDP bodies of msg as extract_parts() reads them (with the agent's address known) and as
 // parse_sdp() reads them alone: the same fields, or the test fails.
 void expect_same_sdp_with_known(const std::string& msg, const std::string& name) {
@@ -107,7 +66,7 @@ void expect_same_sdp_with_known(const std::string& msg, const std::string& name)
     for (uint8_t b = 0; b < parts->sdp_bodies.count; ++b) {
         auto alone = std::make_unique<sip::Sdp>();
         sip::parse_sdp(m.buf, m.mv(), parts->sdp_bodies.bodies[b], *alone);
-        EXPECT_EQ(sdp_fields(parts->sdp[b]), sdp_fields(*alone)) << name << " body " << int(b);
+        EXPECT_EQ(sip::dump_sdp(m.buf, parts->sdp[b]), sip::dump_sdp(m.buf, *alone)) << name << " body " << int(b);
     }
 }
 
