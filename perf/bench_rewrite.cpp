@@ -6,10 +6,14 @@
 //                        included) and applies the edits there.
 //   full/KERNEL/TYPE     the same plus scan + index + parse: what a worker spends per message
 //                        (rewrite::Processor).
+//   detect/TYPE          the NAT tests alone on a message parsed beforehand (no SIMD in them).
+//   checksum/KERNEL/TYPE the ones' complement sum of the message as a UDP payload, by the
+//                        scalar and the AVX2 kernel (the AVX-512 machines use the AVX2 one).
 #include "messages.hpp"
 
 #include <farend/net/checksum.hpp>
 #include <farend/rewrite/processor.hpp>
+#include <farend/simd/checksum.hpp>
 
 #include <benchmark/benchmark.h>
 
@@ -90,6 +94,43 @@ void BM_Full(benchmark::State& state, const simd::Kernel* k, std::vector<std::st
                                                   benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
+void BM_Detect(benchmark::State& state, std::vector<std::string> msgs) {
+    const rewrite::Options opt;
+    std::vector<Parsed> parsed;
+    for (const auto& m : msgs) {
+        Parsed p{m, std::make_unique<sip::MessageParser>(simd::active()), std::make_unique<sip::MessageParts>()};
+        const auto& idx = p.parser->parse(p.msg);
+        sip::extract_parts(p.msg, p.parser->mask_view(), idx, true, *p.parts);
+        parsed.push_back(std::move(p));
+    }
+    size_t nated = 0, total = 0;
+    for (auto _ : state) {
+        for (const auto& p : parsed) {
+            const nat::Verdict v = nat::detect(p.msg, p.parser->index(), *p.parts, kSource, opt.detect);
+            benchmark::DoNotOptimize(v);
+            nated += v.nated();
+            ++total;
+        }
+    }
+    if (nated != total) state.SkipWithError("a message was not found NATed: the benchmark would measure the wrong path");
+    state.counters["ns/msg"] = benchmark::Counter(static_cast<double>(state.iterations() * msgs.size()),
+                                                  benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void BM_Checksum(benchmark::State& state, simd::SumFn sum, std::vector<std::string> msgs) {
+    size_t bytes = 0;
+    for (const auto& m : msgs) bytes += m.size();
+    for (auto _ : state) {
+        for (const auto& m : msgs) {
+            const uint16_t c = net::fold(sum(reinterpret_cast<const uint8_t*>(m.data()), m.size()));
+            benchmark::DoNotOptimize(c);
+        }
+    }
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+    state.counters["ns/msg"] = benchmark::Counter(static_cast<double>(state.iterations() * msgs.size()),
+                                                  benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -108,6 +149,23 @@ int main(int argc, char** argv) {
             if (fixed) b->Iterations(std::atoll(fixed));
         }
     }
+    std::vector<std::pair<std::string, simd::SumFn>> sums{{"scalar", &simd::ones_sum_scalar}};
+    if (simd::kernel(simd::Backend::avx2)) sums.emplace_back("avx2", &simd::ones_sum_avx2);
+    auto each_type = [&](const std::string& prefix, auto make) {
+        for (const auto& [name, m] : msgs) {
+            auto* b = make(prefix + name, std::vector<std::string>{m});
+            if (fixed) b->Iterations(std::atoll(fixed));
+        }
+        auto* b = make(prefix + "mixed", mixed);
+        if (fixed) b->Iterations(std::atoll(fixed));
+    };
+    each_type("detect/", [](const std::string& n, std::vector<std::string> v) {
+        return benchmark::RegisterBenchmark(n.c_str(), BM_Detect, std::move(v));
+    });
+    for (const auto& [kname, fn] : sums)
+        each_type("checksum/" + kname + "/", [fn = fn](const std::string& n, std::vector<std::string> v) {
+            return benchmark::RegisterBenchmark(n.c_str(), BM_Checksum, fn, std::move(v));
+        });
     benchmark::Initialize(&argc, argv);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
