@@ -37,18 +37,14 @@ inline constexpr uint32_t kUnclosed = ~uint32_t{0};
     return kUnclosed;
 }
 
-// Parses one ";name[=value]" at p (buf[p] == ';'); returns the offset after it or 0 on error.
-[[nodiscard]] inline uint32_t parse_generic_param(std::string_view buf, MaskView mv, uint32_t p, uint32_t end,
-                                                  Param& out) noexcept {
+// The rest of a parameter whose name [ns, ne) is read: [ EQUAL gen-value ]. s is its ';'.
+// Returns the offset after it or 0 on error.
+[[nodiscard]] inline uint32_t param_after_name(std::string_view buf, MaskView mv, uint32_t s, uint32_t ns, uint32_t ne,
+                                               uint32_t end, Param& out) noexcept {
     out = Param{};
-    const uint32_t s = p;
-    p = skip_lws(buf, p + 1, end);
-    const uint32_t ns = p;
-    while (p < end && chars::is_token(static_cast<unsigned char>(buf[p]))) ++p;
-    if (p == ns) return 0;
-    out.name = Slice{ns, p - ns};
-    uint32_t after = p;
-    uint32_t q = p;
+    out.name = Slice{ns, ne - ns};
+    uint32_t after = ne;
+    uint32_t q = ne;
     if (q < end && buf[q] != '=' && chars::is_lws(buf[q])) q = skip_lws(buf, q, end);
     if (q < end && buf[q] == '=') {
         q = skip_lws(buf, q + 1, end);
@@ -68,6 +64,17 @@ inline constexpr uint32_t kUnclosed = ~uint32_t{0};
     out.whole = Slice{s, after - s};
     out.present = true;
     return after;
+}
+
+// Parses one ";name[=value]" at p (buf[p] == ';'); returns the offset after it or 0 on error.
+[[nodiscard]] inline uint32_t parse_generic_param(std::string_view buf, MaskView mv, uint32_t p, uint32_t end,
+                                                  Param& out) noexcept {
+    const uint32_t s = p;
+    p = skip_lws(buf, p + 1, end);
+    const uint32_t ns = p;
+    while (p < end && chars::is_token(static_cast<unsigned char>(buf[p]))) ++p;
+    if (p == ns) return 0;
+    return param_after_name(buf, mv, s, ns, p, end, out);
 }
 
 }  // namespace farend::sip::detail

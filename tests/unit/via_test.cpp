@@ -136,3 +136,67 @@ TEST(Via, CapacityIsRespected) {
     Via one[2];
     EXPECT_EQ(parse_via_values(x.m.buf, x.m.mv(), x.m->headers[0].value, one, 2), 2u);
 }
+
+// ";branch=" and ";rport" are told from one 8-byte load (via.cpp); with white space after the ';'
+// the same parameter takes the general path. Both must read the same names, values and slots,
+// for the usual spellings and for every near miss of them.
+TEST(Via, KnownParamsReadAsTheGeneralPathDoes) {
+    const auto summary = [](const Vias& x) {
+        std::string s;
+        for (const Via& v : x.v) {
+            s += v.valid ? "valid " : "invalid ";
+            s += "count=" + std::to_string(v.param_count);
+            const auto one = [&](const char* slot, const Param& p) {
+                s += std::string(" ") + slot + (p.present ? "=" : ":absent");
+                if (p.present) s += std::string(x.t(p.name)) + (p.has_value ? "[" + std::string(x.t(p.value)) + "]" : "");
+            };
+            one("branch", v.branch);
+            one("rport", v.rport);
+            one("received", v.received);
+            s += "; ";
+        }
+        return s;
+    };
+    for (const char* params :
+         {";branch=z9hG4bK1;rport", ";BRANCH=z9hG4bK1;RPort", ";rport=5060;branch=z9", ";rportx;branch=b", ";rport-1",
+          ";branchy=1", ";branch;rport", ";branch =z9", ";branch= z9", ";branch=\"q;v\"", ";branch=", ";rport",
+          ";rport ", ";rport=", ";rport =7", ";rport;received=10.0.0.1", ";branch=a,SIP/2.0/UDP h2;rport",
+          ";brAnch=x;rPORT=1", ";branch\t=x", ";rport\"", ";rport<"}) {
+        const std::string fast = std::string("Via: SIP/2.0/UDP 10.0.0.1:5060") + params + "\n";
+        std::string general;  // a space after every ';' outside quotes: the general path
+        bool quoted = false;
+        for (char c : fast) {
+            general += c;
+            quoted ^= c == '"';
+            if (c == ';' && !quoted) general += ' ';
+        }
+        Vias a(fast), b(general);
+        EXPECT_EQ(summary(a), summary(b)) << params;
+    }
+    Vias x("Via: SIP/2.0/UDP 10.0.0.1;BRANCH=z9hG4bK7;RPORT=5062\n");
+    ASSERT_TRUE(x.v[0].valid);
+    EXPECT_EQ(x.t(x.v[0].branch.value), "z9hG4bK7");
+    EXPECT_EQ(x.t(x.v[0].branch.whole), ";BRANCH=z9hG4bK7");
+    EXPECT_EQ(x.t(x.v[0].rport.value), "5062");
+    Vias y("Via: SIP/2.0/UDP 10.0.0.1;rportx;branchy=1\n");
+    EXPECT_FALSE(y.v[0].rport.present);
+    EXPECT_FALSE(y.v[0].branch.present);
+    EXPECT_EQ(y.v[0].param_count, 2);
+}
+
+// A Via value that ends with the datagram: fewer than 8 bytes after the ';' (no word to load).
+TEST(Via, ParamsAtTheEndOfTheBuffer) {
+    for (const std::string& buf : {std::string("SIP/2.0/UDP h;rport"), std::string("SIP/2.0/UDP h;branch=z"),
+                                  std::string("SIP/2.0/UDP h;rport=1"), std::string("SIP/2.0/UDP h;branch")}) {
+        std::vector<simd::BlockMasks> masks(simd::blocks_for(buf.size()));
+        simd::scan_scalar(reinterpret_cast<const uint8_t*>(buf.data()), buf.size(), masks.data());
+        Via v;
+        ASSERT_EQ(parse_via_values(buf, MaskView{masks.data(), static_cast<uint32_t>(buf.size())},
+                                   Slice{0, static_cast<uint32_t>(buf.size())}, &v, 1),
+                  1u)
+            << buf;
+        EXPECT_TRUE(v.valid) << buf;
+        EXPECT_EQ(v.param_count, 1) << buf;
+        EXPECT_TRUE(v.rport.present || v.branch.present) << buf;
+    }
+}
