@@ -57,16 +57,19 @@ inline UriMarks uri_marks(const char* b, uint32_t size, uint32_t p, uint32_t end
     const __m128i low = _mm_set1_epi8(0x21), del = _mm_set1_epi8(0x7f);
     for (; i < end && size - i >= 16; i += 16) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
-        const uint32_t live = end - i >= 16 ? 0xffffu : (1u << (end - i)) - 1;
         // signed compare: bytes >= 0x80 are negative, so below 0x21 too
-        const uint32_t bad = static_cast<uint32_t>(
-            _mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(v, low), _mm_cmpeq_epi8(v, del))));
-        if (bad & live) {
+        const __m128i bad_v = _mm_or_si128(_mm_cmplt_epi8(v, low), _mm_cmpeq_epi8(v, del));
+        const __m128i at_v = _mm_cmpeq_epi8(v, at), qm_v = _mm_cmpeq_epi8(v, qm);
+        // The usual 16 bytes hold none of the three: one movemask and one branch. The bytes past
+        // end (in the last 16) are masked off only when something is found.
+        if (_mm_movemask_epi8(_mm_or_si128(bad_v, _mm_or_si128(at_v, qm_v))) == 0) continue;
+        const uint32_t live = end - i >= 16 ? 0xffffu : (1u << (end - i)) - 1;
+        if (static_cast<uint32_t>(_mm_movemask_epi8(bad_v)) & live) {
             r.bad = true;
             return r;
         }
-        const uint32_t a = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, at))) & live;
-        const uint32_t q = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, qm))) & live;
+        const uint32_t a = static_cast<uint32_t>(_mm_movemask_epi8(at_v)) & live;
+        const uint32_t q = static_cast<uint32_t>(_mm_movemask_epi8(qm_v)) & live;
         if (a && r.at == end) r.at = i + static_cast<uint32_t>(__builtin_ctz(a));
         if (q && r.qmark == end) r.qmark = i + static_cast<uint32_t>(__builtin_ctz(q));
     }

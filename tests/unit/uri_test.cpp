@@ -125,6 +125,22 @@ TEST(Uri, AtAndQuestionMarkAreFoundOnceEach) {
     EXPECT_EQ(u.host.port_num, 5061);
 }
 
+// The first '@' and the first '?' at every offset across the SSE2 chunks and the byte-wise tail,
+// with a second of each after it, in a buffer that ends with the URI and one that goes on.
+TEST(Uri, AtAndQuestionMarkAtEveryOffset) {
+    for (std::size_t k = 1; k <= 48; ++k) {
+        for (const char* tail : {"", ">\r\n\r\n0123456789abcdef"}) {
+            const std::string uri = "sip:" + std::string(k, 'u') + "@h.example;p=v?x=1@y?z";
+            const std::string s = uri + tail;
+            const Uri u = parse_uri(s, Slice{0, static_cast<uint32_t>(uri.size())});
+            ASSERT_TRUE(u.valid) << k;
+            EXPECT_EQ(u.user.len, k) << k;
+            EXPECT_EQ(text(s, u.host.host), "h.example") << k;
+            EXPECT_EQ(text(s, u.headers), "?x=1@y?z") << k;
+        }
+    }
+}
+
 TEST(Uri, ABadByteAnywhereMakesItInvalid) {
     // Every position across the SSE2 chunks and the byte-wise tail, in a buffer that ends with
     // the URI and in one that goes on after it.
