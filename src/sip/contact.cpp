@@ -30,7 +30,7 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
         c.display = Slice{p, close - p};
         p = skip_lws(buf, close, end);
         if (p >= end || buf[p] != '<') return c.uri = Uri{}, 0;
-    } else {
+    } else if (buf[p] != '<') {  // the usual name-addr, "<" first, goes straight on below
         // Either *(token LWS) "<" or an addr-spec, which ends at ';' ',' or the end.
         const uint32_t q = mv.next_any(kDisplayEnd, p, end);
         if (q < end && buf[q] == '<') {

@@ -239,19 +239,12 @@ namespace {
 // URI parameters: *( ";" pname [ "=" pvalue ] ) up to '?' (at q) or end; no white space.
 bool parse_uri_params(std::string_view buf, MaskView mv, uint32_t p, uint32_t q, Uri& u) noexcept {
     while (p < q && buf[p] == ';') {
-        Param prm;
         const uint32_t s = p++;
         const uint32_t pe = mv.next(simd::kSemi, p, q);
         const uint32_t ne = find_byte(buf.data(), static_cast<uint32_t>(buf.size()), p, pe, '=');
-        prm.name = Slice{p, ne - p};
-        if (ne < pe) {
-            prm.value = Slice{ne + 1, pe - ne - 1};
-            prm.has_value = true;
-        }
-        prm.whole = Slice{s, pe - s};
-        prm.present = true;
         ++u.param_count;
-        const std::string_view name = text(buf, prm.name);
+        // The slot of a parameter farend reads, by its name; the others are only counted.
+        const std::string_view name{buf.data() + p, ne - p};
         Param* known = nullptr;
         switch (name.size()) {
             case 2:
@@ -271,7 +264,15 @@ bool parse_uri_params(std::string_view buf, MaskView mv, uint32_t p, uint32_t q,
         }
         if (known) {
             if (known->present) u.duplicate_param = true;
-            *known = prm;
+            Param& prm = *known;
+            prm = Param{};
+            prm.name = Slice{p, ne - p};
+            if (ne < pe) {
+                prm.value = Slice{ne + 1, pe - ne - 1};
+                prm.has_value = true;
+            }
+            prm.whole = Slice{s, pe - s};
+            prm.present = true;
         }
         p = pe;
     }
