@@ -6,8 +6,6 @@ namespace farend::sip {
 
 namespace {
 
-constexpr ClassSet kDisplayEnd = classes({simd::kLt, simd::kComma, simd::kSemi, simd::kQuote});
-
 // One contact-param at p; returns the offset after it, or 0 when malformed.
 uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, Contact& c,
                    const HostPort* known) noexcept {
@@ -25,14 +23,14 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
     }
     if (buf[p] == '"') {
         // quoted-string display name, then LAQUOT
-        const uint32_t close = detail::skip_quoted(buf, mv, p, end);
+        const uint32_t close = detail::skip_quoted(buf, p, end);
         if (close == detail::kUnclosed) return c.uri = Uri{}, 0;  // RFC 4475 3.1.2.6 quotbal
         c.display = Slice{p, close - p};
         p = skip_lws(buf, close, end);
         if (p >= end || buf[p] != '<') return c.uri = Uri{}, 0;
     } else if (buf[p] != '<') {  // the usual name-addr, "<" first, goes straight on below
         // Either *(token LWS) "<" or an addr-spec, which ends at ';' ',' or the end.
-        const uint32_t q = mv.next_any(kDisplayEnd, p, end);
+        const uint32_t q = find_any<'<', ',', ';', '"'>(buf.data(), static_cast<uint32_t>(buf.size()), p, end);
         if (q < end && buf[q] == '<') {
             uint32_t de = q;
             while (de > p && chars::is_lws(buf[de - 1])) --de;
@@ -56,7 +54,7 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
     }
     if (p < end && buf[p] == '<') {
         c.name_addr = true;
-        const uint32_t gt = mv.next(simd::kGt, p + 1, end);
+        const uint32_t gt = find_any<'>'>(buf.data(), static_cast<uint32_t>(buf.size()), p + 1, end);
         if (gt >= end) return c.uri = Uri{}, 0;
         parse_uri(buf, mv, Slice{p + 1, gt - p - 1}, c.uri, known);  // LWS inside <> is invalid (RFC 4475 3.1.2.14)
         if (!c.uri.valid) return 0;
@@ -66,7 +64,7 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
     p = skip_lws(buf, p, end);
     while (p < end && buf[p] == ';') {
         Param prm;
-        const uint32_t q = detail::parse_generic_param(buf, mv, p, end, prm);
+        const uint32_t q = detail::parse_generic_param(buf, p, end, prm);
         if (q == 0) return 0;
         if (c.param_count == 0) c.params.off = p;
         ++c.param_count;
@@ -90,7 +88,6 @@ std::size_t parse_contact_values(std::string_view buf, MaskView mv, Slice value,
     std::size_t n = 0;
     uint32_t p = value.off;
     const uint32_t end = value.end();
-    mv.ensure(p, end);
     while (n < cap) {
         p = detail::skip_lws(buf, p, end);
         if (p < end && buf[p] == ',') {  // empty list element

@@ -394,13 +394,6 @@ const MessageIndex& MessageParser::parse(std::string_view datagram) noexcept {
     else
         kernel_->scan(data, datagram.size(), masks_.get());
     build_index(datagram, mask_view(), index_);
-    // Every reader of a message reads its top Via and its Contact: their value classes in one
-    // scan, from the first of the two to the end of the other, instead of one fill each.
-    const Header* via = index_.find(HeaderId::via);
-    const Header* contact = index_.find(HeaderId::contact);
-    if (via && contact) {
-        mask_view().ensure(std::min(via->value.off, contact->value.off), std::max(via->value.end(), contact->value.end()));
-    }
     return index_;
 }
 

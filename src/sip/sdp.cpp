@@ -175,7 +175,11 @@ void add_addr(Sdp& out) noexcept {
 
 }  // namespace
 
-void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out, const HostPort* known) noexcept {
+// Not inlined, and at a 64-byte boundary: its line loop then lies the same way in every binary. Inlined
+// into its callers, its time moved by up to 20% (on this VM's AMD EPYC) with the size of the code
+// before it: a change to the Via parser made INVITE+SDP 9% slower with fewer instructions.
+[[gnu::noinline, gnu::aligned(64)]] void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out,
+                                                    const HostPort* known) noexcept {
     out.addr_count = out.media_count = 0;
     out.truncated = out.malformed = false;
     uint32_t p = body.off;

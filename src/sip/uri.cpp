@@ -7,7 +7,6 @@
 
 #include <array>
 #include <cstring>
-#include <vector>
 
 namespace farend::sip {
 
@@ -237,10 +236,10 @@ uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort
 namespace {
 
 // URI parameters: *( ";" pname [ "=" pvalue ] ) up to '?' (at q) or end; no white space.
-bool parse_uri_params(std::string_view buf, MaskView mv, uint32_t p, uint32_t q, Uri& u) noexcept {
+bool parse_uri_params(std::string_view buf, uint32_t p, uint32_t q, Uri& u) noexcept {
     while (p < q && buf[p] == ';') {
         const uint32_t s = p++;
-        const uint32_t pe = mv.next(simd::kSemi, p, q);
+        const uint32_t pe = find_any<';'>(buf.data(), static_cast<uint32_t>(buf.size()), p, q);
         const uint32_t ne = find_byte(buf.data(), static_cast<uint32_t>(buf.size()), p, pe, '=');
         ++u.param_count;
         // The slot of a parameter farend reads, by its name; the others are only counted.
@@ -287,10 +286,9 @@ Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept {
     return u;
 }
 
-void parse_uri(std::string_view buf, MaskView mv, Slice s, Uri& u, const HostPort* known) noexcept {
+void parse_uri(std::string_view buf, MaskView, Slice s, Uri& u, const HostPort* known) noexcept {
     u = Uri{};
     u.whole = s;
-    mv.ensure(s.off, s.end());
     const uint32_t end = s.end();
     uint32_t p = s.off;
     if (end - p > 4 && iequals_lit({buf.data() + p, 4}, "sip:")) {  // the usual scheme
@@ -314,9 +312,9 @@ void parse_uri(std::string_view buf, MaskView mv, Slice s, Uri& u, const HostPor
     if (marks.bad) return;
     if (u.scheme_id == Scheme::tel) {
         // tel:number;params (RFC 3966): the number is the "user"
-        const uint32_t q = mv.next(simd::kSemi, p, end);
+        const uint32_t q = find_any<';'>(buf.data(), static_cast<uint32_t>(buf.size()), p, end);
         u.user = Slice{p, q - p};
-        u.valid = q > p && parse_uri_params(buf, mv, q, end, u);
+        u.valid = q > p && parse_uri_params(buf, q, end, u);
         return;
     }
     if (u.scheme_id != Scheme::sip && u.scheme_id != Scheme::sips) {
@@ -335,15 +333,13 @@ void parse_uri(std::string_view buf, MaskView mv, Slice s, Uri& u, const HostPor
     const uint32_t q =
         marks.qmark >= p ? marks.qmark : find_byte(buf.data(), static_cast<uint32_t>(buf.size()), p, end, '?');
     u.params = Slice{p, q - p};
-    if (!parse_uri_params(buf, mv, p, q, u)) return;
+    if (!parse_uri_params(buf, p, q, u)) return;
     if (q < end) u.headers = Slice{q, end - q};
     u.valid = true;
 }
 
 Uri parse_uri(std::string_view buf, Slice s) {
-    std::vector<simd::BlockMasks> masks(simd::blocks_for(buf.size()));
-    simd::scan_scalar(reinterpret_cast<const uint8_t*>(buf.data()), buf.size(), masks.data());
-    return parse_uri(buf, MaskView{masks.data(), static_cast<uint32_t>(buf.size())}, s);
+    return parse_uri(buf, MaskView{}, s);  // the masks are not read
 }
 
 }  // namespace farend::sip

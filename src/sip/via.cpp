@@ -27,7 +27,7 @@ uint32_t token_end(std::string_view buf, uint32_t p, uint32_t end) noexcept {
 
 // via-parm = sent-protocol LWS sent-by *( SEMI via-params ); returns the offset after it, or
 // 0 when it is malformed.
-uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, Via& v) noexcept {
+uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexcept {
     using detail::skip_lws;
     const uint32_t start = p;
     // sent-protocol = protocol-name SLASH protocol-version SLASH transport, SLASH = SWS "/" SWS
@@ -68,16 +68,16 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
         // what the general path gives: the name ends at the '=' or at a byte that is no token.
         const uint64_t w = size - p >= 8 ? load_u64(b + p) | kFoldName : 0;
         if (w == kBranchWord && end - p >= 8) {
-            q = detail::param_after_name(buf, mv, p, p + 1, p + 7, end, prm);
+            q = detail::param_after_name(buf, p, p + 1, p + 7, end, prm);
             if (q == 0) return 0;
             v.branch = prm;
         } else if ((w & kSixBytes) == kRportWord && end - p >= 6 &&
                    (end - p == 6 || !chars::is_token(static_cast<unsigned char>(b[p + 6])))) {
-            q = detail::param_after_name(buf, mv, p, p + 1, p + 6, end, prm);
+            q = detail::param_after_name(buf, p, p + 1, p + 6, end, prm);
             if (q == 0) return 0;
             v.rport = prm;
         } else {
-            q = detail::parse_generic_param(buf, mv, p, end, prm);
+            q = detail::parse_generic_param(buf, p, end, prm);
             if (q == 0) return 0;
             const std::string_view name = text(buf, prm.name);
             switch (name.size()) {
@@ -112,11 +112,10 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
 
 }  // namespace
 
-std::size_t parse_via_values(std::string_view buf, MaskView mv, Slice value, Via* out, std::size_t cap) noexcept {
+std::size_t parse_via_values(std::string_view buf, MaskView, Slice value, Via* out, std::size_t cap) noexcept {
     std::size_t n = 0;
     uint32_t p = value.off;
     const uint32_t end = value.end();
-    mv.ensure(p, end);
     while (n < cap) {
         p = detail::skip_lws(buf, p, end);
         // Empty list elements (", ,") are tolerated, as RFC 7230 7 asks of list parsers.
@@ -127,7 +126,7 @@ std::size_t parse_via_values(std::string_view buf, MaskView mv, Slice value, Via
         if (p >= end) break;
         Via& v = out[n++];
         v = Via{};
-        const uint32_t q = parse_one(buf, mv, p, end, v);
+        const uint32_t q = parse_one(buf, p, end, v);
         if (q == 0 || (q < end && buf[q] != ',')) {
             v.valid = false;
             v.value = make_slice(p, end);

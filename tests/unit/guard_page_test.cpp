@@ -85,6 +85,8 @@ TEST(GuardPage, ByteHelpers) {
                         break;
                     }
                 ASSERT_EQ(find_byte(b.data(), size, from, to, '@'), want) << size << " " << from << " " << to;
+                ASSERT_EQ((find_any<'@'>(b.data(), size, from, to)), want) << size << " " << from << " " << to;
+                ASSERT_EQ((find_any<';', '@', '>'>(b.data(), size, from, to)), want) << size << " " << from << " " << to;
             }
         for (uint32_t n = 0; n <= size; ++n) {
             ASSERT_TRUE(same_bytes(b.data() + size - n, bytes.data() + size - n, n));

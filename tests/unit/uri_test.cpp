@@ -161,6 +161,30 @@ TEST(Uri, ABadByteAnywhereMakesItInvalid) {
     EXPECT_EQ(ok.param_count, 2);
 }
 
+// find_any against a byte loop: every [from, to) of buffers of 0-100 bytes (32-byte steps while
+// 32 bytes remain, the byte loop after), one byte looked for and the nine that end a token value.
+TEST(Bytes, FindAnyAgreesWithAByteLoop) {
+    std::mt19937 rng(11);
+    const std::string alphabet = "ab;,\" <>\t\r\n=";
+    for (uint32_t n = 0; n <= 100; ++n) {
+        std::string buf(n, 'x');
+        for (char& c : buf) c = (rng() % 4 == 0) ? alphabet[rng() % alphabet.size()] : 'x';
+        const auto loop = [&](uint32_t from, uint32_t to, std::string_view set) {
+            for (uint32_t i = from; i < to; ++i)
+                if (set.find(buf[i]) != std::string_view::npos) return i;
+            return to;
+        };
+        for (uint32_t from = 0; from <= n; ++from) {
+            for (uint32_t to = from; to <= n; ++to) {
+                ASSERT_EQ((find_any<';'>(buf.data(), n, from, to)), loop(from, to, ";")) << n << " " << from << " " << to;
+                ASSERT_EQ((find_any<';', ',', ' ', '\t', '\r', '\n', '"', '<', '>'>(buf.data(), n, from, to)),
+                          loop(from, to, std::string_view(";, \t\r\n\"<>", 9)))
+                    << n << " " << from << " " << to;
+            }
+        }
+    }
+}
+
 TEST(Bytes, FoldedLiteralCompare) {
     EXPECT_TRUE(iequals_lit("BrAnCh", "branch"));
     EXPECT_TRUE(iequals_lit("branch", "branch"));

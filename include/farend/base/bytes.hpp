@@ -121,6 +121,27 @@ struct Window32 {
 };
 #endif
 
+// Offset of the first byte in [from, to) of buf[0, size) equal to one of Cs, or `to` if none
+// (from <= to <= size): 32 bytes a step (Window32: one compare per byte looked for, one movemask
+// per half) while 32 bytes of buf remain from the step's start, byte by byte after. For the few
+// dozen bytes of a header value, where a per-block class scan of the message costs more than the
+// search. Reads only inside buf[0, size).
+template <char... Cs>
+[[nodiscard, gnu::always_inline]] inline uint32_t find_any(const char* buf, uint32_t size, uint32_t from,
+                                                           uint32_t to) noexcept {
+    uint32_t i = from;
+#if defined(__SSE2__)
+    for (; i < to && size - i >= 32; i += 32) {
+        uint64_t m = Window32(buf + i).any(Cs...);
+        if (to - i < 32) m &= (uint64_t{1} << (to - i)) - 1;
+        if (m) return i + static_cast<uint32_t>(__builtin_ctzll(m));
+    }
+#endif
+    for (; i < to; ++i)
+        if (((buf[i] == Cs) || ...)) return i;
+    return to;
+}
+
 // Offset of the first byte equal to c in [from, to) of buf[0, size), or `to` if none
 // (from <= to <= size). A range of up to 32 bytes with 32 bytes of buf from `from` is two SSE2
 // compares; anything else goes to memchr. Reads only inside buf[0, size).

@@ -33,10 +33,12 @@ struct BlockMasks {
 
 // The index classes are what the header index and the SDP reader walk in every block (lines and
 // fields: LF and white space; a header name's colon is found in the 16 bytes the name lookup
-// loads); the value classes only the parsers of some header values read (Via, Contact, URIs).
-// MessageParser scans the index classes of the whole datagram up front and the value classes
-// block by block on demand (sip::LazyMasks): most blocks of a message are never read for them,
-// and on AVX2 each class costs two movemasks a block, which only one port executes.
+// loads); the value classes only the rules' slower readers of To/From/URI hosts (an escaped
+// quote, a long URI). MessageParser scans the index classes of the whole datagram up front and
+// the value classes block by block on demand (sip::LazyMasks): most messages never need them, and
+// on AVX2 each class costs two movemasks a block, which only one port executes. The Via, Contact
+// and URI parsers search their few dozen bytes in place (find_any in base/bytes.hpp) instead:
+// cheaper than scanning the blocks those values lie in.
 inline constexpr unsigned kIndexClassSet = (1u << kLF) | (1u << kWs);
 inline constexpr unsigned kValueClassSet = ((1u << kClassCount) - 1) & ~kIndexClassSet;
 inline constexpr unsigned kAllClassSet = kIndexClassSet | kValueClassSet;

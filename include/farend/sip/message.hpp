@@ -127,10 +127,10 @@ struct MessageIndex {
     [[nodiscard]] Slice body() const noexcept { return Slice{body_off, body_len}; }
 };
 
-// Reusable per-thread parser: holds the class masks of the last message (72 KiB), which the
-// Via/Contact/SDP parsers read through mask_view(). parse() scans the index classes of the whole
-// datagram; the value classes are scanned block by block when a parser asks for them
-// (MaskView::ensure).
+// Reusable per-thread parser: holds the class masks of the last message (72 KiB), which the SDP
+// reader (and the rules' slower host readers) read through mask_view(). parse() scans the index
+// classes of the whole datagram; the value classes are scanned block by block when a reader asks
+// for them (MaskView::ensure).
 class MessageParser {
 public:
     explicit MessageParser(const simd::Kernel& kernel = simd::active());
