@@ -8,18 +8,6 @@ namespace farend::sip {
 
 namespace {
 
-// ";branch=" and ";rport" as little-endian words, their letters lower case; kFoldName lowers the
-// letters of bytes 1-6 of a word (OR 0x20 turns only 'B' into 'b', and so on).
-constexpr uint64_t word_of(std::string_view s) noexcept {
-    uint64_t w = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) w |= uint64_t{static_cast<unsigned char>(s[i])} << (8 * i);
-    return w;
-}
-constexpr uint64_t kFoldName = 0x0020202020202000ull;
-constexpr uint64_t kSixBytes = 0x0000ffffffffffffull;
-constexpr uint64_t kBranchWord = word_of(";branch=");
-constexpr uint64_t kRportWord = word_of(";rport");
-
 uint32_t token_end(std::string_view buf, uint32_t p, uint32_t end) noexcept {
     while (p < end && chars::is_token(static_cast<unsigned char>(buf[p]))) ++p;
     return p;
@@ -59,19 +47,18 @@ uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexc
     uint32_t last = p;
     p = skip_lws(buf, p, end);
     const char* const b = buf.data();
-    const auto size = static_cast<uint32_t>(buf.size());
     while (p < end && buf[p] == ';') {
         Param prm;
         uint32_t q;
         // The usual parameters, ";branch=" and ";rport" with no white space after the ';', are
-        // told from one 8-byte load: no byte-wise read of the name, no name compare. They give
-        // what the general path gives: the name ends at the '=' or at a byte that is no token.
-        const uint64_t w = size - p >= 8 ? load_u64(b + p) | kFoldName : 0;
-        if (w == kBranchWord && end - p >= 8) {
+        // told by a word compare or two (iequals_lit): no byte-wise read of the name, no name
+        // switch. They give what the general path gives: the name ends at the '=' or at a byte
+        // that is no token.
+        if (end - p >= 8 && iequals_lit({b + p, 8}, ";branch=")) {
             q = detail::param_after_name(buf, p, p + 1, p + 7, end, prm);
             if (q == 0) return 0;
             v.branch = prm;
-        } else if ((w & kSixBytes) == kRportWord && end - p >= 6 &&
+        } else if (end - p >= 6 && iequals_lit({b + p, 6}, ";rport") &&
                    (end - p == 6 || !chars::is_token(static_cast<unsigned char>(b[p + 6])))) {
             q = detail::param_after_name(buf, p, p + 1, p + 6, end, prm);
             if (q == 0) return 0;
