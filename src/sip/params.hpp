@@ -17,10 +17,12 @@
 
 namespace farend::sip::detail {
 
-// The end of a token value at q: the first ';' ',' white space, CR, LF, '"', '<' or '>' in [q, end),
-// or end.
-[[nodiscard, gnu::always_inline]] inline uint32_t find_value_end(std::string_view buf, uint32_t q, uint32_t end) noexcept {
-    return find_any<';', ',', ' ', '\t', '\r', '\n', '"', '<', '>'>(buf.data(), static_cast<uint32_t>(buf.size()), q, end);
+// The end of a token value at q: the first ';' ',' white space, CR, LF, '"', '<' or '>' in
+// [q, end), or end.
+[[nodiscard, gnu::always_inline]] inline uint32_t find_value_end(std::string_view buf, uint32_t q,
+                                                                 uint32_t end) noexcept {
+    const auto size = static_cast<uint32_t>(buf.size());
+    return find_any<';', ',', ' ', '\t', '\r', '\n', '"', '<', '>'>(buf.data(), size, q, end);
 }
 
 [[nodiscard]] inline uint32_t skip_lws(std::string_view buf, uint32_t p, uint32_t end) noexcept {

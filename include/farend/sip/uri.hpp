@@ -64,8 +64,9 @@ uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort
                         bool allow_lws_around_colon, const HostPort* known = nullptr) noexcept;
 
 // A URI that fills exactly [s.off, s.end()) of buf, whose class masks are mv (not read: the URI's
-// bytes are searched in place); sip/sips get their parts, other schemes only scheme and whole. valid is false when a sip/sips URI does not parse,
-// or when the URI holds white space or a control byte.
+// bytes are searched in place); sip/sips get their parts, other schemes only scheme and whole.
+// valid is false when a sip/sips URI does not parse, or when the URI holds white space or a
+// control byte.
 [[nodiscard]] Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept;
 // The same into out (reset first): no ~200-byte copy where the Uri lives inside a larger struct.
 // `known`: a host:port read before, for parse_hostport().

@@ -31,7 +31,8 @@ struct Via {
 
 // Parses the comma-separated via-parms of one Via header value into out[0..cap). Returns how
 // many it filled. mv are the class masks of buf (not read: a Via's bytes are searched in place;
-// the parameter keeps the value parsers' one signature). Parsing stops at the first bad via-parm, which is returned with valid=false.
+// the parameter keeps the value parsers' one signature). Parsing stops at the first bad via-parm,
+// which is returned with valid=false.
 std::size_t parse_via_values(std::string_view buf, MaskView mv, Slice value, Via* out, std::size_t cap) noexcept;
 
 // The topmost via-parm of the message (first value of the first Via header); false if none.
