@@ -95,8 +95,11 @@ constexpr std::array<Pattern, kHeaderIdCount> make_tails() {
         if (kCanonical[i].size() > 16) fold16(kCanonical[i], kCanonical[i].size() - 16, out[i].lower, out[i].mask);
     return out;
 }
+// Slot 0 (no id: the empty buckets) has a length no name has, so a name found by its length is
+// never other: the header index then skips its test for other on the usual path.
 constexpr std::array<uint8_t, kHeaderIdCount> make_lens() {
     std::array<uint8_t, kHeaderIdCount> out{};
+    out[0] = 0xff;
     for (std::size_t i = 1; i < kHeaderIdCount; ++i) out[i] = static_cast<uint8_t>(kCanonical[i].size());
     return out;
 }
@@ -177,7 +180,7 @@ inline HeaderId lookup_loaded(__m128i raw, const char* p, std::size_t n) noexcep
     const LookupTables& t = kLookup;
     const __m128i v = _mm_and_si128(raw, _mm_load_si128(reinterpret_cast<const __m128i*>(&t.len_masks[n])));
     const uint8_t i = t.table[bucket_of(static_cast<uint64_t>(_mm_cvtsi128_si64(v)), n)];
-    if (t.lens[i] != n) [[unlikely]] {  // also every empty slot (len 0; an empty name there is other)
+    if (t.lens[i] != n) [[unlikely]] {  // also every empty slot (len 0xff)
         // No full name has one byte: the compact forms are tested only here, off the usual path.
         if (n != 1) return HeaderId::other;
         const char c = ascii_lower(p[0]);
@@ -188,6 +191,7 @@ inline HeaderId lookup_loaded(__m128i raw, const char* p, std::size_t n) noexcep
         return _mm_movemask_epi8(_mm_cmpeq_epi8(folded, _mm_load_si128(reinterpret_cast<const __m128i*>(&lower)))) ==
                0xffff;
     };
+    if (i == 0) __builtin_unreachable();  // lens[0] matches no n <= kMaxName
     if (!same(v, t.heads[i].mask, t.heads[i].lower)) return HeaderId::other;
     if (!Short && n > 16 && !same(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16)), kTails[i].mask, kTails[i].lower))
         return HeaderId::other;

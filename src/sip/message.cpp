@@ -215,23 +215,28 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
     // of their own were spilled to the stack and reloaded every line).
     MessageIndex& o = out_;
     uint32_t count = 0;
-    const uint32_t last_block = (n - 1) / 64;
     // A name that starts at or before this offset has 16 bytes to read in place (s >= 1 here, so
     // 0 for a datagram under 16 bytes means never).
     const uint32_t in_place = n >= 16 ? n - 16 : 0;
-    uint32_t blk = s / 64;
-    uint64_t lfs = s < n ? blocks[blk].m[simd::kLF] & (~uint64_t{0} << (s % 64)) : 0;
+    // The current block's LF word, walked by pointer, and the offset of its first byte (one add a
+    // block, no multiply a line); last: the LF word of the datagram's last block.
+    const uint64_t* lfw = &blocks[s / 64].m[simd::kLF];
+    const uint64_t* const last = &blocks[(n - 1) / 64].m[simd::kLF];
+    uint32_t base = s / 64 * 64;
+    uint64_t lfs = s < n ? *lfw & (~uint64_t{0} << (s % 64)) : 0;
     // Stores what the loop kept in locals; every way out of the loop calls it first.
     const auto publish = [&] {
         out_.header_count = static_cast<uint16_t>(count);
     };
     for (;;) {
         while (lfs == 0) {
-            if (blk >= last_block) [[unlikely]]
+            if (lfw >= last) [[unlikely]]
                 return publish(), fail(ParseError::no_end_of_headers, s, Verdict::incomplete);
-            lfs = blocks[++blk].m[simd::kLF];
+            lfw += sizeof(simd::BlockMasks) / sizeof(uint64_t);
+            lfs = *lfw;
+            base += 64;
         }
-        const uint32_t lf = blk * 64 + static_cast<uint32_t>(__builtin_ctzll(lfs));
+        const uint32_t lf = base + static_cast<uint32_t>(__builtin_ctzll(lfs));
         lfs &= lfs - 1;
         // lf >= s >= 1; on an empty line ending in a bare LF, b[lf - 1] is the previous line's LF.
         const bool cr = b[lf - 1] == '\r';
@@ -285,9 +290,12 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
             if (id == HeaderId::other && !all_token({b + s, name_end - s}))
                 return publish(), fail(ParseError::bad_header_name, s);
         }
-        uint32_t v = colon + 1 + (b[colon + 1] == ' '), ve = e;
+        // The usual value follows ": " and neither starts nor ends with white space (b[colon + 2]
+        // is at worst this line's CR or LF, as b[colon + 1] is a space before e). Any other
+        // spelling ("Name:value" too) takes the loops.
+        uint32_t v = colon + 2, ve = e;
         const auto ws = [b](uint32_t i) { return chars::kWsByte[static_cast<unsigned char>(b[i])]; };
-        if (ws(v) | ws(e - 1)) [[unlikely]] {
+        if (b[colon + 1] != ' ' || (ws(colon + 2) | ws(e - 1))) [[unlikely]] {
             v = skip_ws(colon + 1, e);
             ve = trim_ws_back(v, e);
         }
