@@ -294,8 +294,9 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
         // is at worst this line's CR or LF, as b[colon + 1] is a space before e). Any other
         // spelling ("Name:value" too) takes the loops.
         uint32_t v = colon + 2, ve = e;
-        const auto ws = [b](uint32_t i) { return chars::kWsByte[static_cast<unsigned char>(b[i])]; };
-        if (b[colon + 1] != ' ' || (ws(colon + 2) | ws(e - 1))) [[unlikely]] {
+        const char* const cp = b + colon;  // by pointer: ~8 fewer instructions a line than by offset
+        const auto ws = [](char c) { return chars::kWsByte[static_cast<unsigned char>(c)]; };
+        if (cp[1] != ' ' || (ws(cp[2]) | ws(b[e - 1]))) [[unlikely]] {
             v = skip_ws(colon + 1, e);
             ve = trim_ws_back(v, e);
         }

@@ -47,9 +47,10 @@ inline constexpr uint32_t kUnclosed = ~uint32_t{0};
 }
 
 // The rest of a parameter whose name [ns, ne) is read: [ EQUAL gen-value ]. s is its ';'.
-// Returns the offset after it or 0 on error.
-[[nodiscard]] inline uint32_t param_after_name(std::string_view buf, uint32_t s, uint32_t ns, uint32_t ne, uint32_t end,
-                                               Param& out) noexcept {
+// Returns the offset after it or 0 on error. always_inline: a call (seven arguments, one on the
+// stack, and the Param copied back) cost ~35 instructions a parameter (-68 a REGISTER).
+[[nodiscard, gnu::always_inline]] inline uint32_t param_after_name(std::string_view buf, uint32_t s, uint32_t ns,
+                                                                   uint32_t ne, uint32_t end, Param& out) noexcept {
     out = Param{};
     out.name = Slice{ns, ne - ns};
     uint32_t after = ne;
