@@ -5,6 +5,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #define FAREND_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt")))
@@ -54,8 +55,20 @@ FAREND_AVX2 inline void scan_block(const uint8_t* p, BlockMasks& out) noexcept {
 template <unsigned Set>
 FAREND_AVX2 inline void scan_range(const uint8_t* data, std::size_t len, std::size_t first, std::size_t end,
                                    BlockMasks* out) noexcept {
+    // The whole blocks first, by pointer (one bound: ~4 instructions a block fewer than testing
+    // both the range's end and the data's).
+    const std::size_t whole = std::min(end, len / kBlock);
     std::size_t b = first;
-    for (; b < end && (b + 1) * kBlock <= len; ++b) scan_block<Set>(data + b * kBlock, out[b]);
+    if (b < whole) {
+        const uint8_t* p = data + b * kBlock;
+        BlockMasks* o = out + b;
+        BlockMasks* const stop = out + whole;
+        do {
+            scan_block<Set>(p, *o);
+            p += kBlock;
+        } while (++o != stop);
+        b = whole;
+    }
     if (b == end) return;
     const std::size_t rest = len - b * kBlock;  // the last block, partial: 0 < rest < 64
     if (len >= kBlock) {
