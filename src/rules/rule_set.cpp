@@ -339,7 +339,10 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
     ScanContext found;  // sorted: the most specific domain first
     // Hosts only when a domain rule can decide before a plain one (the same rule either way).
     if (db_ && groups_[g].needs_hosts) {
-        uint64_t* stats = &hits_[worker * row_ + rule_count_];  // cache hits, then scans
+        // Cache hits and scans, counted in locals and added once at the end: a store through a
+        // uint64_t pointer in between may alias the string_views' sizes the look-ups read, which
+        // the compiler then reloaded after every count.
+        uint32_t hits = 0, scans = 0;
         // The domains of one host into found; true when they include the most specific domain
         // of the source's own group: that rule decides whatever the other hosts match.
         const uint32_t best = groups_[g].best;
@@ -351,7 +354,7 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
             CachedHost& slot = slot_of(host, worker);
             const uint32_t before = found.n;
             if (slot.len == host.size() && same_bytes(slot.host, host.data(), host.size())) {
-                ++stats[0];
+                ++hits;
                 if (slot.n == 0) return false;
                 if (found.n == 0) {
                     // The usual case, this host's domains the first found: the slot's ids are
@@ -366,7 +369,7 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
                 }
                 merge_ids(slot.ids, slot.n, found.ids, found.n);
             } else {
-                ++stats[1];
+                ++scans;
                 scan_host(host, worker, slot, found.ids, found.n);
             }
             if (found.n == before) return false;
@@ -381,7 +384,9 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
         // (the usual case: one domain in all three) are looked up once; one in other case costs
         // one more cache lookup.
         if (q.message && !decided) {
-            const std::string_view ruri = q.message->request_uri();
+            // A copy in locals: read through q.message, its members were reloaded after stores.
+            const rewrite::MessageHosts m = *q.message;
+            const std::string_view ruri = m.request_uri();
             decided = look_up(ruri);  // an empty one (a response) matches nothing
             // A host that repeats one already looked up is not read in full. to_if() and
             // from_if() only check that the header's URI ends in it: the usual To repeats the
@@ -394,17 +399,20 @@ bool RuleSet::wants_hosts(const IpAddr& source) const noexcept { return db_ && g
             // dialog), which To does not repeat; trying cost ~50 instructions for nothing.
             std::string_view to;
             if (!decided) {
-                if (may_name_domain(ruri)) to = q.message->to_if(ruri);
+                if (may_name_domain(ruri)) to = m.to_if(ruri);
                 if (to.empty()) {
-                    to = q.message->to();
+                    to = m.to();
                     if (!same_host(to, ruri)) decided = look_up(to);
                 }
             }
-            if (!decided && !q.message->from_repeats_to(to) && q.message->from_if(to).empty()) {
-                const std::string_view from = q.message->from();
+            if (!decided && !m.from_repeats_to(to) && m.from_if(to).empty()) {
+                const std::string_view from = m.from();
                 if (!same_host(from, ruri) && !same_host(from, to)) decided = look_up(from);
             }
         }
+        uint64_t* const stats = &hits_[worker * row_ + rule_count_];  // cache hits, then scans
+        stats[0] += hits;
+        stats[1] += scans;
     }
     if (found.n == 0) return groups_[g].fallback;  // the usual answer: no host names a domain
     for (int32_t at = static_cast<int32_t>(g); at >= 0; at = groups_[static_cast<std::size_t>(at)].parent) {
