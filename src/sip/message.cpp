@@ -219,10 +219,13 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
     // 0 for a datagram under 16 bytes means never).
     const uint32_t in_place = n >= 16 ? n - 16 : 0;
     // The current block's LF word, walked by pointer, and the offset of its first byte (one add a
-    // block, no multiply a line); last: the LF word of the datagram's last block.
-    const uint64_t* lfw = &blocks[s / 64].m[simd::kLF];
+    // block, no multiply a line); last: the LF word of the datagram's last block. s == n (the
+    // start line's LF ends the datagram) starts at the last block with no bits: the pointer stays
+    // inside the datagram's blocks.
+    const uint32_t first_blk = (s < n ? s : n - 1) / 64;
+    const uint64_t* lfw = &blocks[first_blk].m[simd::kLF];
     const uint64_t* const last = &blocks[(n - 1) / 64].m[simd::kLF];
-    uint32_t base = s / 64 * 64;
+    uint32_t base = first_blk * 64;
     uint64_t lfs = s < n ? *lfw & (~uint64_t{0} << (s % 64)) : 0;
     // Stores what the loop kept in locals; every way out of the loop calls it first.
     const auto publish = [&] {
@@ -294,7 +297,7 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
         // is at worst this line's CR or LF, as b[colon + 1] is a space before e). Any other
         // spelling ("Name:value" too) takes the loops.
         uint32_t v = colon + 2, ve = e;
-        const char* const cp = b + colon;  // by pointer: ~8 fewer instructions a line than by offset
+        const char* const cp = b + colon;  // by pointer: ~3 fewer instructions a line than by offset
         const auto ws = [](char c) { return chars::kWsByte[static_cast<unsigned char>(c)]; };
         if (cp[1] != ' ' || (ws(cp[2]) | ws(b[e - 1]))) [[unlikely]] {
             v = skip_ws(colon + 1, e);
