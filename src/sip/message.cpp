@@ -293,13 +293,16 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
             if (id == HeaderId::other && !all_token({b + s, name_end - s}))
                 return publish(), fail(ParseError::bad_header_name, s);
         }
-        // The usual value follows ": " and neither starts nor ends with white space (b[colon + 2]
-        // is at worst this line's CR or LF, as b[colon + 1] is a space before e). Any other
-        // spelling ("Name:value" too) takes the loops.
+        // The usual value follows ": " and its first and last bytes are above 0x20: neither white
+        // space nor a control byte (b[colon + 2] is at worst this line's CR or LF, as b[colon + 1]
+        // is a space before e). Two compares with an immediate, no table: ~9 instructions fewer a
+        // REGISTER than a white-space table, whose address the loop had no register to keep. Any
+        // other spelling ("Name:value" too, or a value at a control byte, which the loops keep as
+        // the fast path would) takes the loops.
         uint32_t v = colon + 2, ve = e;
         const char* const cp = b + colon;  // by pointer: ~3 fewer instructions a line than by offset
-        const auto ws = [](char c) { return chars::kWsByte[static_cast<unsigned char>(c)]; };
-        if (cp[1] != ' ' || (ws(cp[2]) | ws(b[e - 1]))) [[unlikely]] {
+        const auto above_space = [](char c) { return static_cast<unsigned char>(c) > ' '; };
+        if (cp[1] != ' ' || !above_space(cp[2]) || !above_space(b[e - 1])) [[unlikely]] {
             v = skip_ws(colon + 1, e);
             ve = trim_ws_back(v, e);
         }

@@ -252,6 +252,51 @@ TEST(Message, TooManyHeaders) {
     EXPECT_EQ(m->error, ParseError::too_many_headers);
 }
 
+// The index tests for too many headers once a 64-byte block: what it reports must be what a test
+// on every line gives. The error is at the first header past kMaxHeaders, an error on a later
+// line of the same block is not the one reported, and the index keeps kMaxHeaders headers, its
+// first/last tables pointing only at them.
+TEST(Message, TooManyHeadersReportedAtTheFirstOnePast) {
+    const std::string start = "OPTIONS sip:x SIP/2.0\r\n";
+    for (const std::string tail : {"", "no colon here\r\n", "bad name: 1\r\n", " folded\r\n"}) {
+        std::string s = start;
+        for (size_t i = 0; i < kMaxHeaders - 1; ++i) s += "Q:\r\n";
+        s += "Via: SIP/2.0/UDP 192.0.2.1\r\n";  // the last one kept, header kMaxHeaders - 1
+        const size_t past = s.size();
+        s += "To: <sip:x>\r\n";  // the first one past: dropped, and where the error is
+        s += tail;
+        for (size_t i = 0; i < 40; ++i) s += "Q:\r\n";
+        s += "\r\n";
+        Parsed m(s);
+        SCOPED_TRACE(tail);
+        EXPECT_EQ(m->verdict, Verdict::error);
+        EXPECT_EQ(m->error, ParseError::too_many_headers);
+        EXPECT_EQ(m->error_off, past);
+        ASSERT_EQ(m->header_count, kMaxHeaders);
+        EXPECT_EQ(m->find(HeaderId::to), nullptr);
+        ASSERT_NE(m->find(HeaderId::via), nullptr);
+        EXPECT_EQ(m->find(HeaderId::via), &m->headers[kMaxHeaders - 1]);
+        EXPECT_EQ(m->last[static_cast<size_t>(HeaderId::other)], static_cast<int16_t>(kMaxHeaders - 2));
+    }
+    // An error on a line before the one past kMaxHeaders is the one reported.
+    std::string s = start;
+    for (size_t i = 0; i < kMaxHeaders; ++i) s += "Q:\r\n";
+    const size_t bad = s.size();
+    s += "no colon here\r\n";
+    for (size_t i = 0; i < 10; ++i) s += "Q:\r\n";
+    s += "\r\n";
+    Parsed m(s);
+    EXPECT_EQ(m->error, ParseError::header_without_colon);
+    EXPECT_EQ(m->error_off, bad);
+    // Hundreds of the shortest lines (21 in a block) and no end of the headers.
+    std::string many = start;
+    for (size_t i = 0; i < 1000; ++i) many += "Q:\n";
+    Parsed big(many);
+    EXPECT_EQ(big->error, ParseError::too_many_headers);
+    EXPECT_EQ(big->error_off, start.size() + 3 * kMaxHeaders);
+    EXPECT_EQ(big->header_count, kMaxHeaders);
+}
+
 TEST(Message, ErrorNamesAreUniqueAndDescribed) {
     for (size_t i = 0; i < kParseErrorCount; ++i) {
         const auto e = static_cast<ParseError>(i);
