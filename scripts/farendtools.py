@@ -170,3 +170,20 @@ def scratch_dir(prefix="farend-"):
     tmp = tempfile.mkdtemp(prefix=prefix)
     atexit.register(shutil.rmtree, tmp, True)
     return tmp
+
+
+def write_rules(path, prefixes=True, match=True):
+    """The rule tables of perf/bench_rules, as a --config file."""
+    with open(path, "w") as f:
+        if prefixes:
+            for i in range(900):
+                f.write(f"rule = source=10.{i // 256}.{i % 256}.0/24 action=never\n")
+            for i in range(100):
+                f.write(f"rule = source=2001:db8:{i}::/48 action=force\n")
+        # Under four top-level domains, .net among them: the messages' hosts (sip.example.net) are
+        # looked up (a host ending in no domain's last byte is not), yet match none of these.
+        tlds = (".example.org", ".example.net", ".example.com", ".example.de")
+        for i in range(10000):
+            f.write(f"rule = domain={'*.' if i % 2 else ''}customer{i}{tlds[i // 2 % 4]} action=force\n")
+        if match:
+            f.write("rule = name=match source=203.0.113.0/24 domain=*.example.net action=auto\n")
