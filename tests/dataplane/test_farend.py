@@ -968,10 +968,6 @@ class Rules(unittest.TestCase):
         self.assertGreater(t["rewritten"], t["rx_packets"] // 100, "force generations rewrote it")
 
 
-if __name__ == "__main__":
-    unittest.main(verbosity=2)
-
-
 class ProfileGuidedBuild(unittest.TestCase):
     """scripts/build-pgo: the profile-guided farend (a training run of the real dataplane between
     two builds) must do exactly what build/farend does: byte-identical output and the same
@@ -1037,3 +1033,7 @@ class ProfileGuidedBuild(unittest.TestCase):
         self.assertEqual(stats["rx_packets"], n)
         self.assertEqual(stats["rule_matched"], n, "the matching rule decided every message")
         self.assertEqual(self.same(mix)["rewritten"], n)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -252,10 +252,10 @@ TEST(Message, TooManyHeaders) {
     EXPECT_EQ(m->error, ParseError::too_many_headers);
 }
 
-// The index tests for too many headers once a 64-byte block: what it reports must be what a test
-// on every line gives. The error is at the first header past kMaxHeaders, an error on a later
-// line of the same block is not the one reported, and the index keeps kMaxHeaders headers, its
-// first/last tables pointing only at them.
+// Too many headers: the error is at the first header past kMaxHeaders, whatever follows it (an
+// error on a later line is not the one reported), an error on an earlier line wins, and the index
+// keeps kMaxHeaders headers, its first/last tables pointing only at them. (Pins what any cheaper
+// placement of the test, e.g. once a 64-byte block, must still give.)
 TEST(Message, TooManyHeadersReportedAtTheFirstOnePast) {
     const std::string start = "OPTIONS sip:x SIP/2.0\r\n";
     for (const std::string tail : {"", "no colon here\r\n", "bad name: 1\r\n", " folded\r\n"}) {
