@@ -5,6 +5,7 @@
 #include <rte_hash_crc.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 
 #if defined(__SSE4_2__)
@@ -15,24 +16,61 @@ namespace farend::dataplane {
 
 namespace {
 
+// A flow key as the three 8-byte words it is in memory (flow::Key: the address, then port,
+// VLAN, family and three zero bytes), built in registers: the look-up hashes and compares them
+// without storing the key first (a key stored field by field and read back as words stalls on
+// store forwarding).
+static_assert(sizeof(flow::Key) == 24 && offsetof(flow::Key, port) == 16 && offsetof(flow::Key, vlan) == 18 &&
+                  offsetof(flow::Key, family) == 20,
+              "KeyWords mirrors flow::Key's layout");
+struct KeyWords {
+    uint64_t w[3];
+    static KeyWords of(const IpAddr& ip, uint16_t port, uint16_t vlan) noexcept {
+        KeyWords k;
+        std::memcpy(k.w, ip.bytes().data(), 16);
+        k.w[2] = uint64_t{port} | uint64_t{vlan} << 16 | uint64_t{static_cast<uint8_t>(ip.family())} << 32;
+        return k;
+    }
+    [[nodiscard]] bool equals(const flow::Key& key) const noexcept {
+        uint64_t x[3];
+        std::memcpy(x, &key, sizeof x);
+        return ((x[0] ^ w[0]) | (x[1] ^ w[1]) | (x[2] ^ w[2])) == 0;
+    }
+    [[nodiscard]] flow::Key key() const noexcept {
+        flow::Key k;
+        std::memcpy(&k, w, sizeof k);
+        return k;
+    }
+};
+
 // A flow key's hash: CRC32-C over its three 8-byte words, what rte_hash_crc() gives for 24 bytes
 // without its length loop and tail, computed in line by the caller (rte_hash_lookup() would
 // call it through a pointer, and then rte_hash_crc's length dispatch: ~45 instructions a packet
 // where this is 3). The dataplane is built for SSE4.2 (-march=corei7).
-static_assert(sizeof(flow::Key) == 24, "key_crc reads three 8-byte words");
-inline uint32_t key_crc(const flow::Key& k, uint32_t init) noexcept {
+inline uint32_t key_crc(const KeyWords& k, uint32_t init) noexcept {
 #if defined(__SSE4_2__)
-    uint64_t w[3];
-    std::memcpy(w, &k, sizeof w);
-    return static_cast<uint32_t>(_mm_crc32_u64(_mm_crc32_u64(_mm_crc32_u64(init, w[0]), w[1]), w[2]));
+    return static_cast<uint32_t>(_mm_crc32_u64(_mm_crc32_u64(_mm_crc32_u64(init, k.w[0]), k.w[1]), k.w[2]));
 #else
-    return rte_hash_crc(&k, sizeof k, init);
+    return rte_hash_crc(k.w, sizeof k.w, init);
 #endif
+}
+inline uint32_t key_crc(const flow::Key& key, uint32_t init) noexcept {
+    KeyWords k;
+    std::memcpy(k.w, &key, sizeof k.w);
+    return key_crc(k, init);
 }
 
 // The same as the table's hash function (rte_hash_hash(), and rte_hash's own use of it).
 uint32_t key_hash(const void* key, uint32_t /*len: always sizeof(flow::Key)*/, uint32_t init) {
     return key_crc(*static_cast<const flow::Key*>(key), init);
+}
+
+// rte_hash compares 24-byte keys with memcmp() (it has vector compares for multiples of 16
+// only): three words instead, on its slow path (a miss of the hint below).
+int key_cmp(const void* a, const void* b, size_t /*len: always sizeof(flow::Key)*/) {
+    KeyWords k;
+    std::memcpy(k.w, a, sizeof k.w);
+    return k.equals(*static_cast<const flow::Key*>(b)) ? 0 : 1;
 }
 
 }  // namespace
@@ -56,12 +94,19 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
         *error = "cannot create the flow table (" + std::to_string(capacity) + " entries): " + rte_strerror(rte_errno);
         return nullptr;
     }
+    rte_hash_set_cmp_func(t->hash_, key_cmp);
     // Slots are rte_hash's key positions, 0 .. max_key_id (which may exceed the keys it holds).
     t->slots_ = static_cast<uint32_t>(rte_hash_max_key_id(t->hash_)) + 1;
     t->capacity_ = capacity;
     t->entries_.resize(t->slots_);
     t->valid_.reset(new std::atomic<uint8_t>[t->slots_]);
     for (uint32_t i = 0; i < t->slots_; ++i) t->valid_[i].store(0, std::memory_order_relaxed);
+    // The hint: a power of two >= the slots, so that as many sources as the table holds have
+    // about one hint each.
+    uint32_t hints = 1;
+    while (hints < t->slots_) hints <<= 1;
+    t->hint_.assign(hints, 0);
+    t->hint_mask_ = hints - 1;
     return t;
 }
 
@@ -70,11 +115,23 @@ FlowTable::~FlowTable() {
 }
 
 void FlowTable::observe(const flow::Observation& o, uint64_t now, pipeline::Counters& c) noexcept {
-    const flow::Key key = flow::Key::of(o.src, o.src_port, o.vlan);
-    const uint32_t sig = key_crc(key, 0);
+    const KeyWords kw = KeyWords::of(o.src, o.src_port, o.vlan);
+    const uint32_t sig = key_crc(kw, 0);
+    // The hint: the slot this hash last led to. It is right when that slot is still in use and
+    // holds this key (a slot freed, or taken by another source, fails one of the two tests).
+    uint32_t& hint = hint_[sig & hint_mask_];
+    if (hint != 0) {
+        const uint32_t i = hint - 1;
+        if (valid_[i].load(std::memory_order_relaxed) && kw.equals(entries_[i].key)) {
+            entries_[i].update(o, now);
+            return;
+        }
+    }
+    const flow::Key key = kw.key();
     const int32_t found = rte_hash_lookup_with_hash(hash_, &key, sig);
     if (found >= 0 && static_cast<uint32_t>(found) < slots_) {
         entries_[static_cast<uint32_t>(found)].update(o, now);
+        hint = static_cast<uint32_t>(found) + 1;
         return;
     }
     int32_t pos = rte_hash_add_key_with_hash(hash_, &key, sig);
@@ -90,6 +147,7 @@ void FlowTable::observe(const flow::Observation& o, uint64_t now, pipeline::Coun
     }
     valid_[static_cast<uint32_t>(pos)].store(1, std::memory_order_release);
     size_.fetch_add(1, std::memory_order_relaxed);
+    hint = static_cast<uint32_t>(pos) + 1;
     c.add(pipeline::Counter::flows_created);
 }
 

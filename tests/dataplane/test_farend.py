@@ -278,6 +278,25 @@ class FlowTableFull(unittest.TestCase):
         self.assertEqual(totals["flows_created"], 1 + 40 * 8)
         self.assertGreater(totals["flows_evicted"], 0)
 
+    def test_evicted_sources_that_come_back_are_new_flows(self):
+        # The look-up's hint (the slot a key's hash last led to) must not find a source in a slot
+        # it lost: 16 sources three times over fit (created once each); then 40 sources twice over
+        # through 16 slots, each evicted before it comes back, so each is created twice.
+        for sources, rounds, created, evicted in ((16, 3, 16, 0), (40, 2, 80, 64)):
+            with self.subTest(sources=sources, rounds=rounds):
+                tmp = tempfile.mkdtemp()
+                inp, out, stats = (os.path.join(tmp, n) for n in ("in.pcap", "out.pcap", "stats.json"))
+                wrpcap(inp, [natted_register(i) for _ in range(rounds) for i in range(sources)])
+                p = subprocess.run([FAREND_PCAP, inp, out, "--stats-json", stats, "--flow-capacity", "16"],
+                                   capture_output=True, text=True, timeout=120)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                with open(stats) as f:
+                    doc = json.load(f)
+                self.assertEqual(len(rdpcap(out)), sources * rounds)
+                self.assertEqual(doc["totals"]["rewritten"], sources * rounds)
+                self.assertEqual((doc["totals"]["flows_created"], doc["totals"]["flows_evicted"]), (created, evicted))
+                self.assertEqual(doc["resources"]["flows"], 16)
+
 
 class PoolAfterLoad(unittest.TestCase):
     """Once the traffic stops, every mbuf is back in its pool while farend still runs: none held by

@@ -60,6 +60,11 @@ private:
     uint32_t slots_ = 0;     // entries_ and valid_: one per key position rte_hash may return
     std::vector<flow::Entry> entries_;
     std::unique_ptr<std::atomic<uint8_t>[]> valid_;
+    // In front of rte_hash (~100 instructions and a memcmp a look-up): by the key's hash, the
+    // slot + 1 it last led to (0: none), checked against that slot's key and valid flag before
+    // use. The writer's alone; a power of two >= slots_ of them.
+    std::vector<uint32_t> hint_;
+    uint32_t hint_mask_ = 0;
     std::atomic<uint32_t> size_{0};
     uint32_t cursor_ = 0;
     uint32_t ka_cursor_ = 0;
