@@ -68,6 +68,17 @@ TEST(Checksum, Ipv4HeaderKnownVector) {
     EXPECT_EQ(net::ones_sum(h, 20), 0xffff);
 }
 
+TEST(Checksum, Ipv4HeaderWithOptions) {
+    // The same header with a 4-byte option (IHL 6: the general length path, not the 20-byte one):
+    // its sum 0x479e (~0xb861) + 0x0100 (IHL) + 0x0004 (total length 0x77) + 0x9404 + 0x0000
+    // (Router Alert) = 0xdca6, so the checksum is ~0xdca6 = 0x2359.
+    uint8_t h[24] = {0x46, 0x00, 0x00, 0x77, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00,
+                     0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7, 0x94, 0x04, 0x00, 0x00};
+    EXPECT_EQ(net::ipv4_header_checksum(h, 24), 0x2359);
+    net::fix_ipv4_header_checksum(h, 24);
+    EXPECT_EQ(net::ones_sum(h, 24), 0xffff);
+}
+
 TEST(Checksum, UdpOverIpv4AndIpv6VerifyToAllOnes) {
     std::mt19937_64 rng(5);
     for (int round = 0; round < 200; ++round) {
