@@ -55,7 +55,8 @@ struct SourceText {
         } else {
             ip_len = host_len = static_cast<uint8_t>(src.ip.format(host_buf));
         }
-        port_len = static_cast<uint8_t>(std::to_chars(port_buf, port_buf + sizeof port_buf, src.port).ptr - port_buf);
+        static_assert(sizeof port_buf == 8, "put_port writes 8 bytes");
+        port_len = static_cast<uint8_t>(put_port(port_buf, src.port));
     }
     [[nodiscard]] std::string_view ip() const noexcept { return {host_buf + ip_off, ip_len}; }
     [[nodiscard]] std::string_view host() const noexcept { return {host_buf, host_len}; }

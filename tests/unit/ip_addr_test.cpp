@@ -1,11 +1,14 @@
+#include <farend/base/bytes.hpp>
 #include <farend/base/ip_addr.hpp>
 #include <farend/base/prefix_set.hpp>
 
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 using farend::Cidr;
 using farend::IpAddr;
@@ -201,4 +204,15 @@ TEST(IpAddr, SetV4InPlaceIsV4Bytes) {
         }
     }
     EXPECT_EQ(IpAddr::v4_bytes(quads[0]).to_string(), "192.168.1.10");
+}
+
+TEST(PutPort, EveryPortAsToCharsWritesIt) {
+    // put_port (the rewrite's source port) against std::to_chars for all 65,536 values; it
+    // writes 8 bytes whatever the length, the bytes past the digits left as they fall.
+    for (uint32_t p = 0; p <= 0xffff; ++p) {
+        char got[8], want[8];
+        const std::size_t n = farend::put_port(got, static_cast<uint16_t>(p));
+        const auto r = std::to_chars(want, want + sizeof want, p);
+        ASSERT_EQ(std::string_view(got, n), std::string_view(want, static_cast<std::size_t>(r.ptr - want))) << p;
+    }
 }
