@@ -10,10 +10,17 @@
 namespace farend::simd {
 
 namespace {
-// kTail + r (r < 32): 32 - r zero bytes, then r bytes of 0xff.
+// kTail + r (r <= 32): 32 - r zero bytes, then r bytes of 0xff.
 constexpr auto kTail = [] {
     std::array<uint8_t, 64> t{};
     for (std::size_t i = 32; i < 64; ++i) t[i] = 0xff;
+    return t;
+}();
+
+// kHead + 32 - k (k <= 32): k bytes of 0xff, then zeros.
+constexpr auto kHead = [] {
+    std::array<uint8_t, 64> t{};
+    for (std::size_t i = 0; i < 32; ++i) t[i] = 0xff;
     return t;
 }();
 
@@ -35,32 +42,33 @@ __attribute__((target("avx2"))) uint64_t ones_sum_avx2(const uint8_t* p, std::si
     // most 2 * 0xffff a load, so the accumulators are emptied into 64 bits every 32 KiB (512
     // rounds) long before one could overflow.
     if (len < 32) return ones_sum_scalar(p, len);
-    uint64_t total = 0;
+    // An odd last byte is the low byte of a word of its own: added or not by len's parity, not
+    // by a branch (datagram lengths' parity follows their addresses' digits: a coin toss).
+    uint64_t total = p[len - 1] & (uint64_t{0} - (len & 1));
+    const std::size_t even = len & ~std::size_t{1};
     std::size_t i = 0;
-    while (i + 32 <= len) {
+    while (even - i >= 64) {
         __m256i a = _mm256_setzero_si256(), b = _mm256_setzero_si256();
-        const std::size_t stop = std::min(len, i + 32768);
-        for (; i + 64 <= stop; i += 64) {
+        const std::size_t stop = i + std::min<std::size_t>((even - i) & ~std::size_t{63}, 32768);
+        for (; i < stop; i += 64) {
             a = _mm256_add_epi32(a, words(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i))));
             b = _mm256_add_epi32(b, words(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32))));
         }
-        if (i + 32 <= stop) {
-            a = _mm256_add_epi32(a, words(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i))));
-            i += 32;
-        }
         total += lanes_sum(a) + lanes_sum(b);
     }
-    // The tail, under 32 bytes: an odd last byte is the low byte of a word of its own; the even
-    // rest is the end of the 32 bytes before it (len >= 32; an even start keeps the words in
-    // step) with the bytes already summed masked off. Nothing outside p[0, len) is read.
-    if (len & 1) total += p[len - 1];
-    const std::size_t even = len & ~std::size_t{1};
-    if (const std::size_t rem = even - i; rem != 0) {
-        const __m256i v = _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + even - 32)),
-                                           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kTail.data() + rem)));
-        total += lanes_sum(words(v));
-    }
-    return total;
+    // The rest, rem < 64 bytes (even), in two masked loads and no branch on its length: the 32
+    // bytes that end at `even` keep their last min(rem, 32) (kTail); the 32 at i keep their
+    // first rem - 32 when rem > 32 (kHead), else the first load's address is read again, all
+    // masked off. Nothing outside p[0, len) is read (len >= 32); the masks' edges are even, so
+    // the words stay in step.
+    const std::size_t rem = even - i;
+    const std::size_t up = std::min<std::size_t>(rem, 32), low = rem - up;
+    const uint8_t* const lp = low ? p + i : p + even - 32;
+    const __m256i hi = _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + even - 32)),
+                                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kTail.data() + up)));
+    const __m256i lo = _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(lp)),
+                                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kHead.data() + 32 - low)));
+    return total + lanes_sum(_mm256_add_epi32(words(hi), words(lo)));
 }
 
 SumFn ones_sum() noexcept {
