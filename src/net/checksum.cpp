@@ -78,6 +78,13 @@ uint16_t udp_checksum(const IpAddr& src, const IpAddr& dst, const uint8_t* udp, 
     return c == 0 ? 0xffff : c;
 }
 
+uint16_t udp_pseudo_header_sum(const IpAddr& src, const IpAddr& dst, std::size_t len) noexcept {
+    uint64_t s = fold(addr_sum(src) + addr_sum(dst));
+    s += 17;
+    s += (len >> 16) + (len & 0xffff);
+    return finish(s);
+}
+
 uint16_t adjust(uint16_t hc, uint16_t m, uint16_t m2) noexcept {
     uint32_t s = static_cast<uint16_t>(~hc);
     s += static_cast<uint16_t>(~m);

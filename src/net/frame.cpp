@@ -98,12 +98,8 @@ uint32_t fix_after_resize(uint8_t* f, const FrameView& v, uint32_t new_payload_l
     const bool keep_zero = !v.ipv6 && load_be16(udp + 6) == 0;  // RFC 768: the sender chose none
     if (udp_offloaded) *udp_offloaded = offload && !keep_zero;
     if (offload && !keep_zero) {
-        // Pseudo-header sum, not inverted: the NIC adds the datagram and inverts (DPDK's
-        // rte_ipv4_phdr_cksum / rte_ipv6_phdr_cksum convention).
-        const std::size_t alen = v.ipv6 ? 16 : 4;
-        uint32_t s = ones_sum(v.src.bytes().data(), alen) + ones_sum(v.dst.bytes().data(), alen) + 17u + udp_len;
-        while (s >> 16) s = (s & 0xffff) + (s >> 16);
-        store_be16(udp + 6, static_cast<uint16_t>(s));
+        // Pseudo-header sum, not inverted: the NIC adds the datagram and inverts.
+        store_be16(udp + 6, udp_pseudo_header_sum(v.src, v.dst, udp_len));
     } else {
         fix_udp_checksum(v.src, v.dst, udp, udp_len, /*keep_zero=*/true);
     }

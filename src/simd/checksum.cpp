@@ -10,17 +10,12 @@
 namespace farend::simd {
 
 namespace {
-// kTail + r (r <= 32): 32 - r zero bytes, then r bytes of 0xff.
-constexpr auto kTail = [] {
-    std::array<uint8_t, 64> t{};
+// 32 zero bytes, 32 of 0xff, 32 zero bytes: the masks of a load's bytes. kMask + r (r <= 32):
+// 32 - r zeros, then r bytes of 0xff (a load's last r bytes); kMask + 64 - k (k <= 32): k bytes of
+// 0xff, then zeros (its first k).
+constexpr auto kMask = [] {
+    std::array<uint8_t, 96> t{};
     for (std::size_t i = 32; i < 64; ++i) t[i] = 0xff;
-    return t;
-}();
-
-// kHead + 32 - k (k <= 32): k bytes of 0xff, then zeros.
-constexpr auto kHead = [] {
-    std::array<uint8_t, 64> t{};
-    for (std::size_t i = 0; i < 32; ++i) t[i] = 0xff;
     return t;
 }();
 
@@ -57,17 +52,17 @@ __attribute__((target("avx2"))) uint64_t ones_sum_avx2(const uint8_t* p, std::si
         total += lanes_sum(a) + lanes_sum(b);
     }
     // The rest, rem < 64 bytes (even), in two masked loads and no branch on its length: the 32
-    // bytes that end at `even` keep their last min(rem, 32) (kTail); the 32 at i keep their
-    // first rem - 32 when rem > 32 (kHead), else the first load's address is read again, all
-    // masked off. Nothing outside p[0, len) is read (len >= 32); the masks' edges are even, so
-    // the words stay in step.
+    // bytes that end at `even` keep their last min(rem, 32) (kMask + up); the 32 at i keep their
+    // first rem - 32 when rem > 32 (kMask + 64 - low), else the first load's address is read
+    // again, all masked off. Nothing outside p[0, len) is read (len >= 32); the masks' edges are
+    // even, so the words stay in step.
     const std::size_t rem = even - i;
     const std::size_t up = std::min<std::size_t>(rem, 32), low = rem - up;
     const uint8_t* const lp = low ? p + i : p + even - 32;
     const __m256i hi = _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + even - 32)),
-                                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kTail.data() + up)));
+                                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask.data() + up)));
     const __m256i lo = _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(lp)),
-                                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kHead.data() + 32 - low)));
+                                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask.data() + 64 - low)));
     return total + lanes_sum(_mm256_add_epi32(words(hi), words(lo)));
 }
 

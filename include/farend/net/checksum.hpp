@@ -24,6 +24,11 @@ namespace farend::net {
 [[nodiscard]] uint16_t udp_checksum(const IpAddr& src, const IpAddr& dst, const uint8_t* udp,
                                     std::size_t udp_len) noexcept;
 
+// The pseudo-header's one's-complement sum (addresses, protocol 17, udp_len), folded, not
+// inverted: what a port with UDP checksum offload expects in the checksum field (DPDK's
+// rte_ipv4_phdr_cksum / rte_ipv6_phdr_cksum convention).
+[[nodiscard]] uint16_t udp_pseudo_header_sum(const IpAddr& src, const IpAddr& dst, std::size_t udp_len) noexcept;
+
 // RFC 1624 eqn. 3: the checksum after one 16-bit word of the covered data changes.
 [[nodiscard]] uint16_t adjust(uint16_t checksum, uint16_t old_word, uint16_t new_word) noexcept;
 
