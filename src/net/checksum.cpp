@@ -57,6 +57,15 @@ uint16_t ipv4_header_checksum(const uint8_t* h, std::size_t ihl) noexcept {
     return static_cast<uint16_t>(~finish(s));
 }
 
+uint16_t ipv4_header_checksum(const uint8_t* h, std::size_t ihl, uint16_t total) noexcept {
+    // S - c - old + total, with S + ~x for S - x as above.
+    uint64_t s = fold(ihl == 20 ? simd::ones_sum_scalar(h, 20) : simd::ones_sum_scalar(h, ihl));
+    s += static_cast<uint16_t>(~load_be16(h + 10));
+    s += static_cast<uint16_t>(~load_be16(h + 2));
+    s += total;
+    return static_cast<uint16_t>(~finish(s));
+}
+
 namespace {
 // An address's words, unfolded: four 32-bit loads, whatever the family (an IPv4 address's last
 // 12 bytes are zero, as IpAddr keeps them), where raw_sum's length loop took ~20 instructions.
@@ -74,6 +83,17 @@ uint16_t udp_checksum(const IpAddr& src, const IpAddr& dst, const uint8_t* udp, 
     s += 17;  // protocol / next header
     s += (len >> 16) + (len & 0xffff);  // UDP length (IPv4) / upper-layer length (IPv6)
     s += static_cast<uint16_t>(~load_be16(udp + 6));  // remove the stored checksum field
+    const uint16_t c = static_cast<uint16_t>(~finish(s));
+    return c == 0 ? 0xffff : c;
+}
+
+uint16_t udp_checksum_for_length(const IpAddr& src, const IpAddr& dst, const uint8_t* udp, std::size_t len) noexcept {
+    uint64_t s = fold(addr_sum(src) + addr_sum(dst) + raw_sum(udp, len));
+    s += 17;
+    s += (len >> 16) + (len & 0xffff);  // the pseudo-header's length
+    s += static_cast<uint16_t>(~load_be16(udp + 6));
+    s += static_cast<uint16_t>(~load_be16(udp + 4));  // the old length field out, the new one in
+    s += len & 0xffff;
     const uint16_t c = static_cast<uint16_t>(~finish(s));
     return c == 0 ? 0xffff : c;
 }

@@ -85,24 +85,27 @@ uint32_t fix_after_resize(uint8_t* f, const FrameView& v, uint32_t new_payload_l
     const uint32_t udp_len = 8 + new_payload_len;
     const uint32_t ip_end = v.l4_off + udp_len;
     uint8_t* ip = f + v.l3_off;
+    // Every checksum is summed before the length fields it covers are stored (a load that
+    // overlaps a store in flight waits for it), then the fields and the checksums are stored.
     if (v.ipv6) {
         store_be16(ip + 4, static_cast<uint16_t>(ip_end - v.l3_off - 40));
     } else {
-        store_be16(ip + 2, static_cast<uint16_t>(ip_end - v.l3_off));
-        if (offload)
-            store_be16(ip + 10, 0);
-        else
-            fix_ipv4_header_checksum(ip, (ip[0] & 0xfu) * 4u);
+        const auto total = static_cast<uint16_t>(ip_end - v.l3_off);
+        const uint16_t ck = offload ? 0 : ipv4_header_checksum(ip, (ip[0] & 0xfu) * 4u, total);
+        store_be16(ip + 2, total);
+        store_be16(ip + 10, ck);
     }
-    store_be16(udp + 4, static_cast<uint16_t>(udp_len));
     const bool keep_zero = !v.ipv6 && load_be16(udp + 6) == 0;  // RFC 768: the sender chose none
     if (udp_offloaded) *udp_offloaded = offload && !keep_zero;
-    if (offload && !keep_zero) {
-        // Pseudo-header sum, not inverted: the NIC adds the datagram and inverts.
-        store_be16(udp + 6, udp_pseudo_header_sum(v.src, v.dst, udp_len));
-    } else {
-        fix_udp_checksum(v.src, v.dst, udp, udp_len, /*keep_zero=*/true);
-    }
+    uint16_t ck = 0;
+    if (keep_zero)
+        ;
+    else if (offload)  // pseudo-header sum, not inverted: the NIC adds the datagram and inverts
+        ck = udp_pseudo_header_sum(v.src, v.dst, udp_len);
+    else
+        ck = udp_checksum_for_length(v.src, v.dst, udp, udp_len);
+    store_be16(udp + 4, static_cast<uint16_t>(udp_len));
+    store_be16(udp + 6, ck);
     return ip_end;
 }
 

@@ -19,10 +19,20 @@ namespace farend::net {
 // The checksum to store in an IPv4 header of ihl_bytes (its checksum field is ignored).
 [[nodiscard]] uint16_t ipv4_header_checksum(const uint8_t* header, std::size_t ihl_bytes) noexcept;
 
+// The checksum the header will need once its total length field (header[2..3]) is total; the
+// header still holds the old length. Read before the new length is stored: loads that overlap a
+// store still in flight wait for it (store-to-load forwarding fails on a partial overlap).
+[[nodiscard]] uint16_t ipv4_header_checksum(const uint8_t* header, std::size_t ihl_bytes, uint16_t total) noexcept;
+
 // The UDP checksum for a datagram udp[0..udp_len) between src and dst (same family), computed
 // with the checksum field taken as zero. Never returns 0: a computed 0 is sent as 0xffff.
 [[nodiscard]] uint16_t udp_checksum(const IpAddr& src, const IpAddr& dst, const uint8_t* udp,
                                     std::size_t udp_len) noexcept;
+
+// The same for a datagram whose length field (udp[4..5]) still holds an old value and will be
+// udp_len: summed before that store, for the reason above.
+[[nodiscard]] uint16_t udp_checksum_for_length(const IpAddr& src, const IpAddr& dst, const uint8_t* udp,
+                                               std::size_t udp_len) noexcept;
 
 // The pseudo-header's one's-complement sum (addresses, protocol 17, udp_len), folded, not
 // inverted: what a port with UDP checksum offload expects in the checksum field (DPDK's
