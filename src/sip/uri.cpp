@@ -109,10 +109,10 @@ bool to_port(std::string_view s, uint16_t& out) noexcept {
         uint32_t d = c + 1;
         if (allow_lws_around_colon)
             while (d < end && chars::is_lws(buf[d])) ++d;
-        uint32_t e = d, port = 0;
-        for (unsigned digit; e < end && e - d < 5 && (digit = static_cast<unsigned char>(buf[e]) - unsigned{'0'}) <= 9; ++e)
-            port = port * 10 + digit;
-        if (e == d || port > 65535 || (e < end && chars::is_digit(buf[e]))) {
+        uint32_t port = 0;
+        const uint32_t digits = digit_run(buf.data(), static_cast<uint32_t>(buf.size()), d, end, port);
+        const uint32_t e = d + digits;
+        if (digits == 0 || digits > 5 || port > 65535) {
             out.kind = HostKind::none;
             return start;
         }

@@ -22,7 +22,14 @@ uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexc
     if (end - p > 8 && std::memcmp(buf.data() + p, "SIP/2.0/", 8) == 0) {  // the usual spelling
         v.protocol = Slice{p, 3};
         v.version = Slice{p + 4, 3};
-        const uint32_t e = token_end(buf, p + 8, end);
+        // The usual transport, "UDP" before the LWS, by one word compare ("UDP " or "UDP\t": the
+        // token ends where the byte loop would end it); any other by the byte loop.
+        uint32_t e;
+        if (const uint32_t w = end - p >= 12 ? load_u32(buf.data() + p + 8) : 0;
+            w == load_u32("UDP ") || w == load_u32("UDP\t"))
+            e = p + 11;
+        else
+            e = token_end(buf, p + 8, end);
         if (e == p + 8) return 0;
         v.transport = Slice{p + 8, e - p - 8};
         p = e;

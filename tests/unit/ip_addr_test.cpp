@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -214,5 +215,39 @@ TEST(PutPort, EveryPortAsToCharsWritesIt) {
         const std::size_t n = farend::put_port(got, static_cast<uint16_t>(p));
         const auto r = std::to_chars(want, want + sizeof want, p);
         ASSERT_EQ(std::string_view(got, n), std::string_view(want, static_cast<std::size_t>(r.ptr - want))) << p;
+    }
+}
+
+TEST(DigitRun, MatchesAByteLoop) {
+    // digit_run against a byte loop: every run length 0-10 at every offset of a 24-byte buffer
+    // (the word path and the tail loop both), random digits and every kind of byte after them,
+    // runs cut by `end`, and every port value.
+    std::mt19937 rng(17);
+    const auto reference = [](const char* b, uint32_t d, uint32_t end, uint32_t& v) {
+        uint32_t n = 0;
+        v = 0;
+        while (d + n < end && n < 8 && b[d + n] >= '0' && b[d + n] <= '9') v = v * 10 + static_cast<uint32_t>(b[d + n++] - '0');
+        return n;
+    };
+    for (int round = 0; round < 20000; ++round) {
+        char b[24];
+        for (auto& c : b) c = static_cast<char>(rng());
+        const auto d = static_cast<uint32_t>(rng() % 24), run = static_cast<uint32_t>(rng() % 11);
+        for (uint32_t i = 0; i < run && d + i < 24; ++i) b[d + i] = static_cast<char>('0' + rng() % 10);
+        const auto end = static_cast<uint32_t>(d + rng() % (25 - d));
+        uint32_t got_v = 0, want_v = 0;
+        const uint32_t got = farend::digit_run(b, 24, d, end, got_v), want = reference(b, d, end, want_v);
+        ASSERT_EQ(got, want) << round;
+        if (want <= 8) {
+            ASSERT_EQ(got_v, want_v) << round;
+        }
+    }
+    for (uint32_t p = 0; p <= 0xffff; ++p) {
+        char b[16] = {};
+        const auto r = std::to_chars(b, b + 8, p);
+        *r.ptr = ';';
+        uint32_t v = 0;
+        ASSERT_EQ(farend::digit_run(b, 16, 0, 16, v), static_cast<uint32_t>(r.ptr - b)) << p;
+        ASSERT_EQ(v, p);
     }
 }
