@@ -49,20 +49,22 @@ uint16_t finish(uint64_t be_sum) noexcept {  // sum of host-order (big-endian re
 }
 }  // namespace
 
-uint16_t ipv4_header_checksum(const uint8_t* h, std::size_t ihl) noexcept {
-    // The sum with the stored checksum c taken out: S - c == S + ~c in one's complement. The
-    // usual 20 bytes as five loads, without the length loop.
+namespace {
+// The header's sum with its stored checksum c taken out: S - c == S + ~c in one's complement.
+// The usual 20 bytes as five loads, without the length loop. Not folded to 16 bits.
+inline uint64_t header_sum_without_checksum(const uint8_t* h, std::size_t ihl) noexcept {
     uint64_t s = fold(ihl == 20 ? simd::ones_sum_scalar(h, 20) : simd::ones_sum_scalar(h, ihl));
-    s += static_cast<uint16_t>(~load_be16(h + 10));
-    return static_cast<uint16_t>(~finish(s));
+    return s + static_cast<uint16_t>(~load_be16(h + 10));
+}
+}  // namespace
+
+uint16_t ipv4_header_checksum(const uint8_t* h, std::size_t ihl) noexcept {
+    return static_cast<uint16_t>(~finish(header_sum_without_checksum(h, ihl)));
 }
 
 uint16_t ipv4_header_checksum(const uint8_t* h, std::size_t ihl, uint16_t total) noexcept {
-    // S - c - old + total, with S + ~x for S - x as above.
-    uint64_t s = fold(ihl == 20 ? simd::ones_sum_scalar(h, 20) : simd::ones_sum_scalar(h, ihl));
-    s += static_cast<uint16_t>(~load_be16(h + 10));
-    s += static_cast<uint16_t>(~load_be16(h + 2));
-    s += total;
+    // The old total length out, the new one in (S + ~old + total).
+    const uint64_t s = header_sum_without_checksum(h, ihl) + static_cast<uint16_t>(~load_be16(h + 2)) + total;
     return static_cast<uint16_t>(~finish(s));
 }
 
@@ -74,35 +76,42 @@ inline uint64_t addr_sum(const IpAddr& a) noexcept {
     std::memcpy(w, a.bytes().data(), sizeof w);
     return uint64_t{w[0]} + w[1] + w[2] + w[3];
 }
+
+// The pseudo-header (addresses, protocol 17, the UDP length) plus data_sum, an unfolded sum of
+// words in memory order: the addresses and the data summed unfolded and folded once (each range
+// has an even length but the last, so the words line up as in one buffer: RFC 1071 2.(C)).
+inline uint64_t pseudo_header_plus(const IpAddr& src, const IpAddr& dst, std::size_t len, uint64_t data_sum) noexcept {
+    uint64_t s = fold(addr_sum(src) + addr_sum(dst) + data_sum);
+    s += 17;                            // protocol / next header
+    s += (len >> 16) + (len & 0xffff);  // UDP length (IPv4) / upper-layer length (IPv6)
+    return s;
+}
+
+// The datagram's pseudo-header and words with its stored checksum field taken out.
+inline uint64_t datagram_sum_without_checksum(const IpAddr& src, const IpAddr& dst, const uint8_t* udp,
+                                              std::size_t len) noexcept {
+    return pseudo_header_plus(src, dst, len, raw_sum(udp, len)) + static_cast<uint16_t>(~load_be16(udp + 6));
+}
+
+// The checksum to send for a sum: inverted, a computed 0 sent as 0xffff (RFC 768).
+inline uint16_t udp_checksum_of(uint64_t s) noexcept {
+    const uint16_t c = static_cast<uint16_t>(~finish(s));
+    return c == 0 ? 0xffff : c;
+}
 }  // namespace
 
 uint16_t udp_checksum(const IpAddr& src, const IpAddr& dst, const uint8_t* udp, std::size_t len) noexcept {
-    // The addresses and the datagram summed unfolded and folded once: each range has an even
-    // length but the last, so the words line up as in one buffer (RFC 1071 2.(C)).
-    uint64_t s = fold(addr_sum(src) + addr_sum(dst) + raw_sum(udp, len));
-    s += 17;  // protocol / next header
-    s += (len >> 16) + (len & 0xffff);  // UDP length (IPv4) / upper-layer length (IPv6)
-    s += static_cast<uint16_t>(~load_be16(udp + 6));  // remove the stored checksum field
-    const uint16_t c = static_cast<uint16_t>(~finish(s));
-    return c == 0 ? 0xffff : c;
+    return udp_checksum_of(datagram_sum_without_checksum(src, dst, udp, len));
 }
 
 uint16_t udp_checksum_for_length(const IpAddr& src, const IpAddr& dst, const uint8_t* udp, std::size_t len) noexcept {
-    uint64_t s = fold(addr_sum(src) + addr_sum(dst) + raw_sum(udp, len));
-    s += 17;
-    s += (len >> 16) + (len & 0xffff);  // the pseudo-header's length
-    s += static_cast<uint16_t>(~load_be16(udp + 6));
-    s += static_cast<uint16_t>(~load_be16(udp + 4));  // the old length field out, the new one in
-    s += len & 0xffff;
-    const uint16_t c = static_cast<uint16_t>(~finish(s));
-    return c == 0 ? 0xffff : c;
+    // The old length field out, the new one in.
+    return udp_checksum_of(datagram_sum_without_checksum(src, dst, udp, len) +
+                           static_cast<uint16_t>(~load_be16(udp + 4)) + (len & 0xffff));
 }
 
 uint16_t udp_pseudo_header_sum(const IpAddr& src, const IpAddr& dst, std::size_t len) noexcept {
-    uint64_t s = fold(addr_sum(src) + addr_sum(dst));
-    s += 17;
-    s += (len >> 16) + (len & 0xffff);
-    return finish(s);
+    return finish(pseudo_header_plus(src, dst, len, 0));
 }
 
 uint16_t adjust(uint16_t hc, uint16_t m, uint16_t m2) noexcept {

@@ -97,13 +97,10 @@ uint32_t fix_after_resize(uint8_t* f, const FrameView& v, uint32_t new_payload_l
     }
     const bool keep_zero = !v.ipv6 && load_be16(udp + 6) == 0;  // RFC 768: the sender chose none
     if (udp_offloaded) *udp_offloaded = offload && !keep_zero;
-    uint16_t ck = 0;
-    if (keep_zero)
-        ;
-    else if (offload)  // pseudo-header sum, not inverted: the NIC adds the datagram and inverts
-        ck = udp_pseudo_header_sum(v.src, v.dst, udp_len);
-    else
-        ck = udp_checksum_for_length(v.src, v.dst, udp, udp_len);
+    // With offload the pseudo-header sum, not inverted: the NIC adds the datagram and inverts.
+    const uint16_t ck = keep_zero ? 0
+                        : offload ? udp_pseudo_header_sum(v.src, v.dst, udp_len)
+                                  : udp_checksum_for_length(v.src, v.dst, udp, udp_len);
     store_be16(udp + 4, static_cast<uint16_t>(udp_len));
     store_be16(udp + 6, ck);
     return ip_end;

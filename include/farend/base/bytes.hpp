@@ -225,8 +225,9 @@ inline constexpr auto kDigitPairs = [] {
 // A port's decimal text (1-5 digits, no leading zero) as 8 bytes written at out, the digits first;
 // returns how many are digits. No loop and no branch: the value split at 100 twice (the
 // compiler's division by a constant, a multiply), the low two pairs of digits from a table, the
-// length from the leading '0' bytes (one bit scan; four compares took ~16 instructions). std::to_chars took a call and two loops whose trip counts follow the
-// value (~40 instructions); a multiply for each of the five digits took ~60.
+// length from the leading '0' bytes (one bit scan; four compares took ~16 instructions).
+// std::to_chars took a call and two loops whose trip counts follow the value (~40 instructions);
+// a multiply for each of the five digits took ~60.
 [[nodiscard]] inline std::size_t put_port(char* out, uint16_t port) noexcept {
     const uint32_t v = port;
     const uint32_t hi = v / 100, lo = v % 100;      // hi <= 655
