@@ -41,8 +41,8 @@ FrameStatus parse_frame(const uint8_t* f, uint32_t len, FrameView& v) noexcept {
         if (off + ihl > len) return FrameStatus::truncated;
         if (load_be16(ip + 6) & 0x3fff) return FrameStatus::fragment;  // MF or an offset
         proto = ip[9];
-        v.src = IpAddr::v4_bytes(std::span<const uint8_t, 4>(ip + 12, 4));
-        v.dst = IpAddr::v4_bytes(std::span<const uint8_t, 4>(ip + 16, 4));
+        v.src.set_v4_whole(std::span<const uint8_t, 4>(ip + 12, 4));
+        v.dst.set_v4_whole(std::span<const uint8_t, 4>(ip + 16, 4));
         v.ip_end = off + total;
         off += ihl;
     } else if (type == kIpv6) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include <emmintrin.h>
+
 namespace farend {
 
 class IpAddr {
@@ -35,6 +37,15 @@ public:
         const uint64_t hi = 0;
         std::memcpy(bytes_.data(), &lo, 8);
         std::memcpy(bytes_.data() + 8, &hi, 8);
+        family_ = Family::v4;
+    }
+    // The same as one 16-byte store of a register (movd zero-extends): for an address that is
+    // read back soon as a whole (the frame's source and destination). Two 8-byte stores read back
+    // by one 16-byte load are not forwarded; a 4-byte store beside a 16-byte zero neither.
+    void set_v4_whole(std::span<const uint8_t, 4> b) noexcept {
+        uint32_t w;
+        std::memcpy(&w, b.data(), 4);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(bytes_.data()), _mm_cvtsi32_si128(static_cast<int>(w)));
         family_ = Family::v4;
     }
     [[nodiscard]] static IpAddr v6_bytes(std::span<const uint8_t, 16> b) noexcept {
