@@ -61,10 +61,12 @@ inline uint32_t dotted_quad16(const char* s, uint32_t n, uint8_t (&out)[4]) noex
     const auto d1 = static_cast<uint32_t>(__builtin_ctz(dm));
     const auto d2 = static_cast<uint32_t>(__builtin_ctz(dm2));
     const auto d3 = static_cast<uint32_t>(__builtin_ctz(dm3));
-    out[0] = vals[d1 - 1];
-    out[1] = vals[d2 - 1];
-    out[2] = vals[d3 - 1];
-    out[3] = vals[len - 1];
+    // The four octets in one 4-byte store: the callers read them back as one 4-byte load
+    // (IpAddr::set_v4), which four byte stores still in flight could not serve (a store-forwarding
+    // wait of every dotted quad read).
+    const uint32_t octets = uint32_t{vals[d1 - 1]} | uint32_t{vals[d2 - 1]} << 8 | uint32_t{vals[d3 - 1]} << 16 |
+                            uint32_t{vals[len - 1]} << 24;
+    std::memcpy(out, &octets, 4);
     return len;
 }
 #endif
