@@ -173,16 +173,8 @@ void plan_content_length(std::string_view buf, const sip::MessageIndex& index, E
         const sip::Header& h = *hp;
         // Keep the writer's zero padding when the new value fits in it.
         const std::size_t width = text(buf, h.value).front() == '0' ? h.value.len : 0;
-        if (width == 0 && value <= 0xffff) {
-            // The usual case, in one 8-byte store: Text's digits were written a byte at a time
-            // and then copied with wider loads, which store forwarding cannot serve (they wait
-            // until the bytes reach the cache), twice a message with a body.
-            char digits[8];
-            plan.replace(h.value, {digits, put_port(digits, static_cast<uint16_t>(value))});
-        } else {
-            Text t;
-            plan.replace(h.value, t.add_num(value, width).view());
-        }
+        Text t;
+        plan.replace(h.value, t.add_num(value, width).view());
         ++sum.content_lengths;
     }
 }
