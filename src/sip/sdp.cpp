@@ -234,16 +234,27 @@ void add_addr(Sdp& out) noexcept {
                 m.line = line;
                 m.media = fl.f(0);
                 Slice port = fl.f(1);
-                // <port>/<number of ports>: the port ends at '/', found as connection_fields() finds it.
                 const auto size = static_cast<uint32_t>(buf.size());
-                port.len = find_byte(buf.data(), size, port.off, port.end(), '/') - port.off;
-                m.port = port;
+                const uint32_t field_end = port.end();
+                // <port>/<number of ports>. The usual one is a run of digits to the field's end or
+                // to its '/': digit_run (one load) reads and ends it. Anything else ends at the
+                // first '/', found as connection_fields() finds it, and is read byte by byte.
                 uint32_t num = 0;
-                bool ok = !port.empty() && port.len <= 5;
-                for (char c : text(buf, port)) {
-                    ok = ok && chars::is_digit(c);
-                    num = num * 10 + static_cast<uint32_t>(c - '0');
+                const uint32_t digits = digit_run(buf.data(), size, port.off, field_end, num);
+                bool ok;
+                if (digits < 8 && (port.off + digits == field_end || buf[port.off + digits] == '/')) [[likely]] {
+                    port.len = digits;
+                    ok = digits != 0 && digits <= 5;
+                } else {
+                    port.len = find_byte(buf.data(), size, port.off, field_end, '/') - port.off;
+                    num = 0;
+                    ok = !port.empty() && port.len <= 5;
+                    for (char c : text(buf, port)) {
+                        ok = ok && chars::is_digit(c);
+                        num = num * 10 + static_cast<uint32_t>(c - '0');
+                    }
                 }
+                m.port = port;
                 if (!ok || num > 65535) out.malformed = true;
                 m.port_num = ok && num <= 65535 ? static_cast<uint16_t>(num) : 0;
             }
