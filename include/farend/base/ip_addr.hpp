@@ -11,7 +11,9 @@
 #include <string>
 #include <string_view>
 
+#if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
 
 namespace farend {
 
@@ -43,9 +45,15 @@ public:
     // read back soon as a whole (the frame's source and destination). Two 8-byte stores read back
     // by one 16-byte load are not forwarded; a 4-byte store beside a 16-byte zero neither.
     void set_v4_whole(std::span<const uint8_t, 4> b) noexcept {
+#if defined(__SSE2__)
         uint32_t w;
         std::memcpy(&w, b.data(), 4);
         _mm_storeu_si128(reinterpret_cast<__m128i*>(bytes_.data()), _mm_cvtsi32_si128(static_cast<int>(w)));
+#else
+        std::array<uint8_t, 16> a{};
+        std::memcpy(a.data(), b.data(), 4);
+        bytes_ = a;
+#endif
         family_ = Family::v4;
     }
     [[nodiscard]] static IpAddr v6_bytes(std::span<const uint8_t, 16> b) noexcept {
