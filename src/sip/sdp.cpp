@@ -1,7 +1,6 @@
 #include "quad.hpp"
 
 #include <farend/base/bytes.hpp>
-#include <farend/sip/chars.hpp>
 #include <farend/sip/sdp.hpp>
 
 #include <algorithm>
@@ -236,23 +235,19 @@ void add_addr(Sdp& out) noexcept {
                 Slice port = fl.f(1);
                 const auto size = static_cast<uint32_t>(buf.size());
                 const uint32_t field_end = port.end();
-                // <port>/<number of ports>. The usual one is a run of digits to the field's end or
-                // to its '/': digit_run (one load) reads and ends it. Anything else ends at the
-                // first '/', found as connection_fields() finds it, and is read byte by byte.
+                // <port>/<number of ports>: a run of digits to the field's end or to its '/',
+                // which digit_run (one load) reads and ends, as port_after() reads a URI's port.
+                // Anything else (a byte that is neither digit nor '/' before the end, or 8 digits
+                // and more) is no port: it still ends at the first '/', found as
+                // connection_fields() finds it.
                 uint32_t num = 0;
                 const uint32_t digits = digit_run(buf.data(), size, port.off, field_end, num);
-                bool ok;
+                bool ok = false;
                 if (digits < 8 && (port.off + digits == field_end || buf[port.off + digits] == '/')) [[likely]] {
                     port.len = digits;
                     ok = digits != 0 && digits <= 5;
                 } else {
                     port.len = find_byte(buf.data(), size, port.off, field_end, '/') - port.off;
-                    num = 0;
-                    ok = !port.empty() && port.len <= 5;
-                    for (char c : text(buf, port)) {
-                        ok = ok && chars::is_digit(c);
-                        num = num * 10 + static_cast<uint32_t>(c - '0');
-                    }
                 }
                 m.port = port;
                 if (!ok || num > 65535) out.malformed = true;

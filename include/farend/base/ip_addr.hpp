@@ -49,12 +49,10 @@ public:
         uint32_t w;
         std::memcpy(&w, b.data(), 4);
         _mm_storeu_si128(reinterpret_cast<__m128i*>(bytes_.data()), _mm_cvtsi32_si128(static_cast<int>(w)));
-#else
-        std::array<uint8_t, 16> a{};
-        std::memcpy(a.data(), b.data(), 4);
-        bytes_ = a;
-#endif
         family_ = Family::v4;
+#else
+        set_v4(b);
+#endif
     }
     [[nodiscard]] static IpAddr v6_bytes(std::span<const uint8_t, 16> b) noexcept {
         IpAddr a;
