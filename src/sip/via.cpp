@@ -1,4 +1,5 @@
 #include "params.hpp"
+#include "quad.hpp"
 
 #include <farend/sip/via.hpp>
 
@@ -107,12 +108,72 @@ uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexc
     return p;
 }
 
-}  // namespace
+// The usual via-parm of an agent, read in one pass: "SIP/2.0/UDP " and an IPv4 literal with an
+// optional ":port" (no white space around the colon), then only ";branch=<value>" and
+// ";rport[=<value>]" parameters (no white space anywhere), up to the value's end or a ','. Fills
+// v (cleared by the caller) exactly as parse_one() does and returns the offset after it (the
+// value's end or its ','); 0 when the via-parm is spelt any other way, and parse_one() then reads
+// it from a cleared v again. What it saves: parse_one's call of parse_hostport (seven arguments,
+// one on the stack), that function's cases and white-space loops, the general parameter path.
+[[gnu::always_inline]] inline uint32_t parse_usual(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexcept {
+    const char* const b = buf.data();
+    const auto size = static_cast<uint32_t>(buf.size());
+    // "SIP/2.0/UDP " and at least "1.2.3.4" after it; an 8-byte and a 4-byte compare.
+    if (end - p < 19 || load_u64(b + p) != load_u64("SIP/2.0/") || load_u32(b + p + 8) != load_u32("UDP "))
+        return 0;
+    const uint32_t h = p + 12;
+    uint8_t quad[4];
+    const uint32_t qe = detail::dotted_quad(b, size, h, end, quad);
+    if (qe == 0) return 0;
+    uint32_t q = qe;
+    HostPort& sb = v.sent_by;
+    if (q < end && b[q] == ':') {
+        uint32_t port = 0;
+        const uint32_t d = q + 1;
+        const uint32_t digits = digit_run(b, size, d, end, port);
+        if (digits == 0 || digits > 5 || port > 65535) return 0;
+        sb.port = Slice{d, digits};
+        sb.port_num = static_cast<uint16_t>(port);
+        q = d + digits;
+    }
+    // What ends a host or a port here: the value's end, a ';' or a ','. Anything else (white
+    // space, a host byte after the literal: "1.2.3.4a" is a host name) is parse_one's to read.
+    if (q < end && b[q] != ';' && b[q] != ',') return 0;
+    sb.host = Slice{h, qe - h};
+    sb.ip.set_v4(quad);
+    sb.kind = HostKind::ipv4;
+    uint32_t last = q, params_off = q;
+    unsigned count = 0;
+    while (q < end && b[q] == ';') {
+        uint32_t r;
+        if (end - q >= 8 && iequals_lit({b + q, 8}, ";branch=")) {
+            r = detail::param_after_name(buf, q, q + 1, q + 7, end, v.branch);
+        } else if (end - q >= 6 && iequals_lit({b + q, 6}, ";rport") &&
+                   (end - q == 6 || !chars::is_token(static_cast<unsigned char>(b[q + 6])))) {
+            r = detail::param_after_name(buf, q, q + 1, q + 6, end, v.rport);
+        } else {
+            return 0;  // another parameter: parse_one reads them all
+        }
+        if (r == 0 || (r < end && b[r] != ';' && b[r] != ',')) return 0;
+        if (count == 0) params_off = q;
+        ++count;
+        last = r;
+        q = r;
+    }
+    v.protocol = Slice{p, 3};
+    v.version = Slice{p + 4, 3};
+    v.transport = Slice{p + 8, 3};
+    if (count != 0) {
+        v.params = Slice{params_off, last - params_off};
+        v.param_count = static_cast<uint8_t>(count);
+    }
+    v.value = make_slice(p, last);
+    return q;
+}
 
-// At a 64-byte boundary, and not inlined: its loops lie the same way whatever the code of its
-// callers (see parse_sdp in sdp.cpp; inlined, this code moved by several percent with them).
-[[gnu::noinline, gnu::aligned(64)]] std::size_t parse_via_values(std::string_view buf, MaskView, Slice value, Via* out,
-                                                                 std::size_t cap) noexcept {
+// The via-parms of a Via header value; Usual: each tried by parse_usual() first.
+template <bool Usual>
+[[gnu::always_inline]] inline std::size_t parse_vias(std::string_view buf, Slice value, Via* out, std::size_t cap) noexcept {
     std::size_t n = 0;
     uint32_t p = value.off;
     const uint32_t end = value.end();
@@ -126,7 +187,11 @@ uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexc
         if (p >= end) break;
         Via& v = out[n++];
         v = Via{};
-        const uint32_t q = parse_one(buf, p, end, v);
+        uint32_t q = Usual ? parse_usual(buf, p, end, v) : 0;
+        if (q == 0) [[unlikely]] {
+            if (Usual) v = Via{};  // parse_usual may have filled some of it
+            q = parse_one(buf, p, end, v);
+        }
         if (q == 0 || (q < end && buf[q] != ',')) {
             v.valid = false;
             v.value = make_slice(p, end);
@@ -136,6 +201,19 @@ uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexc
         p = q;
     }
     return n;
+}
+
+}  // namespace
+
+// At a 64-byte boundary, and not inlined: its loops lie the same way whatever the code of its
+// callers (see parse_sdp in sdp.cpp; inlined, this code moved by several percent with them).
+[[gnu::noinline, gnu::aligned(64)]] std::size_t parse_via_values(std::string_view buf, MaskView, Slice value, Via* out,
+                                                                 std::size_t cap) noexcept {
+    return parse_vias<true>(buf, value, out, cap);
+}
+
+std::size_t detail::parse_via_values_general(std::string_view buf, Slice value, Via* out, std::size_t cap) noexcept {
+    return parse_vias<false>(buf, value, out, cap);
 }
 
 bool top_via(std::string_view buf, MaskView mv, const MessageIndex& index, Via& out) noexcept {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <random>
 #include <vector>
 
 using namespace farend;
@@ -199,4 +201,122 @@ TEST(Via, ParamsAtTheEndOfTheBuffer) {
         EXPECT_EQ(v.param_count, 1) << buf;
         EXPECT_TRUE(v.rport.present || v.branch.present) << buf;
     }
+}
+
+namespace {
+
+// Every field of a Via, as text: two ways of reading the same bytes agree when these do.
+std::string all_fields(const Via& v) {
+    std::string s;
+    const auto sl = [&s](const char* name, Slice x) { s += std::string(" ") + name + "=" + std::to_string(x.off) + "+" + std::to_string(x.len); };
+    const auto pr = [&](const char* name, const Param& p) {
+        s += std::string(" ") + name + (p.present ? ":present" : ":absent") + (p.has_value ? ":value" : "");
+        sl("whole", p.whole);
+        sl("name", p.name);
+        sl("value", p.value);
+    };
+    s += v.valid ? "valid" : "invalid";
+    sl("value", v.value);
+    sl("protocol", v.protocol);
+    sl("version", v.version);
+    sl("transport", v.transport);
+    sl("host", v.sent_by.host);
+    sl("port", v.sent_by.port);
+    s += " ip=" + v.sent_by.ip.to_string() + " family=" + std::to_string(static_cast<int>(v.sent_by.ip.family())) +
+         " port_num=" + std::to_string(v.sent_by.port_num) + " kind=" + std::to_string(static_cast<int>(v.sent_by.kind)) +
+         (v.sent_by.bracketed ? " bracketed" : "");
+    sl("params", v.params);
+    pr("branch", v.branch);
+    pr("received", v.received);
+    pr("rport", v.rport);
+    pr("maddr", v.maddr);
+    pr("ttl", v.ttl);
+    s += " count=" + std::to_string(v.param_count);
+    return s;
+}
+
+std::string mutate_via(std::string s, std::mt19937_64& rng) {
+    static const std::string bytes = ";,:=. \t\"<>/0123456789abrtpUDPSI\r\n\x01\x7f";
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits && !s.empty(); ++e) {
+        const size_t at = rng() % s.size();
+        switch (rng() % 4) {
+            case 0: s[at] = bytes[rng() % bytes.size()]; break;
+            case 1: s.insert(s.begin() + static_cast<long>(at), bytes[rng() % bytes.size()]); break;
+            case 2: s.erase(at, 1 + rng() % 3); break;
+            case 3: s.resize(at); break;
+        }
+    }
+    return s;
+}
+
+}  // namespace
+
+// parse_via_values reads the usual via-parm ("SIP/2.0/UDP", an IPv4 literal, ";branch=" and
+// ";rport" only) by a fast path of its own. Every field it fills must be what the general path
+// fills, for the usual spellings, their near misses and random mutations of both, at the end of
+// the buffer and before more bytes (the fast path's loads read ahead of the value).
+TEST(Via, UsualViaParmReadAsTheGeneralPathDoes) {
+    const std::vector<std::string> seeds = {
+        "SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK0x;rport",
+        "SIP/2.0/UDP 192.168.1.10;branch=z9hG4bK0x;rport",
+        "SIP/2.0/UDP 10.0.0.1:5060;rport;branch=z9hG4bK-524287-1---a3f5c9d2e1b0",
+        "SIP/2.0/UDP 10.0.0.1:5060;rport=40000;branch=z9hG4bKabc",
+        "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKabc,SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKdef;rport",
+        "SIP/2.0/UDP 10.0.0.1:5060;BRANCH=z9hG4bKabc;RPORT",
+        "SIP/2.0/UDP 10.0.0.1:5060;branch=z9;rport;received=1.2.3.4",
+        "SIP/2.0/UDP 10.0.0.1:5060",
+        "SIP/2.0/UDP 10.0.0.1",
+        "SIP/2.0/UDP 10.0.0.1:65535;branch=x",
+        "SIP/2.0/UDP 10.0.0.1:65536;branch=x",
+        "SIP/2.0/UDP 10.0.0.1:0;branch=x",
+        "SIP/2.0/UDP 10.0.0.1:123456;branch=x",
+        "SIP/2.0/UDP 10.0.0.1: 5060;branch=x",
+        "SIP/2.0/UDP 10.0.0.1 ;branch=x",
+        "SIP/2.0/UDP 10.0.0.1;branch=x ;rport",
+        "SIP/2.0/UDP 10.0.0.1;branch=\"x;y\";rport",
+        "SIP/2.0/UDP 10.0.0.1;branch=;rport",
+        "SIP/2.0/UDP 10.0.0.1;branch;rport=",
+        "SIP/2.0/UDP 10.0.0.1;rportx;branch=x",
+        "SIP/2.0/UDP 10.0.0.1a;branch=x",
+        "SIP/2.0/UDP 256.0.0.1;branch=x",
+        "SIP/2.0/UDP 1.2.3;branch=x",
+        "SIP/2.0/UDP 1.2.3.4.5;branch=x",
+        "SIP/2.0/UDP\t10.0.0.1;branch=x",
+        "SIP/2.0/UDP  10.0.0.1;branch=x",
+        "SIP/2.0/TCP 10.0.0.1;branch=x",
+        "SIP/2.0/udp 10.0.0.1;branch=x",
+        "SIP/2.0/UDP [2001:db8::1]:5060;branch=x",
+        "SIP/2.0/UDP pbx.example.com:5060;branch=x;rport",
+        "SIP/2.0/UDP 10.0.0.1;branch=x;rport;rport=7;branch=y",
+        "SIP/2.0/UDP 10.0.0.1;branch=x,",
+        "SIP/2.0/UDP 10.0.0.1;branch=x<",
+        "SIP/2.0/UDP 10.0.0.1;branch=x\x01y",
+    };
+    std::mt19937_64 rng(20261203);
+    std::size_t cases = 0, usual = 0;
+    for (const std::string& seed : seeds) {
+        for (int round = 0; round < 400; ++round) {
+            const std::string value = round == 0 ? seed : mutate_via(seed, rng);
+            for (const std::string& after : {std::string(), std::string("\r\nMax-Forwards: 70\r\n\r\n")}) {
+                const std::string buf = value + after;
+                const Slice s{0, static_cast<uint32_t>(value.size())};
+                std::vector<simd::BlockMasks> masks(simd::blocks_for(buf.size()) + 1);
+                simd::scan_scalar(reinterpret_cast<const uint8_t*>(buf.data()), buf.size(), masks.data());
+                const MaskView mv{masks.data(), static_cast<uint32_t>(buf.size())};
+                Via a[4], b[4];
+                const std::size_t na = parse_via_values(buf, mv, s, a, 4);
+                const std::size_t nb = detail::parse_via_values_general(buf, s, b, 4);
+                ASSERT_EQ(na, nb) << value;
+                for (std::size_t k = 0; k < na; ++k) ASSERT_EQ(all_fields(a[k]), all_fields(b[k])) << value;
+                ++cases;
+                if (na > 0 && a[0].valid && a[0].sent_by.kind == HostKind::ipv4 && text(buf, a[0].transport) == "UDP" &&
+                    !a[0].received.present && !a[0].maddr.present && !a[0].ttl.present)
+                    ++usual;
+            }
+        }
+    }
+    EXPECT_EQ(cases, seeds.size() * 400 * 2);
+    EXPECT_GT(usual, cases / 10) << "too few usual via-parms: the fast path was hardly tried";
+    std::printf("[ via ] %zu values compared, %zu of them usual\n", cases, usual);
 }
