@@ -42,8 +42,10 @@ uint32_t host_quad(const char* b, uint32_t size, uint32_t p, uint32_t end, uint8
 
 // One pass over the bytes [p, end) of a URI in buf[0, size): the first '@' and the first '?'
 // (end when there is none), and whether any byte is white space, a control byte, DEL or not
-// ASCII (then the scan stops early and at/qmark mean nothing). SSE2, 16 bytes at a time while
-// 16 bytes of buf remain, then byte by byte: reads only buf.
+// ASCII (then at/qmark mean nothing). SSE2, 32 bytes a step (two loads whose three masks are
+// joined into 32-bit words, cut at end once) while 32 bytes of buf remain, then byte by byte:
+// reads only buf. A usual Contact URI ("sip:2000@192.168.1.10:5060") is one step with one branch
+// on what it found, where 16-byte steps took two, each with its own tests (~70 instructions).
 struct UriMarks {
     uint32_t at, qmark;
     bool bad;
@@ -54,23 +56,26 @@ inline UriMarks uri_marks(const char* b, uint32_t size, uint32_t p, uint32_t end
 #if defined(__SSE2__)
     const __m128i at = _mm_set1_epi8('@'), qm = _mm_set1_epi8('?');
     const __m128i low = _mm_set1_epi8(0x21), del = _mm_set1_epi8(0x7f);
-    for (; i < end && size - i >= 16; i += 16) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
-        // signed compare: bytes >= 0x80 are negative, so below 0x21 too
-        const __m128i bad_v = _mm_or_si128(_mm_cmplt_epi8(v, low), _mm_cmpeq_epi8(v, del));
-        const __m128i at_v = _mm_cmpeq_epi8(v, at), qm_v = _mm_cmpeq_epi8(v, qm);
-        // The usual 16 bytes hold none of the three: one movemask and one branch. The bytes past
-        // end (in the last 16) are masked off only when something is found.
-        if (_mm_movemask_epi8(_mm_or_si128(bad_v, _mm_or_si128(at_v, qm_v))) == 0) continue;
-        const uint32_t live = end - i >= 16 ? 0xffffu : (1u << (end - i)) - 1;
-        if (static_cast<uint32_t>(_mm_movemask_epi8(bad_v)) & live) {
+    // signed compare: bytes >= 0x80 are negative, so below 0x21 too
+    const auto bad_of = [&](__m128i v) { return _mm_or_si128(_mm_cmplt_epi8(v, low), _mm_cmpeq_epi8(v, del)); };
+    const auto mask32 = [](__m128i lo, __m128i hi) {
+        return static_cast<uint32_t>(_mm_movemask_epi8(lo)) | static_cast<uint32_t>(_mm_movemask_epi8(hi)) << 16;
+    };
+    for (; i < end && size - i >= 32; i += 32) {
+        const __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
+        const __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i + 16));
+        // Bytes past end are cut off here (the usual URI ends inside its first step).
+        const uint32_t live = end - i >= 32 ? ~uint32_t{0} : (uint32_t{1} << (end - i)) - 1;
+        if (mask32(bad_of(v0), bad_of(v1)) & live) {
             r.bad = true;
             return r;
         }
-        const uint32_t a = static_cast<uint32_t>(_mm_movemask_epi8(at_v)) & live;
-        const uint32_t q = static_cast<uint32_t>(_mm_movemask_epi8(qm_v)) & live;
-        if (a && r.at == end) r.at = i + static_cast<uint32_t>(__builtin_ctz(a));
-        if (q && r.qmark == end) r.qmark = i + static_cast<uint32_t>(__builtin_ctz(q));
+        const uint32_t a = mask32(_mm_cmpeq_epi8(v0, at), _mm_cmpeq_epi8(v1, at)) & live;
+        const uint32_t q = mask32(_mm_cmpeq_epi8(v0, qm), _mm_cmpeq_epi8(v1, qm)) & live;
+        if ((a | q) != 0) [[unlikely]] {
+            if (a && r.at == end) r.at = i + static_cast<uint32_t>(__builtin_ctz(a));
+            if (q && r.qmark == end) r.qmark = i + static_cast<uint32_t>(__builtin_ctz(q));
+        }
     }
 #endif
     for (; i < end; ++i) {
@@ -328,14 +333,18 @@ void parse_uri(std::string_view buf, MaskView, Slice s, Uri& u, const HostPort* 
         u.user = Slice{p, marks.at - p};
         p = marks.at + 1;
     }
-    const uint32_t h = parse_hostport(buf, p, end, u.host, false, known);
-    if (u.host.kind == HostKind::none) return;
+    // The Via's host:port again (a Contact behind a NAT) is taken here, without the call.
+    uint32_t h = known ? known_hostport(buf, p, end, *known, u.host) : 0;
+    if (h == 0) {
+        h = parse_hostport(buf, p, end, u.host, false, nullptr);
+        if (u.host.kind == HostKind::none) return;
+    }
     p = h;
     // The first '?' after the host: one in the user part (user-unreserved) does not count.
     const uint32_t q =
         marks.qmark >= p ? marks.qmark : find_byte(buf.data(), static_cast<uint32_t>(buf.size()), p, end, '?');
     u.params = Slice{p, q - p};
-    if (!parse_uri_params(buf, p, q, u)) return;
+    if (p != q && !parse_uri_params(buf, p, q, u)) return;
     if (q < end) u.headers = Slice{q, end - q};
     u.valid = true;
 }
