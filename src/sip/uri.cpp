@@ -158,10 +158,7 @@ constexpr auto kEndsHostPort = [] {
 // At a 64-byte boundary: its loops lie the same way whatever the code before it (see parse_sdp
 // in sdp.cpp).
 [[gnu::aligned(64)]] uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort& out,
-                                             bool allow_lws_around_colon, const HostPort* known) noexcept {
-    if (known) {
-        if (const uint32_t q = known_hostport(buf, p, end, *known, out)) return q;
-    }
+                                             bool allow_lws_around_colon) noexcept {
     out = HostPort{};
     const uint32_t start = p;
     uint8_t quad[4];
@@ -336,7 +333,7 @@ void parse_uri(std::string_view buf, MaskView, Slice s, Uri& u, const HostPort* 
     // The Via's host:port again (a Contact behind a NAT) is taken here, without the call.
     uint32_t h = known ? known_hostport(buf, p, end, *known, u.host) : 0;
     if (h == 0) {
-        h = parse_hostport(buf, p, end, u.host, false, nullptr);
+        h = parse_hostport(buf, p, end, u.host, false);
         if (u.host.kind == HostKind::none) return;
     }
     p = h;

@@ -25,7 +25,7 @@ struct Contact {
 // Parses the contact values of one Contact header into out[0..cap); returns how many it filled.
 // mv are the class masks of buf (not read: the bytes are searched in place).
 // Parsing stops at the first bad value, which is returned with valid=false. `known`: a host:port
-// read before (the top Via's sent-by), for parse_hostport().
+// read before (the top Via's sent-by), for parse_uri().
 std::size_t parse_contact_values(std::string_view buf, MaskView mv, Slice value, Contact* out, std::size_t cap,
                                  const HostPort* known = nullptr) noexcept;
 

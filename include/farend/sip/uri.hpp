@@ -56,12 +56,8 @@ struct Uri {
 
 // Host [":" port] starting at p, ending at the first byte in `stops` (or LWS) after the host.
 // Returns the offset after what it consumed; out.kind stays none on a malformed host or port.
-// `known`, when given, is an IPv4 host[:port] read before in the same buffer (extract_parts()
-// passes the top Via's sent-by to the Contact's URI: behind a NAT both name the agent's private
-// address). The same bytes here, with no white space around its colon and followed by a byte that
-// cannot continue a host or port, read the same: they are copied from it, not read again.
 uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort& out,
-                        bool allow_lws_around_colon, const HostPort* known = nullptr) noexcept;
+                        bool allow_lws_around_colon) noexcept;
 
 // A URI that fills exactly [s.off, s.end()) of buf, whose class masks are mv (not read: the URI's
 // bytes are searched in place); sip/sips get their parts, other schemes only scheme and whole.
@@ -69,7 +65,11 @@ uint32_t parse_hostport(std::string_view buf, uint32_t p, uint32_t end, HostPort
 // control byte.
 [[nodiscard]] Uri parse_uri(std::string_view buf, MaskView mv, Slice s) noexcept;
 // The same into out (reset first): no ~200-byte copy where the Uri lives inside a larger struct.
-// `known`: a host:port read before, for parse_hostport().
+// `known`, when given, is an IPv4 host[:port] read before in the same buffer (extract_parts()
+// passes the top Via's sent-by to the Contact's URI: behind a NAT both name the agent's private
+// address). The same bytes as the URI's host, with no white space around its colon and followed
+// by a byte that cannot continue a host or port, read the same: they are copied from it, not read
+// again.
 void parse_uri(std::string_view buf, MaskView mv, Slice s, Uri& out, const HostPort* known = nullptr) noexcept;
 
 // The same for a buffer that was not scanned (tests, tools).
