@@ -14,6 +14,35 @@ uint32_t token_end(std::string_view buf, uint32_t p, uint32_t end) noexcept {
     return p;
 }
 
+// What branch_or_rport() returns when the parameter at p is neither.
+constexpr uint32_t kOtherParam = ~uint32_t{0};
+
+// The usual parameters, ";branch=" and ";rport" with no white space after the ';' (buf[p] is the
+// ';'), told by a word compare or two (iequals_lit): no byte-wise read of the name, no name
+// switch. They give what the general path gives: the name ends at the '=' or at a byte that is no
+// token. Returns the offset after the parameter, 0 when it is malformed (its slot cleared), or
+// kOtherParam for any other parameter (nothing read).
+//
+// These two are read straight into their slots: read into a local and copied, the copy's wide
+// loads overlapped the field-by-field stores just made to the local, and waited for them
+// (store-to-load forwarding fails on a partial overlap): ~2.7% of the dataplane's time sat on
+// those two copies.
+[[gnu::always_inline]] inline uint32_t branch_or_rport(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexcept {
+    const char* const b = buf.data();
+    if (end - p >= 8 && iequals_lit({b + p, 8}, ";branch=")) {
+        const uint32_t q = detail::param_after_name(buf, p, p + 1, p + 7, end, v.branch);
+        if (q == 0) v.branch = Param{};
+        return q;
+    }
+    if (end - p >= 6 && iequals_lit({b + p, 6}, ";rport") &&
+        (end - p == 6 || !chars::is_token(static_cast<unsigned char>(b[p + 6])))) {
+        const uint32_t q = detail::param_after_name(buf, p, p + 1, p + 6, end, v.rport);
+        if (q == 0) v.rport = Param{};
+        return q;
+    }
+    return kOtherParam;
+}
+
 // via-parm = sent-protocol LWS sent-by *( SEMI via-params ); returns the offset after it, or
 // 0 when it is malformed.
 uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexcept {
@@ -54,26 +83,10 @@ uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexc
     if (v.sent_by.kind == HostKind::none) return 0;
     uint32_t last = p;
     p = skip_lws(buf, p, end);
-    const char* const b = buf.data();
     while (p < end && buf[p] == ';') {
-        uint32_t q;
-        // The usual parameters, ";branch=" and ";rport" with no white space after the ';', are
-        // told by a word compare or two (iequals_lit): no byte-wise read of the name, no name
-        // switch. They give what the general path gives: the name ends at the '=' or at a byte
-        // that is no token.
-        //
-        // These two are read straight into their slots: read into a local and copied, the copy's
-        // wide loads overlapped the field-by-field stores just made to the local, and waited for
-        // them (store-to-load forwarding fails on a partial overlap): ~2.7% of the dataplane's
-        // time sat on those two copies. A malformed one leaves its slot cleared.
-        if (end - p >= 8 && iequals_lit({b + p, 8}, ";branch=")) {
-            q = detail::param_after_name(buf, p, p + 1, p + 7, end, v.branch);
-            if (q == 0) return v.branch = Param{}, 0;
-        } else if (end - p >= 6 && iequals_lit({b + p, 6}, ";rport") &&
-                   (end - p == 6 || !chars::is_token(static_cast<unsigned char>(b[p + 6])))) {
-            q = detail::param_after_name(buf, p, p + 1, p + 6, end, v.rport);
-            if (q == 0) return v.rport = Param{}, 0;
-        } else {
+        uint32_t q = branch_or_rport(buf, p, end, v);
+        if (q == 0) return 0;
+        if (q == kOtherParam) {
             Param prm;
             q = detail::parse_generic_param(buf, p, end, prm);
             if (q == 0) return 0;
@@ -145,16 +158,9 @@ uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexc
     uint32_t last = q, params_off = q;
     unsigned count = 0;
     while (q < end && b[q] == ';') {
-        uint32_t r;
-        if (end - q >= 8 && iequals_lit({b + q, 8}, ";branch=")) {
-            r = detail::param_after_name(buf, q, q + 1, q + 7, end, v.branch);
-        } else if (end - q >= 6 && iequals_lit({b + q, 6}, ";rport") &&
-                   (end - q == 6 || !chars::is_token(static_cast<unsigned char>(b[q + 6])))) {
-            r = detail::param_after_name(buf, q, q + 1, q + 6, end, v.rport);
-        } else {
-            return 0;  // another parameter: parse_one reads them all
-        }
-        if (r == 0 || (r < end && b[r] != ';' && b[r] != ',')) return 0;
+        // Another parameter (kOtherParam): parse_one reads them all.
+        const uint32_t r = branch_or_rport(buf, q, end, v);
+        if (r == 0 || r == kOtherParam || (r < end && b[r] != ';' && b[r] != ',')) return 0;
         if (count == 0) params_off = q;
         ++count;
         last = r;
