@@ -144,6 +144,17 @@ def reserve_hugepages(megabytes):
     return restore
 
 
+def in_turn(r, a, b):
+    """Round r of two measurements that take turns: a() and b(), a first in even rounds and b first
+    in odd ones, so that a change of the machine's speed between the two leans neither way over
+    the rounds. Returns (a's result, b's result)."""
+    if r % 2 == 0:
+        x = a()
+        return x, b()
+    y = b()
+    return a(), y
+
+
 def measure_farend(farend, eal, prefix, warmup, window, args=()):
     """farend (its path) with EAL arguments `eal` and farend options `args`: how much each
     /farend/stats counter grew over the window, the window's seconds, farend's output."""
