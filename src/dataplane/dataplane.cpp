@@ -389,6 +389,12 @@ uint16_t l2_of(const rte_mbuf* m, uint16_t& ethertype) {
 // is held until the rest arrives (or was dropped into the death row).
 rte_mbuf* reassemble(rte_mbuf* m, WorkerState& ws, uint64_t now, pipeline::Counters& c, bool& whole) {
     whole = false;
+    // The usual frame: untagged IPv4 with neither MF nor an offset, told from its first 24 bytes
+    // without the call to l2_header (~40 instructions a packet).
+    if (m->data_len >= 14 + sizeof(rte_ipv4_hdr)) {
+        const auto* f = rte_pktmbuf_mtod(m, const uint8_t*);
+        if (f[12] == 0x08 && f[13] == 0x00 && (((f[20] & 0x3fu) << 8) | f[21]) == 0) return m;
+    }
     uint16_t type = 0;
     const uint16_t l2 = l2_of(m, type);
     if (type == 0x0800 && m->data_len >= l2 + sizeof(rte_ipv4_hdr)) {
@@ -423,6 +429,11 @@ rte_mbuf* reassemble(rte_mbuf* m, WorkerState& ws, uint64_t now, pipeline::Count
 // DF set is sent whole and counted). Returns the number of frames queued.
 uint16_t send(rte_mbuf* m, uint16_t port, uint16_t queue, rte_eth_dev_tx_buffer* txb, uint16_t mtu,
               rte_mempool* direct, rte_mempool* indirect, pipeline::Counters& c) {
+    // Every Ethernet header is at least 14 bytes: a frame of at most 14 + mtu fits whatever its tags.
+    if (m->pkt_len <= 14u + mtu) {
+        rte_eth_tx_buffer(port, queue, txb, m);
+        return 1;
+    }
     uint16_t type = 0;
     const uint16_t l2 = l2_of(m, type);
     const bool v4 = type == 0x0800, v6 = type == 0x86dd;

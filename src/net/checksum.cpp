@@ -8,13 +8,15 @@ namespace farend::net {
 namespace {
 // A 64-bit sum of 16-bit words folded to 16 bits with its carries (RFC 1071 2.(A)) in a fixed
 // sequence: a loop until nothing is left above bit 15 ran one to four times, a branch that
-// followed the data and mispredicted. 32 + 32 bits: < 2^33; 16 + 17: < 2^17 + 2^16; 16 + 2:
-// <= 0x10001; then <= 0xffff (0x10000 -> 1, 0x10001 -> 2).
+// followed the data and mispredicted. 32 + 32 bits: < 2^33 - 1; its two halves again: < 2^32
+// (a carry into bit 32 leaves the low half at most 2^32 - 2). Then 32 to 16 bits as csum_fold
+// does it: x + (x << 16) has hi + lo in its upper half and their carry out of bit 31, added
+// back (at most 0xfffe + 1). ~11 instructions, where three 16-bit steps took ~21.
 constexpr uint64_t carry_fold(uint64_t s) noexcept {
     s = (s & 0xffffffff) + (s >> 32);
-    s = (s & 0xffff) + (s >> 16);
-    s = (s & 0xffff) + (s >> 16);
-    return (s & 0xffff) + (s >> 16);
+    const auto x = static_cast<uint32_t>((s & 0xffffffff) + (s >> 32));
+    const uint32_t r = x + (x << 16);
+    return (r >> 16) + (r < x);
 }
 static_assert(carry_fold(0xffffffffffffffffull) == 0xffff && carry_fold(0x10000) == 1 && carry_fold(0x1ffff) == 1 &&
               carry_fold(0xffff) == 0xffff && carry_fold(0) == 0 && carry_fold(0x1fffe) == 0xffff);
