@@ -185,6 +185,44 @@ TEST(Bytes, FindAnyAgreesWithAByteLoop) {
     }
 }
 
+// Sets of five bytes and more are searched by nibble tables (pshufb) where SSSE3 is built in: every
+// byte value 0-255 at every offset of a 64-byte buffer, alone among bytes of the set's neighbours
+// (same high or low nibble), against a byte loop. Two sets: the nine ends of a token value and
+// five bytes from five high nibbles, 0x7f among them.
+TEST(Bytes, FindAnyTellsEveryByteValue) {
+    constexpr std::string_view kEnds(";, \t\r\n\"<>", 9);
+    constexpr std::string_view kSpread("\x01+@Z\x7f", 5);
+    const auto check = [](std::string_view set, auto find) {
+        for (int value = 0; value < 256; ++value) {
+            for (uint32_t at = 0; at < 64; ++at) {
+                // Filler: bytes sharing a nibble with a member, yet not members themselves.
+                std::string buf(64, 'x');
+                for (uint32_t i = 0; i < 64; ++i) {
+                    char c = static_cast<char>(0x20 + (i * 7) % 0x5f);
+                    while (set.find(c) != std::string_view::npos) c = static_cast<char>(c + 1);
+                    buf[i] = c;
+                }
+                buf[at] = static_cast<char>(value);
+                const bool member = set.find(static_cast<char>(value)) != std::string_view::npos;
+                uint32_t want = 64;
+                for (uint32_t i = 0; i < 64; ++i)
+                    if (set.find(buf[i]) != std::string_view::npos) {
+                        want = i;
+                        break;
+                    }
+                ASSERT_EQ(find(buf), want) << "value " << value << " at " << at;
+                if (member) {
+                    ASSERT_EQ(want, at) << "value " << value;
+                }
+            }
+        }
+    };
+    check(kEnds, [](const std::string& b) {
+        return find_any<';', ',', ' ', '\t', '\r', '\n', '"', '<', '>'>(b.data(), 64, 0, 64);
+    });
+    check(kSpread, [](const std::string& b) { return find_any<'\x01', '+', '@', 'Z', '\x7f'>(b.data(), 64, 0, 64); });
+}
+
 TEST(Bytes, FoldedLiteralCompare) {
     EXPECT_TRUE(iequals_lit("BrAnCh", "branch"));
     EXPECT_TRUE(iequals_lit("branch", "branch"));
