@@ -2,6 +2,7 @@
 // bodies (RFC 2046 5.1), and where the SDP bodies are.
 #pragma once
 
+#include <farend/base/bytes.hpp>
 #include <farend/base/slice.hpp>
 #include <farend/sip/message.hpp>
 
@@ -22,12 +23,14 @@ struct MediaType {
     Slice boundary;  // multipart boundary, without quotes
     bool valid = false;
 
-    [[nodiscard]] bool is(std::string_view buf, std::string_view t, std::string_view st) const noexcept {
-        return valid && iequals(text(buf, type), t) && iequals(text(buf, subtype), st);
+    // Literals compared a word at a time (iequals_lit), where iequals() took ~10 instructions a
+    // byte: ~140 an SDP body for "application/sdp".
+    [[nodiscard]] bool is(std::string_view buf, const FoldedLit& t, const FoldedLit& st) const noexcept {
+        return valid && iequals_lit(text(buf, type), t) && iequals_lit(text(buf, subtype), st);
     }
     [[nodiscard]] bool is_sdp(std::string_view buf) const noexcept { return is(buf, "application", "sdp"); }
     [[nodiscard]] bool is_multipart(std::string_view buf) const noexcept {
-        return valid && iequals(text(buf, type), "multipart");
+        return valid && iequals_lit(text(buf, type), "multipart");
     }
 };
 
