@@ -96,6 +96,16 @@ void plan_via(std::string_view buf, const sip::Via& v, const nat::Source& src, c
     // RFC 3581 4: rport carries the source port; fill an empty one, correct a stale one.
     if (v.rport.present) {
         if (!v.rport.has_value) {
+            if (v.rport.whole.end() == v.value.end()) {
+                // ";rport" ends the via-parm, as it usually does: its "=port" and what is appended
+                // after it are one edit at that offset, in the same order (~100 instructions an
+                // edit fewer). Only received can have been appended: at most two pieces.
+                std::string_view all[4] = {"=", port};
+                for (std::size_t k = 0; k < appended; ++k) all[2 + k] = append[k];
+                plan.add(v.value.end(), 0, {all, 2 + appended});
+                ++sum.via_params;
+                return;
+            }
             plan.insert(v.rport.whole.end(), {"=", port});
             ++sum.via_params;
         } else if (text(buf, v.rport.value) != port) {
