@@ -186,16 +186,16 @@ TEST(Bytes, FindAnyAgreesWithAByteLoop) {
 }
 
 // Sets of five bytes and more are searched by nibble tables (pshufb) where SSSE3 is built in: every
-// byte value 0-255 at every offset of a 64-byte buffer, alone among bytes of the set's neighbours
-// (same high or low nibble), against a byte loop. Two sets: the nine ends of a token value and
-// five bytes from five high nibbles, 0x7f among them.
+// byte value 0-255 at every offset of a 64-byte buffer of printable non-members, against a byte
+// loop (so every byte that shares a high or a low nibble with a member is tried). Two sets: the
+// nine ends of a token value and five bytes from five high nibbles, 0x7f among them.
 TEST(Bytes, FindAnyTellsEveryByteValue) {
     constexpr std::string_view kEnds(";, \t\r\n\"<>", 9);
     constexpr std::string_view kSpread("\x01+@Z\x7f", 5);
     const auto check = [](std::string_view set, auto find) {
         for (int value = 0; value < 256; ++value) {
             for (uint32_t at = 0; at < 64; ++at) {
-                // Filler: bytes sharing a nibble with a member, yet not members themselves.
+                // Filler: printable bytes, none of them a member.
                 std::string buf(64, 'x');
                 for (uint32_t i = 0; i < 64; ++i) {
                     char c = static_cast<char>(0x20 + (i * 7) % 0x5f);

@@ -166,8 +166,9 @@ struct NibbleSet {
 };
 
 // Offset of the first byte in [from, to) of buf[0, size) equal to one of Cs, or `to` if none
-// (from <= to <= size): 32 bytes a step (Window32: one compare per byte looked for, one movemask
-// per half) while 32 bytes of buf remain from the step's start, byte by byte after. For the few
+// (from <= to <= size): 32 bytes a step (Window32: one compare per byte looked for, or for five
+// bytes and more the nibble tables of in_set; one movemask per half) while 32 bytes of buf remain
+// from the step's start, byte by byte after. For the few
 // dozen bytes of a header value, where a per-block class scan of the message costs more than the
 // search. Reads only inside buf[0, size).
 template <char... Cs>
