@@ -76,7 +76,8 @@ void plan_via(std::string_view buf, const sip::Via& v, const nat::Source& src, c
     const std::string_view ip = st.ip(), port = st.port();
     // Pieces added at the end of the via-parm, in this order: one edit. An empty ";rport" that
     // ends the via-parm, as it usually does, has its "=port" there too, first (one edit planned
-    // and applied fewer: ~32 instructions a Via).
+    // and applied fewer: ~32 instructions a Via). At most four: that "=port" and an appended
+    // ";rport=port" exclude each other, and ";received=ip" is the only other pair.
     std::string_view append[4];
     std::size_t appended = 0;
     const bool rport_last = v.rport.present && !v.rport.has_value && v.rport.whole.end() == v.value.end();
