@@ -36,6 +36,28 @@ TEST(Checksum, KernelsMatchTheReference) {
     EXPECT_EQ(net::ones_sum(ff.data(), ff.size()), reference_sum(ff.data(), ff.size()));
 }
 
+TEST(Checksum, VectorKernelSumIsExactAtTheExtremes) {
+    // The AVX2 kernel sums the words as signed (each less 0x8000) and pays the difference back
+    // at the end: its unfolded sum must be the exact sum of the little-endian words, for words
+    // at either end of the range (all 0x0000, all 0xffff, 0x8000 and 0x7fff, which sit at the
+    // signed edges) and across its 32 KiB rounds.
+    if (!simd::kernel(simd::Backend::avx2)) GTEST_SKIP() << "no AVX2 on this CPU: the vector kernel is not run";
+    const auto exact = [](const std::vector<uint8_t>& b, size_t n) {
+        uint64_t s = 0;
+        for (size_t i = 0; i + 1 < n; i += 2) s += static_cast<uint64_t>(b[i] | (b[i + 1] << 8));
+        if (n % 2) s += b[n - 1];
+        return s;
+    };
+    const std::pair<uint8_t, uint8_t> patterns[] = {{0x00, 0x00}, {0xff, 0xff}, {0x00, 0x80}, {0xff, 0x7f}, {0x01, 0x80}};
+    for (const auto& [even, odd] : patterns) {
+        std::vector<uint8_t> buf(200001);
+        for (size_t i = 0; i < buf.size(); ++i) buf[i] = i % 2 ? odd : even;
+        for (size_t n : {32, 33, 63, 64, 65, 96, 1500, 32766, 32768, 32769, 32832, 65600, 131072, 200001}) {
+            EXPECT_EQ(simd::ones_sum_avx2(buf.data(), n), exact(buf, n)) << int(even) << " " << int(odd) << " " << n;
+        }
+    }
+}
+
 TEST(Checksum, KernelsMatchTheReferenceAtEveryLengthAndStart) {
     // Every length up to 300 at eight starts: the vector kernel's tail (an odd last byte, the
     // masked last 32 bytes) against the reference, and no byte outside the range read: the range
