@@ -242,8 +242,9 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
         const uint32_t lf = base + static_cast<uint32_t>(__builtin_ctzll(lfs));
         lfs &= lfs - 1;
         // lf >= s >= 1; on an empty line ending in a bare LF, b[lf - 1] is the previous line's LF.
-        const bool cr = b[lf - 1] == '\r';
-        const uint32_t e = lf - cr;
+        uint32_t e = lf - 1;  // the usual line ends in CR LF: a branch that holds, not a flag to add
+        if (b[e] != '\r') [[unlikely]]
+            e = lf;
         if (e == s) [[unlikely]] {
             publish();
             out_.headers_end = s;
