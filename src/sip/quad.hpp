@@ -16,7 +16,7 @@ namespace farend::sip::detail {
 // are: key = the dots' bits | the bit at its length. A multiply puts each key in a slot of its
 // own among 256 (make_quad_table() fails the build if two share one); the slot holds the key, to
 // tell any other run of digits and dots, and a pshufb mask that puts each octet's digits in the
-// low three bytes of a 32-bit lane, right-aligned (zeros before a shorter octet's digits).
+// last three bytes of its 32-bit lane, right-aligned (zeros before a shorter octet's digits).
 struct QuadTable {
     alignas(16) uint8_t shuffles[256][16];
     uint32_t keys[256];  // 0: an empty slot (a real key has its length's bit set)
