@@ -42,11 +42,12 @@ def nat_frame(msg, sport, src="203.0.113.5", dst="198.51.100.10", dport=5060):
             / UDP(sport=sport, dport=dport) / Raw(msg.encode() if isinstance(msg, str) else msg))
 
 
-def write_nat_mix(path, agents=200, repeat=1):
+def write_nat_mix(path, agents=200, repeat=1, dport=5060):
     """A capture of NATed SIP only: `agents` agents behind one NAT (203.0.113.5:40000+a), six messages
-    each, the whole `repeat` times over. Returns (frames written, average frame size)."""
+    each, the whole `repeat` times over, to UDP port `dport` (another port than SIP's: the same
+    frames, which farend forwards unread). Returns (frames written, average frame size)."""
     from scapy.all import wrpcap
-    frames = [nat_frame(m, 40000 + a) for a in range(agents) for m in natted_messages(a)]
+    frames = [nat_frame(m, 40000 + a, dport=dport) for a in range(agents) for m in natted_messages(a)]
     wrpcap(path, frames * repeat)
     return len(frames) * repeat, sum(len(f) for f in frames) / len(frames)
 
