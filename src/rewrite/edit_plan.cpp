@@ -14,7 +14,7 @@ namespace farend::rewrite {
 
 int64_t EditPlan::growth() const noexcept {
     int64_t g = 0;
-    for (uint16_t i = 0; i < count_; ++i) g += int64_t{edits_[i].text_len} - int64_t{edits_[i].len};
+    for (uint32_t i = 0; i < count_; ++i) g += int64_t{edits_[i].text_len} - int64_t{edits_[i].len};
     return g;
 }
 
@@ -22,7 +22,7 @@ int64_t EditPlan::growth_within(Slice s) const noexcept {
     // The edits are in order of offset: only the last ones can start at or after s.off (a
     // message's body is after all its header edits, so this is usually no edit at all).
     int64_t g = 0;
-    for (uint16_t i = count_; i > 0 && edits_[i - 1u].off >= s.off; --i) {
+    for (uint32_t i = count_; i > 0 && edits_[i - 1u].off >= s.off; --i) {
         const Edit& e = edits_[i - 1u];
         if (e.off + e.len <= s.end()) g += int64_t{e.text_len} - int64_t{e.len};
     }
@@ -42,7 +42,7 @@ ApplyResult EditPlan::apply(char* buf, uint32_t size, uint32_t capacity) noexcep
     // and with the start of a replacement that follows them).
     int64_t shift = 0, max_shift = 0, min_shift = 0;
     uint32_t prev_end = 0;
-    for (uint16_t i = 0; i < count_; ++i) {
+    for (uint32_t i = 0; i < count_; ++i) {
         if (e[i].off > size || e[i].len > size - e[i].off || e[i].off < prev_end) {
             r.status = ApplyStatus::overlap;
             return r;
@@ -64,7 +64,7 @@ ApplyResult EditPlan::apply(char* buf, uint32_t size, uint32_t capacity) noexcep
         // Backwards: every segment moves right (or stays); write from the end.
         uint32_t src_end = size;
         int64_t s = shift;
-        for (int i = count_ - 1; i >= 0; --i) {
+        for (int i = static_cast<int>(count_) - 1; i >= 0; --i) {
             const uint32_t seg = e[i].off + e[i].len;
             if (src_end != seg) std::memmove(buf + seg + s, buf + seg, src_end - seg);  // often none: edits side by side
             s -= int64_t{e[i].text_len} - int64_t{e[i].len};
@@ -76,7 +76,7 @@ ApplyResult EditPlan::apply(char* buf, uint32_t size, uint32_t capacity) noexcep
         const uint32_t h = static_cast<uint32_t>(max_shift);
         uint32_t w = e[0].off;  // the prefix before the first edit stays where it is
         if (h) std::memmove(buf + w + h, buf + w, size - w);
-        for (uint16_t i = 0; i < count_; ++i) {
+        for (uint32_t i = 0; i < count_; ++i) {
             copy_bytes(buf + w, arena + e[i].text_off, e[i].text_len);
             w += e[i].text_len;
             const uint32_t seg = e[i].off + e[i].len;

@@ -19,7 +19,6 @@ struct Edit {
     uint32_t len = 0;       // bytes removed
     uint16_t text_off = 0;  // replacement text in the plan's arena
     uint16_t text_len = 0;
-    uint16_t seq = 0;       // insertion order: edits at one offset apply in the order they were added
 };
 
 enum class ApplyStatus : uint8_t {
@@ -66,7 +65,8 @@ public:
     [[nodiscard]] int64_t growth() const noexcept;
     // Net growth of the edits that lie within [s.off, s.end()] (for Content-Length).
     [[nodiscard]] int64_t growth_within(Slice s) const noexcept;
-    // The i-th edit in order of offset (then of insertion: see Edit::seq).
+    // The i-th edit in order of offset (then of insertion: add() keeps edits at one offset in the
+    // order they came).
     [[nodiscard]] const Edit& edit(std::size_t i) const noexcept { return edits_[i]; }
     [[nodiscard]] std::string_view text(const Edit& e) const noexcept {
         return {arena_.data() + e.text_off, e.text_len};
@@ -79,8 +79,9 @@ public:
 private:
     std::array<Edit, kMaxEdits> edits_{};
     std::array<char, kArena> arena_{};
-    uint16_t count_ = 0;
-    uint16_t arena_used_ = 0;
+    // 32-bit counts: the loops index with them (16-bit ones took a zero extension at each use).
+    uint32_t count_ = 0;
+    uint32_t arena_used_ = 0;
     bool overflow_ = false;
 };
 
@@ -96,21 +97,20 @@ private:
     // Kept in apply()'s order (offset, then insertion) as they come: most come in order, the
     // rest (a Content-Length planned after the body's edits) move past a few. A sort in apply()
     // cost ~70 instructions a rewritten message.
-    uint16_t k = count_;
+    uint32_t k = count_;
     for (; k > 0 && edits_[k - 1u].off > off; --k) edits_[k] = edits_[k - 1u];
     Edit& e = edits_[k];
     e.off = off;
     e.len = len;
-    e.text_off = arena_used_;
+    e.text_off = static_cast<uint16_t>(arena_used_);  // at most kArena
     e.text_len = static_cast<uint16_t>(size);
-    e.seq = count_;
     // Each piece straight from where it is: no text is put together first and copied again.
     char* d = arena_.data() + arena_used_;
     for (const std::string_view t : texts) {
         copy_bytes(d, t.data(), t.size());
         d += t.size();
     }
-    arena_used_ = static_cast<uint16_t>(arena_used_ + size);
+    arena_used_ += static_cast<uint32_t>(size);
     ++count_;
 }
 
