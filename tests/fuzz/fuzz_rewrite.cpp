@@ -29,8 +29,11 @@ namespace {
 std::string reference_apply(std::string_view in, const rewrite::EditPlan& plan) {
     std::vector<const rewrite::Edit*> edits;
     for (std::size_t i = 0; i < plan.size(); ++i) edits.push_back(&plan.edit(i));
+    // Edits at one offset in the order they were added: each one's text went to the plan's arena
+    // after the texts of those added before it (a tie in text_off is an empty text, which writes
+    // nothing wherever it goes).
     std::stable_sort(edits.begin(), edits.end(), [](const auto* a, const auto* b) {
-        return a->off != b->off ? a->off < b->off : a->seq < b->seq;
+        return a->off != b->off ? a->off < b->off : a->text_off < b->text_off;
     });
     std::string out;
     uint32_t p = 0;
