@@ -145,15 +145,16 @@ def reserve_hugepages(megabytes):
     return restore
 
 
-def in_turn(r, a, b):
-    """Round r of two measurements that take turns: a() and b(), a first in even rounds and b first
-    in odd ones, so that a change of the machine's speed between the two leans neither way over
-    the rounds. Returns (a's result, b's result)."""
-    if r % 2 == 0:
-        x = a()
-        return x, b()
-    y = b()
-    return a(), y
+def in_turn(r, *runs):
+    """Round r of measurements that take turns: each of runs (callables) goes first in every
+    len(runs)-th round (two: the first in even rounds, the second in odd ones), the others after
+    it in their order, so that a change of the machine's speed between them leans no way over the
+    rounds. Returns their results in the order of runs."""
+    first = r % len(runs)
+    results = [None] * len(runs)
+    for i in list(range(first, len(runs))) + list(range(first)):
+        results[i] = runs[i]()
+    return tuple(results)
 
 
 def measure_farend(farend, eal, prefix, warmup, window, args=()):
