@@ -131,6 +131,36 @@ TEST(Differential, LazyValueMasksParseAsAFullScan) {
     std::printf("  %zu lazy parses compared against full scans\n", compared);
 }
 
+// An index that keeps only some headers (the rewrite path's) against one that keeps them all, on
+// the corpus and its mutations: under the set they describe alike (verdict, error and where, line
+// count, start line, every kept header, find/next, body, Content-Length), with several sets.
+TEST(Differential, KeepingSomeHeadersIndexesAsKeepingAll) {
+    const auto samples = test::everything();
+    std::mt19937_64 rng(20261203);
+    sip::MessageParser all, some;
+    using sip::HeaderId;
+    const sip::HeaderSet rewrite = sip::header_set(
+        {HeaderId::via, HeaderId::contact, HeaderId::content_length, HeaderId::content_type, HeaderId::content_encoding});
+    size_t compared = 0, left = 0;
+    for (const auto& s : samples) {
+        for (int round = 0; round < 20; ++round) {
+            const std::string msg = round == 0 ? s.bytes : mutate(s.bytes, rng);
+            const sip::HeaderSet sets[] = {rewrite, rewrite | sip::header_set({HeaderId::from, HeaderId::to}), 0,
+                                           rng() & ((sip::HeaderSet{1} << sip::kHeaderIdCount) - 1)};
+            const auto& full = all.parse(msg);
+            for (const sip::HeaderSet keep : sets) {
+                const auto& idx = some.parse(msg, keep);
+                ASSERT_EQ(test::describe_kept(idx, idx.kept), test::describe_kept(full, idx.kept))
+                    << s.name << " round " << round << " keep " << keep;
+                ASSERT_EQ(idx.line_count, full.header_count) << s.name << " round " << round;
+                left += idx.line_count - idx.header_count;
+                ++compared;
+            }
+        }
+    }
+    std::printf("  %zu indexes with some headers kept compared against all kept (%zu header lines left)\n", compared, left);
+}
+
 TEST(Differential, ContactsReadTheSameWithTheViasHostPortKnown) {
     // The Contact's host:port starts as the Via's sent-by and goes on with every byte value, or
     // stops short, or has its port cut or lengthened: reading it with the Via's host:port known

@@ -297,6 +297,88 @@ TEST(Message, TooManyHeadersReportedAtTheFirstOnePast) {
     EXPECT_EQ(big->header_count, kMaxHeaders);
 }
 
+// An index that keeps some headers (MessageParser::parse(msg, keep), as the rewrite path does):
+// the same verdict, body and line count as with every header kept, the kept headers exactly as
+// there, the others not stored, and a continuation line going with its own header.
+TEST(Message, KeepsOnlyTheHeadersAskedFor) {
+    const std::string msg = crlf(
+        "INVITE sip:bob@example.com SIP/2.0\n"
+        "Via: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\n"
+        "From: <sip:alice@example.com>\n"
+        "  ;tag=folded-under-From\n"
+        "Contact: <sip:alice@192.168.1.10>\n"
+        "\t;expires=60\n"
+        "Call-ID: c1\n"
+        "X-Unknown: 1\n"
+        " more\n"
+        "v: SIP/2.0/UDP 192.168.1.10:5062\n"
+        "Content-Length: 4\n"
+        "\n"
+        "body");
+    const HeaderSet keep = header_set({HeaderId::via, HeaderId::contact});
+    Parsed all(msg);
+    sip::MessageParser some_parser;
+    const MessageIndex& some = some_parser.parse(msg, keep);
+    ASSERT_TRUE(all->complete());
+    ASSERT_TRUE(some.complete());
+    EXPECT_EQ(all->line_count, 7);
+    EXPECT_EQ(all->header_count, 7);
+    EXPECT_EQ(some.line_count, 7);
+    ASSERT_EQ(some.header_count, 4);  // Via, Contact, v, and Content-Length (always kept)
+    EXPECT_EQ(some.kept, keep | header_set({HeaderId::content_length}));
+    EXPECT_EQ(all->kept, kAllHeaders);
+    EXPECT_EQ(some.headers[0].id, HeaderId::via);
+    EXPECT_EQ(text(msg, some.headers[0].value), "SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1");  // From's fold not in it
+    EXPECT_EQ(some.headers[1].id, HeaderId::contact);
+    EXPECT_TRUE(some.headers[1].folded);
+    EXPECT_EQ(text(msg, some.headers[1].value), "<sip:alice@192.168.1.10>\r\n\t;expires=60");
+    EXPECT_EQ(some.headers[2].id, HeaderId::via);
+    EXPECT_EQ(text(msg, some.headers[2].value), "SIP/2.0/UDP 192.168.1.10:5062");  // X-Unknown's fold not in it
+    EXPECT_EQ(some.headers[3].id, HeaderId::content_length);
+    EXPECT_EQ(some.find(HeaderId::from), nullptr);
+    EXPECT_EQ(some.find(HeaderId::call_id), nullptr);
+    EXPECT_EQ(some.find(HeaderId::other), nullptr);
+    ASSERT_NE(some.find(HeaderId::via), nullptr);
+    EXPECT_EQ(some.next(*some.find(HeaderId::via)), &some.headers[2]);
+    EXPECT_EQ(test::describe_kept(some, keep), test::describe_kept(*all, keep));
+    EXPECT_EQ(text(msg, some.body()), "body");
+    // No header kept but Content-Length: the body is still where it says.
+    const MessageIndex& none = some_parser.parse(msg, 0);
+    ASSERT_TRUE(none.complete());
+    EXPECT_EQ(none.header_count, 1);
+    EXPECT_EQ(none.line_count, 7);
+    EXPECT_EQ(text(msg, none.body()), "body");
+}
+
+// The errors of a line are decided whatever the set: a left header's line fails as it would kept.
+TEST(Message, KeptOrNotALineFailsAlike) {
+    const std::string start = "OPTIONS sip:x SIP/2.0\r\n";
+    std::vector<std::string> cases = {
+        start + " folded first\r\nVia: x\r\n\r\n",  // a fold before any header
+        start + "Call-ID: 1\r\nno colon here\r\n\r\n",
+        start + "Call-ID: 1\r\nbad name: 1\r\n\r\n",
+        start + "Call-ID : spaced\r\nCSeq:\t1 OPTIONS\r\nVia :x\r\n\r\n",  // white space around colons
+        start + "Call-ID: 1\r\n\tfold of a left one\r\nContent-Length: 0\r\n\r\n",
+        start + "Call-ID: 1\r\n",  // no end of headers
+    };
+    for (const HeaderSet first_kept : {HeaderSet{0}, header_set({HeaderId::call_id})}) {
+        std::string s = start;  // kMaxHeaders lines, the last a Via; then one past it
+        for (size_t i = 0; i < kMaxHeaders - 1; ++i) s += i % 2 ? "Call-ID: 1\r\n" : "Q:\r\n";
+        s += "Via: SIP/2.0/UDP 192.0.2.1\r\n";
+        cases.push_back(s + "\r\n");
+        cases.push_back(s + "To: <sip:x>\r\n\r\n");
+        for (const std::string& c : cases) {
+            SCOPED_TRACE(c.substr(0, 80));
+            const HeaderSet keep = first_kept | header_set({HeaderId::via});
+            Parsed all(c);
+            sip::MessageParser p;
+            const MessageIndex& some = p.parse(c, keep);
+            EXPECT_EQ(test::describe_kept(some, keep), test::describe_kept(*all, keep));
+            EXPECT_EQ(some.line_count, all->line_count);
+        }
+    }
+}
+
 TEST(Message, ErrorNamesAreUniqueAndDescribed) {
     for (size_t i = 0; i < kParseErrorCount; ++i) {
         const auto e = static_cast<ParseError>(i);

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string_view>
 
@@ -82,6 +83,17 @@ struct Header {
     [[nodiscard]] uint32_t line_off() const noexcept { return name.off; }
 };
 
+// A set of header ids, a bit each: the headers an index keeps (MessageParser::parse).
+using HeaderSet = uint64_t;
+static_assert(kHeaderIdCount <= 64, "a HeaderSet has a bit for every HeaderId");
+[[nodiscard]] constexpr HeaderSet header_set(std::initializer_list<HeaderId> ids) noexcept {
+    HeaderSet s = 0;
+    for (const HeaderId id : ids) s |= HeaderSet{1} << static_cast<unsigned>(id);
+    return s;
+}
+[[nodiscard]] constexpr bool contains(HeaderSet s, HeaderId id) noexcept { return (s >> static_cast<unsigned>(id)) & 1u; }
+inline constexpr HeaderSet kAllHeaders = ~HeaderSet{0};
+
 struct ContentLength {
     enum class Status : uint8_t { absent, ok, bad_value, too_large, conflict };
     Status status = Status::absent;
@@ -98,7 +110,14 @@ struct MessageIndex {
     uint32_t error_off = 0;  // where the problem was found
 
     StartLine start;
+    // The headers kept: every one (kAllHeaders), or those of the ids in `kept`. Every header line
+    // is read and checked alike whatever the set (the verdict, the error and its offset, the body
+    // do not depend on it); a line of an id outside it is only not stored, so find() does not
+    // see it. Content-Length is always kept (the body's length). header_count counts the kept
+    // ones, line_count every header line.
+    HeaderSet kept = kAllHeaders;
     uint16_t header_count = 0;
+    uint16_t line_count = 0;
     std::array<Header, kMaxHeaders> headers;
     std::array<int16_t, kHeaderIdCount> first{};  // index of the first header of each id, -1 if none
     std::array<int16_t, kHeaderIdCount> last{};   // index of the last one; meaningful only where first is set
@@ -137,8 +156,9 @@ public:
     MessageParser(const MessageParser&) = delete;
     MessageParser& operator=(const MessageParser&) = delete;
 
-    // Scans and indexes a whole datagram. The returned index stays valid until the next call.
-    const MessageIndex& parse(std::string_view datagram) noexcept;
+    // Scans and indexes a whole datagram, keeping the headers of the ids in `keep` (see
+    // MessageIndex::kept). The returned index stays valid until the next call.
+    const MessageIndex& parse(std::string_view datagram, HeaderSet keep = kAllHeaders) noexcept;
 
     [[nodiscard]] const MessageIndex& index() const noexcept { return index_; }
     [[nodiscard]] MaskView mask_view() const noexcept { return MaskView{masks_.get(), len_, &lazy_}; }
@@ -159,6 +179,6 @@ private:
 [[nodiscard]] bool has_bare_lf(std::string_view buf, const MessageIndex& m) noexcept;
 
 // The same index built from masks that are already filled (used by MessageParser and tests).
-void build_index(std::string_view buf, MaskView masks, MessageIndex& out) noexcept;
+void build_index(std::string_view buf, MaskView masks, MessageIndex& out, HeaderSet keep = kAllHeaders) noexcept;
 
 }  // namespace farend::sip
