@@ -120,12 +120,13 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
 
 AliasStatus Processor::find_alias(const char* buf, uint32_t size, AliasTarget& out) noexcept {
     const std::string_view msg(buf, size);
-    return find_ruri_alias(msg, parser_->mask_view(), parser_->parse(msg), out);
+    // The Request-URI is all it reads: no header kept (but Content-Length, always).
+    return find_ruri_alias(msg, parser_->mask_view(), parser_->parse(msg, 0), out);
 }
 
 bool Processor::is_response_to(const char* buf, uint32_t size, std::string_view branch_prefix) noexcept {
     const std::string_view msg(buf, size);
-    const sip::MessageIndex& idx = parser_->parse(msg);
+    const sip::MessageIndex& idx = parser_->parse(msg, sip::header_set({HeaderId::via}));
     sip::Via v;
     if (!idx.complete() || idx.start.is_request || !sip::top_via(msg, parser_->mask_view(), idx, v) || !v.valid ||
         !v.branch.has_value)
