@@ -37,13 +37,13 @@ std::string_view host_after_scheme_general(std::string_view msg, sip::MaskView m
 namespace {
 // The headers process() reads, the only ones its index keeps (sip::MessageIndex::kept): the top
 // Via, every Contact, the body's Content-Length, Content-Type and Content-Encoding
-// (extract_parts, plan_rewrites); with rules, the From and To hosts too (MessageHosts). The
+// (extract_parts, plan_rewrites); with domain rules, the From and To hosts too (MessageHosts). The
 // others (Call-ID, CSeq, Max-Forwards, ...: about half the lines of a message) are read as far
 // as their names and not stored.
 using sip::HeaderId;
 constexpr sip::HeaderSet kRewriteHeaders = sip::header_set(
     {HeaderId::via, HeaderId::contact, HeaderId::content_length, HeaderId::content_type, HeaderId::content_encoding});
-constexpr sip::HeaderSet kRuleHeaders = kRewriteHeaders | sip::header_set({HeaderId::from, HeaderId::to});
+constexpr sip::HeaderSet kDomainRuleHeaders = kRewriteHeaders | sip::header_set({HeaderId::from, HeaderId::to});
 }  // namespace
 
 Processor::Processor(Options options, const simd::Kernel& kernel)
@@ -58,7 +58,8 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
     Result r;
     r.size = size;
     const std::string_view msg(buf, size);
-    const sip::MessageIndex& idx = parser_->parse(msg, rules ? kRuleHeaders : kRewriteHeaders);
+    const sip::MessageIndex& idx =
+        parser_->parse(msg, rules && rules->wants_domains() ? kDomainRuleHeaders : kRewriteHeaders);
     if (!idx.complete()) {
         r.error = idx.error;
         return r;

@@ -56,7 +56,8 @@ public:
 
     [[nodiscard]] const Options& options() const noexcept { return options_; }
     // The last message's index. After process() it keeps only the headers process() reads (Via,
-    // Contact, Content-Length, Content-Type, Content-Encoding; From and To with rules): see kept.
+    // Contact, Content-Length, Content-Type, Content-Encoding; From and To with domain rules):
+    // see kept.
     [[nodiscard]] const sip::MessageIndex& index() const noexcept { return parser_->index(); }
     [[nodiscard]] const EditPlan& plan() const noexcept { return *plan_; }
     // The parts of the last message that parsed (top Via, Contacts, SDP). Their byte ranges refer
