@@ -217,7 +217,7 @@ void Indexer::run() noexcept {
 // [s, e) and b[e] is its CR or LF, so looking one byte past a position below e stays inside.
 // Some: only the headers of keep_'s ids are kept. A line of another id is read and checked as
 // far as its name (everything that can fail a line is decided there, but for the count of
-// lines), then left: no value bounds, no stores (~35 instructions a line fewer). Its
+// lines), then left: no value bounds, no stores (~58 instructions a line against ~88). Its
 // continuation lines are left with it.
 template <bool Some>
 FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
