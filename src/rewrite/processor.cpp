@@ -34,18 +34,6 @@ std::string_view host_after_scheme_general(std::string_view msg, sip::MaskView m
 
 }  // namespace detail
 
-namespace {
-// The headers process() reads, the only ones its index keeps (sip::MessageIndex::kept): the top
-// Via, every Contact, the body's Content-Length, Content-Type and Content-Encoding
-// (extract_parts, plan_rewrites); with domain rules, the From and To hosts too (MessageHosts). The
-// others (Call-ID, CSeq, Max-Forwards, ...: about half the lines of a message) are read as far
-// as their names and not stored.
-using sip::HeaderId;
-constexpr sip::HeaderSet kRewriteHeaders = sip::header_set(
-    {HeaderId::via, HeaderId::contact, HeaderId::content_length, HeaderId::content_type, HeaderId::content_encoding});
-constexpr sip::HeaderSet kDomainRuleHeaders = kRewriteHeaders | sip::header_set({HeaderId::from, HeaderId::to});
-}  // namespace
-
 Processor::Processor(Options options, const simd::Kernel& kernel)
     : options_(std::move(options)),
       ruled_detect_(options_.detect),
@@ -127,7 +115,7 @@ AliasStatus Processor::find_alias(const char* buf, uint32_t size, AliasTarget& o
 
 bool Processor::is_response_to(const char* buf, uint32_t size, std::string_view branch_prefix) noexcept {
     const std::string_view msg(buf, size);
-    const sip::MessageIndex& idx = parser_->parse(msg, sip::header_set({HeaderId::via}));
+    const sip::MessageIndex& idx = parser_->parse(msg, sip::header_set({sip::HeaderId::via}));
     sip::Via v;
     if (!idx.complete() || idx.start.is_request || !sip::top_via(msg, parser_->mask_view(), idx, v) || !v.valid ||
         !v.branch.has_value)

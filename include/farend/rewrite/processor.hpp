@@ -12,6 +12,17 @@
 
 namespace farend::rewrite {
 
+// The headers process() reads, the only ones its index keeps (sip::MessageIndex::kept): the top
+// Via, every Contact, the body's Content-Length, Content-Type and Content-Encoding
+// (extract_parts, plan_rewrites); with domain rules, the From and To hosts too (MessageHosts). The
+// others (Call-ID, CSeq, Max-Forwards, ...: about half the lines of a message) are read as far
+// as their names and not stored. Public for the tests that hold such an index to the full one.
+inline constexpr sip::HeaderSet kRewriteHeaders =
+    sip::header_set({sip::HeaderId::via, sip::HeaderId::contact, sip::HeaderId::content_length,
+                     sip::HeaderId::content_type, sip::HeaderId::content_encoding});
+inline constexpr sip::HeaderSet kDomainRuleHeaders =
+    kRewriteHeaders | sip::header_set({sip::HeaderId::from, sip::HeaderId::to});
+
 struct Options {
     nat::DetectConfig detect;
     Config rewrite;
