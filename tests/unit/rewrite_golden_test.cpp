@@ -421,6 +421,11 @@ const std::vector<Case> kCases = {
  "203.0.113.5:5060", "",
  "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;received=203.0.113.5;rport=5060\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP4 203.0.113.5\nc=IN IP4 203.0.113.5\nm=audio 4000 RTP/AVP 0\n",
  O::rewritten},
+{"sdp-addrtype-of-another-length-gets-ours",  // Content-Length counts the addrtype's shrinking too
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IPV4 10.0.0.1\nc=IN IPV4 10.0.0.1\nm=audio 4000 RTP/AVP 0\n",
+ "203.0.113.5:5060", "",
+ "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;received=203.0.113.5;rport=5060\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=- 1 1 IN IP4 203.0.113.5\nc=IN IP4 203.0.113.5\nm=audio 4000 RTP/AVP 0\n",
+ O::rewritten},
 {"sdp-rewrite-off",
  "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\nc=IN IP4 10.0.0.1\n",
  "203.0.113.5:5060", "rewrite=via,contact",
