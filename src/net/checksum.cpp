@@ -49,25 +49,39 @@ namespace {
 uint16_t finish(uint64_t be_sum) noexcept {  // sum of host-order (big-endian read) words
     return static_cast<uint16_t>(carry_fold(be_sum));
 }
-}  // namespace
 
-namespace {
-// The header's sum with its stored checksum c taken out: S - c == S + ~c in one's complement.
-// The usual 20 bytes as five loads, without the length loop. Not folded to 16 bits.
+// The sums below stay in the little-endian words the kernels add (RFC 1071 2.(B)): the fields
+// added to them (the stored checksum and length taken out, the new length, the protocol) are
+// read or written byte-swapped instead, and the one fold at the end is swapped. A fold of the
+// data's sum first, to add big-endian fields to it, cost ~10 instructions a checksum. Both ways
+// give the same bytes: a byte swap is multiplication by 256 modulo 0xffff, and a fold of a
+// positive sum (these always are) gives the representative in [1, 0xffff] either way.
+constexpr uint16_t swap16(uint16_t x) noexcept { return static_cast<uint16_t>((x >> 8) | (x << 8)); }
+inline uint16_t load_le16(const uint8_t* p) noexcept {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return v;
+}
+inline uint16_t not16(uint16_t x) noexcept { return static_cast<uint16_t>(~x); }
+// The big-endian value of an unfolded sum of little-endian words.
+inline uint16_t be_of_le(uint64_t le_sum) noexcept { return swap16(static_cast<uint16_t>(carry_fold(le_sum))); }
+
+// The header's little-endian sum with its stored checksum c taken out: S - c == S + ~c in one's
+// complement. The usual 20 bytes as five loads, without the length loop. Not folded.
 inline uint64_t header_sum_without_checksum(const uint8_t* h, std::size_t ihl) noexcept {
-    uint64_t s = fold(ihl == 20 ? simd::ones_sum_scalar(h, 20) : simd::ones_sum_scalar(h, ihl));
-    return s + static_cast<uint16_t>(~load_be16(h + 10));
+    const uint64_t s = ihl == 20 ? simd::ones_sum_scalar(h, 20) : simd::ones_sum_scalar(h, ihl);
+    return s + not16(load_le16(h + 10));
 }
 }  // namespace
 
 uint16_t ipv4_header_checksum(const uint8_t* h, std::size_t ihl) noexcept {
-    return static_cast<uint16_t>(~finish(header_sum_without_checksum(h, ihl)));
+    return not16(be_of_le(header_sum_without_checksum(h, ihl)));
 }
 
 uint16_t ipv4_header_checksum(const uint8_t* h, std::size_t ihl, uint16_t total) noexcept {
     // The old total length out, the new one in (S + ~old + total).
-    const uint64_t s = header_sum_without_checksum(h, ihl) + static_cast<uint16_t>(~load_be16(h + 2)) + total;
-    return static_cast<uint16_t>(~finish(s));
+    const uint64_t s = header_sum_without_checksum(h, ihl) + not16(load_le16(h + 2)) + swap16(total);
+    return not16(be_of_le(s));
 }
 
 namespace {
@@ -80,24 +94,22 @@ inline uint64_t addr_sum(const IpAddr& a) noexcept {
 }
 
 // The pseudo-header (addresses, protocol 17, the UDP length) plus data_sum, an unfolded sum of
-// words in memory order: the addresses and the data summed unfolded and folded once (each range
-// has an even length but the last, so the words line up as in one buffer: RFC 1071 2.(C)).
+// words in memory order (each range has an even length but the last, so the words line up as in
+// one buffer: RFC 1071 2.(C)). Little-endian, unfolded.
 inline uint64_t pseudo_header_plus(const IpAddr& src, const IpAddr& dst, std::size_t len, uint64_t data_sum) noexcept {
-    uint64_t s = fold(addr_sum(src) + addr_sum(dst) + data_sum);
-    s += 17;                            // protocol / next header
-    s += (len >> 16) + (len & 0xffff);  // UDP length (IPv4) / upper-layer length (IPv6)
-    return s;
+    return addr_sum(src) + addr_sum(dst) + data_sum + swap16(17) +  // protocol / next header
+           swap16(static_cast<uint16_t>(len >> 16)) + swap16(static_cast<uint16_t>(len));  // UDP / upper-layer length
 }
 
 // The datagram's pseudo-header and words with its stored checksum field taken out.
 inline uint64_t datagram_sum_without_checksum(const IpAddr& src, const IpAddr& dst, const uint8_t* udp,
                                               std::size_t len) noexcept {
-    return pseudo_header_plus(src, dst, len, raw_sum(udp, len)) + static_cast<uint16_t>(~load_be16(udp + 6));
+    return pseudo_header_plus(src, dst, len, raw_sum(udp, len)) + not16(load_le16(udp + 6));
 }
 
-// The checksum to send for a sum: inverted, a computed 0 sent as 0xffff (RFC 768).
-inline uint16_t udp_checksum_of(uint64_t s) noexcept {
-    const uint16_t c = static_cast<uint16_t>(~finish(s));
+// The checksum to send for a little-endian sum: inverted, a computed 0 sent as 0xffff (RFC 768).
+inline uint16_t udp_checksum_of(uint64_t le_sum) noexcept {
+    const uint16_t c = not16(be_of_le(le_sum));
     return c == 0 ? 0xffff : c;
 }
 }  // namespace
@@ -108,12 +120,12 @@ uint16_t udp_checksum(const IpAddr& src, const IpAddr& dst, const uint8_t* udp, 
 
 uint16_t udp_checksum_for_length(const IpAddr& src, const IpAddr& dst, const uint8_t* udp, std::size_t len) noexcept {
     // The old length field out, the new one in.
-    return udp_checksum_of(datagram_sum_without_checksum(src, dst, udp, len) +
-                           static_cast<uint16_t>(~load_be16(udp + 4)) + (len & 0xffff));
+    return udp_checksum_of(datagram_sum_without_checksum(src, dst, udp, len) + not16(load_le16(udp + 4)) +
+                           swap16(static_cast<uint16_t>(len)));
 }
 
 uint16_t udp_pseudo_header_sum(const IpAddr& src, const IpAddr& dst, std::size_t len) noexcept {
-    return finish(pseudo_header_plus(src, dst, len, 0));
+    return be_of_le(pseudo_header_plus(src, dst, len, 0));
 }
 
 uint16_t adjust(uint16_t hc, uint16_t m, uint16_t m2) noexcept {
