@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace farend::net {
 
@@ -42,11 +43,17 @@ namespace farend::net {
 // RFC 1624 eqn. 3: the checksum after one 16-bit word of the covered data changes.
 [[nodiscard]] uint16_t adjust(uint16_t checksum, uint16_t old_word, uint16_t new_word) noexcept;
 
-// Reads/writes big-endian 16-bit fields.
-[[nodiscard]] inline uint16_t load_be16(const uint8_t* p) noexcept { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+// Reads/writes big-endian 16-bit fields: one 2-byte move and a byte swap (movbe where the CPU
+// has it). Written byte by byte, GCC kept two byte stores, or merged neighbouring fields through
+// a chain of shifts and ORs.
+[[nodiscard]] inline uint16_t load_be16(const uint8_t* p) noexcept {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return __builtin_bswap16(v);
+}
 inline void store_be16(uint8_t* p, uint16_t v) noexcept {
-    p[0] = static_cast<uint8_t>(v >> 8);
-    p[1] = static_cast<uint8_t>(v);
+    const uint16_t x = __builtin_bswap16(v);
+    std::memcpy(p, &x, 2);
 }
 
 // Sets the UDP checksum field (udp[6..7]) for the datagram as it now is. Over IPv4 a checksum of
