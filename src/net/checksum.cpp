@@ -20,14 +20,14 @@ constexpr uint64_t carry_fold(uint64_t s) noexcept {
 }
 static_assert(carry_fold(0xffffffffffffffffull) == 0xffff && carry_fold(0x10000) == 1 && carry_fold(0x1ffff) == 1 &&
               carry_fold(0xffff) == 0xffff && carry_fold(0) == 0 && carry_fold(0x1fffe) == 0xffff);
+
+constexpr uint16_t swap16(uint16_t x) noexcept { return static_cast<uint16_t>((x >> 8) | (x << 8)); }
 }  // namespace
 
 uint16_t fold(uint64_t sum) noexcept {
-    sum = carry_fold(sum);
     // The words were summed in little-endian order; swapping the folded sum gives the big-endian
     // sum (RFC 1071 2.(B): the sum is byte-order independent up to this swap).
-    const auto s = static_cast<uint16_t>(sum);
-    return static_cast<uint16_t>((s >> 8) | (s << 8));
+    return swap16(static_cast<uint16_t>(carry_fold(sum)));
 }
 
 namespace {
@@ -56,15 +56,12 @@ uint16_t finish(uint64_t be_sum) noexcept {  // sum of host-order (big-endian re
 // data's sum first, to add big-endian fields to it, cost ~10 instructions a checksum. Both ways
 // give the same bytes: a byte swap is multiplication by 256 modulo 0xffff, and a fold of a
 // positive sum (these always are) gives the representative in [1, 0xffff] either way.
-constexpr uint16_t swap16(uint16_t x) noexcept { return static_cast<uint16_t>((x >> 8) | (x << 8)); }
 inline uint16_t load_le16(const uint8_t* p) noexcept {
     uint16_t v;
     std::memcpy(&v, p, 2);
     return v;
 }
 inline uint16_t not16(uint16_t x) noexcept { return static_cast<uint16_t>(~x); }
-// The big-endian value of an unfolded sum of little-endian words.
-inline uint16_t be_of_le(uint64_t le_sum) noexcept { return swap16(static_cast<uint16_t>(carry_fold(le_sum))); }
 
 // The header's little-endian sum with its stored checksum c taken out: S - c == S + ~c in one's
 // complement. The usual 20 bytes as five loads, without the length loop. Not folded.
@@ -75,13 +72,13 @@ inline uint64_t header_sum_without_checksum(const uint8_t* h, std::size_t ihl) n
 }  // namespace
 
 uint16_t ipv4_header_checksum(const uint8_t* h, std::size_t ihl) noexcept {
-    return not16(be_of_le(header_sum_without_checksum(h, ihl)));
+    return not16(fold(header_sum_without_checksum(h, ihl)));
 }
 
 uint16_t ipv4_header_checksum(const uint8_t* h, std::size_t ihl, uint16_t total) noexcept {
     // The old total length out, the new one in (S + ~old + total).
     const uint64_t s = header_sum_without_checksum(h, ihl) + not16(load_le16(h + 2)) + swap16(total);
-    return not16(be_of_le(s));
+    return not16(fold(s));
 }
 
 namespace {
@@ -109,7 +106,7 @@ inline uint64_t datagram_sum_without_checksum(const IpAddr& src, const IpAddr& d
 
 // The checksum to send for a little-endian sum: inverted, a computed 0 sent as 0xffff (RFC 768).
 inline uint16_t udp_checksum_of(uint64_t le_sum) noexcept {
-    const uint16_t c = not16(be_of_le(le_sum));
+    const uint16_t c = not16(fold(le_sum));
     return c == 0 ? 0xffff : c;
 }
 }  // namespace
@@ -125,7 +122,7 @@ uint16_t udp_checksum_for_length(const IpAddr& src, const IpAddr& dst, const uin
 }
 
 uint16_t udp_pseudo_header_sum(const IpAddr& src, const IpAddr& dst, std::size_t len) noexcept {
-    return be_of_le(pseudo_header_plus(src, dst, len, 0));
+    return fold(pseudo_header_plus(src, dst, len, 0));
 }
 
 uint16_t adjust(uint16_t hc, uint16_t m, uint16_t m2) noexcept {
