@@ -18,17 +18,6 @@ int64_t EditPlan::growth() const noexcept {
     return g;
 }
 
-int64_t EditPlan::growth_within(Slice s) const noexcept {
-    // The edits are in order of offset: only the last ones can start at or after s.off (a
-    // message's body is after all its header edits, so this is usually no edit at all).
-    int64_t g = 0;
-    for (uint32_t i = count_; i > 0 && edits_[i - 1u].off >= s.off; --i) {
-        const Edit& e = edits_[i - 1u];
-        if (e.off + e.len <= s.end()) g += int64_t{e.text_len} - int64_t{e.len};
-    }
-    return g;
-}
-
 ApplyResult EditPlan::apply(char* buf, uint32_t size, uint32_t capacity) noexcept {
     ApplyResult r;
     r.size = size;

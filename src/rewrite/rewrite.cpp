@@ -181,8 +181,8 @@ int64_t plan_sdp(std::string_view buf, const sip::Sdp& sdp, const nat::Source& s
 }
 
 // delta: by how much the body's edits (the SDP's: the only ones planned past the headers) grow it,
-// summed by plan_sdp() as it plans them. EditPlan::growth_within() walked the plan's edits back
-// from the last for it: ~25 instructions a message, ~55 with SDP. (Planning Content-Length before
+// summed by plan_sdp() as it plans them (walking the plan's edits back from the last for it cost
+// ~25 instructions a message, ~55 with SDP). (Planning Content-Length before
 // the SDP's edits, so that add() need not move its edit past theirs, measured worse: the SDP's
 // edits then had to be decided in one pass and planned in another.)
 void plan_content_length(std::string_view buf, const sip::MessageIndex& index, int64_t delta, EditPlan& plan,

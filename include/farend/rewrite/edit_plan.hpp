@@ -63,8 +63,6 @@ public:
     [[nodiscard]] bool overflowed() const noexcept { return overflow_; }
     // Bytes the message grows by (negative: shrinks).
     [[nodiscard]] int64_t growth() const noexcept;
-    // Net growth of the edits that lie within [s.off, s.end()] (for Content-Length).
-    [[nodiscard]] int64_t growth_within(Slice s) const noexcept;
     // The i-th edit in order of offset (then of insertion: add() keeps edits at one offset in the
     // order they came).
     [[nodiscard]] const Edit& edit(std::size_t i) const noexcept { return edits_[i]; }
