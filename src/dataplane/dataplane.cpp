@@ -19,6 +19,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -373,6 +374,7 @@ struct LoopArgs {
     rte_mempool* direct;
     rte_mempool* indirect;
     rte_rcu_qsbr* qsbr;
+    std::atomic<unsigned>* remote = nullptr;  // a worker on another lcore than the main: counts itself out at the end
 };
 
 // Length of the Ethernet header and its VLAN tags, and the ethertype after them (0 and 0 when
@@ -709,6 +711,14 @@ int worker_loop(void* arg) {
     return 0;
 }
 
+// A worker launched on another lcore than the main one: its loop, then one fewer running.
+int remote_worker_loop(void* arg) {
+    auto* a = static_cast<LoopArgs*>(arg);
+    const int rc = worker_loop(arg);
+    a->remote->fetch_sub(1);
+    return rc;
+}
+
 }  // namespace
 
 int Dataplane::run() {
@@ -732,14 +742,25 @@ int Dataplane::run() {
     });
     const unsigned main = rte_get_main_lcore();
     int rc = 0;
-    for (auto& a : args)
-        if (a.ws->lcore != main && rte_eal_remote_launch(worker_loop, &a, a.ws->lcore) != 0) {
+    // Workers on other lcores count themselves out when their loop ends.
+    std::atomic<unsigned> remote{0};
+    for (auto& a : args) {
+        if (a.ws->lcore == main) continue;
+        a.remote = &remote;
+        remote.fetch_add(1);
+        if (rte_eal_remote_launch(remote_worker_loop, &a, a.ws->lcore) != 0) {
+            remote.fetch_sub(1);
             std::fprintf(stderr, "farend: cannot launch the worker on lcore %u\n", a.ws->lcore);
             g_stop.store(true);
             rc = 1;
         }
+    }
     for (auto& a : args)
         if (a.ws->lcore == main) worker_loop(&a);
+    // A main lcore without a worker sleeps until the workers end: rte_eal_mp_wait_lcore() spins
+    // (rte_pause), which kept a whole CPU busy doing nothing, beside the workers, for as long as
+    // farend ran. It then only collects the lcores' states.
+    while (remote.load() != 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     rte_eal_mp_wait_lcore();
     control.join();
     return rc;

@@ -332,6 +332,55 @@ class PoolAfterLoad(unittest.TestCase):
             self.assertEqual(res[f"pool_{pool}_in_use"], 0, pool)
 
 
+class MainLcore(unittest.TestCase):
+    """The main lcore runs no worker with -l 0-1: it sleeps while the worker polls, not spins (DPDK's
+    rte_eal_mp_wait_lcore() spins on rte_pause(): a whole CPU busy for nothing, and with more
+    workers than cores one of them shared its CPU with that spin). And farend still stops at once."""
+
+    @staticmethod
+    def cpu_ticks(pid):
+        """{thread name: user+system clock ticks} of the process's threads; the main thread as 'main'."""
+        ticks = {}
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = "main" if int(tid) == pid else f.read().strip()
+            ticks[name] = ticks.get(name, 0) + int(fields[11]) + int(fields[12])
+        return ticks
+
+    def test_sleeps_while_the_worker_polls(self):
+        tmp = tempfile.mkdtemp()
+        cap = os.path.join(tmp, "in.pcap")
+        wrpcap(cap, [natted_register(i) for i in range(100)])
+        prefix = f"fe-main-{os.getpid()}"
+        proc = subprocess.Popen([FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", prefix, "-l", "0-1",
+                                 f"--vdev=net_pcap0,rx_pcap={cap},infinite_rx=1", "--vdev=net_null1,no-rx=1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and telemetry(prefix, "/farend/stats")["rx_packets"] == 0:
+                time.sleep(0.2)
+            a, t0 = self.cpu_ticks(proc.pid), time.monotonic()
+            time.sleep(2)
+            b, secs = self.cpu_ticks(proc.pid), time.monotonic() - t0
+            self.assertEqual(proc.poll(), None, "farend still runs")
+        finally:
+            proc.send_signal(signal.SIGINT)
+            t1 = time.monotonic()
+            out = proc.communicate(timeout=60)[0]
+            stop = time.monotonic() - t1
+        hz = os.sysconf("SC_CLK_TCK")
+        used = {k: (b[k] - a.get(k, 0)) / hz / secs for k in b}
+        workers = [k for k in used if k != "main" and "worker" in k]
+        self.assertEqual(len(workers), 1, used)
+        self.assertGreater(used[workers[0]], 0.5, f"the worker polls: {used}")
+        self.assertLess(used["main"], 0.1, f"the main lcore sleeps: {used}")
+        self.assertEqual(proc.returncode, 0, out)
+        self.assertLess(stop, 10, "stopped promptly on SIGINT")
+        self.assertIn("rx_packets", out)
+
+
 class Overload(unittest.TestCase):
     """scripts/overload for 15 s (a minute by hand, tests/RELIABILITY.md): both ports replay without
     pause; farend keeps forwarding, every frame is accounted for, every mbuf returns, memory is flat."""
