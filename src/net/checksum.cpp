@@ -46,10 +46,6 @@ uint64_t raw_sum(const uint8_t* data, std::size_t len) noexcept {
 uint16_t ones_sum(const uint8_t* data, std::size_t len) noexcept { return fold(raw_sum(data, len)); }
 
 namespace {
-uint16_t finish(uint64_t be_sum) noexcept {  // sum of host-order (big-endian read) words
-    return static_cast<uint16_t>(carry_fold(be_sum));
-}
-
 // The sums below stay in the little-endian words the kernels add (RFC 1071 2.(B)): the fields
 // added to them (the stored checksum and length taken out, the new length, the protocol) are
 // read or written byte-swapped instead, and the one fold at the end is swapped. A fold of the
@@ -126,10 +122,8 @@ uint16_t udp_pseudo_header_sum(const IpAddr& src, const IpAddr& dst, std::size_t
 }
 
 uint16_t adjust(uint16_t hc, uint16_t m, uint16_t m2) noexcept {
-    uint32_t s = static_cast<uint16_t>(~hc);
-    s += static_cast<uint16_t>(~m);
-    s += m2;
-    return static_cast<uint16_t>(~finish(s));
+    // Host-order words in and out: folded without the swap that fold() makes.
+    return not16(static_cast<uint16_t>(carry_fold(uint64_t{not16(hc)} + not16(m) + m2)));
 }
 
 void fix_udp_checksum(const IpAddr& src, const IpAddr& dst, uint8_t* udp, std::size_t len, bool keep_zero) noexcept {
