@@ -177,6 +177,14 @@ def memory_kib(pid):
     return rss, hwm
 
 
+def cpu_ticks(stat_path):
+    """User plus system clock ticks (os.sysconf("SC_CLK_TCK") a second) of a /proc stat file: a
+    process's (/proc/PID/stat) or one thread's (/proc/PID/task/TID/stat)."""
+    with open(stat_path) as f:
+        fields = f.read().rsplit(")", 1)[1].split()  # past the command name, which may hold spaces
+    return int(fields[11]) + int(fields[12])  # utime, stime
+
+
 def scratch_dir(prefix="farend-"):
     """A new directory for a script's scratch files, removed when the script ends, however it ends
     (normal exit, sys.exit, an exception): a run leaves nothing in /tmp."""

@@ -25,7 +25,7 @@ FAREND_PCAP = os.path.join(ROOT, "scripts", "farend-pcap")
 SAMPLE = os.path.join(ROOT, "tests", "pcap", "nat-sample.pcap")
 SHARED = os.environ.get("FAREND_SHARED", os.path.join(ROOT, "..", "shared"))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from farendtools import nat_frame, telemetry  # noqa: E402  (frames and telemetry queries, shared with scripts/)
+from farendtools import cpu_ticks, nat_frame, telemetry  # noqa: E402  (frames and telemetry queries, shared with scripts/)
 
 # Every scratch file and directory of these tests goes in one directory (tempfile's default place
 # while they run), removed when they end: a run leaves nothing in /tmp.
@@ -342,11 +342,9 @@ class MainLcore(unittest.TestCase):
         """{thread name: user+system clock ticks} of the process's threads; the main thread as 'main'."""
         ticks = {}
         for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
             with open(f"/proc/{pid}/task/{tid}/comm") as f:
                 name = "main" if int(tid) == pid else f.read().strip()
-            ticks[name] = ticks.get(name, 0) + int(fields[11]) + int(fields[12])
+            ticks[name] = ticks.get(name, 0) + cpu_ticks(f"/proc/{pid}/task/{tid}/stat")
         return ticks
 
     def test_sleeps_while_the_worker_polls(self):
