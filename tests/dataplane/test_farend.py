@@ -338,7 +338,7 @@ class MainLcore(unittest.TestCase):
     workers than cores one of them shared its CPU with that spin). And farend still stops at once."""
 
     @staticmethod
-    def cpu_ticks(pid):
+    def thread_ticks(pid):
         """{thread name: user+system clock ticks} of the process's threads; the main thread as 'main'."""
         ticks = {}
         for tid in os.listdir(f"/proc/{pid}/task"):
@@ -359,9 +359,9 @@ class MainLcore(unittest.TestCase):
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and telemetry(prefix, "/farend/stats")["rx_packets"] == 0:
                 time.sleep(0.2)
-            a, t0 = self.cpu_ticks(proc.pid), time.monotonic()
+            a, t0 = self.thread_ticks(proc.pid), time.monotonic()
             time.sleep(2)
-            b, secs = self.cpu_ticks(proc.pid), time.monotonic() - t0
+            b, secs = self.thread_ticks(proc.pid), time.monotonic() - t0
             self.assertEqual(proc.poll(), None, "farend still runs")
         finally:
             proc.send_signal(signal.SIGINT)
