@@ -40,6 +40,11 @@ po::options_description describe() {
         ("malformed", po::value<std::string>()->value_name("ACTION"),
          "what to do with SIP that does not parse: pass (forward unmodified) or drop; counted either way; default pass. "
          "Datagrams of only CRLF or white space (agents' NAT keepalives) are always forwarded")
+        ("checksums", po::value<std::string>()->value_name("ACTION"),
+         "verify: a SIP datagram whose IPv4 header or UDP checksum is wrong (damaged on the way) is forwarded as it "
+         "came and counted (bad_checksum), never rewritten, so the switch discards it as it would without farend; "
+         "ignore: rewrite it all the same, its checksums summed anew (for replaying captures taken on a sending host "
+         "with checksum offload, whose checksums were never filled in); default verify")
         ("keepalive-interval", po::value<std::string>()->value_name("SECONDS"),
          "every SECONDS, ping each NATed agent that registered (last hour) or sent a message (last 3 intervals) "
          "from the switch's address, to keep its NAT binding open; 0 = off (default)")
@@ -182,6 +187,13 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
             c.malformed = pipeline::MalformedAction::drop;
         else
             return fail("malformed", "'" + m + "' is neither pass nor drop");
+    }
+    if (vm.count("checksums")) {
+        const std::string m = vm["checksums"].as<std::string>();
+        if (m == "verify" || m == "ignore")
+            c.verify_checksums = m == "verify";
+        else
+            return fail("checksums", "'" + m + "' is neither verify nor ignore");
     }
     if (vm.count("keepalive-interval")) {
         uint64_t s = 0;

@@ -281,6 +281,10 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             std::fprintf(stderr, "farend: port %u (%s) has no RSS: each of its %u queues is read by one worker as the "
                                  "device fills it\n", static_cast<unsigned>(p), info.driver_name, static_cast<unsigned>(nq));
         }
+        // UDP checksums verified on receipt where the port can: farend then sums only those the
+        // port did not find right (a damaged datagram is never rewritten: Worker::checksums_ok).
+        constexpr uint64_t kRxCsum = RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+        if ((info.rx_offload_capa & kRxCsum) == kRxCsum) conf.rxmode.offloads |= kRxCsum;
         // Checksums on transmit where the port can: the rewrite then leaves them to the NIC.
         constexpr uint64_t kCsum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
         if ((info.tx_offload_capa & kCsum) == kCsum) {
@@ -617,8 +621,8 @@ int worker_loop(void* arg) {
             for (uint16_t i = 0; i < n; ++i) {
                 rte_mbuf* m = pkts[i];
                 c.add(pipeline::Counter::rx_bytes, m->pkt_len);
+                bool whole = false;  // put together from fragments
                 if (p.dir == pipeline::Direction::access_to_core && !unfragmented_ipv4(m)) {
-                    bool whole = false;
                     m = reassemble(m, ws, start, c, whole);
                     if (!m) continue;  // waits for its other fragments
                     if (whole) c.add(pipeline::Counter::reassembled);
@@ -637,6 +641,10 @@ int worker_loop(void* arg) {
                 frames[k] = pipeline::Frame{rte_pktmbuf_mtod(m, uint8_t*), m->data_len,
                                             static_cast<uint32_t>(m->data_len + rte_pktmbuf_tailroom(m)), true, 0};
                 frames[k].offload = offload;
+                // The port's word on the UDP checksum holds for the mbuf it filled, not for one
+                // put together from fragments or copied (their flags are the first piece's).
+                frames[k].udp_checksum_good =
+                    !whole && m == pkts[i] && (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
                 ++k;
             }
             // Stage 2: classify, then read and rewrite the SIP (pipeline::Worker).

@@ -79,6 +79,15 @@ FrameStatus parse_frame(const uint8_t* f, uint32_t len, FrameView& v) noexcept {
     return FrameStatus::udp;
 }
 
+bool checksums_valid(const uint8_t* f, const FrameView& v, bool udp_good) noexcept {
+    const uint8_t* udp = f + v.l4_off;
+    if (!v.ipv6) {
+        if (!ipv4_header_verifies(f + v.l3_off, (f[v.l3_off] & 0xfu) * 4u)) return false;
+        if (load_be16(udp + 6) == 0) return true;  // the sender chose none
+    }
+    return udp_good || udp_checksum_verifies(v.src, v.dst, udp, v.ip_end - v.l4_off);
+}
+
 uint32_t fix_after_resize(uint8_t* f, const FrameView& v, uint32_t new_payload_len, bool offload,
                           bool* udp_offloaded) noexcept {
     uint8_t* udp = f + v.l4_off;

@@ -19,6 +19,7 @@ std::string Config::describe() const {
     o << "\ncontact-mode = " << (rewrite.rewrite.contact_mode == rewrite::ContactMode::alias ? "alias" : "rewrite");
     o << "\nprivate-ranges = " << rewrite.detect.private_ranges.to_string();
     o << "\nmalformed = " << (malformed == MalformedAction::drop ? "drop" : "pass");
+    o << "\nchecksums = " << (verify_checksums ? "verify" : "ignore");
     o << "\nkeepalive-interval = " << keepalive_interval;
     o << "\nkeepalive-method = " << keepalive_method_name(keepalive_method);
     o << "\nexit-when-idle = " << exit_when_idle;

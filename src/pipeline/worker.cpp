@@ -31,7 +31,8 @@ Worker::Worker(const Config& config, const simd::Kernel& kernel)
       processor_(config.rewrite, kernel),
       counters_(std::make_unique<Counters>()),
       reverse_alias_(config.rewrite.rewrite.contact_mode == rewrite::ContactMode::alias),
-      keepalive_answers_(config.keepalive_interval > 0 && config.keepalive_method == KeepaliveMethod::options) {}
+      keepalive_answers_(config.keepalive_interval > 0 && config.keepalive_method == KeepaliveMethod::options),
+      verify_checksums_(config.verify_checksums) {}
 
 bool Worker::keepalive_answer(Frame& f, const net::FrameView& v, std::size_t slot) noexcept {
     const char* sip = reinterpret_cast<const char*>(f.data + v.payload_off());
@@ -98,6 +99,11 @@ bool Worker::classify(Frame& f, Direction dir, net::FrameView& v, Action& action
             c.add(Counter::passed_unmodified);
             return false;
         }
+        if (verify_checksums_ && !checksums_ok(f, v)) [[unlikely]] {
+            c.add(Counter::bad_checksum);
+            c.add(Counter::passed_unmodified);
+            return false;
+        }
         return true;
     }
     switch (net::parse_frame(f.data, f.len, v)) {
@@ -120,7 +126,16 @@ bool Worker::classify(Frame& f, Direction dir, net::FrameView& v, Action& action
         c.add(Counter::passed_unmodified);
         return false;
     }
+    if (verify_checksums_ && !checksums_ok(f, v)) [[unlikely]] {
+        c.add(Counter::bad_checksum);
+        c.add(Counter::passed_unmodified);
+        return false;
+    }
     return true;
+}
+
+bool Worker::checksums_ok(const Frame& f, const net::FrameView& v) noexcept {
+    return net::checksums_valid(f.data, v, f.udp_checksum_good);
 }
 
 void Worker::finish(Frame& f, const net::FrameView& v, uint32_t size) const noexcept {

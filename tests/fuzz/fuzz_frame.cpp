@@ -2,8 +2,9 @@
 // VLAN/QinQ, IPv4 with options, IPv6 with extension headers, fragments, UDP, SIP; both
 // directions, alias re-targeting and keepalive answers included. Invariants:
 //  - no crash, no out-of-bounds access (ASan), no undefined behaviour (UBSan);
-//  - a frame forwarded unchanged in length and bytes is fine; a frame that changed parses as
-//    UDP, has valid IPv4 header and UDP checksums and consistent lengths, and keeps its L2 header;
+//  - a frame forwarded unchanged in length and bytes is fine; a frame that changed came with
+//    right checksums, parses as UDP, has valid IPv4 header and UDP checksums and consistent
+//    lengths, and keeps its L2 header;
 //  - the frame never grows past its buffer;
 //  - nothing is dropped but by the options that drop (--malformed drop) or a consumed keepalive
 //    answer, and every drop is counted.
@@ -110,6 +111,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (a != Action::forward) die("grow without may_grow");
     if (f.len == in.size() && (in.empty() || std::memcmp(buf.get(), in.data(), in.size()) == 0)) return 0;  // unchanged
+    // Changed: it came sound (a damaged datagram is forwarded as it came, never rewritten).
+    net::FrameView iv;
+    if (net::parse_frame(in.data(), static_cast<uint32_t>(in.size()), iv) != net::FrameStatus::udp ||
+        !net::checksums_valid(in.data(), iv))
+        die("a frame changed that came with wrong checksums");
     check_valid(buf.get(), f.len);
     net::FrameView v;
     if (net::parse_frame(buf.get(), f.len, v) != net::FrameStatus::udp) die("a changed frame does not parse");

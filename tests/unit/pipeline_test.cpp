@@ -146,6 +146,77 @@ TEST(Pipeline, ZeroUdpChecksumStaysZeroOverIpv4) {
     EXPECT_EQ(w.counters().get(Counter::rewritten), 1u);
 }
 
+// A datagram damaged on the way (its checksums wrong) is never rewritten: new checksums summed
+// over its damaged bytes would vouch for them, where its receiver would have discarded it. It is
+// forwarded as it came and counted, unread: not a SIP message, no flow learnt from it.
+TEST(Pipeline, DamagedDatagramsPassByteIdenticalAndCounted) {
+    Config cfg;
+    Worker w(cfg);
+    Built payload = frame(kNatted);  // a byte of the SIP flipped after the UDP checksum was summed
+    payload.bytes[std::string(payload.bytes.begin(), payload.bytes.end()).find("bK1") + 2] ^= 0x02;
+    Built header = frame(kNatted);  // the IPv4 header's TTL changed, its checksum not
+    header.bytes[header.l3 + 8] ^= 0x10;
+    Built v6 = frame(kNatted, true);  // IPv6 with a payload byte flipped
+    v6.bytes[v6.bytes.size() - 1] ^= 0x20;
+    Built v6_zero = frame(kNatted, true, 0, false, 5060, true);  // IPv6 without one: not allowed (RFC 8200 8.1)
+    Built vlan = frame(kNatted, false, 1);
+    vlan.bytes[vlan.bytes.size() - 40] ^= 0x80;
+    for (const Built* b : std::initializer_list<const Built*>{&payload, &header, &v6, &v6_zero, &vlan}) {
+        const Outcome r = run(w, *b);
+        EXPECT_EQ(r.action, Action::forward);
+        EXPECT_EQ(r.out, b->bytes);
+        EXPECT_FALSE(w.observation(0).rewritten);
+    }
+    const auto& c = w.counters();
+    EXPECT_EQ(c.get(Counter::bad_checksum), 5u);
+    EXPECT_EQ(c.get(Counter::passed_unmodified), 5u);
+    EXPECT_EQ(c.get(Counter::sip_messages), 0u);
+    EXPECT_EQ(c.get(Counter::rewritten), 0u);
+    EXPECT_EQ(c.get(Counter::nat_detected), 0u);
+    // The same frames undamaged are rewritten (and an IPv4 one without a UDP checksum).
+    for (const Built& b : {frame(kNatted), frame(kNatted, true), frame(kNatted, false, 1), frame(kNatted, false, 0, false, 5060, true)})
+        EXPECT_NE(run(w, b).out, b.bytes);
+    EXPECT_EQ(c.get(Counter::rewritten), 4u);
+    EXPECT_EQ(c.get(Counter::bad_checksum), 5u);
+    // --checksums ignore: rewritten all the same, the checksums summed anew.
+    Config ignore;
+    ignore.verify_checksums = false;
+    Worker wi(ignore);
+    const Outcome r = run(wi, payload);
+    EXPECT_NE(r.out, payload.bytes);
+    expect_valid(r.out);
+    EXPECT_EQ(wi.counters().get(Counter::rewritten), 1u);
+    EXPECT_EQ(wi.counters().get(Counter::bad_checksum), 0u);
+}
+
+// The port's RX checksum offload: a UDP checksum it found right is not summed again (a damaged
+// one it vouches for is taken at its word); without its word, farend sums it. The IPv4 header is
+// summed by farend always.
+TEST(Pipeline, PortVerifiedUdpChecksumIsTaken) {
+    Config cfg;
+    Worker w(cfg);
+    Built b = frame(kNatted);
+    const std::string sip(b.bytes.begin(), b.bytes.end());
+    b.bytes[sip.find("bK1") + 2] ^= 0x02;  // the branch's last digit: still a sound message to rewrite
+    std::vector<uint8_t> buf = b.bytes;
+    buf.resize(b.bytes.size() + 512);
+    Frame f{buf.data(), static_cast<uint32_t>(b.bytes.size()), static_cast<uint32_t>(buf.size()), false, 0};
+    f.udp_checksum_good = true;
+    EXPECT_EQ(w.process(f, Direction::access_to_core), Action::forward);
+    EXPECT_EQ(w.counters().get(Counter::rewritten), 1u);
+    EXPECT_EQ(w.counters().get(Counter::bad_checksum), 0u);
+    Built h = frame(kNatted);
+    h.bytes[h.l3 + 8] ^= 0x10;  // the IPv4 header damaged: the port's word is on the UDP checksum only
+    buf = h.bytes;
+    buf.resize(h.bytes.size() + 512);
+    Frame g{buf.data(), static_cast<uint32_t>(h.bytes.size()), static_cast<uint32_t>(buf.size()), false, 0};
+    g.udp_checksum_good = true;
+    EXPECT_EQ(w.process(g, Direction::access_to_core), Action::forward);
+    buf.resize(g.len);
+    EXPECT_EQ(buf, h.bytes);
+    EXPECT_EQ(w.counters().get(Counter::bad_checksum), 1u);
+}
+
 TEST(Pipeline, OtherTrafficPassesByteIdentical) {
     Config cfg;
     Worker w(cfg);
@@ -313,6 +384,24 @@ TEST(PipelineAlias, RequestToAKnownAliasIsRetargetedWithTheParameterRemoved) {
     EXPECT_EQ(r.out.size(), b.bytes.size() - std::string(";alias=198.51.100.77~40123~1").size());
     EXPECT_EQ(w.counters().get(Counter::alias_retargeted), 1u);
     EXPECT_EQ(w.counters().get(Counter::passed_unmodified), 0u);
+}
+
+// From the switch too: a damaged request is not retargeted (its new checksums would vouch for
+// its damaged bytes), but forwarded as it came and counted.
+TEST(PipelineAlias, DamagedRequestIsLeftAloneAndCounted) {
+    const Config cfg = alias_config();
+    Worker w(cfg);
+    FakeDirectory d("198.51.100.77", 40123);
+    w.set_flow_directory(&d);
+    Built b = from_switch("INVITE sip:alice@192.168.1.10:5060;alias=198.51.100.77~40123~1 SIP/2.0\r\n"
+                          "Via: SIP/2.0/UDP 198.51.100.10;branch=z9hG4bK77\r\nContent-Length: 4\r\n\r\nbody");
+    b.bytes.back() ^= 0x04;  // "bodx"
+    const Outcome r = run(w, b, Direction::core_to_access, 0);
+    EXPECT_EQ(r.action, Action::forward);
+    EXPECT_EQ(r.out, b.bytes);
+    EXPECT_EQ(w.counters().get(Counter::bad_checksum), 1u);
+    EXPECT_EQ(w.counters().get(Counter::alias_retargeted), 0u);
+    EXPECT_EQ(w.counters().get(Counter::passed_unmodified), 1u);
 }
 
 TEST(PipelineAlias, Ipv6AliasInBracketsAndUpperCaseName) {

@@ -17,6 +17,10 @@ namespace farend::net {
 // One's-complement sum of data as big-endian 16-bit words (not inverted).
 [[nodiscard]] uint16_t ones_sum(const uint8_t* data, std::size_t len) noexcept;
 
+// Whether an IPv4 header of ihl_bytes carries a right checksum (its words, the checksum
+// included, sum to all ones).
+[[nodiscard]] bool ipv4_header_verifies(const uint8_t* header, std::size_t ihl_bytes) noexcept;
+
 // The checksum to store in an IPv4 header of ihl_bytes (its checksum field is ignored).
 [[nodiscard]] uint16_t ipv4_header_checksum(const uint8_t* header, std::size_t ihl_bytes) noexcept;
 
@@ -34,6 +38,12 @@ namespace farend::net {
 // udp_len: summed before that store, for the reason above.
 [[nodiscard]] uint16_t udp_checksum_for_length(const IpAddr& src, const IpAddr& dst, const uint8_t* udp,
                                                std::size_t udp_len) noexcept;
+
+// Whether udp[0..udp_len) between src and dst carries a right UDP checksum: the sum of the
+// pseudo-header and the datagram, its checksum field included, is all ones. (A checksum field of
+// 0 is summed like any other: an IPv4 caller tests for "none" first.)
+[[nodiscard]] bool udp_checksum_verifies(const IpAddr& src, const IpAddr& dst, const uint8_t* udp,
+                                         std::size_t udp_len) noexcept;
 
 // The pseudo-header's one's-complement sum (addresses, protocol 17, udp_len), folded, not
 // inverted: what a port with UDP checksum offload expects in the checksum field (DPDK's

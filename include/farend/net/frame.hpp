@@ -37,6 +37,12 @@ struct FrameView {
 // gets the type that follows them and tags their number. 0 when the frame ends inside them.
 [[nodiscard]] uint32_t l2_header(const uint8_t* frame, uint32_t len, uint16_t& ethertype, uint16_t& tags) noexcept;
 
+// Whether the datagram's checksums verify: the IPv4 header's, and the UDP checksum over the
+// pseudo-header and the datagram (an IPv4 one of 0, "none" (RFC 768), passes; an IPv6 one of 0
+// does not: RFC 8200 8.1), unless udp_good: the receiving port verified it (RX checksum
+// offload). v: a view parse_frame() filled (FrameStatus::udp).
+[[nodiscard]] bool checksums_valid(const uint8_t* frame, const FrameView& v, bool udp_good = false) noexcept;
+
 // The UDP payload now has new_payload_len bytes (it was resized in place): set the IPv4 total
 // length and header checksum, or the IPv6 payload length, the UDP length and checksum. Returns
 // the new frame length (any Ethernet padding after the old datagram is dropped). An IPv4 UDP

@@ -24,6 +24,7 @@ struct Config {
     std::vector<uint16_t> sip_ports{5060};
     rewrite::Options rewrite;  // NAT tests, private ranges, rewrites, Contact mode
     MalformedAction malformed = MalformedAction::pass;
+    bool verify_checksums = true;     // --checksums verify: damaged datagrams are not rewritten
     uint32_t keepalive_interval = 0;  // seconds, 0 = off
     KeepaliveMethod keepalive_method = KeepaliveMethod::options;
     double exit_when_idle = 0;        // seconds without a received frame before stopping, 0 = never

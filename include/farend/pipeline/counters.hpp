@@ -35,6 +35,7 @@ namespace farend::pipeline {
     X(fragments_passed, "fragments_passed", "IP fragments forwarded as they came, not reassembled: more than 8 pieces, timed out (2 s), overlapping, or the table full") \
     X(refragmented, "refragmented", "datagrams larger than the MTU sent as IP fragments")                       \
     X(bad_frames, "bad_frames", "frames whose IP/UDP headers are inconsistent, forwarded as they are")           \
+    X(bad_checksum, "bad_checksum", "SIP candidates whose IPv4 header or UDP checksum is wrong (damaged on the way): forwarded as they are, never rewritten") \
     X(rewrite_no_room, "rewrite_no_room", "NATed messages forwarded unmodified: the rewrite did not fit the buffer") \
     X(rewrite_plan_error, "rewrite_plan_error", "NATed messages forwarded unmodified: overlapping edits (a bug)") \
     X(contacts_skipped, "contacts_skipped", "NATed messages whose Contact did not parse and was left alone")      \

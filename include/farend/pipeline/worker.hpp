@@ -28,6 +28,7 @@ struct Frame {
     uint32_t needed = 0;      // with Action::grow: the capacity that would do
     bool observed = false;    // out: a SIP message was read; Worker::observation() says what of
     bool offload = false;     // in: the output port computes IPv4 and UDP checksums on transmit
+    bool udp_checksum_good = false;  // in: the input port found the UDP checksum right (RX offload)
     // out, when a rewrite left checksums to the port: header lengths and what to ask of it
     bool offloaded = false, offload_ipv6 = false, offload_udp = false;
     uint16_t offload_l2 = 0, offload_l3 = 0;
@@ -89,9 +90,15 @@ private:
     unsigned index_ = 0;
     bool reverse_alias_ = false;  // core->access SIP requests are read for an alias
     bool keepalive_answers_ = false;  // OPTIONS keepalives are sent: their answers are consumed
+    bool verify_checksums_ = true;    // --checksums verify
 
     // Stage 1: true when the frame is a SIP candidate (then v is filled); else its verdict is set.
     bool classify(Frame& f, Direction dir, net::FrameView& v, Action& action) noexcept;
+    // A candidate's checksums are right (the UDP one by the port's word, or summed here): it may be
+    // rewritten.
+    // A damaged datagram is not: its checksums would be summed anew over its damaged bytes and
+    // vouch for them, where its receiver would have discarded it.
+    [[nodiscard]] static bool checksums_ok(const Frame& f, const net::FrameView& v) noexcept;
     // Stage 2: one SIP candidate.
     Action handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) noexcept;
     // An answer to one of farend's OPTIONS keepalives: counted, noted for the flow, consumed.
