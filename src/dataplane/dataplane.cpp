@@ -282,7 +282,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
                                  "device fills it\n", static_cast<unsigned>(p), info.driver_name, static_cast<unsigned>(nq));
         }
         // UDP checksums verified on receipt where the port can: farend then sums only those the
-        // port did not find right (a damaged datagram is never rewritten: Worker::checksums_ok).
+        // port did not find right (a damaged datagram is never rewritten: Worker::damaged).
         constexpr uint64_t kRxCsum = RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
         if ((info.rx_offload_capa & kRxCsum) == kRxCsum) conf.rxmode.offloads |= kRxCsum;
         // Checksums on transmit where the port can: the rewrite then leaves them to the NIC.

@@ -99,12 +99,7 @@ bool Worker::classify(Frame& f, Direction dir, net::FrameView& v, Action& action
             c.add(Counter::passed_unmodified);
             return false;
         }
-        if (verify_checksums_ && !checksums_ok(f, v)) [[unlikely]] {
-            c.add(Counter::bad_checksum);
-            c.add(Counter::passed_unmodified);
-            return false;
-        }
-        return true;
+        return !damaged(f, v);
     }
     switch (net::parse_frame(f.data, f.len, v)) {
         case net::FrameStatus::udp:
@@ -126,16 +121,15 @@ bool Worker::classify(Frame& f, Direction dir, net::FrameView& v, Action& action
         c.add(Counter::passed_unmodified);
         return false;
     }
-    if (verify_checksums_ && !checksums_ok(f, v)) [[unlikely]] {
-        c.add(Counter::bad_checksum);
-        c.add(Counter::passed_unmodified);
-        return false;
-    }
-    return true;
+    return !damaged(f, v);
 }
 
-bool Worker::checksums_ok(const Frame& f, const net::FrameView& v) noexcept {
-    return net::checksums_valid(f.data, v, f.udp_checksum_good);
+bool Worker::damaged(const Frame& f, const net::FrameView& v) noexcept {
+    if (!verify_checksums_ || net::checksums_valid(f.data, v, f.udp_checksum_good)) [[likely]]
+        return false;
+    counters_->add(Counter::bad_checksum);
+    counters_->add(Counter::passed_unmodified);
+    return true;
 }
 
 void Worker::finish(Frame& f, const net::FrameView& v, uint32_t size) const noexcept {

@@ -94,11 +94,11 @@ private:
 
     // Stage 1: true when the frame is a SIP candidate (then v is filled); else its verdict is set.
     bool classify(Frame& f, Direction dir, net::FrameView& v, Action& action) noexcept;
-    // A candidate's checksums are right (the UDP one by the port's word, or summed here): it may be
-    // rewritten.
-    // A damaged datagram is not: its checksums would be summed anew over its damaged bytes and
-    // vouch for them, where its receiver would have discarded it.
-    [[nodiscard]] static bool checksums_ok(const Frame& f, const net::FrameView& v) noexcept;
+    // True, and counted (bad_checksum, passed_unmodified), when a candidate came damaged: its IPv4
+    // header or UDP checksum wrong (the UDP one by the port's word, or summed here). It is not
+    // read: a rewrite would sum its checksums anew over the damaged bytes and vouch for them, where
+    // its receiver would have discarded it. Never with --checksums ignore.
+    [[nodiscard]] bool damaged(const Frame& f, const net::FrameView& v) noexcept;
     // Stage 2: one SIP candidate.
     Action handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) noexcept;
     // An answer to one of farend's OPTIONS keepalives: counted, noted for the flow, consumed.
