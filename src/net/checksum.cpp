@@ -59,18 +59,19 @@ inline uint16_t load_le16(const uint8_t* p) noexcept {
 }
 inline uint16_t not16(uint16_t x) noexcept { return static_cast<uint16_t>(~x); }
 
-// The header's little-endian sum with its stored checksum c taken out: S - c == S + ~c in one's
-// complement. The usual 20 bytes as five loads, without the length loop. Not folded.
+// The header's little-endian sum, its checksum field included. The usual 20 bytes as five
+// loads, without the length loop (~30 instructions fewer). Not folded.
+inline uint64_t header_sum(const uint8_t* h, std::size_t ihl) noexcept {
+    return ihl == 20 ? simd::ones_sum_scalar(h, 20) : simd::ones_sum_scalar(h, ihl);
+}
+
+// The same with its stored checksum c taken out: S - c == S + ~c in one's complement.
 inline uint64_t header_sum_without_checksum(const uint8_t* h, std::size_t ihl) noexcept {
-    const uint64_t s = ihl == 20 ? simd::ones_sum_scalar(h, 20) : simd::ones_sum_scalar(h, ihl);
-    return s + not16(load_le16(h + 10));
+    return header_sum(h, ihl) + not16(load_le16(h + 10));
 }
 }  // namespace
 
-bool ipv4_header_verifies(const uint8_t* h, std::size_t ihl) noexcept {
-    // The usual 20 bytes as five loads, without the length loop (~30 instructions fewer).
-    return fold(ihl == 20 ? simd::ones_sum_scalar(h, 20) : simd::ones_sum_scalar(h, ihl)) == 0xffff;
-}
+bool ipv4_header_verifies(const uint8_t* h, std::size_t ihl) noexcept { return fold(header_sum(h, ihl)) == 0xffff; }
 
 uint16_t ipv4_header_checksum(const uint8_t* h, std::size_t ihl) noexcept {
     return not16(fold(header_sum_without_checksum(h, ihl)));
