@@ -123,9 +123,11 @@ uint16_t udp_checksum_for_length(const IpAddr& src, const IpAddr& dst, const uin
                            swap16(static_cast<uint16_t>(len)));
 }
 
-bool udp_checksum_verifies(const IpAddr& src, const IpAddr& dst, const uint8_t* udp, std::size_t len) noexcept {
-    return fold(pseudo_header_plus(src, dst, len, raw_sum(udp, len))) == 0xffff;
+uint64_t udp_header_sum(const IpAddr& src, const IpAddr& dst, const uint8_t* udp, std::size_t len) noexcept {
+    return pseudo_header_plus(src, dst, len, simd::ones_sum_scalar(udp, 8));
 }
+
+bool udp_sums_verify(uint64_t header_sum, uint64_t payload_sum) noexcept { return fold(header_sum + payload_sum) == 0xffff; }
 
 uint16_t udp_pseudo_header_sum(const IpAddr& src, const IpAddr& dst, std::size_t len) noexcept {
     return fold(pseudo_header_plus(src, dst, len, 0));

@@ -1,5 +1,6 @@
 #include <farend/net/checksum.hpp>
 #include <farend/net/frame.hpp>
+#include <farend/simd/checksum.hpp>
 
 namespace farend::net {
 
@@ -79,13 +80,28 @@ FrameStatus parse_frame(const uint8_t* f, uint32_t len, FrameView& v) noexcept {
     return FrameStatus::udp;
 }
 
-bool checksums_valid(const uint8_t* f, const FrameView& v, bool udp_good) noexcept {
+ChecksumStage checksums_before_payload(const uint8_t* f, const FrameView& v, bool udp_good, uint64_t& header_sum) noexcept {
     const uint8_t* udp = f + v.l4_off;
     if (!v.ipv6) {
-        if (!ipv4_header_verifies(f + v.l3_off, (f[v.l3_off] & 0xfu) * 4u)) return false;
-        if (load_be16(udp + 6) == 0) return true;  // the sender chose none
+        if (!ipv4_header_verifies(f + v.l3_off, (f[v.l3_off] & 0xfu) * 4u)) return ChecksumStage::bad;
+        if (load_be16(udp + 6) == 0) return ChecksumStage::good;  // the sender chose none
     }
-    return udp_good || udp_checksum_verifies(v.src, v.dst, udp, v.ip_end - v.l4_off);
+    if (udp_good) return ChecksumStage::good;
+    header_sum = udp_header_sum(v.src, v.dst, udp, v.ip_end - v.l4_off);
+    return ChecksumStage::payload;
+}
+
+bool checksums_valid(const uint8_t* f, const FrameView& v, bool udp_good) noexcept {
+    uint64_t header_sum = 0;
+    switch (checksums_before_payload(f, v, udp_good, header_sum)) {
+        case ChecksumStage::bad:
+            return false;
+        case ChecksumStage::good:
+            return true;
+        case ChecksumStage::payload:
+            break;
+    }
+    return udp_sums_verify(header_sum, simd::ones_sum()(f + v.l4_off + 8, v.ip_end - v.l4_off - 8u));
 }
 
 uint32_t fix_after_resize(uint8_t* f, const FrameView& v, uint32_t new_payload_len, bool offload,

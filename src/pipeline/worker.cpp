@@ -39,7 +39,7 @@ bool Worker::keepalive_answer(Frame& f, const net::FrameView& v, std::size_t slo
     const std::string_view msg(sip, v.payload_len());
     // Cheap filter first: only responses that hold the branch anywhere are parsed.
     if (!msg.starts_with("SIP/2.0 ") || msg.find(kKeepaliveBranch) == std::string_view::npos ||
-        !processor_.is_response_to(sip, v.payload_len(), kKeepaliveBranch))
+        !processor_.is_response_to(sip, v.payload_len(), kKeepaliveBranch, checksums_[slot]))
         return false;
     counters_->add(Counter::keepalive_answers);
     flow::Observation& o = observations_[slot];
@@ -74,7 +74,7 @@ void Worker::process_burst(Frame* frames, Action* actions, uint16_t n, Direction
     std::array<uint16_t, kMaxBurst> sip;
     uint16_t candidates = 0;
     for (uint16_t i = 0; i < n; ++i)  // stage 1: classify the whole burst
-        if (classify(frames[i], dir, views_[i], actions[i])) sip[candidates++] = i;
+        if (classify(frames[i], dir, views_[i], checksums_[i], actions[i])) sip[candidates++] = i;
     for (uint16_t k = 0; k < candidates; ++k)  // stage 2: the SIP candidates
         actions[sip[k]] = dir == Direction::access_to_core ? handle_sip(frames[sip[k]], views_[sip[k]], sip[k])
                                                            : handle_reverse(frames[sip[k]], views_[sip[k]]);
@@ -86,7 +86,7 @@ Action Worker::process(Frame& f, Direction dir) noexcept {
     return a;
 }
 
-bool Worker::classify(Frame& f, Direction dir, net::FrameView& v, Action& action) noexcept {
+bool Worker::classify(Frame& f, Direction dir, net::FrameView& v, rewrite::UdpChecksum& checksum, Action& action) noexcept {
     Counters& c = *counters_;
     f.observed = false;
     f.offloaded = false;
@@ -121,12 +121,26 @@ bool Worker::classify(Frame& f, Direction dir, net::FrameView& v, Action& action
         c.add(Counter::passed_unmodified);
         return false;
     }
-    return !damaged(f, v);
+    return !damaged(f, v, checksum);
 }
 
 bool Worker::damaged(const Frame& f, const net::FrameView& v) noexcept {
     if (!verify_checksums_ || net::checksums_valid(f.data, v, f.udp_checksum_good)) [[likely]]
         return false;
+    return damaged_counted();
+}
+
+bool Worker::damaged(const Frame& f, const net::FrameView& v, rewrite::UdpChecksum& payload) noexcept {
+    payload.pending = false;
+    if (!verify_checksums_) return false;
+    const net::ChecksumStage stage = net::checksums_before_payload(f.data, v, f.udp_checksum_good, payload.header_sum);
+    payload.pending = stage == net::ChecksumStage::payload;
+    if (stage != net::ChecksumStage::bad) [[likely]]
+        return false;
+    return damaged_counted();
+}
+
+bool Worker::damaged_counted() noexcept {
     counters_->add(Counter::bad_checksum);
     counters_->add(Counter::passed_unmodified);
     return true;
@@ -193,7 +207,12 @@ Action Worker::handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) n
     if (keepalive_answers_ && keepalive_answer(f, v, slot)) return Action::drop;
     char* sip = reinterpret_cast<char*>(f.data + v.payload_off());
     const uint32_t room = f.capacity - v.payload_off();
-    const rewrite::Result r = processor_.process(sip, v.payload_len(), room, nat::Source{v.src, v.src_port}, burst_rules_, index_);
+    const rewrite::Result r =
+        processor_.process(sip, v.payload_len(), room, nat::Source{v.src, v.src_port}, burst_rules_, index_, checksums_[slot]);
+    if (r.outcome == rewrite::Outcome::bad_checksum) {
+        damaged_counted();
+        return Action::forward;
+    }
     if (r.outcome == rewrite::Outcome::no_room && f.may_grow) {
         f.needed = f.capacity + r.needed;
         return Action::grow;  // the message is untouched; it comes back in a larger buffer

@@ -1,6 +1,7 @@
 #include <farend/rewrite/processor.hpp>
 
 #include <farend/base/bytes.hpp>
+#include <farend/net/checksum.hpp>
 #include <farend/rewrite/message_hosts.hpp>
 
 #include <algorithm>
@@ -41,13 +42,26 @@ Processor::Processor(Options options, const simd::Kernel& kernel)
       parts_(std::make_unique<sip::MessageParts>()),
       plan_(std::make_unique<EditPlan>()) {}
 
+bool Processor::parse_checked(std::string_view msg, sip::HeaderSet keep, const UdpChecksum& checksum) noexcept {
+    if (!checksum.pending) {
+        parser_->parse(msg, keep);
+        return true;
+    }
+    uint64_t payload = 0;
+    parser_->parse(msg, keep, &payload);
+    return net::udp_sums_verify(checksum.header_sum, payload);
+}
+
 Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat::Source& source, PolicySource* rules,
-                          unsigned worker) noexcept {
+                          unsigned worker, const UdpChecksum& checksum) noexcept {
     Result r;
     r.size = size;
     const std::string_view msg(buf, size);
-    const sip::MessageIndex& idx =
-        parser_->parse(msg, rules && rules->wants_domains() ? kDomainRuleHeaders : kRewriteHeaders);
+    if (!parse_checked(msg, rules && rules->wants_domains() ? kDomainRuleHeaders : kRewriteHeaders, checksum)) {
+        r.outcome = Outcome::bad_checksum;
+        return r;
+    }
+    const sip::MessageIndex& idx = parser_->index();
     if (!idx.complete()) {
         r.error = idx.error;
         return r;
@@ -113,9 +127,11 @@ AliasStatus Processor::find_alias(const char* buf, uint32_t size, AliasTarget& o
     return find_ruri_alias(msg, parser_->mask_view(), parser_->parse(msg, 0), out);
 }
 
-bool Processor::is_response_to(const char* buf, uint32_t size, std::string_view branch_prefix) noexcept {
+bool Processor::is_response_to(const char* buf, uint32_t size, std::string_view branch_prefix,
+                               const UdpChecksum& checksum) noexcept {
     const std::string_view msg(buf, size);
-    const sip::MessageIndex& idx = parser_->parse(msg, sip::header_set({sip::HeaderId::via}));
+    if (!parse_checked(msg, sip::header_set({sip::HeaderId::via}), checksum)) return false;
+    const sip::MessageIndex& idx = parser_->index();
     sip::Via v;
     if (!idx.complete() || idx.start.is_request || !sip::top_via(msg, parser_->mask_view(), idx, v) || !v.valid ||
         !v.branch.has_value)

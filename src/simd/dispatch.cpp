@@ -7,9 +7,9 @@
 namespace farend::simd {
 namespace {
 
-constexpr Kernel kScalar{Backend::scalar, "scalar", &scan_scalar, &scan_index_scalar, &scan_values_scalar, false};
-constexpr Kernel kAvx2{Backend::avx2, "avx2", &scan_avx2, &scan_index_avx2, &scan_values_avx2, true};
-constexpr Kernel kAvx512{Backend::avx512, "avx512", &scan_avx512, &scan_index_avx512, &scan_values_avx512, true};
+constexpr Kernel kScalar{Backend::scalar, "scalar", &scan_scalar, &scan_index_scalar, &scan_values_scalar, &scan_summed_scalar, false};
+constexpr Kernel kAvx2{Backend::avx2, "avx2", &scan_avx2, &scan_index_avx2, &scan_values_avx2, &scan_summed_avx2, true};
+constexpr Kernel kAvx512{Backend::avx512, "avx512", &scan_avx512, &scan_index_avx512, &scan_values_avx512, &scan_summed_avx512, true};
 
 bool cpu_has_avx2() noexcept {
     __builtin_cpu_init();

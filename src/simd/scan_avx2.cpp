@@ -6,6 +6,8 @@
 
 #include <immintrin.h>
 
+#include "sum_avx2.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -28,11 +30,10 @@ FAREND_AVX2 inline void eq64(uint64_t& mask, __m256i lo, __m256i hi, char c) noe
     put(mask, _mm256_cmpeq_epi8(lo, v), _mm256_cmpeq_epi8(hi, v));
 }
 
-// The classes of Set (kIndexClassSet, kValueClassSet or both) of one 64-byte block.
+// The classes of Set (kIndexClassSet, kValueClassSet or both) of one 64-byte block, its halves
+// loaded.
 template <unsigned Set>
-FAREND_AVX2 inline void scan_block(const uint8_t* p, BlockMasks& out) noexcept {
-    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+FAREND_AVX2 inline void scan_halves(__m256i lo, __m256i hi, BlockMasks& out) noexcept {
     if constexpr ((Set & kIndexClassSet) != 0) {
         eq64(out.m[kLF], lo, hi, '\n');
         // ' ' and '\t' by one lookup and one compare a half: vpshufb gives each byte the table's
@@ -54,6 +55,15 @@ FAREND_AVX2 inline void scan_block(const uint8_t* p, BlockMasks& out) noexcept {
         eq64(out.m[kGt], lo, hi, '>');
         eq64(out.m[kQuote], lo, hi, '"');
     }
+}
+
+FAREND_AVX2 inline __m256i load(const uint8_t* p) noexcept {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+template <unsigned Set>
+FAREND_AVX2 inline void scan_block(const uint8_t* p, BlockMasks& out) noexcept {
+    scan_halves<Set>(load(p), load(p + 32), out);
 }
 
 // Blocks [first, end) of the data, end <= blocks_for(len).
@@ -92,8 +102,55 @@ FAREND_AVX2 inline void scan_range(const uint8_t* data, std::size_t len, std::si
     }
 }
 
+// scan_range<kIndexClassSet> of the whole data and the unfolded sum of its little-endian words
+// (ones_sum_avx2's), from the same loads: the words of a block cost four operations more than its
+// masks (pairs() twice, two adds), where a pass of their own loaded every byte again. The lanes
+// of the accumulator take at most 0x20000 a block in either direction: 1,024 blocks (64 KiB)
+// stay far inside 32 bits.
+FAREND_AVX2 inline uint64_t scan_index_summed(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
+    constexpr unsigned Set = kIndexClassSet;
+    const std::size_t whole = len / kBlock;
+    __m256i acc = _mm256_setzero_si256();
+    const uint8_t* p = data;
+    for (BlockMasks *o = out, *const stop = out + whole; o != stop; ++o, p += kBlock) {
+        const __m256i lo = load(p), hi = load(p + 32);
+        scan_halves<Set>(lo, hi, *o);
+        acc = _mm256_add_epi32(acc, _mm256_add_epi32(avx2::pairs(lo), avx2::pairs(hi)));
+    }
+    const std::size_t rest = len - whole * kBlock;  // the last block, partial: 0 <= rest < 64
+    uint64_t total = whole * 2 * avx2::kLoadBias;
+    if (rest == 0) return total + static_cast<uint64_t>(avx2::lanes_sum(acc));
+    if (len >= kBlock) {
+        // The last 64 bytes of the data, as scan_range reads them; their last `rest` bytes are the
+        // block's. They start at len - 64: with an odd len each word of the load pairs the bytes
+        // of two of the data's words, high byte first, and their sum is the data's times 2^8
+        // modulo 0xffff (a byte swap, RFC 1071 2.(B)). The data's is the load's times 2^8 again
+        // (2^16 = 1 modulo 0xffff): a shift by len's parity, not a branch.
+        const __m256i lo = load(data + len - kBlock), hi = load(data + len - 32);
+        BlockMasks t;
+        scan_halves<Set>(lo, hi, t);
+        out[whole].m[kLF] = t.m[kLF] >> (kBlock - rest);
+        out[whole].m[kWs] = t.m[kWs] >> (kBlock - rest);
+        const std::size_t up = std::min<std::size_t>(rest, 32);
+        const __m256i kept = _mm256_add_epi32(avx2::pairs(_mm256_and_si256(lo, avx2::mask_at(rest - up))),
+                                              avx2::pairs(_mm256_and_si256(hi, avx2::mask_at(up))));
+        const uint64_t last = static_cast<uint64_t>(avx2::lanes_sum(kept)) + 2 * avx2::kLoadBias;
+        return total + static_cast<uint64_t>(avx2::lanes_sum(acc)) + (last << (8 * (len & 1)));
+    }
+    // Shorter than a block: a zero-padded copy, whose zeros add nothing (an odd last byte is the
+    // low byte of a word with a zero high byte, as the sum's convention has it).
+    alignas(64) uint8_t tail[kBlock] = {};
+    std::memcpy(tail, data, rest);
+    const __m256i lo = load(tail), hi = load(tail + 32);
+    scan_halves<Set>(lo, hi, out[0]);
+    return total + 2 * avx2::kLoadBias + static_cast<uint64_t>(avx2::lanes_sum(_mm256_add_epi32(avx2::pairs(lo), avx2::pairs(hi))));
+}
+
 }  // namespace
 
+FAREND_AVX2 uint64_t scan_summed_avx2(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
+    return scan_index_summed(data, len, out);
+}
 FAREND_AVX2 void scan_avx2(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
     scan_range<kAllClassSet>(data, len, 0, blocks_for(len), out);
 }

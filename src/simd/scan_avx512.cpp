@@ -1,4 +1,5 @@
 // AVX-512BW kernel: one 64-byte load, compares straight into 64-bit mask registers.
+#include <farend/simd/checksum.hpp>
 #include <farend/simd/scan.hpp>
 
 #include <immintrin.h>
@@ -60,6 +61,11 @@ FAREND_AVX512 void scan_avx512(const uint8_t* data, std::size_t len, BlockMasks*
 }
 FAREND_AVX512 void scan_index_avx512(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
     scan_range<kIndexClassSet>(data, len, 0, blocks_for(len), out);
+}
+uint64_t scan_summed_avx512(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
+    // The sum in a pass of its own, by the AVX2 kernel (simd::ones_sum() does the same).
+    scan_index_avx512(data, len, out);
+    return ones_sum_avx2(data, len);
 }
 FAREND_AVX512 void scan_values_avx512(const uint8_t* data, std::size_t len, std::size_t first, std::size_t end,
                                       BlockMasks* out) noexcept {

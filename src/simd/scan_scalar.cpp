@@ -1,4 +1,5 @@
 // Portable kernel: one table lookup per byte. The reference the SIMD kernels are tested against.
+#include <farend/simd/checksum.hpp>
 #include <farend/simd/scan.hpp>
 
 #include <array>
@@ -51,6 +52,10 @@ void scan_scalar(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept
 }
 void scan_index_scalar(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
     scan_range(data, len, 0, blocks_for(len), kIndexClassSet, out);
+}
+uint64_t scan_summed_scalar(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept {
+    scan_scalar(data, len, out);
+    return ones_sum_scalar(data, len);
 }
 void scan_values_scalar(const uint8_t* data, std::size_t len, std::size_t first, std::size_t end,
                         BlockMasks* out) noexcept {

@@ -7,6 +7,8 @@
 #include <farend/sip/chars.hpp>
 #include <farend/sip/message.hpp>
 
+#include <farend/simd/checksum.hpp>
+
 #include <algorithm>
 #include <cstring>
 
@@ -415,15 +417,16 @@ void LazyMasks::fill_blocks(uint32_t b0, uint32_t b1) noexcept {
 MessageParser::MessageParser(const simd::Kernel& kernel)
     : kernel_(&kernel), masks_(new simd::BlockMasks[simd::blocks_for(kMaxMessage)]) {}
 
-const MessageIndex& MessageParser::parse(std::string_view datagram, HeaderSet keep) noexcept {
-    if (datagram.size() > kMaxMessage) {
+const MessageIndex& MessageParser::parse(std::string_view datagram, HeaderSet keep, uint64_t* sum) noexcept {
+    const auto* data = reinterpret_cast<const uint8_t*>(datagram.data());
+    if (datagram.size() > kMaxMessage) [[unlikely]] {
+        if (sum) *sum = simd::ones_sum()(data, datagram.size());  // not scanned, but summed all the same
         len_ = 0;
         lazy_.len = 0;
         build_index(datagram, MaskView{masks_.get(), 0}, index_, keep);  // reports too_large
         return index_;
     }
     len_ = static_cast<uint32_t>(datagram.size());
-    const auto* data = reinterpret_cast<const uint8_t*>(datagram.data());
     lazy_.data = data;
     lazy_.len = len_;
     lazy_.fill = kernel_->scan_values;
@@ -437,7 +440,9 @@ const MessageIndex& MessageParser::parse(std::string_view datagram, HeaderSet ke
     lazy_.filled[0] = lazy ? 0 : ~uint64_t{0};
     if (words > 1) [[unlikely]]
         std::memset(&lazy_.filled[1], lazy ? 0 : 0xff, (words - 1) * sizeof lazy_.filled[0]);
-    if (lazy)
+    if (sum)
+        *sum = kernel_->scan_summed(data, datagram.size(), masks_.get());
+    else if (lazy)
         kernel_->scan_index(data, datagram.size(), masks_.get());
     else
         kernel_->scan(data, datagram.size(), masks_.get());

@@ -119,6 +119,15 @@ TEST(Checksum, UdpOverIpv4AndIpv6VerifyToAllOnes) {
                      static_cast<uint32_t>(len) + net::ones_sum(udp.data(), len);
         while (s >> 16) s = (s & 0xffff) + (s >> 16);
         ASSERT_EQ(s, 0xffffu) << "round " << round;
+        // The check in two shares (the worker's: the header's, then the payload's from the
+        // parser's scan) agrees, and catches a flipped bit in either share.
+        const uint64_t payload = simd::ones_sum()(udp.data() + 8, len - 8);
+        ASSERT_TRUE(net::udp_sums_verify(net::udp_header_sum(a, b, udp.data(), len), payload)) << "round " << round;
+        const size_t at = rng() % len;
+        udp[at] ^= static_cast<uint8_t>(1u << (rng() % 8));
+        ASSERT_FALSE(net::udp_sums_verify(net::udp_header_sum(a, b, udp.data(), len),
+                                          simd::ones_sum()(udp.data() + 8, len - 8)))
+            << "round " << round << " byte " << at;
     }
 }
 

@@ -172,3 +172,22 @@ TEST(Keepalive, AnswersToOptionsKeepalivesAreConsumedAndObserved) {
     EXPECT_EQ(run(wo, answer_frame("z9hG4bK-farend-ka-0000002a")), Action::forward);
     EXPECT_EQ(wo.counters().get(Counter::keepalive_answers), 0u);
 }
+
+// A damaged answer (a payload byte flipped after its UDP checksum was summed) is not taken for
+// one: not consumed, not observed; forwarded as it came and counted as damaged.
+TEST(Keepalive, DamagedAnswerIsForwardedNotConsumed) {
+    Config cfg;
+    cfg.keepalive_interval = 30;
+    Worker w(cfg);
+    std::vector<uint8_t> f = answer_frame("z9hG4bK-farend-ka-0000002a");
+    f[f.size() - 30] ^= 0x04;
+    std::vector<uint8_t> buf = f;
+    buf.resize(f.size() + 256);
+    Frame fr{buf.data(), static_cast<uint32_t>(f.size()), static_cast<uint32_t>(buf.size()), false, 0};
+    EXPECT_EQ(w.process(fr, Direction::access_to_core), Action::forward);
+    EXPECT_EQ(std::vector<uint8_t>(buf.begin(), buf.begin() + fr.len), f);
+    EXPECT_FALSE(fr.observed);
+    EXPECT_EQ(w.counters().get(Counter::keepalive_answers), 0u);
+    EXPECT_EQ(w.counters().get(Counter::bad_checksum), 1u);
+    EXPECT_EQ(w.counters().get(Counter::passed_unmodified), 1u);
+}

@@ -197,6 +197,40 @@ TEST(Pipeline, DamagedDatagramsPassByteIdenticalAndCounted) {
     EXPECT_EQ(wi.counters().get(Counter::bad_checksum), 0u);
 }
 
+// The UDP checksum of the payload is summed by the parser's scan, whose last partial 64-byte
+// block is summed from a load that starts at an odd byte when the length is odd: every payload
+// length from 1 byte (NAT keepalive-sized) to 5 blocks, damaged in its first, middle or last byte
+// or in the UDP header, is caught; undamaged, each is read (a SIP message, counted). With
+// --malformed drop, a damaged datagram is forwarded all the same: it was never read.
+TEST(Pipeline, DamagedAtEveryPayloadLengthIsCaught) {
+    Config cfg;
+    cfg.malformed = MalformedAction::drop;
+    Worker w(cfg);
+    uint64_t sound = 0, damaged = 0;
+    for (size_t len = 1; len <= 320; ++len) {
+        std::string payload = kNatted;
+        payload.resize(len, 'x');  // a message cut or padded: malformed mostly, summed all the same
+        if (len > 120) payload[len - 1] = '\xff';
+        for (const bool v6 : {false, true}) {
+            const Built b = frame(payload, v6);
+            const size_t l4 = b.bytes.size() - len - 8;
+            for (const size_t at : {l4 + 1, l4 + 8, l4 + 8 + len / 2, b.bytes.size() - 1}) {
+                Built d = b;
+                d.bytes[at] ^= 0x01;
+                const Outcome r = run(w, d);
+                ASSERT_EQ(r.action, Action::forward) << "len " << len << " byte " << at;
+                ASSERT_EQ(r.out, d.bytes) << "len " << len << " byte " << at;
+                ++damaged;
+                ASSERT_EQ(w.counters().get(Counter::bad_checksum), damaged) << "len " << len << " byte " << at;
+            }
+            run(w, b);
+            ++sound;
+            ASSERT_EQ(w.counters().get(Counter::sip_messages), sound) << "len " << len;
+        }
+    }
+    EXPECT_EQ(w.counters().get(Counter::bad_checksum), damaged);
+}
+
 // The port's RX checksum offload: a UDP checksum it found right is not summed again (a damaged
 // one it vouches for is taken at its word); without its word, farend sums it. The IPv4 header is
 // summed by farend always.

@@ -57,7 +57,8 @@ TEST(Simd, TailBitsBeyondLengthAreClear) {
 TEST(Simd, EveryKernelMatchesScalarOnRandomBytes) {
     std::mt19937_64 rng(42);
     // Bias towards the interesting bytes so every class appears often.
-    const std::string interesting = "\r\n:,;<>\" \t\0\x80\xff\x0b\x0c\x2d\x3d";
+    constexpr char kInteresting[] = "\r\n:,;<>\" \t\0\x80\xff\x0b\x0c\x2d\x3d";  // the NUL included
+    const std::string interesting(kInteresting, sizeof kInteresting - 1);
     std::vector<uint8_t> buf(4096 + 64);
     for (int round = 0; round < 400; ++round) {
         for (auto& b : buf)
@@ -102,7 +103,8 @@ TEST(Simd, EveryLengthUpTo200) {
 // the other classes' words alone, and read nothing past the data (the guard-page tests).
 TEST(Simd, IndexThenValueRangesMakeTheFullScan) {
     std::mt19937_64 rng(20261202);
-    const std::string interesting = "\r\n:,;<>\" \t\0\x80\xff";
+    constexpr char kInteresting[] = "\r\n:,;<>\" \t\0\x80\xff";  // the NUL included
+    const std::string interesting(kInteresting, sizeof kInteresting - 1);
     std::vector<uint8_t> buf(1024 + 64);
     const auto check = [](const std::vector<BlockMasks>& got, const std::vector<BlockMasks>& ref, unsigned set,
                           uint64_t sentinel, const std::string& what) {
@@ -135,6 +137,51 @@ TEST(Simd, IndexThenValueRangesMakeTheFullScan) {
             for (const auto& [first, end] : runs) k->scan_values(p, len, first, end, got.data());
             check(got, ref, kIndexClassSet | kValueClassSet, 0, what + " values");
         }
+    }
+}
+
+// scan_summed is the parser's up-front scan and the UDP checksum's sum of the same bytes in one
+// pass: its masks must be scan_index's (scan's for the scalar kernel, which is not lazy) and its
+// sum must fold as the exact sum does (congruent modulo 0xffff: AVX2 shifts the sum of a last
+// partial block it loads at an odd start), for every length and start, random bytes and the
+// words at the signed edges of the vector sum (0x0000, 0xffff, 0x7fff, 0x8000), up to 64 KiB.
+TEST(Simd, SummedScanIsTheUpFrontScanAndTheSum) {
+    const auto exact = [](const uint8_t* p, size_t n) {
+        uint64_t s = 0;
+        for (size_t i = 0; i + 1 < n; i += 2) s += static_cast<uint64_t>(p[i] | (p[i + 1] << 8));
+        if (n % 2) s += p[n - 1];
+        return s;
+    };
+    std::mt19937_64 rng(20261204);
+    constexpr char kInteresting[] = "\r\n \t\0\x7f\x80\xff";  // the NUL included
+    const std::string interesting(kInteresting, sizeof kInteresting - 1);
+    std::vector<uint8_t> buf(65536 + 64);
+    const auto check = [&](const uint8_t* p, size_t len, const std::string& what) {
+        const uint64_t want = exact(p, len);
+        for (const Kernel* k : supported()) {
+            std::vector<BlockMasks> ref(blocks_for(len) + 1), got(blocks_for(len) + 1);
+            std::memset(ref.data(), 0xa5, ref.size() * sizeof(BlockMasks));
+            std::memset(got.data(), 0xa5, got.size() * sizeof(BlockMasks));
+            (k->lazy_values ? k->scan_index : k->scan)(p, len, ref.data());
+            const uint64_t sum = k->scan_summed(p, len, got.data());
+            ASSERT_EQ(sum % 0xffff, want % 0xffff) << k->name << " " << what << " len " << len;
+            ASSERT_EQ(sum == 0, want == 0) << k->name << " " << what << " len " << len;
+            ASSERT_EQ(0, std::memcmp(ref.data(), got.data(), got.size() * sizeof(BlockMasks)))
+                << k->name << " " << what << " len " << len;  // the guard block past the data too
+        }
+    };
+    for (int round = 0; round < 1500; ++round) {
+        for (auto& b : buf)
+            b = rng() % 3 == 0 ? static_cast<uint8_t>(interesting[rng() % interesting.size()]) : static_cast<uint8_t>(rng());
+        const size_t off = rng() % 64;
+        const size_t len = round < 400 ? static_cast<size_t>(round) : round < 1490 ? rng() % 2048 : 65536 - rng() % 64;
+        check(buf.data() + off, len, "random, start " + std::to_string(off));
+    }
+    const std::pair<uint8_t, uint8_t> edges[] = {{0x00, 0x00}, {0xff, 0xff}, {0x00, 0x80}, {0xff, 0x7f}};
+    for (const auto& [even, odd] : edges) {
+        for (size_t i = 0; i < buf.size(); ++i) buf[i] = i % 2 ? odd : even;
+        for (size_t len : {1, 2, 63, 64, 65, 127, 128, 129, 1499, 1500, 65535, 65536})
+            for (size_t off : {0, 1}) check(buf.data() + off, len, "edge " + std::to_string(even) + "/" + std::to_string(odd));
     }
 }
 

@@ -39,11 +39,17 @@ namespace farend::net {
 [[nodiscard]] uint16_t udp_checksum_for_length(const IpAddr& src, const IpAddr& dst, const uint8_t* udp,
                                                std::size_t udp_len) noexcept;
 
-// Whether udp[0..udp_len) between src and dst carries a right UDP checksum: the sum of the
-// pseudo-header and the datagram, its checksum field included, is all ones. (A checksum field of
-// 0 is summed like any other: an IPv4 caller tests for "none" first.)
-[[nodiscard]] bool udp_checksum_verifies(const IpAddr& src, const IpAddr& dst, const uint8_t* udp,
-                                         std::size_t udp_len) noexcept;
+// Whether udp[0..udp_len) between src and dst carries a right UDP checksum, in two shares: the
+// sum of the pseudo-header and the datagram, its checksum field included, must be all ones (a
+// checksum field of 0 is summed like any other: an IPv4 caller tests for "none" first). The
+// payload (udp + 8) is summed by the caller, in a pass of its own (the SIP parser's scan:
+// sip::MessageParser::parse); this is the pseudo-header's and the UDP header's share, unfolded,
+// little-endian ...
+[[nodiscard]] uint64_t udp_header_sum(const IpAddr& src, const IpAddr& dst, const uint8_t* udp,
+                                      std::size_t udp_len) noexcept;
+// ... and whether they and the payload's (udp + 8, an unfolded sum of little-endian words, as
+// simd::ones_sum gives it or congruent to it modulo 0xffff) make all ones.
+[[nodiscard]] bool udp_sums_verify(uint64_t header_sum, uint64_t payload_sum) noexcept;
 
 // The pseudo-header's one's-complement sum (addresses, protocol 17, udp_len), folded, not
 // inverted: what a port with UDP checksum offload expects in the checksum field (DPDK's

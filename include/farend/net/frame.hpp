@@ -43,6 +43,15 @@ struct FrameView {
 // offload). v: a view parse_frame() filled (FrameStatus::udp).
 [[nodiscard]] bool checksums_valid(const uint8_t* frame, const FrameView& v, bool udp_good = false) noexcept;
 
+// checksums_valid() up to the payload, for a caller that sums the payload in a pass of its own
+// (the SIP parser's scan) and finishes with udp_sums_verify(header_sum, its sum): bad, the IPv4
+// header's checksum is wrong; good, nothing is left to check (udp_good, or an IPv4 UDP checksum
+// of 0); payload, the UDP checksum is, and header_sum holds the pseudo-header's and the UDP
+// header's share (udp_header_sum).
+enum class ChecksumStage : uint8_t { bad, good, payload };
+[[nodiscard]] ChecksumStage checksums_before_payload(const uint8_t* frame, const FrameView& v, bool udp_good,
+                                                     uint64_t& header_sum) noexcept;
+
 // The UDP payload now has new_payload_len bytes (it was resized in place): set the IPv4 total
 // length and header checksum, or the IPv6 payload length, the UDP length and checksum. Returns
 // the new frame length (any Ethernet padding after the old datagram is dropped). An IPv4 UDP

@@ -84,6 +84,8 @@ private:
     // Each burst's frame views: kept here rather than on the stack, where the array (4 KiB) was
     // zeroed on every burst; parse_frame() resets each view it fills.
     std::array<net::FrameView, kMaxBurst> views_{};
+    // Each candidate's UDP checksum, when it is left for the parser's scan to finish (damaged()).
+    std::array<rewrite::UdpChecksum, kMaxBurst> checksums_{};
     const FlowDirectory* directory_ = nullptr;
     const std::atomic<rewrite::PolicySource*>* rules_ = nullptr;
     rewrite::PolicySource* burst_rules_ = nullptr;  // *rules_ for the burst being processed
@@ -92,13 +94,19 @@ private:
     bool keepalive_answers_ = false;  // OPTIONS keepalives are sent: their answers are consumed
     bool verify_checksums_ = true;    // --checksums verify
 
-    // Stage 1: true when the frame is a SIP candidate (then v is filled); else its verdict is set.
-    bool classify(Frame& f, Direction dir, net::FrameView& v, Action& action) noexcept;
-    // True, and counted (bad_checksum, passed_unmodified), when a candidate came damaged: its IPv4
-    // header or UDP checksum wrong (the UDP one by the port's word, or summed here). It is not
-    // read: a rewrite would sum its checksums anew over the damaged bytes and vouch for them, where
-    // its receiver would have discarded it. Never with --checksums ignore.
+    // Stage 1: true when the frame is a SIP candidate (then v is filled, and checksum says what
+    // of its UDP checksum is left to check); else its verdict is set.
+    bool classify(Frame& f, Direction dir, net::FrameView& v, rewrite::UdpChecksum& checksum, Action& action) noexcept;
+    // True, and counted (damaged_counted()), when a candidate came damaged: its IPv4 header or UDP
+    // checksum wrong (the UDP one by the port's word, or summed here). It is not read: a rewrite
+    // would sum its checksums anew over the damaged bytes and vouch for them, where its receiver
+    // would have discarded it. Never with --checksums ignore. This one sums it all (the core
+    // side's, rarely read); the access side's checks the IPv4 header and leaves in `payload` the
+    // UDP checksum's share for the scan of handle_sip() to finish.
     [[nodiscard]] bool damaged(const Frame& f, const net::FrameView& v) noexcept;
+    [[nodiscard]] bool damaged(const Frame& f, const net::FrameView& v, rewrite::UdpChecksum& payload) noexcept;
+    // Counts a damaged candidate (bad_checksum, passed_unmodified); true.
+    bool damaged_counted() noexcept;
     // Stage 2: one SIP candidate.
     Action handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) noexcept;
     // An answer to one of farend's OPTIONS keepalives: counted, noted for the flow, consumed.

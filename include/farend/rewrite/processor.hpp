@@ -37,6 +37,15 @@ enum class Outcome : uint8_t {
     plan_error,  // NATed, but the planned edits overlap or overflow the plan: untouched
     rule_never,  // a rule says never touch it: untouched
     rule_drop,   // a rule says drop it: untouched, not to be forwarded
+    bad_checksum,  // its UDP checksum (UdpChecksum) is wrong: untouched, not read
+};
+
+// A UDP checksum to check before the message is read: a rewrite would sum it anew over damaged
+// bytes and vouch for them. The caller sums the pseudo-header and the UDP header
+// (net::checksums_before_payload); the parser's scan sums the payload in the same pass.
+struct UdpChecksum {
+    bool pending = false;     // check it (false: nothing to check, or checked already)
+    uint64_t header_sum = 0;  // net::udp_header_sum
 };
 
 struct Result {
@@ -55,15 +64,17 @@ public:
     explicit Processor(Options options, const simd::Kernel& kernel = simd::active());
 
     // buf[0, size) holds the datagram; the buffer may be written up to capacity. With rules, the
-    // rule that matches the message (its hit counted for `worker`) decides what is done.
+    // rule that matches the message (its hit counted for `worker`) decides what is done. With a
+    // pending checksum that does not verify, nothing but the scan: bad_checksum.
     Result process(char* buf, uint32_t size, uint32_t capacity, const nat::Source& source,
-                   PolicySource* rules = nullptr, unsigned worker = 0) noexcept;
+                   PolicySource* rules = nullptr, unsigned worker = 0, const UdpChecksum& checksum = {}) noexcept;
 
     // The reverse path (alias mode): parses buf[0, size) and reads its Request-URI's alias.
     AliasStatus find_alias(const char* buf, uint32_t size, AliasTarget& out) noexcept;
     // True when buf[0, size) is a complete response whose top Via branch starts with prefix
-    // (an answer to a request farend sent itself).
-    bool is_response_to(const char* buf, uint32_t size, std::string_view branch_prefix) noexcept;
+    // (an answer to a request farend sent itself), and its pending checksum verifies.
+    bool is_response_to(const char* buf, uint32_t size, std::string_view branch_prefix,
+                        const UdpChecksum& checksum = {}) noexcept;
 
     [[nodiscard]] const Options& options() const noexcept { return options_; }
     // The last message's index. After process() it keeps only the headers process() reads (Via,
@@ -76,6 +87,9 @@ public:
     [[nodiscard]] const sip::MessageParts& parts() const noexcept { return *parts_; }
 
 private:
+    // parse() of the message, and whether its checksum (if pending) verifies.
+    bool parse_checked(std::string_view msg, sip::HeaderSet keep, const UdpChecksum& checksum) noexcept;
+
     Options options_;
     nat::DetectConfig ruled_detect_;  // options_.detect with a rule's tests
     std::unique_ptr<sip::MessageParser> parser_;

@@ -57,6 +57,13 @@ using ScanFn = void (*)(const uint8_t* data, std::size_t len, BlockMasks* out) n
 using ScanRangeFn = void (*)(const uint8_t* data, std::size_t len, std::size_t first, std::size_t end,
                              BlockMasks* out) noexcept;
 
+// What MessageParser scans up front (ScanFn: the index classes for a kernel with lazy_values,
+// every class otherwise), returning an unfolded sum of data's little-endian 16-bit words: equal
+// to simd::ones_sum's (checksum.hpp) modulo 0xffff, so net::fold gives the same 16 bits. The UDP
+// checksum's share of the datagram. AVX2 takes the words from the scan's own loads; the other
+// kernels sum in a pass of their own.
+using ScanSumFn = uint64_t (*)(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
+
 enum class Backend : uint8_t { scalar, avx2, avx512 };
 
 struct Kernel {
@@ -65,6 +72,7 @@ struct Kernel {
     ScanFn scan;                // every class
     ScanFn scan_index;          // the index classes only (the value classes' words are left as they are)
     ScanRangeFn scan_values;    // the value classes of a range of blocks
+    ScanSumFn scan_summed;      // the up-front scan (scan_index or scan) and the data's sum
     // Whether scanning the value classes only where a parser asks pays (the vector kernels, whose
     // cost is per class); the scalar kernel's is per byte, so it scans every class in one pass.
     bool lazy_values;
@@ -86,6 +94,9 @@ void scan_avx512(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept
 void scan_index_scalar(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
 void scan_index_avx2(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
 void scan_index_avx512(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
+uint64_t scan_summed_scalar(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
+uint64_t scan_summed_avx2(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
+uint64_t scan_summed_avx512(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
 void scan_values_scalar(const uint8_t* data, std::size_t len, std::size_t first, std::size_t end, BlockMasks* out) noexcept;
 void scan_values_avx2(const uint8_t* data, std::size_t len, std::size_t first, std::size_t end, BlockMasks* out) noexcept;
 void scan_values_avx512(const uint8_t* data, std::size_t len, std::size_t first, std::size_t end, BlockMasks* out) noexcept;

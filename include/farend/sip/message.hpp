@@ -157,8 +157,10 @@ public:
     MessageParser& operator=(const MessageParser&) = delete;
 
     // Scans and indexes a whole datagram, keeping the headers of the ids in `keep` (see
-    // MessageIndex::kept). The returned index stays valid until the next call.
-    const MessageIndex& parse(std::string_view datagram, HeaderSet keep = kAllHeaders) noexcept;
+    // MessageIndex::kept). The returned index stays valid until the next call. With `sum`, it
+    // also receives the datagram's unfolded one's-complement sum (simd::ScanSumFn), taken by the
+    // scan's own pass where the kernel can: what a UDP checksum check needs of the payload.
+    const MessageIndex& parse(std::string_view datagram, HeaderSet keep = kAllHeaders, uint64_t* sum = nullptr) noexcept;
 
     [[nodiscard]] const MessageIndex& index() const noexcept { return index_; }
     [[nodiscard]] MaskView mask_view() const noexcept { return MaskView{masks_.get(), len_, &lazy_}; }
