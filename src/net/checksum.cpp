@@ -127,6 +127,16 @@ uint64_t udp_header_sum(const IpAddr& src, const IpAddr& dst, const uint8_t* udp
     return pseudo_header_plus(src, dst, len, simd::ones_sum_scalar(udp, 8));
 }
 
+bool ipv4_header_verifies(const uint8_t* h, std::size_t ihl, const uint8_t* udp, std::size_t len,
+                          uint64_t& udp_sum) noexcept {
+    // The addresses (h[12..20), two loads) are in both sums; a UDP length fits 16 bits. An
+    // IPv4 address's words are the same read here or from an IpAddr (its 12 bytes after zero).
+    const uint64_t addrs = simd::ones_sum_scalar(h + 12, 8);
+    const uint64_t rest = ihl == 20 ? simd::ones_sum_scalar(h, 12) : simd::ones_sum_scalar(h, 12) + simd::ones_sum_scalar(h + 20, ihl - 20);
+    udp_sum = addrs + swap16(17) + swap16(static_cast<uint16_t>(len)) + simd::ones_sum_scalar(udp, 8);
+    return fold(rest + addrs) == 0xffff;
+}
+
 bool udp_sums_verify(uint64_t header_sum, uint64_t payload_sum) noexcept { return fold(header_sum + payload_sum) == 0xffff; }
 
 uint16_t udp_pseudo_header_sum(const IpAddr& src, const IpAddr& dst, std::size_t len) noexcept {

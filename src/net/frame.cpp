@@ -82,12 +82,16 @@ FrameStatus parse_frame(const uint8_t* f, uint32_t len, FrameView& v) noexcept {
 
 ChecksumStage checksums_before_payload(const uint8_t* f, const FrameView& v, bool udp_good, uint64_t& header_sum) noexcept {
     const uint8_t* udp = f + v.l4_off;
+    const uint32_t udp_len = v.ip_end - v.l4_off;
     if (!v.ipv6) {
-        if (!ipv4_header_verifies(f + v.l3_off, (f[v.l3_off] & 0xfu) * 4u)) return ChecksumStage::bad;
-        if (load_be16(udp + 6) == 0) return ChecksumStage::good;  // the sender chose none
+        uint64_t s = 0;
+        if (!ipv4_header_verifies(f + v.l3_off, (f[v.l3_off] & 0xfu) * 4u, udp, udp_len, s)) return ChecksumStage::bad;
+        if (udp_good || load_be16(udp + 6) == 0) return ChecksumStage::good;  // 0: the sender chose none
+        header_sum = s;
+        return ChecksumStage::payload;
     }
     if (udp_good) return ChecksumStage::good;
-    header_sum = udp_header_sum(v.src, v.dst, udp, v.ip_end - v.l4_off);
+    header_sum = udp_header_sum(v.src, v.dst, udp, udp_len);
     return ChecksumStage::payload;
 }
 

@@ -131,6 +131,31 @@ TEST(Checksum, UdpOverIpv4AndIpv6VerifyToAllOnes) {
     }
 }
 
+// The IPv4 header's check and the UDP checksum's header share from the same loads: the same
+// verdict as ipv4_header_verifies() and the same sum as udp_header_sum() (addresses taken from
+// the header), for headers with and without options, right and damaged.
+TEST(Checksum, Ipv4HeaderAndUdpShareFromOneRead) {
+    std::mt19937_64 rng(12);
+    for (int round = 0; round < 400; ++round) {
+        const size_t ihl = round % 3 == 0 ? 24 + 4 * (rng() % 10) : 20;
+        std::vector<uint8_t> h(ihl), udp(8);
+        for (auto& b : h) b = static_cast<uint8_t>(rng());
+        for (auto& b : udp) b = static_cast<uint8_t>(rng());
+        h[0] = static_cast<uint8_t>(0x40 | ihl / 4);
+        net::fix_ipv4_header_checksum(h.data(), ihl);
+        if (round % 2) h[rng() % ihl] ^= static_cast<uint8_t>(1u << (rng() % 8));
+        const size_t len = 8 + rng() % 65528;
+        IpAddr src, dst;
+        src.set_v4(std::span<const uint8_t, 4>(h.data() + 12, 4));
+        dst.set_v4(std::span<const uint8_t, 4>(h.data() + 16, 4));
+        uint64_t share = 0;
+        const bool ok = net::ipv4_header_verifies(h.data(), ihl, udp.data(), len, share);
+        EXPECT_EQ(ok, net::ipv4_header_verifies(h.data(), ihl)) << "round " << round;
+        EXPECT_EQ(ok, round % 2 == 0) << "round " << round;
+        EXPECT_EQ(share, net::udp_header_sum(src, dst, udp.data(), len)) << "round " << round;
+    }
+}
+
 TEST(Checksum, Ipv4ZeroChecksumKeptOnlyWhenAsked) {
     std::vector<uint8_t> udp = {0x13, 0xc4, 0x13, 0xc4, 0x00, 0x0c, 0x00, 0x00, 'a', 'b', 'c', 'd'};
     const IpAddr a = *IpAddr::parse("10.0.0.1"), b = *IpAddr::parse("10.0.0.2");
