@@ -108,8 +108,8 @@ bool checksums_valid(const uint8_t* f, const FrameView& v, bool udp_good) noexce
     return udp_sums_verify(header_sum, simd::ones_sum()(f + v.l4_off + 8, v.ip_end - v.l4_off - 8u));
 }
 
-uint32_t fix_after_resize(uint8_t* f, const FrameView& v, uint32_t new_payload_len, bool offload,
-                          bool* udp_offloaded) noexcept {
+uint32_t fix_after_resize(uint8_t* f, const FrameView& v, uint32_t new_payload_len, bool offload, bool* udp_offloaded,
+                          bool header_verified) noexcept {
     uint8_t* udp = f + v.l4_off;
     const uint32_t udp_len = 8 + new_payload_len;
     const uint32_t ip_end = v.l4_off + udp_len;
@@ -120,7 +120,9 @@ uint32_t fix_after_resize(uint8_t* f, const FrameView& v, uint32_t new_payload_l
         store_be16(ip + 4, static_cast<uint16_t>(ip_end - v.l3_off - 40));
     } else {
         const auto total = static_cast<uint16_t>(ip_end - v.l3_off);
-        const uint16_t ck = offload ? 0 : ipv4_header_checksum(ip, (ip[0] & 0xfu) * 4u, total);
+        const uint16_t ck = offload           ? 0
+                            : header_verified ? adjust(load_be16(ip + 10), load_be16(ip + 2), total)
+                                              : ipv4_header_checksum(ip, (ip[0] & 0xfu) * 4u, total);
         store_be16(ip + 2, total);
         store_be16(ip + 10, ck);
     }

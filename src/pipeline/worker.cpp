@@ -146,11 +146,11 @@ bool Worker::damaged_counted() noexcept {
     return true;
 }
 
-void Worker::finish(Frame& f, const net::FrameView& v, uint32_t size) const noexcept {
+void Worker::finish(Frame& f, const net::FrameView& v, uint32_t size, bool header_verified) const noexcept {
     // Checksums go to the port only when the datagram leaves whole (no fragmentation).
     const bool offload = f.offload && v.l4_off + 8u + size - v.l3_off <= config_.mtu;
     bool udp_offloaded = false;
-    f.len = net::fix_after_resize(f.data, v, size, offload, &udp_offloaded);
+    f.len = net::fix_after_resize(f.data, v, size, offload, &udp_offloaded, header_verified);
     if (offload) {
         f.offloaded = true;
         f.offload_ipv6 = v.ipv6;
@@ -197,7 +197,7 @@ Action Worker::handle_reverse(Frame& f, const net::FrameView& v) noexcept {
         std::memcpy(f.data + v.l3_off + 16, b.data(), 4);
     f.data[v.l4_off + 2] = static_cast<uint8_t>(t.port >> 8);
     f.data[v.l4_off + 3] = static_cast<uint8_t>(t.port);
-    finish(f, to, new_size);
+    finish(f, to, new_size, false);  // its destination changed: the header is summed anew
     c.add(Counter::alias_retargeted);
     return Action::forward;
 }
@@ -254,7 +254,7 @@ Action Worker::handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) n
     switch (r.outcome) {
         case rewrite::Outcome::rewritten:
             c.add(Counter::rewritten);
-            finish(f, v, r.size);
+            finish(f, v, r.size, verify_checksums_);
             return Action::forward;
         case rewrite::Outcome::unchanged:
             c.add(Counter::nat_unchanged);

@@ -231,6 +231,38 @@ TEST(Pipeline, DamagedAtEveryPayloadLengthIsCaught) {
     EXPECT_EQ(w.counters().get(Counter::bad_checksum), damaged);
 }
 
+// After a rewrite, a verified IPv4 header's checksum is adjusted for the new total length (RFC
+// 1624) instead of summed anew: the same bytes as the full sum, for every growth and shrinkage
+// (odd ones too) of messages of every length parity; a damaged one is summed anew by the worker
+// only under --checksums ignore, and comes out right.
+TEST(Pipeline, AdjustedIpv4HeaderChecksumIsTheFullSum) {
+    for (size_t len = 60; len < 200; len += 7) {
+        std::string payload = kNatted;
+        payload.resize(len, 'y');
+        const Built b = frame(payload);
+        net::FrameView v;
+        ASSERT_EQ(net::parse_frame(b.bytes.data(), static_cast<uint32_t>(b.bytes.size()), v), net::FrameStatus::udp);
+        for (uint32_t new_len : {uint32_t{1}, static_cast<uint32_t>(len - 1), static_cast<uint32_t>(len + 1),
+                                 static_cast<uint32_t>(len + 100), static_cast<uint32_t>(len + 1001)}) {
+            std::vector<uint8_t> adjusted = b.bytes, summed = b.bytes;
+            adjusted.resize(b.bytes.size() + 1100);
+            summed.resize(b.bytes.size() + 1100);
+            const uint32_t n = net::fix_after_resize(adjusted.data(), v, new_len, false, nullptr, true);
+            ASSERT_EQ(n, net::fix_after_resize(summed.data(), v, new_len, false, nullptr, false));
+            ASSERT_EQ(adjusted, summed) << "len " << len << " -> " << new_len;
+            ASSERT_EQ(net::ones_sum(adjusted.data() + b.l3, 20), 0xffff) << "len " << len << " -> " << new_len;
+        }
+    }
+    Config ignore;
+    ignore.verify_checksums = false;
+    Worker w(ignore);
+    Built damaged = frame(kNatted);
+    damaged.bytes[damaged.l3 + 11] ^= 0x40;  // the header checksum itself
+    const Outcome r = run(w, damaged);
+    EXPECT_EQ(w.counters().get(Counter::rewritten), 1u);
+    expect_valid(r.out);
+}
+
 // The port's RX checksum offload: a UDP checksum it found right is not summed again (a damaged
 // one it vouches for is taken at its word); without its word, farend sums it. The IPv4 header is
 // summed by farend always.

@@ -60,7 +60,11 @@ enum class ChecksumStage : uint8_t { bad, good, payload };
 // With offload (the port computes checksums on transmit), the IPv4 header checksum is left 0 and
 // the UDP checksum field holds the pseudo-header sum, as NICs expect; *udp_offloaded says whether
 // the UDP checksum was left to the NIC (not when an IPv4 sender chose none).
+//
+// header_verified: the IPv4 header's checksum was found right and nothing in the header has
+// changed since but what this sets: its checksum is adjusted for the new total length (RFC 1624
+// eqn. 3, the same bytes as a new sum) instead of summed anew. Without it, summed anew.
 uint32_t fix_after_resize(uint8_t* frame, const FrameView& v, uint32_t new_payload_len, bool offload = false,
-                          bool* udp_offloaded = nullptr) noexcept;
+                          bool* udp_offloaded = nullptr, bool header_verified = false) noexcept;
 
 }  // namespace farend::net

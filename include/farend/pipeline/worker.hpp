@@ -114,7 +114,9 @@ private:
     // Stage 2 on the core side: alias re-targeting.
     Action handle_reverse(Frame& f, const net::FrameView& v) noexcept;
     // After the UDP payload became `size` bytes: lengths and checksums (or the port's offload).
-    void finish(Frame& f, const net::FrameView& v, uint32_t size) const noexcept;
+    // header_verified: classify() found the IPv4 header's checksum right, and only lengths changed
+    // in it since (net::fix_after_resize adjusts the checksum then).
+    void finish(Frame& f, const net::FrameView& v, uint32_t size, bool header_verified) const noexcept;
     void observe(const Frame& f, const net::FrameView& v, const rewrite::Result& r, std::size_t slot) noexcept;
 };
 
