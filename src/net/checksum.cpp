@@ -132,7 +132,8 @@ bool ipv4_header_verifies(const uint8_t* h, std::size_t ihl, const uint8_t* udp,
     // The addresses (h[12..20), two loads) are in both sums; a UDP length fits 16 bits. An
     // IPv4 address's words are the same read here or from an IpAddr (its 12 bytes after zero).
     const uint64_t addrs = simd::ones_sum_scalar(h + 12, 8);
-    const uint64_t rest = ihl == 20 ? simd::ones_sum_scalar(h, 12) : simd::ones_sum_scalar(h, 12) + simd::ones_sum_scalar(h + 20, ihl - 20);
+    const uint64_t options = ihl == 20 ? 0 : simd::ones_sum_scalar(h + 20, ihl - 20);
+    const uint64_t rest = simd::ones_sum_scalar(h, 12) + options;
     udp_sum = addrs + swap16(17) + swap16(static_cast<uint16_t>(len)) + simd::ones_sum_scalar(udp, 8);
     return fold(rest + addrs) == 0xffff;
 }

@@ -90,6 +90,7 @@ bool Worker::classify(Frame& f, Direction dir, net::FrameView& v, rewrite::UdpCh
     Counters& c = *counters_;
     f.observed = false;
     f.offloaded = false;
+    checksum.pending = false;  // the access side's damaged() says what is left for the parse
     action = Action::forward;
     if (dir == Direction::core_to_access) {
         // The switch's side: forwarded as it is, but for requests to an alias (alias mode).
@@ -131,7 +132,6 @@ bool Worker::damaged(const Frame& f, const net::FrameView& v) noexcept {
 }
 
 bool Worker::damaged(const Frame& f, const net::FrameView& v, rewrite::UdpChecksum& payload) noexcept {
-    payload.pending = false;
     if (!verify_checksums_) return false;
     const net::ChecksumStage stage = net::checksums_before_payload(f.data, v, f.udp_checksum_good, payload.header_sum);
     payload.pending = stage == net::ChecksumStage::payload;

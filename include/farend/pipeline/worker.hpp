@@ -95,7 +95,8 @@ private:
     bool verify_checksums_ = true;    // --checksums verify
 
     // Stage 1: true when the frame is a SIP candidate (then v is filled, and checksum says what
-    // of its UDP checksum is left to check); else its verdict is set.
+    // of its UDP checksum is left for the parse to check: never on the core side, whose
+    // candidates are checked whole); else its verdict is set.
     bool classify(Frame& f, Direction dir, net::FrameView& v, rewrite::UdpChecksum& checksum, Action& action) noexcept;
     // True, and counted (damaged_counted()), when a candidate came damaged: its IPv4 header or UDP
     // checksum wrong (the UDP one by the port's word, or summed here). It is not read: a rewrite
