@@ -124,6 +124,14 @@ int main(int argc, char** argv) {
     std::printf("farend %s: %u port(s), worker lcore(s)", app::kVersion, static_cast<unsigned>(rte_eth_dev_count_avail()));
     for (unsigned l : dp->worker_lcores()) std::printf(" %u", l);
     std::printf(", scanner %s\n%s", simd::active().name, opts->config.describe().c_str());
+    // Who does the checksum work, per port: a carrier engineer checks that the NIC's offloads are
+    // on (where farend sums, it costs cycles; where a port verifies, damaged datagrams are still
+    // told apart: --checksums).
+    for (const auto& p : dp->resources().ports)
+        std::printf("port %u (%s): UDP checksums verified on receipt by %s; IPv4 and UDP checksums filled in on "
+                    "transmit by %s\n",
+                    static_cast<unsigned>(p.port), p.driver.c_str(), p.rx_checksum_offload ? "the port" : "farend",
+                    p.tx_checksum_offload ? "the port" : "farend");
     std::fflush(stdout);
 
     const int rc = dp->run();

@@ -99,6 +99,7 @@ struct Dataplane::Impl {
     rte_mempool* jumbo = nullptr;
     rte_mempool* indirect = nullptr;  // for rte_ip*_fragment_packet
     std::vector<bool> csum_offload;   // per port id: IPv4 and UDP checksums on transmit
+    std::vector<bool> rx_csum_offload;  // per port id: UDP checksums verified on receipt
     std::vector<uint16_t> ports;      // cleared by stop_ports(), under ports_mutex (telemetry reads it)
     mutable std::mutex ports_mutex;
     std::vector<Path> paths;
@@ -137,6 +138,8 @@ Dataplane::Resources Dataplane::resources() const {
         ps.port = p;
         rte_eth_dev_info info{};
         if (rte_eth_dev_info_get(p, &info) == 0 && info.driver_name) ps.driver = info.driver_name;
+        ps.rx_checksum_offload = p < im.rx_csum_offload.size() && im.rx_csum_offload[p];
+        ps.tx_checksum_offload = p < im.csum_offload.size() && im.csum_offload[p];
         rte_eth_stats st{};
         if (rte_eth_stats_get(p, &st) == 0) {
             ps.rx_packets = st.ipackets;
@@ -284,7 +287,11 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         // UDP checksums verified on receipt where the port can: farend then sums only those the
         // port did not find right (a damaged datagram is never rewritten: Worker::damaged).
         constexpr uint64_t kRxCsum = RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
-        if ((info.rx_offload_capa & kRxCsum) == kRxCsum) conf.rxmode.offloads |= kRxCsum;
+        if ((info.rx_offload_capa & kRxCsum) == kRxCsum) {
+            conf.rxmode.offloads |= kRxCsum;
+            im.rx_csum_offload.resize(std::max<std::size_t>(im.rx_csum_offload.size(), p + 1u), false);
+            im.rx_csum_offload[p] = true;
+        }
         // Checksums on transmit where the port can: the rewrite then leaves them to the NIC.
         constexpr uint64_t kCsum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
         if ((info.tx_offload_capa & kCsum) == kCsum) {

@@ -142,6 +142,8 @@ int cmd_resources(const char*, const char*, rte_tel_data* d) {
         const std::string k = "port" + std::to_string(p.port) + "_";
         rte_tel_data_add_dict_string(d, (k + "driver").c_str(), p.driver.c_str());
         for (const auto& [name, field] : kPortFields) rte_tel_data_add_dict_u64(d, (k + name).c_str(), p.*field);
+        rte_tel_data_add_dict_u64(d, (k + "rx_checksum_offload").c_str(), p.rx_checksum_offload);
+        rte_tel_data_add_dict_u64(d, (k + "tx_checksum_offload").c_str(), p.tx_checksum_offload);
     }
     for (const auto& p : r.pools) {
         const std::string k = "pool_" + p.name + "_";
@@ -223,7 +225,8 @@ std::string resources_json(const dataplane::Dataplane::Resources& r) {
         const auto& p = r.ports[i];
         o << (i ? ", " : "") << '"' << p.port << "\": {\"driver\": \"" << p.driver << '"';
         for (const auto& [name, field] : kPortFields) o << ", \"" << name << "\": " << p.*field;
-        o << '}';
+        o << ", \"rx_checksum_offload\": " << (p.rx_checksum_offload ? "true" : "false")
+          << ", \"tx_checksum_offload\": " << (p.tx_checksum_offload ? "true" : "false") << '}';
     }
     o << "}, \"pools\": {";
     for (std::size_t i = 0; i < r.pools.size(); ++i)

@@ -676,6 +676,88 @@ class HostileFrames(unittest.TestCase):
                          (4, 2, 1, 1))
 
 
+class TapPorts(unittest.TestCase):
+    """Ports that do the checksum work themselves, as NICs do: net_tap verifies UDP checksums on
+    receipt and fills IPv4 and UDP checksums in on transmit (in software, behind the same ethdev
+    offload flags as a NIC's). farend, in a network namespace of its own with two tap ports,
+    says so per port; a sound NATed datagram leaves rewritten with right checksums, which the
+    port filled in from farend's pseudo-header sums; a damaged one is told apart by the port's
+    verdict and leaves as it came. The frames go from the kernel's side of one tap to the other:
+    nothing leaves the namespace."""
+
+    NS = f"farend-tap-{os.getpid()}"
+
+    def setUp(self):
+        if not os.path.exists("/dev/net/tun"):
+            self.skipTest("SKIPPED LOUDLY: no /dev/net/tun on this machine: net_tap cannot run, the ports' "
+                          "checksum offloads are not tested")
+        subprocess.run(["ip", "netns", "add", self.NS], check=True)
+        self.addCleanup(subprocess.run, ["ip", "netns", "del", self.NS])
+        # No IPv6 on the taps: the kernel would send its own router solicitations through farend.
+        subprocess.run(["ip", "netns", "exec", self.NS, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1",
+                        "net.ipv6.conf.all.disable_ipv6=1"], check=True)
+
+    def test_checksums_by_the_ports(self):
+        tmp = tempfile.mkdtemp()
+        stats_path, sent_path, got_path = (os.path.join(tmp, n) for n in ("stats.json", "in.pcap", "out.pcap"))
+        msg = ("REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bKt1\r\n"
+               "From: <sip:alice@example.com>;tag=1\r\nTo: <sip:alice@example.com>\r\nCall-ID: t1\r\n"
+               "CSeq: 1 REGISTER\r\nContact: <sip:alice@192.168.1.10:5060>\r\nContent-Length: 0\r\n\r\n")
+        sound = Ether(bytes(nat_frame(msg, 40000)))
+        damaged = bytearray(bytes(nat_frame(msg.replace("t1", "t2"), 40001)))
+        damaged[-30] ^= 0x04  # after scapy summed its checksum
+        damaged = Ether(bytes(damaged))
+        sound6 = Ether(bytes(Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a") /
+                             IPv6(src="2001:db8::5", dst="2001:db8::10") / UDP(sport=40002, dport=5060) /
+                             Raw(msg.replace("t1", "t3").encode())))
+        sent = [sound, damaged, sound6]
+        wrpcap(sent_path, sent)
+        farend = subprocess.Popen(
+            ["ip", "netns", "exec", self.NS, FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", self.NS,
+             "-l", "0", "--log-level=lib.eal:warning", "--vdev=net_tap0,iface=fe-tap-a", "--vdev=net_tap1,iface=fe-tap-c",
+             "--", "--stats-json", stats_path],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: farend.poll() is None and farend.kill())
+        ports = []
+        for line in farend.stdout:  # the start-up description ends with a line per port
+            if line.startswith("port "):
+                ports.append(line.strip())
+                if len(ports) == 2:
+                    break
+        self.assertEqual(ports, [f"port {p} (net_tap): UDP checksums verified on receipt by the port; IPv4 and UDP "
+                                 f"checksums filled in on transmit by the port" for p in (0, 1)])
+        # The kernel's side: sniff the core tap, send into the access tap.
+        probe = f"""
+import sys, time
+from scapy.all import AsyncSniffer, rdpcap, sendp, wrpcap
+sniffer = AsyncSniffer(iface="fe-tap-c", store=True)
+sniffer.start()
+time.sleep(1)
+sendp(rdpcap({sent_path!r}), iface="fe-tap-a", verbose=False)
+time.sleep(2)
+wrpcap({got_path!r}, sniffer.stop())
+"""
+        subprocess.run(["ip", "netns", "exec", self.NS, "/usr/bin/python3", "-c", probe], check=True, timeout=60)
+        farend.send_signal(signal.SIGINT)
+        out, err = farend.communicate(timeout=30)
+        self.assertEqual(farend.returncode, 0, err)
+        with open(stats_path) as f:
+            report = json.load(f)
+        stats = report["totals"]
+        got = [f for f in rdpcap(got_path) if UDP in f]
+        self.assertEqual(len(got), 3, [f.summary() for f in got])
+        by_port = {f[UDP].sport: f for f in got}
+        for sport in (40000, 40002):
+            self.assertTrue(checksums_ok(by_port[sport]), f"source port {sport}: checksums as the port filled them in")
+            self.assertIn(b"received=", bytes(by_port[sport][Raw]))
+        self.assertNotEqual(by_port[40000][UDP].chksum, 0)
+        self.assertEqual(bytes(by_port[40001]), bytes(damaged), "the damaged datagram leaves as it came")
+        self.assertEqual((stats["rewritten"], stats["bad_checksum"], stats["dropped"]), (2, 1, 0))
+        for p in ("0", "1"):
+            self.assertTrue(report["resources"]["ports"][p]["rx_checksum_offload"])
+            self.assertTrue(report["resources"]["ports"][p]["tx_checksum_offload"])
+
+
 class TwoWorkers(unittest.TestCase):
     def test_same_output_as_one_worker(self):
         """Two worker lcores, each owning one queue of each port (net_pcap: one capture per queue):
@@ -790,6 +872,8 @@ class Telemetry(unittest.TestCase):
             self.assertEqual(res["port0_driver"], "net_pcap")
             self.assertGreater(res["port0_rx_packets"], 0)
             self.assertEqual((res["port0_rx_missed"], res["port0_rx_nombuf"], res["port1_tx_errors"]), (0, 0, 0))
+            # net_pcap does no checksum work: farend verifies and fills them in (TapPorts: a port that does).
+            self.assertEqual((res["port0_rx_checksum_offload"], res["port1_tx_checksum_offload"]), (0, 0))
             self.assertEqual(res["pool_farend_mbufs_size"], 5248 + 8192)  # rings and bursts, fragments waiting
             self.assertLessEqual(res["pool_farend_mbufs_in_use"], res["pool_farend_mbufs_size"])
             self.assertEqual((res["flows"], res["flow_capacity"]), (4, 65536))

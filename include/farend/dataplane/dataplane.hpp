@@ -44,6 +44,8 @@ public:
         uint64_t rx_missed = 0;  // no free RX descriptor (the device's FIFO overflowed): imissed
         uint64_t rx_nombuf = 0;  // no mbuf to refill an RX descriptor with (pool empty)
         uint64_t rx_errors = 0, tx_errors = 0;
+        bool rx_checksum_offload = false;  // the port verifies UDP checksums on receipt (farend sums the rest)
+        bool tx_checksum_offload = false;  // the port fills IPv4 and UDP checksums in on transmit
     };
     struct PoolStats {
         std::string name;
