@@ -59,19 +59,13 @@ inline uint16_t load_le16(const uint8_t* p) noexcept {
 }
 inline uint16_t not16(uint16_t x) noexcept { return static_cast<uint16_t>(~x); }
 
-// The header's little-endian sum, its checksum field included. The usual 20 bytes as five
-// loads, without the length loop (~30 instructions fewer). Not folded.
-inline uint64_t header_sum(const uint8_t* h, std::size_t ihl) noexcept {
-    return ihl == 20 ? simd::ones_sum_scalar(h, 20) : simd::ones_sum_scalar(h, ihl);
-}
-
-// The same with its stored checksum c taken out: S - c == S + ~c in one's complement.
+// The header's little-endian sum with its stored checksum c taken out: S - c == S + ~c in one's
+// complement. The usual 20 bytes as five loads, without the length loop. Not folded.
 inline uint64_t header_sum_without_checksum(const uint8_t* h, std::size_t ihl) noexcept {
-    return header_sum(h, ihl) + not16(load_le16(h + 10));
+    const uint64_t s = ihl == 20 ? simd::ones_sum_scalar(h, 20) : simd::ones_sum_scalar(h, ihl);
+    return s + not16(load_le16(h + 10));
 }
 }  // namespace
-
-bool ipv4_header_verifies(const uint8_t* h, std::size_t ihl) noexcept { return fold(header_sum(h, ihl)) == 0xffff; }
 
 uint16_t ipv4_header_checksum(const uint8_t* h, std::size_t ihl) noexcept {
     return not16(fold(header_sum_without_checksum(h, ihl)));
@@ -94,10 +88,13 @@ inline uint64_t addr_sum(const IpAddr& a) noexcept {
 
 // The pseudo-header (addresses, protocol 17, the UDP length) plus data_sum, an unfolded sum of
 // words in memory order (each range has an even length but the last, so the words line up as in
-// one buffer: RFC 1071 2.(C)). Little-endian, unfolded.
-inline uint64_t pseudo_header_plus(const IpAddr& src, const IpAddr& dst, std::size_t len, uint64_t data_sum) noexcept {
-    return addr_sum(src) + addr_sum(dst) + data_sum + swap16(17) +  // protocol / next header
+// one buffer: RFC 1071 2.(C)). Little-endian, unfolded. addrs: the addresses' words, summed.
+inline uint64_t pseudo_header_plus(uint64_t addrs, std::size_t len, uint64_t data_sum) noexcept {
+    return addrs + data_sum + swap16(17) +  // protocol / next header
            swap16(static_cast<uint16_t>(len >> 16)) + swap16(static_cast<uint16_t>(len));  // UDP / upper-layer length
+}
+inline uint64_t pseudo_header_plus(const IpAddr& src, const IpAddr& dst, std::size_t len, uint64_t data_sum) noexcept {
+    return pseudo_header_plus(addr_sum(src) + addr_sum(dst), len, data_sum);
 }
 
 // The datagram's pseudo-header and words with its stored checksum field taken out.
@@ -129,12 +126,13 @@ uint64_t udp_header_sum(const IpAddr& src, const IpAddr& dst, const uint8_t* udp
 
 bool ipv4_header_verifies(const uint8_t* h, std::size_t ihl, const uint8_t* udp, std::size_t len,
                           uint64_t& udp_sum) noexcept {
-    // The addresses (h[12..20), two loads) are in both sums; a UDP length fits 16 bits. An
-    // IPv4 address's words are the same read here or from an IpAddr (its 12 bytes after zero).
+    // The addresses (h[12..20), two loads) are in both sums. An IPv4 address's words are the
+    // same read here or from an IpAddr (its 12 bytes after zero). A UDP length fits 16 bits:
+    // said so, the pseudo-header's upper half of it folds away.
     const uint64_t addrs = simd::ones_sum_scalar(h + 12, 8);
     const uint64_t options = ihl == 20 ? 0 : simd::ones_sum_scalar(h + 20, ihl - 20);
     const uint64_t rest = simd::ones_sum_scalar(h, 12) + options;
-    udp_sum = addrs + swap16(17) + swap16(static_cast<uint16_t>(len)) + simd::ones_sum_scalar(udp, 8);
+    udp_sum = pseudo_header_plus(addrs, static_cast<uint16_t>(len), simd::ones_sum_scalar(udp, 8));
     return fold(rest + addrs) == 0xffff;
 }
 

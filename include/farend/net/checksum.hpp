@@ -18,13 +18,10 @@ namespace farend::net {
 [[nodiscard]] uint16_t ones_sum(const uint8_t* data, std::size_t len) noexcept;
 
 // Whether an IPv4 header of ihl_bytes carries a right checksum (its words, the checksum
-// included, sum to all ones).
-[[nodiscard]] bool ipv4_header_verifies(const uint8_t* header, std::size_t ihl_bytes) noexcept;
-
-// The same, and from the same loads the UDP checksum's share of the pseudo-header (its addresses
-// read from this header) and of the UDP header udp[0..8) of a datagram of udp_len bytes, as
-// udp_header_sum() gives it: what a UDP-over-IPv4 check needs before the payload, in ~25
-// instructions where the two apart took ~60.
+// included, sum to all ones), and from the same loads the UDP checksum's share of the
+// pseudo-header (its addresses read from this header) and of the UDP header udp[0..8) of a
+// datagram of udp_len bytes, as udp_header_sum() gives it: what a UDP-over-IPv4 check needs
+// before the payload, in ~25 instructions where the two apart took ~60.
 [[nodiscard]] bool ipv4_header_verifies(const uint8_t* header, std::size_t ihl_bytes, const uint8_t* udp,
                                         std::size_t udp_len, uint64_t& udp_header_sum) noexcept;
 
