@@ -1,0 +1,141 @@
+// Where the time of a message goes, stage by stage, in TSC cycles: farend's processing of the SIP
+// in a capture (every UDP datagram of it, as the dataplane reads it: with the UDP checksum's
+// payload share summed by the scan) run to the end of each stage in turn -- the copy into a work
+// buffer, + parse (scan, index, sum), + the top Via and the Contacts, + the NAT tests, + the
+// SDP, + the edit plan, + its application -- each over the whole capture, the seven runs one
+// after the other in a round and the rounds many times over. A stage's cost is the difference
+// of the medians of two neighbouring runs. The rounds interleave the runs, so a change of this
+// VM's speed (several percent from minute to minute) moves every stage alike; what the
+// instruction counts of perf/callgrind-dataplane do not show (stalls, mispredicted branches,
+// the cost of a cache miss) is in these figures.
+//
+// Usage: stage_costs CAPTURE.pcap [ROUNDS]      (perf/stage-costs makes the NATed mix and runs it)
+#include <farend/net/frame.hpp>
+#include <farend/rewrite/edit_plan.hpp>
+#include <farend/rewrite/processor.hpp>
+#include <farend/rewrite/rewrite.hpp>
+#include <farend/nat/detect.hpp>
+#include <farend/simd/scan.hpp>
+#include <farend/sip/message.hpp>
+#include <farend/sip/parts.hpp>
+
+#include <pcap/pcap.h>
+#include <x86intrin.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace farend;
+
+namespace {
+
+struct Message {
+    nat::Source source;
+    std::string bytes;
+};
+
+std::vector<Message> read_capture(const char* path) {
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t* p = pcap_open_offline(path, err);
+    if (!p) {
+        std::fprintf(stderr, "stage_costs: %s\n", err);
+        std::exit(1);
+    }
+    std::vector<Message> out;
+    pcap_pkthdr* h;
+    const u_char* data;
+    while (pcap_next_ex(p, &h, &data) == 1) {
+        net::FrameView v;
+        if (net::parse_frame(data, h->caplen, v) != net::FrameStatus::udp) continue;
+        out.push_back({nat::Source{v.src, v.src_port},
+                       std::string(reinterpret_cast<const char*>(data + v.payload_off()), v.payload_len())});
+    }
+    pcap_close(p);
+    return out;
+}
+
+constexpr std::array<const char*, 7> kStages = {
+    "copy into the work buffer", "parse (scan, index, sum)", "top Via and Contacts", "NAT tests",
+    "SDP",                       "edit plan",                "apply the plan",
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0) {
+        std::fprintf(stderr, "usage: stage_costs CAPTURE.pcap [ROUNDS]\n");
+        return argc < 2 ? 1 : 0;
+    }
+    const std::vector<Message> msgs = read_capture(argv[1]);
+    const int rounds = argc > 2 ? std::atoi(argv[2]) : 41;
+    if (msgs.empty() || rounds < 1) {
+        std::fprintf(stderr, "stage_costs: %s\n", msgs.empty() ? "no UDP datagram in the capture" : "ROUNDS must be >= 1");
+        return 1;
+    }
+    const rewrite::Options options;
+    sip::MessageParser parser;
+    auto parts = std::make_unique<sip::MessageParts>();
+    auto plan = std::make_unique<rewrite::EditPlan>();
+    std::vector<char> buf(sip::kMaxMessage + 4096);
+    std::array<std::vector<double>, kStages.size()> cycles;
+    uint64_t sink = 0, rewritten = 0;
+    for (int r = 0; r < rounds; ++r) {
+        for (std::size_t stage = 0; stage < kStages.size(); ++stage) {
+            const uint64_t t0 = __rdtsc();
+            for (const Message& m : msgs) {
+                char* b = buf.data();
+                std::memcpy(b, m.bytes.data(), m.bytes.size());
+                if (stage == 0) {
+                    sink += static_cast<unsigned char>(b[m.bytes.size() / 2]);
+                    continue;
+                }
+                const std::string_view msg(b, m.bytes.size());
+                uint64_t sum = 0;
+                const sip::MessageIndex& idx = parser.parse(msg, rewrite::kRewriteHeaders, &sum);
+                sink += sum;
+                if (stage == 1 || !idx.complete()) continue;
+                sip::extract_parts(msg, parser.mask_view(), idx, false, *parts);
+                if (stage == 2) continue;
+                const nat::Verdict verdict = nat::detect(msg, idx, *parts, m.source, options.detect);
+                sink += verdict.fired;
+                if (stage == 3 || !verdict.nated()) continue;
+                sip::extract_sdp(msg, parser.mask_view(), idx, *parts);
+                if (stage == 4) continue;
+                plan->clear();
+                rewrite::Summary summary;
+                rewrite::plan_rewrites(msg, idx, *parts, m.source, options.rewrite, *plan, summary);
+                if (stage == 5) continue;
+                const rewrite::ApplyResult a = plan->apply(b, static_cast<uint32_t>(m.bytes.size()), static_cast<uint32_t>(buf.size()));
+                rewritten += a.status == rewrite::ApplyStatus::ok && !plan->empty();
+            }
+            cycles[stage].push_back(static_cast<double>(__rdtsc() - t0) / static_cast<double>(msgs.size()));
+        }
+    }
+    const auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    std::printf("stage_costs: %zu messages (%s), %d rounds of the %zu runs in turn, kernel %s; TSC cycles a message, median of the rounds\n",
+                msgs.size(), argv[1], rounds, kStages.size(), simd::active().name);
+    const double total = median(cycles.back()) - median(cycles[0]);
+    double before = 0;
+    for (std::size_t s = 0; s < kStages.size(); ++s) {
+        const double to_here = median(cycles[s]);
+        const double cost = to_here - before;
+        if (s == 0)
+            std::printf("  %-28s %7.1f   (not farend's: the benchmark's own)\n", kStages[s], cost);
+        else
+            std::printf("  %-28s %7.1f   %5.1f %%\n", kStages[s], cost, 100.0 * cost / total);
+        before = to_here;
+    }
+    std::printf("  %-28s %7.1f   rewritten %.1f %% of the messages (%u)\n", "farend's SIP path, in all", total,
+                100.0 * static_cast<double>(rewritten) / (static_cast<double>(msgs.size()) * rounds),
+                static_cast<unsigned>(sink & 1));
+    return 0;
+}
