@@ -3,9 +3,10 @@
 // payload share summed by the scan) run to the end of each stage in turn -- the copy into a work
 // buffer, + parse (scan, index, sum), + the top Via and the Contacts, + the NAT tests, + the
 // SDP, + the edit plan, + its application -- each over the whole capture, the seven runs one
-// after the other in a round and the rounds many times over. A stage's cost is the difference
-// of the medians of two neighbouring runs. The rounds interleave the runs, so a change of this
-// VM's speed (several percent from minute to minute) moves every stage alike; what the
+// after the other in a round (every other round backwards) and the rounds many times over. A
+// stage's cost is the median over the rounds of its run less the run before it in the same
+// round, so a change of this VM's speed (several percent from minute to minute, and bursts
+// within a second) moves both sides of each difference alike; what the
 // instruction counts of perf/callgrind-dataplane do not show (stalls, mispredicted branches,
 // the cost of a cache miss) is in these figures.
 //
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
         return argc < 2 ? 1 : 0;
     }
     const std::vector<Message> msgs = read_capture(argv[1]);
-    const int rounds = argc > 2 ? std::atoi(argv[2]) : 41;
+    const int rounds = argc > 2 ? std::atoi(argv[2]) : 201;
     if (msgs.empty() || rounds < 1) {
         std::fprintf(stderr, "stage_costs: %s\n", msgs.empty() ? "no UDP datagram in the capture" : "ROUNDS must be >= 1");
         return 1;
@@ -86,7 +87,10 @@ int main(int argc, char** argv) {
     std::array<std::vector<double>, kStages.size()> cycles;
     uint64_t sink = 0, rewritten = 0;
     for (int r = 0; r < rounds; ++r) {
-        for (std::size_t stage = 0; stage < kStages.size(); ++stage) {
+        for (std::size_t k = 0; k < kStages.size(); ++k) {
+            // Every other round backwards: a drift within a round then counts for and against a
+            // stage alike.
+            const std::size_t stage = r % 2 ? kStages.size() - 1 - k : k;
             const uint64_t t0 = __rdtsc();
             for (const Message& m : msgs) {
                 char* b = buf.data();
@@ -123,18 +127,24 @@ int main(int argc, char** argv) {
     };
     std::printf("stage_costs: %zu messages (%s), %d rounds of the %zu runs in turn, kernel %s; TSC cycles a message, median of the rounds\n",
                 msgs.size(), argv[1], rounds, kStages.size(), simd::active().name);
-    const double total = median(cycles.back()) - median(cycles[0]);
-    double before = 0;
+    // A stage's cost: the median over the rounds of its run less the run before it in the same
+    // round (paired, so a round the VM ran slow counts once, in both).
+    const auto paired = [&](std::size_t a, std::size_t b) {
+        std::vector<double> d(cycles[a].size());
+        for (std::size_t r = 0; r < d.size(); ++r) d[r] = cycles[a][r] - cycles[b][r];
+        return median(d);
+    };
+    const double total = paired(kStages.size() - 1, 0);
     for (std::size_t s = 0; s < kStages.size(); ++s) {
-        const double to_here = median(cycles[s]);
-        const double cost = to_here - before;
-        if (s == 0)
-            std::printf("  %-28s %7.1f   (not farend's: the benchmark's own)\n", kStages[s], cost);
-        else
-            std::printf("  %-28s %7.1f   %5.1f %%\n", kStages[s], cost, 100.0 * cost / total);
-        before = to_here;
+        if (s == 0) {
+            std::printf("  %-28s %7.1f   (not farend's: the benchmark's own)\n", kStages[s], median(cycles[0]));
+            continue;
+        }
+        const double cost = paired(s, s - 1);
+        std::printf("  %-28s %7.1f   %5.1f %%\n", kStages[s], cost, 100.0 * cost / total);
     }
-    std::printf("  %-28s %7.1f   rewritten %.1f %% of the messages (%u)\n", "farend's SIP path, in all", total,
+    std::printf("  %-28s %7.1f   (median of the rounds' own totals); rewritten %.1f %% of the messages (%u)\n",
+                "farend's SIP path, in all", total,
                 100.0 * static_cast<double>(rewritten) / (static_cast<double>(msgs.size()) * rounds),
                 static_cast<unsigned>(sink & 1));
     return 0;
