@@ -1,5 +1,4 @@
 // AVX-512BW kernel: one 64-byte load, compares straight into 64-bit mask registers.
-#include <farend/simd/checksum.hpp>
 #include <farend/simd/scan.hpp>
 
 #include <immintrin.h>

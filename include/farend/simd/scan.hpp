@@ -60,8 +60,8 @@ using ScanRangeFn = void (*)(const uint8_t* data, std::size_t len, std::size_t f
 // What MessageParser scans up front (ScanFn: the index classes for a kernel with lazy_values,
 // every class otherwise), returning an unfolded sum of data's little-endian 16-bit words: equal
 // to simd::ones_sum's (checksum.hpp) modulo 0xffff, so net::fold gives the same 16 bits. The UDP
-// checksum's share of the datagram. AVX2 takes the words from the scan's own loads; the other
-// kernels sum in a pass of their own.
+// checksum's share of the datagram. The vector kernels (AVX2, AVX-512) take the words from the
+// scan's own loads; the scalar kernel sums in a pass of its own.
 using ScanSumFn = uint64_t (*)(const uint8_t* data, std::size_t len, BlockMasks* out) noexcept;
 
 enum class Backend : uint8_t { scalar, avx2, avx512 };
