@@ -92,6 +92,14 @@ public:
     }
 };
 
+// A flag per port id (the checksum offloads): set for port p, read for any id (false past the
+// last one set).
+void set_port_flag(std::vector<bool>& flags, uint16_t p) {
+    if (flags.size() <= p) flags.resize(p + 1u, false);
+    flags[p] = true;
+}
+bool port_flag(const std::vector<bool>& flags, uint16_t p) noexcept { return p < flags.size() && flags[p]; }
+
 }  // namespace
 
 struct Dataplane::Impl {
@@ -138,8 +146,8 @@ Dataplane::Resources Dataplane::resources() const {
         ps.port = p;
         rte_eth_dev_info info{};
         if (rte_eth_dev_info_get(p, &info) == 0 && info.driver_name) ps.driver = info.driver_name;
-        ps.rx_checksum_offload = p < im.rx_csum_offload.size() && im.rx_csum_offload[p];
-        ps.tx_checksum_offload = p < im.csum_offload.size() && im.csum_offload[p];
+        ps.rx_checksum_offload = port_flag(im.rx_csum_offload, p);
+        ps.tx_checksum_offload = port_flag(im.csum_offload, p);
         rte_eth_stats st{};
         if (rte_eth_stats_get(p, &st) == 0) {
             ps.rx_packets = st.ipackets;
@@ -289,15 +297,13 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         constexpr uint64_t kRxCsum = RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
         if ((info.rx_offload_capa & kRxCsum) == kRxCsum) {
             conf.rxmode.offloads |= kRxCsum;
-            im.rx_csum_offload.resize(std::max<std::size_t>(im.rx_csum_offload.size(), p + 1u), false);
-            im.rx_csum_offload[p] = true;
+            set_port_flag(im.rx_csum_offload, p);
         }
         // Checksums on transmit where the port can: the rewrite then leaves them to the NIC.
         constexpr uint64_t kCsum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
         if ((info.tx_offload_capa & kCsum) == kCsum) {
             conf.txmode.offloads |= kCsum;
-            im.csum_offload.resize(std::max<std::size_t>(im.csum_offload.size(), p + 1u), false);
-            im.csum_offload[p] = true;
+            set_port_flag(im.csum_offload, p);
         }
         int r = rte_eth_dev_configure(p, nq, nq, &conf);
         uint16_t rxd = kRxDesc, txd = kTxDesc;
@@ -619,7 +625,7 @@ int worker_loop(void* arg) {
             any = true;
             c.add(pipeline::Counter::rx_packets, n);
             rte_eth_dev_tx_buffer* txb = ws.tx[p.out];
-            const bool offload = p.out < a->csum_offload->size() && (*a->csum_offload)[p.out];
+            const bool offload = port_flag(*a->csum_offload, p.out);
             // Stage 1: whole frames in one segment (reassembly, linearisation).
             rte_mbuf* ms[kBurst];
             pipeline::Frame frames[kBurst];
