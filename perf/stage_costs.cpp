@@ -3,13 +3,15 @@
 // payload share summed by the scan) run to the end of each stage in turn -- the copy into a work
 // buffer, + the parser's scan and sum alone, then the whole parse (the scan again, + the header
 // index), + the top Via and the Contacts, + the NAT tests, + the SDP, + the edit plan, + its
-// application -- each over the whole capture, the eight runs one
-// after the other in a round (every other round backwards) and the rounds many times over. A
-// stage's cost is the median over the rounds of its run less the run before it in the same
-// round, so a change of this VM's speed (several percent from minute to minute, and bursts
-// within a second) moves both sides of each difference alike; what the
-// instruction counts of perf/callgrind-dataplane do not show (stalls, mispredicted branches,
-// the cost of a cache miss) is in these figures.
+// application -- each over the whole capture; then the dataplane's worker on the whole frames
+// (pipeline::Worker::process_burst, after a run that only copies them), which adds what surrounds
+// the SIP path in farend: the frame's classification and checksum checks, the counters, the flow's
+// observation, the lengths and checksums after the rewrite. The ten runs one after the other in a
+// round (every other round backwards) and the rounds many times over. A stage's cost is the
+// median over the rounds of its run less the run before it in the same round, so a change of this
+// VM's speed (several percent from minute to minute, and bursts within a second) moves both sides
+// of each difference alike; what the instruction counts of perf/callgrind-dataplane do not show
+// (stalls, mispredicted branches, the cost of a cache miss) is in these figures.
 //
 // Usage: stage_costs CAPTURE.pcap [ROUNDS]      (perf/stage-costs makes the NATed mix and runs it)
 #include <farend/net/frame.hpp>
@@ -17,6 +19,7 @@
 #include <farend/rewrite/processor.hpp>
 #include <farend/rewrite/rewrite.hpp>
 #include <farend/nat/detect.hpp>
+#include <farend/pipeline/worker.hpp>
 #include <farend/simd/scan.hpp>
 #include <farend/sip/message.hpp>
 #include <farend/sip/parts.hpp>
@@ -39,7 +42,8 @@ namespace {
 
 struct Message {
     nat::Source source;
-    std::string bytes;
+    std::string bytes;  // the UDP payload
+    std::string frame;  // the whole frame, for the worker's runs
 };
 
 std::vector<Message> read_capture(const char* path) {
@@ -56,16 +60,26 @@ std::vector<Message> read_capture(const char* path) {
         net::FrameView v;
         if (net::parse_frame(data, h->caplen, v) != net::FrameStatus::udp) continue;
         out.push_back({nat::Source{v.src, v.src_port},
-                       std::string(reinterpret_cast<const char*>(data + v.payload_off()), v.payload_len())});
+                       std::string(reinterpret_cast<const char*>(data + v.payload_off()), v.payload_len()),
+                       std::string(reinterpret_cast<const char*>(data), h->caplen)});
     }
     pcap_close(p);
     return out;
 }
 
-constexpr std::array<const char*, 8> kStages = {
+constexpr std::array<const char*, 10> kStages = {
     "copy into the buffers", "scan and sum", "parse: the index", "top Via and Contacts", "NAT tests",
-    "SDP",                       "edit plan",    "apply the plan",
+    "SDP",                   "edit plan",    "apply the plan",   "copy the frames",      "the worker's bursts",
 };
+// The SIP path's stages are runs 0-7 (each the one before it and more); runs 8 and 9 are the
+// dataplane's worker (pipeline::Worker::process_burst, as farend calls it) on the whole frames.
+constexpr std::size_t kSipRuns = 8, kFrameCopy = 8, kWorker = 9;
+
+// One burst through the worker. Not inlined: callgrind can count it alone
+// (--toggle-collect='*worker_burst*').
+[[gnu::noinline]] void worker_burst(pipeline::Worker& w, pipeline::Frame* frames, pipeline::Action* actions, std::size_t n) {
+    w.process_burst(frames, actions, static_cast<uint16_t>(n), pipeline::Direction::access_to_core);
+}
 
 }  // namespace
 
@@ -96,6 +110,14 @@ int main(int argc, char** argv) {
     for (const Message& m : msgs) longest = std::max(longest, m.bytes.size());
     const std::size_t slot = (longest + 4096 + 63) / 64 * 64;  // room for what the rewrite adds
     std::vector<char> bufs(slot * kBurst);
+    // The worker's runs: frames into buffers of the same room, a burst at a time.
+    pipeline::Config config;
+    pipeline::Worker worker(config);
+    std::array<pipeline::Frame, kBurst> frames;
+    std::array<pipeline::Action, kBurst> actions;
+    const std::size_t frame_slot = slot + 128;
+    std::vector<uint8_t> fbufs(frame_slot * kBurst);
+    uint64_t worker_rewritten = 0;
     std::array<std::vector<double>, kStages.size()> cycles;
     uint64_t sink = 0, rewritten = 0;
     for (int r = 0; r < rounds; ++r) {
@@ -106,6 +128,23 @@ int main(int argc, char** argv) {
             const uint64_t t0 = __rdtsc();
             for (std::size_t first = 0; first < msgs.size(); first += kBurst) {
                 const std::size_t count = std::min(kBurst, msgs.size() - first);
+                if (stage >= kFrameCopy) {
+                    for (std::size_t i = 0; i < count; ++i) {
+                        const std::string& fr = msgs[first + i].frame;
+                        std::memcpy(&fbufs[i * frame_slot], fr.data(), fr.size());
+                        frames[i] = pipeline::Frame{};
+                        frames[i].data = &fbufs[i * frame_slot];
+                        frames[i].len = static_cast<uint32_t>(fr.size());
+                        frames[i].capacity = static_cast<uint32_t>(frame_slot);
+                    }
+                    if (stage == kFrameCopy) {
+                        sink += fbufs[frames[count - 1].len / 2];
+                        continue;
+                    }
+                    worker_burst(worker, frames.data(), actions.data(), count);
+                    for (std::size_t i = 0; i < count; ++i) worker_rewritten += frames[i].len != msgs[first + i].frame.size();
+                    continue;
+                }
                 for (std::size_t i = 0; i < count; ++i)
                     std::memcpy(&bufs[i * slot], msgs[first + i].bytes.data(), msgs[first + i].bytes.size());
                 for (std::size_t i = 0; i < count; ++i) {
@@ -156,8 +195,8 @@ int main(int argc, char** argv) {
         for (std::size_t r = 0; r < d.size(); ++r) d[r] = cycles[a][r] - cycles[b][r];
         return median(d);
     };
-    const double total = paired(kStages.size() - 1, 0);
-    for (std::size_t s = 0; s < kStages.size(); ++s) {
+    const double total = paired(kSipRuns - 1, 0);
+    for (std::size_t s = 0; s < kSipRuns; ++s) {
         if (s == 0) {
             std::printf("  %-28s %7.1f   (not farend's: the benchmark's own)\n", kStages[s], median(cycles[0]));
             continue;
@@ -169,5 +208,18 @@ int main(int argc, char** argv) {
                 "farend's SIP path, in all", total,
                 100.0 * static_cast<double>(rewritten) / (static_cast<double>(msgs.size()) * rounds),
                 static_cast<unsigned>(sink & 1));
+    // The worker on the whole frames, as the dataplane calls it: the SIP path and what surrounds
+    // it there (the frame's classification and checksum checks, the counters, the flow's
+    // observation, lengths and checksums after the rewrite). Paired with the SIP path's own
+    // total within each round.
+    std::vector<double> around(cycles[0].size());
+    for (std::size_t r = 0; r < around.size(); ++r)
+        around[r] = (cycles[kWorker][r] - cycles[kFrameCopy][r]) - (cycles[kSipRuns - 1][r] - cycles[0][r]);
+    const double whole = paired(kWorker, kFrameCopy);
+    std::printf("  %-28s %7.1f   (pipeline::Worker::process_burst on the frames, bursts of %zu); frames resized %.1f %%\n",
+                "the worker, in all", whole, kBurst,
+                100.0 * static_cast<double>(worker_rewritten) / (static_cast<double>(msgs.size()) * rounds));
+    std::printf("  %-28s %7.1f   %5.1f %% of the worker's (paired within the rounds)\n", "the worker around the SIP path",
+                median(around), 100.0 * median(around) / whole);
     return 0;
 }
