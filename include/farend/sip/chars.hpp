@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include <emmintrin.h>
+
 namespace farend::sip::chars {
 
 namespace detail {
@@ -39,25 +41,34 @@ inline constexpr auto kWsByte = detail::make_ws();
 [[nodiscard]] constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 [[nodiscard]] constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-// Any byte below 0x21 (space, control) or above 0x7e (DEL, non-ASCII) in p[0..n), eight bytes at
-// a time (SWAR); reads only p[0..n).
+// Any byte below 0x21 (space, control) or above 0x7e (DEL, non-ASCII) in p[0..n); reads only
+// p[0..n). From 16 bytes on, 16 at a time with two compares (a byte from 0x80 up is negative as a
+// signed byte, so "below 0x21" takes it too; DEL is the one compare for equality), the last 16
+// overlapping those already seen: a Request-URI of ~30 bytes in two steps, ~20 instructions fewer
+// than the eight-byte words below. Shorter runs: eight bytes at a time (SWAR).
 [[nodiscard]] inline bool has_space_or_control(const char* p, std::size_t n) noexcept {
+    if (n >= 16) {
+        const __m128i below = _mm_set1_epi8(0x21), del = _mm_set1_epi8(0x7f);
+        const auto bad = [&](const char* q) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+            return _mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(x, below), _mm_cmpeq_epi8(x, del))) != 0;
+        };
+        std::size_t i = 0;
+        for (; n - i > 16; i += 16)
+            if (bad(p + i)) return true;
+        return bad(p + n - 16);
+    }
     constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     // byte < 0x21: (x - 0x21) borrows into its high bit where x had none; byte > 0x7e: the high
     // bit is set, or adding 1 (0x7f + 1) sets it.
     auto bad = [](uint64_t x) { return (((x - ones * 0x21) & ~x) | x | (x + ones)) & highs; };
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        std::memcpy(&x, p + i, 8);
-        if (bad(x)) return true;
+    if (n >= 8) {  // the first 8 bytes and the last 8, overlapping: no loop
+        uint64_t x, y;
+        std::memcpy(&x, p, 8);
+        std::memcpy(&y, p + n - 8, 8);
+        return (bad(x) | bad(y)) != 0;
     }
-    if (i < n && n >= 8) {  // the last 8 bytes, overlapping those already seen: no byte loop
-        uint64_t x;
-        std::memcpy(&x, p + n - 8, 8);
-        return bad(x) != 0;
-    }
-    for (; i < n; ++i)
+    for (std::size_t i = 0; i < n; ++i)
         if (static_cast<unsigned char>(p[i]) - 0x21u > 0x7eu - 0x21u) return true;
     return false;
 }
