@@ -117,7 +117,6 @@ int main(int argc, char** argv) {
     std::array<pipeline::Action, kBurst> actions;
     const std::size_t frame_slot = slot + 128;
     std::vector<uint8_t> fbufs(frame_slot * kBurst);
-    uint64_t worker_rewritten = 0;
     std::array<std::vector<double>, kStages.size()> cycles;
     uint64_t sink = 0, rewritten = 0;
     for (int r = 0; r < rounds; ++r) {
@@ -142,7 +141,6 @@ int main(int argc, char** argv) {
                         continue;
                     }
                     worker_burst(worker, frames.data(), actions.data(), count);
-                    for (std::size_t i = 0; i < count; ++i) worker_rewritten += frames[i].len != msgs[first + i].frame.size();
                     continue;
                 }
                 for (std::size_t i = 0; i < count; ++i)
@@ -216,10 +214,11 @@ int main(int argc, char** argv) {
     for (std::size_t r = 0; r < around.size(); ++r)
         around[r] = (cycles[kWorker][r] - cycles[kFrameCopy][r]) - (cycles[kSipRuns - 1][r] - cycles[0][r]);
     const double whole = paired(kWorker, kFrameCopy);
-    std::printf("  %-28s %7.1f   (pipeline::Worker::process_burst on the frames, bursts of %zu); frames resized %.1f %%\n",
+    std::printf("  %-28s %7.1f   (pipeline::Worker::process_burst on the frames, bursts of %zu); rewritten %.1f %% of the frames\n",
                 "the worker, in all", whole, kBurst,
-                100.0 * static_cast<double>(worker_rewritten) / (static_cast<double>(msgs.size()) * rounds));
-    std::printf("  %-28s %7.1f   %5.1f %% of the worker's (paired within the rounds)\n", "the worker around the SIP path",
+                100.0 * static_cast<double>(worker.counters().get(pipeline::Counter::rewritten)) /
+                    (static_cast<double>(msgs.size()) * rounds));
+    std::printf("  %-28s %7.1f   %5.1f %% of the worker's (paired within the rounds)\n", "worker around the SIP path",
                 median(around), 100.0 * median(around) / whole);
     return 0;
 }
