@@ -64,7 +64,7 @@ def write_nat_mix(path, agents=200, repeat=1, dport=5060):
     agents interleaved at random: nat_mix_order), the whole `repeat` times over, to UDP port
     `dport` (another port than SIP's: the same frames, which farend forwards unread). Not in turns
     of the six kinds: a branch predictor learns a period of six messages, which made farend's SIP
-    path ~4% faster than on the same messages in random order (perf/RESULTS.md, twenty-second).
+    path 2-3% faster than on this order, 4% than fully shuffled (perf/RESULTS.md, twenty-second).
     Returns (frames written, average frame size)."""
     from scapy.all import wrpcap
     messages = [natted_messages(a) for a in range(agents)]

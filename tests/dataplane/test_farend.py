@@ -1168,6 +1168,38 @@ class Rules(unittest.TestCase):
         self.assertGreater(t["rewritten"], t["rx_packets"] // 100, "force generations rewrote it")
 
 
+class BenchmarkMix(unittest.TestCase):
+    """The benchmarks' NATed mix (farendtools.write_nat_mix): every agent's six messages in their
+    order, the agents interleaved at random but the same every run, each frame from its agent's
+    NAT port. In turns of the six kinds, a branch predictor learned the order (perf/RESULTS.md)."""
+
+    def test_order(self):
+        from farendtools import nat_mix_order
+        order = nat_mix_order(200)
+        self.assertEqual(order, nat_mix_order(200))  # seeded
+        self.assertEqual(sorted(order), [(a, i) for a in range(200) for i in range(6)])
+        seen = {}
+        for a, i in order:  # each agent's own in order
+            self.assertEqual(seen.get(a, -1), i - 1)
+            seen[a] = i
+        # Interleaved: no run of six from one agent, and the kinds not in a period of six.
+        self.assertFalse(any(len({a for a, _ in order[k:k + 6]}) == 1 for k in range(len(order) - 5)))
+        self.assertNotEqual([i for _, i in order[:12]], [0, 1, 2, 3, 4, 5] * 2)
+        self.assertNotEqual(nat_mix_order(200, 5), nat_mix_order(200, 5, seed=7))
+
+    def test_frames(self):
+        from farendtools import natted_messages, nat_mix_order, write_nat_mix
+        path = os.path.join(tempfile.mkdtemp(), "mix.pcap")
+        n, avg = write_nat_mix(path, agents=20, repeat=2)
+        frames = rdpcap(path)
+        self.assertEqual((n, len(frames)), (240, 240))
+        want = [(a, natted_messages(a)[i]) for a, i in nat_mix_order(20)] * 2
+        for f, (a, text) in zip(frames, want):
+            self.assertEqual(f[UDP].sport, 40000 + a)
+            self.assertEqual(bytes(f[UDP].payload), text.encode())
+        self.assertAlmostEqual(avg, sum(len(f) for f in frames[:120]) / 120)
+
+
 class ProfileGuidedBuild(unittest.TestCase):
     """scripts/build-pgo: the profile-guided farend (a training run of the real dataplane between
     two builds) must do exactly what build/farend does: byte-identical output and the same
