@@ -55,9 +55,6 @@ inline UriMarks uri_marks(const char* b, uint32_t size, uint32_t p, uint32_t end
     uint32_t i = p;
 #if defined(__SSE2__)
     const __m128i at = _mm_set1_epi8('@'), qm = _mm_set1_epi8('?');
-    const __m128i low = _mm_set1_epi8(0x21), del = _mm_set1_epi8(0x7f);
-    // signed compare: bytes >= 0x80 are negative, so below 0x21 too
-    const auto bad_of = [&](__m128i v) { return _mm_or_si128(_mm_cmplt_epi8(v, low), _mm_cmpeq_epi8(v, del)); };
     const auto mask32 = [](__m128i lo, __m128i hi) {
         return static_cast<uint32_t>(_mm_movemask_epi8(lo)) | static_cast<uint32_t>(_mm_movemask_epi8(hi)) << 16;
     };
@@ -66,7 +63,7 @@ inline UriMarks uri_marks(const char* b, uint32_t size, uint32_t p, uint32_t end
         const __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i + 16));
         // Bytes past end are cut off here (the usual URI ends inside its first step).
         const uint32_t live = end - i >= 32 ? ~uint32_t{0} : (uint32_t{1} << (end - i)) - 1;
-        if (mask32(bad_of(v0), bad_of(v1)) & live) {
+        if (mask32(chars::space_or_control16(v0), chars::space_or_control16(v1)) & live) {
             r.bad = true;
             return r;
         }
