@@ -96,16 +96,17 @@ def telemetry(prefix, cmd, tries=100):
     raise RuntimeError(f"no telemetry answer to {cmd} from {prefix}: {last.stdout if last else ''} {last.stderr if last else ''}")
 
 
-def measure(argv, prefix, cmd, warmup, window, stdin=None):
+def measure(argv, prefix, cmd, warmup, window, stdin=None, during=None):
     """Starts argv (a DPDK application with --file-prefix prefix), waits until it answers cmd, then
     `warmup` seconds; returns cmd's answers at the start and the end of a `window`, the seconds
-    between them, and the application's output once it was stopped."""
+    between them, and the application's output once it was stopped. during(window), if given,
+    is what fills the window instead of a sleep (a profiler's run of that length)."""
     proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         telemetry(prefix, cmd)  # up
         time.sleep(warmup)
         a, ta = telemetry(prefix, cmd), time.monotonic()
-        time.sleep(window)
+        (during or time.sleep)(window)
         b, tb = telemetry(prefix, cmd), time.monotonic()
     finally:
         proc.terminate()
@@ -183,11 +184,11 @@ def in_turn(r, *runs):
     return tuple(results)
 
 
-def measure_farend(farend, eal, prefix, warmup, window, args=()):
+def measure_farend(farend, eal, prefix, warmup, window, args=(), during=None):
     """farend (its path) with EAL arguments `eal` and farend options `args`: how much each
     /farend/stats counter grew over the window, the window's seconds, farend's output."""
     a, b, secs, out = measure([farend, "--file-prefix", prefix, *eal, "--", *args], prefix, "/farend/stats", warmup,
-                              window)
+                              window, during=during)
     return {k: b[k] - a[k] for k in b}, secs, out
 
 
