@@ -102,6 +102,23 @@ TEST(PrefixSet, DefaultPrivateRanges) {
         EXPECT_FALSE(s.contains(*IpAddr::parse(pub))) << pub;
 }
 
+TEST(PrefixSet, EveryPlaceInTheListCounts) {
+    // A set of n prefixes (1 to 9) holds each of its own, whatever its place, and nothing else
+    // (a vector test of several prefixes at a time would pad its last group: the padding must
+    // match no address).
+    std::string list;
+    for (unsigned n = 1; n <= 9; ++n) {
+        list += (list.empty() ? "" : ",") + std::to_string(10 * n) + ".0.0.0/8";
+        std::string err;
+        const auto s = PrefixSet::parse(list, &err);
+        ASSERT_TRUE(s) << err;
+        for (unsigned k = 1; k <= 10; ++k)
+            EXPECT_EQ(s->contains(*IpAddr::parse(std::to_string(10 * k) + ".1.2.3")), k <= n) << n << " " << k;
+        for (const char* none : {"0.0.0.0", "0.0.0.1", "1.0.0.1", "255.255.255.255"})
+            EXPECT_FALSE(s->contains(*IpAddr::parse(none))) << n << " " << none;
+    }
+}
+
 TEST(PrefixSet, ParsesLists) {
     std::string err;
     auto s = PrefixSet::parse("default, 198.51.100.0/24", &err);
