@@ -1,3 +1,4 @@
+#include "header_names.hpp"
 #include "sip_helpers.hpp"
 
 #include <farend/sip/chars.hpp>
@@ -388,56 +389,18 @@ TEST(Message, ErrorNamesAreUniqueAndDescribed) {
     }
 }
 
-namespace {
-// The id a header name should get, by the obvious method: a case-insensitive compare with every
-// full name, and the compact letters.
-HeaderId reference_id(std::string_view name) {
-    static const std::pair<char, HeaderId> kCompact[] = {
-        {'v', HeaderId::via},          {'f', HeaderId::from},           {'t', HeaderId::to},
-        {'i', HeaderId::call_id},      {'m', HeaderId::contact},        {'l', HeaderId::content_length},
-        {'c', HeaderId::content_type}, {'e', HeaderId::content_encoding}, {'k', HeaderId::supported},
-        {'s', HeaderId::subject},      {'o', HeaderId::event},          {'r', HeaderId::refer_to},
-        {'u', HeaderId::allow_events}, {'b', HeaderId::referred_by},    {'x', HeaderId::session_expires},
-        {'a', HeaderId::accept_contact}, {'j', HeaderId::reject_contact}, {'d', HeaderId::request_disposition},
-        {'y', HeaderId::identity},     {'n', HeaderId::identity_info}};
-    if (name.size() == 1)
-        for (auto [c, id] : kCompact)
-            if (ascii_lower(name[0]) == c) return id;
-    for (size_t i = 1; i < kHeaderIdCount; ++i)
-        if (iequals(name, header_name(static_cast<HeaderId>(i)))) return static_cast<HeaderId>(i);
-    return HeaderId::other;
-}
-}  // namespace
 
 // Every known name, and every name one byte away from one (each byte replaced by each token
 // byte, one byte dropped, one added), through header_id() and through the index: with the name
 // far from the datagram's end (the index reads 16 bytes from the name's start) and as the last
 // line (fewer than 16 bytes left).
 TEST(HeaderIds, EveryNameAndEveryNameOneByteAwayGetsTheRightId) {
-    std::vector<std::string> names;
-    for (size_t i = 1; i < kHeaderIdCount; ++i) {
-        const std::string name(header_name(static_cast<HeaderId>(i)));
-        names.push_back(name);
-        for (size_t at = 0; at < name.size(); ++at) {
-            std::string shorter = name;
-            shorter.erase(at, 1);
-            names.push_back(shorter);
-            for (int c = 0x21; c < 0x7f; ++c) {
-                if (!chars::is_token(static_cast<unsigned char>(c))) continue;
-                std::string changed = name;
-                changed[at] = static_cast<char>(c);
-                names.push_back(changed);
-                names.push_back(name.substr(0, at) + static_cast<char>(c) + name.substr(at));
-            }
-        }
-        names.push_back(name + "s");
-    }
-    for (char c = 'a'; c <= 'z'; ++c) names.emplace_back(1, c), names.emplace_back(1, static_cast<char>(c - 32));
+    const std::vector<std::string> names = test::names_near_known();
     MessageParser parser;
     size_t known = 0;
     for (const std::string& name : names) {
         if (name.empty()) continue;
-        const HeaderId want = reference_id(name);
+        const HeaderId want = test::reference_header_id(name);
         known += want != HeaderId::other;
         ASSERT_EQ(header_id(name), want) << name;
         for (const std::string& msg : {"OPTIONS sip:x SIP/2.0\r\n" + name + ": 0\r\nMax-Forwards: 70\r\n\r\n",
