@@ -99,14 +99,18 @@ def telemetry(prefix, cmd, tries=100):
 def measure(argv, prefix, cmd, warmup, window, stdin=None, during=None):
     """Starts argv (a DPDK application with --file-prefix prefix), waits until it answers cmd, then
     `warmup` seconds; returns cmd's answers at the start and the end of a `window`, the seconds
-    between them, and the application's output once it was stopped. during(window), if given,
-    is what fills the window instead of a sleep (a profiler's run of that length)."""
+    between them, and the application's output once it was stopped. during(window, pid), if
+    given, is what fills the window instead of a sleep (a profiler's run of that length on the
+    application's process)."""
     proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         telemetry(prefix, cmd)  # up
         time.sleep(warmup)
         a, ta = telemetry(prefix, cmd), time.monotonic()
-        (during or time.sleep)(window)
+        if during:
+            during(window, proc.pid)
+        else:
+            time.sleep(window)
         b, tb = telemetry(prefix, cmd), time.monotonic()
     finally:
         proc.terminate()
