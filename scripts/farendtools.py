@@ -3,10 +3,12 @@ perf/scaling-bench, scripts/overload, scripts/soak, tests/dataplane): NATed SIP 
 captures of it, DPDK telemetry queries, a measured window of a running application (and of farend
 on looping captures), a process's memory, a scratch directory."""
 import atexit
+import contextlib
 import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -174,6 +176,23 @@ def reserve_hugepages(megabytes):
             raise RuntimeError(f"cannot mount hugetlbfs on /dev/hugepages: {p.stderr.strip()}")
         mounted = True
     return restore
+
+
+@contextlib.contextmanager
+def hugepages_for(who, megabytes, wanted=True):
+    """For a with-block: reserve_hugepages(megabytes) when wanted, everything it changed put back
+    when the block ends, however it ends. A reservation that fails exits, saying so as `who`."""
+    if not wanted:
+        yield
+        return
+    try:
+        restore = reserve_hugepages(megabytes)
+    except RuntimeError as e:
+        sys.exit(f"{who}: --hugepages: {e}")
+    try:
+        yield
+    finally:
+        restore()  # the hugepage pool and mount as they were before
 
 
 def in_turn(r, *runs):
