@@ -389,7 +389,6 @@ TEST(Message, ErrorNamesAreUniqueAndDescribed) {
     }
 }
 
-
 // Every known name, and every name one byte away from one (each byte replaced by each token
 // byte, one byte dropped, one added), through header_id() and through the index: with the name
 // far from the datagram's end (the index reads 16 bytes from the name's start) and as the last
