@@ -1229,7 +1229,8 @@ class PerfScripts(unittest.TestCase):
         self.assertIn("rewritten 100.0 % of the frames", out)
 
     def test_profile_dataplane(self):
-        rc, out = self.run_tool("profile-dataplane", "--window", "1", "--warmup", "0.5", "--top", "6")
+        kept = os.path.join(tempfile.mkdtemp(), "worker.data")
+        rc, out = self.run_tool("profile-dataplane", "--window", "1", "--warmup", "0.5", "--top", "6", "--keep", kept)
         if rc != 0 and "perf record failed" in out:
             self.skipTest(f"SKIPPED LOUDLY: perf cannot sample here (no perf events for root?): {out.strip()}")
         self.assertEqual(rc, 0, out)
@@ -1252,6 +1253,12 @@ class PerfScripts(unittest.TestCase):
         self.assertGreater(libraries["farend"], 50, out)
         # The receive: the pcap driver's copy of each frame (its library's name has DPDK's ABI version).
         self.assertTrue(any(name.startswith("librte_net_pcap.so") for name in libraries), out)
+        # --keep: the recording stays for perf annotate, and holds the worker's samples.
+        rep = subprocess.run(["perf", "report", "-i", kept, "--stdio", "--sort", "sym", "--no-children"],
+                             capture_output=True, text=True, timeout=300)
+        self.assertEqual(rep.returncode, 0, rep.stderr)
+        self.assertIn("Worker::handle_sip", rep.stdout)
+        shutil.rmtree(os.path.dirname(kept))
 
 
 class ProfileGuidedBuild(unittest.TestCase):
