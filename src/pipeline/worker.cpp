@@ -75,9 +75,25 @@ void Worker::process_burst(Frame* frames, Action* actions, uint16_t n, Direction
     uint16_t candidates = 0;
     for (uint16_t i = 0; i < n; ++i)  // stage 1: classify the whole burst
         if (classify(frames[i], dir, views_[i], checksums_[i], actions[i])) sip[candidates++] = i;
+    if (candidates > 2) order_by_kind(frames, sip.data(), candidates);
     for (uint16_t k = 0; k < candidates; ++k)  // stage 2: the SIP candidates
         actions[sip[k]] = dir == Direction::access_to_core ? handle_sip(frames[sip[k]], views_[sip[k]], sip[k])
                                                            : handle_reverse(frames[sip[k]], views_[sip[k]]);
+}
+
+void Worker::order_by_kind(const Frame* frames, uint16_t* sip, uint16_t n) const noexcept {
+    // A counting sort by kind class: stable, so a class keeps the burst's order.
+    uint8_t cls[kMaxBurst];
+    uint8_t start[kKindClasses + 1] = {};
+    for (uint16_t k = 0; k < n; ++k) {
+        const net::FrameView& v = views_[sip[k]];
+        cls[k] = kind_class(frames[sip[k]].data + v.payload_off(), v.payload_len());
+        ++start[cls[k] + 1];
+    }
+    for (unsigned c = 1; c <= kKindClasses; ++c) start[c] = static_cast<uint8_t>(start[c] + start[c - 1]);
+    uint16_t sorted[kMaxBurst];
+    for (uint16_t k = 0; k < n; ++k) sorted[start[cls[k]]++] = sip[k];
+    std::memcpy(sip, sorted, n * sizeof sip[0]);
 }
 
 Action Worker::process(Frame& f, Direction dir) noexcept {

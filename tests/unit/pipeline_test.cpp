@@ -2,10 +2,14 @@
 // checksums, counters, the grow handshake.
 #include <farend/net/checksum.hpp>
 #include <farend/pipeline/worker.hpp>
+#include <farend/rewrite/message_hosts.hpp>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -358,6 +362,107 @@ TEST(Pipeline, GrowHandshake) {
     EXPECT_EQ(n.out, b.bytes);
     EXPECT_EQ(w.counters().get(Counter::rewrite_no_room), 1u);
     EXPECT_EQ(w.counters().get(Counter::passed_unmodified), 1u);
+}
+
+TEST(Pipeline, KindClassesOfTheUsualMessagesDiffer) {
+    std::set<uint8_t> seen;
+    for (const char* start : {"REGISTER ", "INVITE ", "SIP/2.0 200", "ACK ", "BYE ", "OPTIONS "}) {
+        const uint8_t c = kind_class(reinterpret_cast<const uint8_t*>(start), static_cast<uint32_t>(std::strlen(start)));
+        EXPECT_LT(c, kKindClasses) << start;
+        EXPECT_TRUE(seen.insert(c).second) << start << " shares class " << int{c};
+    }
+    // Fewer than four bytes: one class, nothing read past them.
+    const uint8_t three[3] = {'A', 'C', 'K'};
+    EXPECT_EQ(kind_class(three, 3), kind_class(nullptr, 0));
+}
+
+// Records the order in which a worker reads its messages: each message's To host, as the rules
+// would ask for it. No rule: the global settings apply, as without rules.
+class OrderRecorder final : public rewrite::PolicySource {
+public:
+    std::vector<std::string> to_hosts;
+    [[nodiscard]] bool wants_domains() const noexcept override { return true; }
+    [[nodiscard]] bool uses_alias() const noexcept override { return false; }
+    const rewrite::Policy* resolve(const rewrite::PolicyQuery& q, unsigned) noexcept override {
+        to_hosts.emplace_back(q.message->to());
+        return nullptr;
+    }
+};
+
+TEST(Pipeline, BurstIsReadKindByKindWithEachFramesOwnResults) {
+    // Six kinds interleaved, with frames that are no SIP candidate (another port), malformed,
+    // damaged and a keepalive among them; each message's To host names its place in the burst.
+    std::vector<Built> burst;
+    std::vector<std::string> payloads;
+    const char* kinds[] = {"REGISTER sip:x SIP/2.0", "INVITE sip:b@x SIP/2.0", "SIP/2.0 200 OK", "ACK sip:b@x SIP/2.0",
+                           "BYE sip:b@x SIP/2.0", "OPTIONS sip:x SIP/2.0"};
+    const char* sdp = "v=0\r\no=a 1 1 IN IP4 192.168.1.10\r\ns=-\r\nc=IN IP4 192.168.1.10\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+    for (int i = 0; i < 40; ++i) {
+        const int kind = (i * 5 + i / 6) % 6;  // interleaved, not in turns
+        std::string body = kind == 1 || kind == 2 ? sdp : "";
+        std::string msg = std::string(kinds[kind]) + "\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK" +
+                          std::to_string(i) + "\r\nTo: <sip:b@h" + std::to_string(i) +
+                          ".example>\r\nFrom: <sip:a@x>;tag=1\r\nCall-ID: c\r\nCSeq: 1 X\r\n" +
+                          (kind == 3 || kind == 4 ? "" : "Contact: <sip:a@192.168.1.10:5060>\r\n") +
+                          (body.empty() ? "" : "Content-Type: application/sdp\r\n") +
+                          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+        Built b = frame(msg);
+        if (i == 7) b.bytes.back() ^= 0x20;  // damaged on the way: the UDP checksum no longer holds
+        payloads.push_back(msg);
+        burst.push_back(std::move(b));
+    }
+    burst[11] = frame(payloads[11], false, 0, false, 9999);  // not SIP's port: not read
+    burst[13] = frame("INVITE  sip:x SIP/2.0\r\n\r\n");      // malformed
+    burst[17] = frame("\r\n\r\n");                           // a keepalive
+    const auto n = static_cast<uint16_t>(burst.size());
+    ASSERT_LE(n, Worker::kMaxBurst);
+
+    Config cfg;
+    OrderRecorder one_by_one, in_a_burst;
+    std::atomic<rewrite::PolicySource*> rules_a{&one_by_one}, rules_b{&in_a_burst};
+    Worker a(cfg), b(cfg);
+    a.set_rules(&rules_a, 0);
+    b.set_rules(&rules_b, 0);
+    std::vector<std::vector<uint8_t>> bufs_b(n);
+    std::vector<Frame> frames(n);
+    std::vector<Action> actions(n);
+    for (uint16_t i = 0; i < n; ++i) {
+        bufs_b[i] = burst[i].bytes;
+        bufs_b[i].resize(burst[i].bytes.size() + 512);
+        frames[i] = Frame{bufs_b[i].data(), static_cast<uint32_t>(burst[i].bytes.size()),
+                          static_cast<uint32_t>(bufs_b[i].size()), false, 0};
+    }
+    b.process_burst(frames.data(), actions.data(), n, Direction::access_to_core);
+    for (uint16_t i = 0; i < n; ++i) {
+        SCOPED_TRACE(i);
+        const Outcome alone = run(a, burst[i]);
+        EXPECT_EQ(actions[i], alone.action);
+        bufs_b[i].resize(frames[i].len);
+        EXPECT_EQ(bufs_b[i], alone.out);
+        const bool read = i != 7 && i != 11 && i != 13 && i != 17;  // damaged, another port, malformed, keepalive
+        EXPECT_EQ(frames[i].observed, read);
+        if (!read) continue;
+        const flow::Observation& x = b.observation(i);
+        const flow::Observation& y = a.observation(0);
+        EXPECT_EQ(x.agent, y.agent);
+        EXPECT_EQ(x.fired, y.fired);
+        EXPECT_EQ(x.rewritten, y.rewritten);
+        EXPECT_EQ(x.is_register, y.is_register);
+        EXPECT_EQ(x.bytes, y.bytes);
+    }
+    EXPECT_EQ(a.counters().v, b.counters().v);
+    EXPECT_EQ(b.counters().get(Counter::rewritten), 36u);
+    // The burst's messages were read kind by kind, each kind in the burst's order.
+    std::vector<std::pair<uint8_t, std::string>> want;
+    for (uint16_t i = 0; i < n; ++i)
+        if (i != 7 && i != 11 && i != 13 && i != 17)
+            want.emplace_back(kind_class(reinterpret_cast<const uint8_t*>(payloads[i].data()), 4), "h" + std::to_string(i) + ".example");
+    std::stable_sort(want.begin(), want.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    std::vector<std::string> want_hosts;
+    for (const auto& w : want) want_hosts.push_back(w.second);
+    EXPECT_EQ(in_a_burst.to_hosts, want_hosts);
+    EXPECT_NE(in_a_burst.to_hosts, one_by_one.to_hosts);  // the burst's own order was another
+    EXPECT_EQ(one_by_one.to_hosts.size(), want_hosts.size());
 }
 
 TEST(Pipeline, CounterNamesAreUniqueAndDescribed) {
