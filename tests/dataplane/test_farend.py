@@ -1229,7 +1229,9 @@ class PerfScripts(unittest.TestCase):
         self.assertIn("rewritten 100.0 % of the frames", out)
 
     def test_profile_dataplane(self):
-        kept = os.path.join(tempfile.mkdtemp(), "worker.data")
+        kept_dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, kept_dir, True)
+        kept = os.path.join(kept_dir, "worker.data")
         rc, out = self.run_tool("profile-dataplane", "--window", "1", "--warmup", "0.5", "--top", "6", "--keep", kept)
         if rc != 0 and "perf record failed" in out:
             self.skipTest(f"SKIPPED LOUDLY: perf cannot sample here (no perf events for root?): {out.strip()}")
@@ -1258,7 +1260,6 @@ class PerfScripts(unittest.TestCase):
                              capture_output=True, text=True, timeout=300)
         self.assertEqual(rep.returncode, 0, rep.stderr)
         self.assertIn("Worker::handle_sip", rep.stdout)
-        shutil.rmtree(os.path.dirname(kept))
 
 
 class ProfileGuidedBuild(unittest.TestCase):
