@@ -7,7 +7,9 @@
 //    lengths, and keeps its L2 header;
 //  - the frame never grows past its buffer;
 //  - nothing is dropped but by the options that drop (--malformed drop) or a consumed keepalive
-//    answer, and every drop is counted.
+//    answer, and every drop is counted;
+//  - the frame in a burst, among messages of other kinds (read kind by kind), gets what it gets
+//    alone.
 // Byte 0 chooses: bit 0 direction core->access, bit 1 alias mode, bit 2 malformed drop, bit 3
 // keepalives (OPTIONS) on, bit 7 "wrap": the rest is a SIP payload put behind valid
 // Ethernet/IPv4 (or IPv6 with bit 4, VLAN with bit 5)/UDP headers, else the rest is the frame.
@@ -19,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 using namespace farend;
@@ -79,6 +82,35 @@ void check_valid(const uint8_t* f, uint32_t len) {
     }
 }
 
+EveryoneKnown directory;
+
+// The frame twice in a burst of four, each copy after a sound message of another kind: a worker
+// reads a burst's messages kind by kind, and each copy must get the verdict and bytes the frame
+// got alone (action `a`, out[0, len)).
+void same_in_a_burst(const std::vector<uint8_t>& in, const Config& cfg, Direction dir, uint8_t opt, Action a,
+                     const uint8_t* out, uint32_t len) {
+    static const std::string kOthers[2] = {
+        "REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.2:5060;branch=z9hG4bK1\r\n"
+        "Contact: <sip:a@192.168.1.2:5060>\r\nContent-Length: 0\r\n\r\n",
+        "OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK2\r\nContent-Length: 0\r\n\r\n"};
+    Worker w(cfg);
+    w.set_flow_directory(&directory);
+    std::vector<uint8_t> bufs[4];
+    Frame frames[4];
+    Action actions[4];
+    for (int i = 0; i < 4; ++i) {
+        const std::string& other = kOthers[i / 2];
+        bufs[i] = i % 2 ? in : wrap(reinterpret_cast<const uint8_t*>(other.data()), other.size(), false, false, opt & 1);
+        const auto n = static_cast<uint32_t>(bufs[i].size());
+        bufs[i].resize(n + 2048);
+        frames[i] = Frame{bufs[i].data(), n, static_cast<uint32_t>(bufs[i].size()), false, 0};
+    }
+    w.process_burst(frames, actions, 4, dir);
+    for (int i : {1, 3})
+        if (actions[i] != a || frames[i].len != len || (len && std::memcmp(bufs[i].data(), out, len) != 0))
+            die("a frame in a burst got another verdict or other bytes than alone");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -89,7 +121,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (opt & 4) cfg.malformed = MalformedAction::drop;
     if (opt & 8) cfg.keepalive_interval = 30;
     const Direction dir = (opt & 1) ? Direction::core_to_access : Direction::access_to_core;
-    static EveryoneKnown directory;
     Worker w(cfg);
     w.set_flow_directory(&directory);
 
@@ -102,6 +133,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Frame f{buf.get(), static_cast<uint32_t>(in.size()), cap, false, 0};
     const Action a = w.process(f, dir);
     if (f.len > cap) die("the frame grew past its buffer");
+    same_in_a_burst(in, cfg, dir, opt, a, buf.get(), f.len);
     const Counters& c = w.counters();
     if (a == Action::drop) {
         const bool counted = c.get(Counter::drop_malformed) + c.get(Counter::keepalive_answers) == 1;
