@@ -1228,6 +1228,22 @@ class PerfScripts(unittest.TestCase):
         self.assertIn("rewritten 100.0 % of the messages", out)
         self.assertIn("rewritten 100.0 % of the frames", out)
 
+    def test_stage_costs_by_kind(self):
+        rc, out = self.run_tool("stage-costs", "--by-kind", "3")
+        self.assertEqual(rc, 0, out)
+        rows = dict((kind, [float(x) for x in rest.split()])
+                    for kind, rest in re.findall(r"\n  (REGISTER|INVITE|200|ACK|BYE|OPTIONS) +([0-9. ]+)", out))
+        self.assertEqual(sorted(rows), sorted(["REGISTER", "INVITE", "200", "ACK", "BYE", "OPTIONS"]), out)
+        for kind, row in rows.items():
+            self.assertEqual(len(row), 9, out)  # seven stages, the SIP path, the worker
+        # Only INVITE and 200 carry SDP bodies: reading them is the SDP stage's cost (a message
+        # without a body only looks for one). No figure judged beyond that order.
+        for kind in ("REGISTER", "ACK", "BYE", "OPTIONS"):
+            self.assertGreater(rows["INVITE"][4], 3 * rows[kind][4], out)
+        rc, out = self.run_tool("stage-costs", "--no-such-option")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("unknown option", out)
+
     def test_profile_dataplane(self):
         kept_dir = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, kept_dir, True)
