@@ -1229,10 +1229,12 @@ class PerfScripts(unittest.TestCase):
         self.assertIn("rewritten 100.0 % of the frames", out)
 
     def test_stage_costs_by_kind(self):
-        rc, out = self.run_tool("stage-costs", "--by-kind", "3")
+        # 11 rounds: a stage's cost is the difference of two runs, and with 3 rounds the SDP stage of a
+        # message without a body (a few cycles) came out anywhere from -23 to +20.
+        rc, out = self.run_tool("stage-costs", "--by-kind", "11")
         self.assertEqual(rc, 0, out)
         rows = dict((kind, [float(x) for x in rest.split()])
-                    for kind, rest in re.findall(r"\n  (REGISTER|INVITE|200|ACK|BYE|OPTIONS) +([0-9. ]+)", out))
+                    for kind, rest in re.findall(r"\n  (REGISTER|INVITE|200|ACK|BYE|OPTIONS) +([-0-9. ]+)", out))
         self.assertEqual(sorted(rows), sorted(["REGISTER", "INVITE", "200", "ACK", "BYE", "OPTIONS"]), out)
         for kind, row in rows.items():
             self.assertEqual(len(row), 9, out)  # seven stages, the SIP path, the worker
