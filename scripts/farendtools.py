@@ -12,6 +12,10 @@ import sys
 import tempfile
 import time
 
+# The UDP port of the benchmarks' --floor runs: the NATed mix sent there is not SIP to farend
+# (its SIP ports are 5060 by default), which forwards it unread.
+NOT_SIP_PORT = 9999
+
 SDP = ("v=0\r\no=a 1 1 IN IP4 192.168.1.{h}\r\ns=-\r\nc=IN IP4 192.168.1.{h}\r\nt=0 0\r\n"
        "m=audio 49170 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtcp:49171 IN IP4 192.168.1.{h}\r\n")
 
