@@ -1296,6 +1296,25 @@ class PerfScripts(unittest.TestCase):
         self.assertGreater(pcap, 20, out)  # ~9% of a SIP frame's cycles; ~half of an unread one's
 
 
+    def test_ab_dataplane_floor(self):
+        # Two binaries (here the same one) in turn on frames to a port that is not SIP's: each
+        # round's busy cycles a packet from both, and the change; a side that read SIP would fail.
+        farend = os.path.join(ROOT, "build", "farend")
+        rc, out = self.run_tool("ab-dataplane", farend, "2", "--b", farend, "--floor", "--window", "0.5",
+                                "--warmup", "0.3")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("2 rounds each in turn, 1200 frames to a port that is not SIP's (--floor)", out)
+        self.assertIn("--no-huge", out)
+        sides = dict(re.findall(r"\n  ([ab])  best +[0-9]+ +median +[0-9]+ +rounds ([0-9 ]+)", out))
+        self.assertEqual(sorted(sides), ["a", "b"], out)
+        for side, rounds in sides.items():
+            self.assertEqual(len(rounds.split()), 2, out)
+        self.assertRegex(out, r"b against a: best [-+][0-9.]+%")
+        rc, out = self.run_tool("ab-dataplane", "no-such-revision", "1", "--b", farend)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("no-such-revision is neither a revision nor a farend binary", out)
+
+
 class ProfileGuidedBuild(unittest.TestCase):
     """scripts/build-pgo: the profile-guided farend (a training run of the real dataplane between
     two builds) must do exactly what build/farend does: byte-identical output and the same
