@@ -24,10 +24,11 @@ void extract_parts(std::string_view buf, MaskView mv, const MessageIndex& index,
             if (!parts.contacts[parts.contact_count + k].valid) parts.contact_invalid = true;
         parts.contact_count = static_cast<uint8_t>(parts.contact_count + n);
         if (n == room && n > 0) {
-            // Full: anything but white space after the last value is a value we did not read.
+            // Full: anything but white space and empty list elements (", ,", tolerated as
+            // parse_contact_values tolerates them) after the last value is a value we did not read.
             const Slice v = h->value;
             uint32_t p = parts.contacts[parts.contact_count - 1].value.end();
-            while (p < v.end() && chars::is_lws(buf[p])) ++p;
+            while (p < v.end() && (chars::is_lws(buf[p]) || buf[p] == ',')) ++p;
             if (p < v.end()) parts.contacts_truncated = true;
         }
     }

@@ -660,3 +660,30 @@ TEST(PipelineAlias, RewriteModeAndNonSipFromTheSwitchPassAsTheyAre) {
     EXPECT_EQ(run(wa, other, Direction::core_to_access).out, other.bytes);
     EXPECT_EQ(wa.counters().get(Counter::alias_retargeted), 0u);
 }
+
+TEST(Pipeline, ContactsLeftAloneAreCounted) {
+    // A Contact value that does not parse, and more Contact values than the parts hold: the Via
+    // is still rewritten, every Contact left as it came, and contacts_skipped counts each message.
+    std::string many = "REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\r\nContact: ";
+    for (std::size_t i = 0; i <= sip::MessageParts::kMaxContacts; ++i)
+        many += (i ? ", <sip:u" : "<sip:u") + std::to_string(i) + "@192.168.1.10:5060>";
+    many += "\r\nContent-Length: 0\r\n\r\n";
+    const std::string bad =
+        "REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\r\n"
+        "Contact: <sip:a@192.168.1.10:5060>, <sip:b@192.168.1.10 :5060>\r\nContent-Length: 0\r\n\r\n";
+    Config cfg;
+    Worker w(cfg);
+    for (const std::string& m : {many, bad}) {
+        const Outcome r = run(w, frame(m));
+        expect_valid(r.out);
+        const std::string out = payload_of(r.out);
+        EXPECT_NE(out.find("branch=z9hG4bK1;received=203.0.113.5;rport=40000\r\n"), std::string::npos) << out;
+        EXPECT_EQ(out.substr(out.find("\r\nContact")), m.substr(m.find("\r\nContact")));
+    }
+    EXPECT_EQ(w.counters().get(Counter::rewritten), 2u);
+    EXPECT_EQ(w.counters().get(Counter::contacts_skipped), 2u);
+    const Outcome r = run(w, frame(kNatted));  // one that is read whole is not counted
+    EXPECT_EQ(w.counters().get(Counter::rewritten), 3u);
+    EXPECT_EQ(w.counters().get(Counter::contacts_skipped), 2u);
+    EXPECT_NE(payload_of(r.out).find("<sip:a@203.0.113.5:40000>"), std::string::npos);
+}

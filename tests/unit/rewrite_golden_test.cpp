@@ -511,3 +511,86 @@ INSTANTIATE_TEST_SUITE_P(Cases, Golden, ::testing::ValuesIn(kCases), [](const au
 });
 
 TEST(Golden, AtLeastSixtyCases) { EXPECT_GE(kCases.size(), 60u); }
+
+// MessageParts holds kMaxContacts Contact values. A message with more (in one header, or over
+// several) has values farend did not read: it rewrites none of them rather than some, and says so
+// (Summary::contacts_skipped, counted as contacts_skipped). Exactly kMaxContacts, with nothing
+// but white space after the last, are all read and all rewritten.
+namespace {
+
+std::string register_with_contacts(const std::vector<std::string>& headers) {
+    std::string m = "REGISTER sip:x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\n";
+    for (const std::string& h : headers) m += "Contact: " + h + "\n";
+    m += "Content-Length: 0\n\n";
+    return crlf(m);
+}
+
+std::string contact_list(std::size_t from, std::size_t to, const char* host) {
+    std::string s;
+    for (std::size_t i = from; i < to; ++i) {
+        if (!s.empty()) s += ", ";
+        s += "<sip:u" + std::to_string(i) + "@" + host + ">";
+    }
+    return s;
+}
+
+// The Via's received and rport, as every case here adds them.
+std::string with_via_params(std::string m) {
+    return m.insert(m.find("\r\nContact"), ";received=203.0.113.5;rport=40000");
+}
+
+struct ContactsRun {
+    std::string out;
+    rewrite::Result r;
+};
+
+ContactsRun run_contacts(const std::vector<std::string>& headers) {
+    rewrite::Processor proc(rewrite::Options{});
+    ContactsRun c;
+    c.out = run(proc, register_with_contacts(headers), source_of("203.0.113.5:40000"), c.r);
+    return c;
+}
+
+constexpr std::size_t kMax = sip::MessageParts::kMaxContacts;
+
+}  // namespace
+
+TEST(GoldenContacts, AllOfTheMostThatFitAreRewritten) {
+    // One header of kMax values, then white space at the line's end (trimmed from the value), or
+    // empty list elements (tolerated, as they are before the last value).
+    for (const std::string tail : {"", " ", ",", " , ,"}) {
+        const ContactsRun c = run_contacts({contact_list(0, kMax, "192.168.1.10:5060") + tail});
+        EXPECT_EQ(static_cast<int>(c.r.outcome), static_cast<int>(rewrite::Outcome::rewritten));
+        EXPECT_FALSE(c.r.summary.contacts_skipped);
+        EXPECT_EQ(c.r.summary.contacts, kMax);
+        EXPECT_EQ(c.out, with_via_params(register_with_contacts({contact_list(0, kMax, "203.0.113.5:40000") + tail})));
+    }
+}
+
+TEST(GoldenContacts, OneMoreInTheHeaderLeavesThemAll) {
+    const ContactsRun c = run_contacts({contact_list(0, kMax + 1, "192.168.1.10:5060")});
+    EXPECT_EQ(static_cast<int>(c.r.outcome), static_cast<int>(rewrite::Outcome::rewritten));  // the Via still
+    EXPECT_TRUE(c.r.summary.contacts_skipped);
+    EXPECT_EQ(c.r.summary.contacts, 0);
+    EXPECT_EQ(c.r.summary.via_params, 2);
+    EXPECT_EQ(c.out, with_via_params(register_with_contacts({contact_list(0, kMax + 1, "192.168.1.10:5060")})));
+}
+
+TEST(GoldenContacts, OneMoreInAnotherHeaderLeavesThemAll) {
+    // kMax values in a first header fill the parts; the next header has no room at all.
+    const std::vector<std::string> headers{contact_list(0, kMax, "192.168.1.10:5060"),
+                                           contact_list(kMax, kMax + 1, "192.168.1.10:5060")};
+    const ContactsRun c = run_contacts(headers);
+    EXPECT_TRUE(c.r.summary.contacts_skipped);
+    EXPECT_EQ(c.r.summary.contacts, 0);
+    EXPECT_EQ(c.out, with_via_params(register_with_contacts(headers)));
+}
+
+TEST(GoldenContacts, UnparsedContactLeavesThemAll) {
+    // One value that does not parse (LWS inside the brackets, RFC 4475 3.1.2.14): the others stay
+    // too, and the summary says why nothing of the header changed.
+    const ContactsRun c = run_contacts({"<sip:a@192.168.1.10:5060>, <sip:b@192.168.1.10 :5060>"});
+    EXPECT_TRUE(c.r.summary.contacts_skipped);
+    EXPECT_EQ(c.r.summary.contacts, 0);
+    EXPECT_EQ(c.out, with_via_params(register_with_contacts({"<sip:a@192.168.1.10:5060>, <sip:b@192.168.1.10 :5060>"})));
+}
