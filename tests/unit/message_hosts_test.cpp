@@ -271,3 +271,32 @@ TEST(MessageHosts, HostsOfTheRequestUriToAndFrom) {
             << "user of " << n << " bytes";
     }
 }
+
+// The display names that need the quote masks (an escaped quote: the 32-byte window is not
+// enough) and the URIs too long for the short path, where they cross the 4 KiB boundary of the
+// lazy scan's record of filled blocks (one 64-bit word per 64 blocks): the blocks asked for span
+// two words, and the masks scanned for them must give the hosts a short message gives.
+TEST(MessageHosts, ValuesAcrossTheFourKiBBoundaryReadAsShortOnes) {
+    const std::string to = "\"Q \\\"x\\\" sip:no@f.example and a name that runs on for a while\" <sip:g.example>";
+    const std::string from = "\"\\\"\\\" " + std::string(40, 'n') + "\" <sip:" + std::string(70, 'u') +
+                             "@a-long-host-name.from.example:5070;transport=udp>;tag=1";
+    std::size_t crossed = 0;
+    for (std::size_t pad = 3850; pad < 4150; pad += 3) {
+        const std::string m = "INVITE sip:" + std::string(60, 'r') + "@request-uri.example SIP/2.0\r\nX-Pad: " +
+                              std::string(pad, 'p') + "\r\nTo: " + to + "\r\nFrom: " + from +
+                              "\r\nCall-ID: 1\r\nContent-Length: 0\r\n\r\n";
+        const std::size_t to_at = m.find("\r\nTo: ") + 6, from_end = m.find("\r\nCall-ID");
+        if (to_at < 4096 && from_end > 4096) ++crossed;
+        const auto buf = std::make_unique<char[]>(m.size());  // the datagram's end is the buffer's
+        std::memcpy(buf.get(), m.data(), m.size());
+        const std::string_view msg(buf.get(), m.size());
+        sip::MessageParser parser;
+        const sip::MessageIndex& idx = parser.parse(msg);
+        ASSERT_TRUE(idx.complete()) << pad;
+        const rewrite::MessageHosts hosts(msg, parser.mask_view(), idx);
+        EXPECT_EQ(hosts.to(), "g.example") << pad;
+        EXPECT_EQ(hosts.from(), "a-long-host-name.from.example") << pad;
+        EXPECT_EQ(hosts.request_uri(), "request-uri.example") << pad;
+    }
+    EXPECT_GT(crossed, 20u);
+}
