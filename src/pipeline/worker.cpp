@@ -266,6 +266,7 @@ Action Worker::handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) n
         for (unsigned m = r.verdict.fired; m; m &= m - 1)  // the tests that fired, lowest first
             c.nat(static_cast<nat::Test>(std::countr_zero(m)));
         if (r.summary.contacts_skipped) c.add(Counter::contacts_skipped);
+        if (r.summary.sdp_skipped) [[unlikely]] c.add(Counter::sdp_skipped);
     }
     switch (r.outcome) {
         case rewrite::Outcome::rewritten:

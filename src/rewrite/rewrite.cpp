@@ -273,8 +273,20 @@ void plan_rewrites(std::string_view buf, const sip::MessageIndex& index, const s
         }
     }
     int64_t body_growth = 0;
-    if (cfg.sdp)
-        for (uint8_t b = 0; b < parts.sdp_bodies.count; ++b) body_growth += plan_sdp(buf, parts.sdp[b], src, st, plan, sum);
+    if (cfg.sdp) {
+        // Every SDP address or none: an SDP with more addresses than sip::Sdp holds, more SDP
+        // bodies than SdpBodies holds, a multipart body that did not split (an SDP part may lie
+        // past where it broke) or an encoded body has addresses farend did not read. Rewriting
+        // the others would send some of the call's media to the NAT and leave the rest private;
+        // the SDP is left as it came and the message counted, as a Contact is.
+        const sip::SdpBodies& bodies = parts.sdp_bodies;
+        bool whole = !bodies.truncated && !bodies.encoded;
+        for (uint8_t b = 0; b < bodies.count; ++b) whole = whole && !parts.sdp[b].truncated;
+        if (!whole) [[unlikely]]
+            sum.sdp_skipped = true;
+        else
+            for (uint8_t b = 0; b < bodies.count; ++b) body_growth += plan_sdp(buf, parts.sdp[b], src, st, plan, sum);
+    }
     plan_content_length(buf, index, body_growth, plan, sum);
 }
 

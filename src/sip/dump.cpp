@@ -95,6 +95,7 @@ struct Out {
     void sdp(const Sdp& sdp) {
         if (sdp.malformed) raw("  sdp-malformed\n");
         if (sdp.truncated) raw("  sdp-truncated\n");
+        if (sdp.media_truncated) raw("  sdp-media-truncated\n");
         static constexpr const char* kinds[] = {"o", "c", "rtcp"};
         for (uint8_t a = 0; a < sdp.addr_count; ++a) {
             const SdpAddress& ad = sdp.addrs[a];

@@ -180,7 +180,7 @@ void add_addr(Sdp& out) noexcept {
 [[gnu::noinline, gnu::aligned(64)]] void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out,
                                                     const HostPort* known) noexcept {
     out.addr_count = out.media_count = 0;
-    out.truncated = out.malformed = false;
+    out.truncated = out.media_truncated = out.malformed = false;
     uint32_t p = body.off;
     const uint32_t end = body.end();
     if (p >= end) return;
@@ -227,7 +227,7 @@ void add_addr(Sdp& out) noexcept {
             if (fl.n < 3) {
                 out.malformed = true;
             } else if (out.media_count == Sdp::kMaxMedia) {
-                out.truncated = true;
+                out.media_truncated = true;
             } else {
                 SdpMedia& m = out.media[out.media_count++];
                 m.line = line;

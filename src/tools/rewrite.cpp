@@ -139,8 +139,9 @@ int main(int argc, char** argv) {
                  nat::tests_to_string(r.verdict.fired).c_str());
     if (r.outcome == rewrite::Outcome::malformed)
         std::fprintf(stdout, "; error: %s", std::string(sip::error_name(r.error)).c_str());
-    std::fprintf(stdout, "; via params %u, contacts %u, sdp addresses %u, content-length %u%s\n", r.summary.via_params,
+    std::fprintf(stdout, "; via params %u, contacts %u, sdp addresses %u, content-length %u%s%s\n", r.summary.via_params,
                  r.summary.contacts, r.summary.sdp_addresses, r.summary.content_lengths,
-                 r.summary.contacts_skipped ? ", contacts skipped (unparsed value)" : "");
+                 r.summary.contacts_skipped ? ", contacts skipped (a value not read: unparsed, ambiguous or past the 16th)" : "",
+                 r.summary.sdp_skipped ? ", sdp skipped (addresses not read: more than farend holds, broken multipart or encoded)" : "");
     return 0;
 }

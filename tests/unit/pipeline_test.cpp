@@ -687,3 +687,24 @@ TEST(Pipeline, ContactsLeftAloneAreCounted) {
     EXPECT_EQ(w.counters().get(Counter::contacts_skipped), 2u);
     EXPECT_NE(payload_of(r.out).find("<sip:a@203.0.113.5:40000>"), std::string::npos);
 }
+
+TEST(Pipeline, SdpLeftAloneIsCounted) {
+    // 33 addresses, one more than the SDP's table: the Via and Contact are rewritten, the SDP and
+    // Content-Length left as they came, and sdp_skipped counts the message.
+    std::string sdp = "v=0\r\no=a 1 1 IN IP4 192.168.1.10\r\ns=-\r\nt=0 0\r\n";
+    for (std::size_t i = 1; i <= sip::Sdp::kMaxAddrs; ++i) sdp += "c=IN IP4 192.168.1.10\r\n";
+    const std::string m = "INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\r\n"
+                          "Contact: <sip:a@192.168.1.10:5060>\r\nContent-Type: application/sdp\r\nContent-Length: " +
+                          std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+    Config cfg;
+    Worker w(cfg);
+    const Outcome r = run(w, frame(m), Direction::access_to_core, 2048);
+    expect_valid(r.out);
+    const std::string out = payload_of(r.out);
+    EXPECT_NE(out.find("<sip:a@203.0.113.5:40000>"), std::string::npos) << out;
+    EXPECT_EQ(out.substr(out.find("Content-Type")), m.substr(m.find("Content-Type")));
+    EXPECT_EQ(w.counters().get(Counter::rewritten), 1u);
+    EXPECT_EQ(w.counters().get(Counter::sdp_skipped), 1u);
+    run(w, frame(kNatted));  // no SDP: nothing skipped
+    EXPECT_EQ(w.counters().get(Counter::sdp_skipped), 1u);
+}

@@ -594,3 +594,128 @@ TEST(GoldenContacts, UnparsedContactLeavesThemAll) {
     EXPECT_EQ(c.r.summary.contacts, 0);
     EXPECT_EQ(c.out, with_via_params(register_with_contacts({"<sip:a@192.168.1.10:5060>, <sip:b@192.168.1.10 :5060>"})));
 }
+
+// SDP: every address or none. An SDP farend could not read whole (more addresses than sip::Sdp
+// holds, more bodies than SdpBodies holds, a multipart body that did not split, an encoded
+// body) is left as it came, with Content-Length, while the Via and Contact are still rewritten;
+// Summary::sdp_skipped says so (counted as sdp_skipped). At the limits, everything is rewritten.
+namespace {
+
+constexpr const char* kSdpHead =
+    "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\nContact: <sip:a@192.168.1.10:5060>\n";
+
+// An INVITE with this Content-Type and body (CRLF line ends), Content-Length filled in.
+std::string invite_with(const std::string& type, const std::string& body) {
+    return crlf(std::string(kSdpHead) + "Content-Type: " + type + "\nContent-Length: " + std::to_string(crlf(body).size()) +
+                "\n\n" + body);
+}
+
+// An SDP body with `addresses` addresses: o=, then c= lines (a media section every second one).
+std::string sdp_with(std::size_t addresses, const char* ip = "192.168.1.10") {
+    std::string s = std::string("v=0\no=a 1 1 IN IP4 ") + ip + "\ns=-\nt=0 0\n";
+    for (std::size_t i = 1; i < addresses; ++i) {
+        if (i % 2 == 1) s += "m=audio " + std::to_string(40000 + 2 * i) + " RTP/AVP 0\n";
+        s += std::string("c=IN IP4 ") + ip + "\n";
+    }
+    return s;
+}
+
+std::string multipart_of(const std::vector<std::string>& sdps, bool closed = true) {
+    std::string s;
+    for (const std::string& sdp : sdps) s += "--b1\nContent-Type: application/sdp\n\n" + sdp;
+    return s + (closed ? "--b1--\n" : "");
+}
+
+struct SdpRun {
+    std::string in, out;
+    rewrite::Result r;
+};
+
+SdpRun run_sdp(const std::string& in) {
+    rewrite::Processor proc(rewrite::Options{});
+    SdpRun c;
+    c.in = in;
+    c.out = run(proc, in, source_of("203.0.113.5:40000"), c.r);
+    return c;
+}
+
+// What a run that leaves the SDP alone gives: the Via's parameters and the Contact's host:port,
+// nothing past the headers.
+std::string headers_only_rewritten(std::string m) {
+    m.insert(m.find("\r\nContact"), ";received=203.0.113.5;rport=40000");
+    const std::string from = "<sip:a@192.168.1.10:5060>";
+    return m.replace(m.find(from), from.size(), "<sip:a@203.0.113.5:40000>");
+}
+
+void expect_skipped(const SdpRun& c, const std::string& what) {
+    EXPECT_EQ(static_cast<int>(c.r.outcome), static_cast<int>(rewrite::Outcome::rewritten)) << what;
+    EXPECT_TRUE(c.r.summary.sdp_skipped) << what;
+    EXPECT_EQ(c.r.summary.sdp_addresses, 0) << what;
+    EXPECT_EQ(c.r.summary.content_lengths, 0) << what;
+    EXPECT_EQ(c.out, headers_only_rewritten(c.in)) << what;
+}
+
+}  // namespace
+
+TEST(GoldenSdp, TheMostAddressesThatFitAreAllRewritten) {
+    const std::size_t n = sip::Sdp::kMaxAddrs;
+    const SdpRun c = run_sdp(invite_with("application/sdp", sdp_with(n)));
+    EXPECT_FALSE(c.r.summary.sdp_skipped);
+    EXPECT_EQ(c.r.summary.sdp_addresses, n);
+    EXPECT_EQ(c.out, headers_only_rewritten(invite_with("application/sdp", sdp_with(n, "203.0.113.5"))));
+}
+
+TEST(GoldenSdp, OneAddressMoreLeavesTheSdpAlone) {
+    expect_skipped(run_sdp(invite_with("application/sdp", sdp_with(sip::Sdp::kMaxAddrs + 1))), "33 addresses");
+}
+
+TEST(GoldenSdp, MoreMediaLinesThanHeldStillRewriteEveryAddress) {
+    // 20 m= lines (more than sip::Sdp keeps) with one c= each: 21 addresses, all read.
+    static_assert(20 > sip::Sdp::kMaxMedia && 21 <= sip::Sdp::kMaxAddrs);
+    std::string body = "v=0\no=a 1 1 IN IP4 192.168.1.10\ns=-\nt=0 0\n";
+    for (int i = 0; i < 20; ++i) body += "m=audio " + std::to_string(40000 + 2 * i) + " RTP/AVP 0\nc=IN IP4 192.168.1.10\n";
+    const SdpRun c = run_sdp(invite_with("application/sdp", body));
+    EXPECT_FALSE(c.r.summary.sdp_skipped);
+    EXPECT_EQ(c.r.summary.sdp_addresses, 21);
+    std::string want = body;
+    for (std::size_t p; (p = want.find("192.168.1.10")) != std::string::npos;) want.replace(p, 12, "203.0.113.5");
+    EXPECT_EQ(c.out, headers_only_rewritten(invite_with("application/sdp", want)));
+}
+
+TEST(GoldenSdp, MultipartBodiesAllOrNone) {
+    const std::string type = "multipart/mixed;boundary=b1";
+    const std::size_t most = sip::SdpBodies::kMax;
+    const std::vector<std::string> fit(most, sdp_with(2));
+    const SdpRun c = run_sdp(invite_with(type, multipart_of(fit)));
+    EXPECT_FALSE(c.r.summary.sdp_skipped);
+    EXPECT_EQ(c.r.summary.sdp_addresses, 2 * most);
+    EXPECT_EQ(c.out, headers_only_rewritten(invite_with(type, multipart_of(std::vector<std::string>(most, sdp_with(2, "203.0.113.5"))))));
+
+    expect_skipped(run_sdp(invite_with(type, multipart_of(std::vector<std::string>(most + 1, sdp_with(2))))), "9 SDP bodies");
+    // No close delimiter: the last part is not a part, and may be the SDP that matters.
+    expect_skipped(run_sdp(invite_with(type, multipart_of({sdp_with(2), sdp_with(2)}, false))), "no close delimiter");
+    // Multiparts in one another: farend follows three (the SDP inside the third is rewritten),
+    // not four.
+    for (const int levels : {3, 4}) {
+        std::string body = "--b0\nContent-Type: application/sdp\n\n" + sdp_with(2) + "--b0--\n";
+        for (int k = 1; k < levels; ++k)
+            body = "--b" + std::to_string(k) + "\nContent-Type: multipart/mixed;boundary=b" + std::to_string(k - 1) + "\n\n" +
+                   body + "--b" + std::to_string(k) + "--\n";
+        const std::string nested_type = "multipart/mixed;boundary=b" + std::to_string(levels - 1);
+        const SdpRun n = run_sdp(invite_with(nested_type, body));
+        if (levels == 4) {
+            expect_skipped(n, "four multiparts deep");
+        } else {
+            EXPECT_FALSE(n.r.summary.sdp_skipped);
+            std::string want = body;
+            for (std::size_t p; (p = want.find("192.168.1.10")) != std::string::npos;) want.replace(p, 12, "203.0.113.5");
+            EXPECT_EQ(n.out, headers_only_rewritten(invite_with(nested_type, want)));
+        }
+    }
+}
+
+TEST(GoldenSdp, EncodedBodyIsLeftAloneAndSaidSo) {
+    expect_skipped(run_sdp(crlf(std::string(kSdpHead) + "Content-Type: application/sdp\nContent-Encoding: gzip\nContent-Length: " +
+                                std::to_string(crlf(sdp_with(2)).size()) + "\n\n" + sdp_with(2))),
+                   "gzip");
+}

@@ -152,6 +152,19 @@ TEST(Sdp, TooManyAddressesIsTruncatedNotOverrun) {
     EXPECT_TRUE(sdp.truncated);
 }
 
+TEST(Sdp, TooManyMediaLinesKeepsReadingAddresses) {
+    // m= lines past the table are not kept, but the addresses after them are read (the rewrite
+    // needs every one): media_truncated, not truncated.
+    std::string s = "v=0\r\n";
+    for (int i = 0; i < 20; ++i) s += "m=audio " + std::to_string(4000 + 2 * i) + " RTP/AVP 0\r\nc=IN IP4 10.0.0.1\r\n";
+    const Sdp sdp = parse(s);
+    EXPECT_EQ(sdp.media_count, Sdp::kMaxMedia);
+    EXPECT_TRUE(sdp.media_truncated);
+    EXPECT_FALSE(sdp.truncated);
+    ASSERT_EQ(sdp.addr_count, 20);
+    EXPECT_EQ(sdp.addrs[19].media, 19);
+}
+
 // Fields of a line are split two ways: from one word of white-space bits (values of up to 64
 // bytes with single spaces) and byte by byte (everything else). A value with one trailing space
 // takes the second way and has the same fields, so both give one answer, wherever the line

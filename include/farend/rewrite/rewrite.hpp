@@ -32,6 +32,7 @@ struct Summary {
     uint8_t sdp_addresses = 0;       // o=/c=/a=rtcp addresses replaced
     uint8_t content_lengths = 0;     // Content-Length values corrected
     bool contacts_skipped = false;   // Contact left alone: a value did not parse, or too many
+    bool sdp_skipped = false;        // SDP left alone: not all of it could be read (see plan_rewrites)
 };
 
 // Adds to plan the edits that make the message reach `source`. Call only for a complete message

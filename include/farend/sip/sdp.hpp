@@ -36,7 +36,8 @@ struct Sdp {
     static constexpr std::size_t kMaxMedia = 16;
     uint8_t addr_count = 0;
     uint8_t media_count = 0;
-    bool truncated = false;   // more addresses or m= lines than this holds
+    bool truncated = false;        // more addresses than this holds: the rest were not read
+    bool media_truncated = false;  // more m= lines than this holds (their addresses are read)
     bool malformed = false;   // an o=/c=/m=/a=rtcp line that does not follow its grammar
     SdpAddress addrs[kMaxAddrs];
     SdpMedia media[kMaxMedia];
