@@ -201,3 +201,25 @@ TEST(SdpBodies, PlainAndEncodedAndNone) {
     find_sdp_bodies(text.buf, *text, b);
     EXPECT_EQ(b.count, 0);
 }
+
+TEST(Multipart, FoldedPartContentTypeAndTooManyParts) {
+    // A part's Content-Type folded onto a second line is read whole (RFC 5322 folding, as
+    // RFC 2045 part headers allow).
+    const std::string folded = "--b\r\nContent-Type:\r\n application/sdp\r\n\r\nv=0\r\n--b--\r\n";
+    Multipart mp;
+    split_multipart(folded, make_slice(0, folded.size()), "b", mp);
+    ASSERT_EQ(mp.status, MultipartStatus::ok);
+    ASSERT_EQ(mp.count, 1);
+    EXPECT_TRUE(mp.parts[0].type.is_sdp(folded));
+    EXPECT_EQ(text(folded, mp.parts[0].body), "v=0");
+    // kMaxParts parts split; one more is reported, with the parts before it kept.
+    for (const std::size_t n : {Multipart::kMaxParts, Multipart::kMaxParts + 1}) {
+        std::string body;
+        for (std::size_t i = 0; i < n; ++i) body += "--b\r\n\r\npart " + std::to_string(i) + "\r\n";
+        body += "--b--\r\n";
+        split_multipart(body, make_slice(0, body.size()), "b", mp);
+        EXPECT_EQ(mp.status, n > Multipart::kMaxParts ? MultipartStatus::too_many_parts : MultipartStatus::ok) << n;
+        ASSERT_EQ(mp.count, Multipart::kMaxParts) << n;
+        EXPECT_EQ(text(body, mp.parts[Multipart::kMaxParts - 1].body), "part " + std::to_string(Multipart::kMaxParts - 1));
+    }
+}

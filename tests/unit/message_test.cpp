@@ -368,6 +368,7 @@ TEST(Message, KeptOrNotALineFailsAlike) {
         s += "Via: SIP/2.0/UDP 192.0.2.1\r\n";
         cases.push_back(s + "\r\n");
         cases.push_back(s + "To: <sip:x>\r\n\r\n");
+        cases.push_back(s + "Via: SIP/2.0/UDP 192.0.2.2\r\n\r\n");  // the one past is a kept header
         for (const std::string& c : cases) {
             SCOPED_TRACE(c.substr(0, 80));
             const HeaderSet keep = first_kept | header_set({HeaderId::via});
