@@ -55,7 +55,7 @@ void BM_Rewrite(benchmark::State& state, const simd::Kernel* k, std::vector<std:
             const nat::Verdict v = nat::detect(p.msg, idx, *p.parts, kSource, opt.detect);
             rewrite::Summary sum;
             plan->clear();
-            if (v.nated()) rewrite::plan_rewrites(p.msg, idx, *p.parts, kSource, opt.rewrite, *plan, sum);
+            if (v.nated()) rewrite::plan_rewrites(p.msg, p.parser->mask_view(), idx, *p.parts, kSource, opt.rewrite, *plan, sum);
             uint8_t* udp = pkt.data();
             std::memcpy(udp + 8, p.msg.data(), p.msg.size());
             const auto r = plan->apply(reinterpret_cast<char*>(udp + 8), static_cast<uint32_t>(p.msg.size()), 4096);

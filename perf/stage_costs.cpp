@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
                     if (stage == 5) continue;
                     plan->clear();
                     rewrite::Summary summary;
-                    rewrite::plan_rewrites(msg, idx, *parts, m.source, options.rewrite, *plan, summary);
+                    rewrite::plan_rewrites(msg, parser.mask_view(), idx, *parts, m.source, options.rewrite, *plan, summary);
                     if (stage == 6) continue;
                     const rewrite::ApplyResult a =
                         plan->apply(b, static_cast<uint32_t>(m.bytes.size()), static_cast<uint32_t>(slot));

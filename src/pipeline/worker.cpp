@@ -282,6 +282,9 @@ Action Worker::handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) n
         case rewrite::Outcome::plan_error:
             c.add(Counter::rewrite_plan_error);
             break;
+        case rewrite::Outcome::too_many_edits:
+            c.add(Counter::rewrite_too_many_edits);
+            break;
         default:
             break;
     }

@@ -105,14 +105,16 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
     }
     if (rewrites->sdp && !sdp_tests) sip::extract_sdp(msg, parser_->mask_view(), idx, *parts_);
     plan_->clear();
-    plan_rewrites(msg, idx, *parts_, source, *rewrites, *plan_, r.summary);
+    plan_rewrites(msg, parser_->mask_view(), idx, *parts_, source, *rewrites, *plan_, r.summary);
     if (plan_->empty()) {
         r.outcome = Outcome::unchanged;
         return r;
     }
     const ApplyResult a = plan_->apply(buf, size, capacity);
     if (a.status != ApplyStatus::ok) {
-        r.outcome = a.status == ApplyStatus::no_room ? Outcome::no_room : Outcome::plan_error;
+        r.outcome = a.status == ApplyStatus::no_room         ? Outcome::no_room
+                    : a.status == ApplyStatus::plan_overflow ? Outcome::too_many_edits
+                                                             : Outcome::plan_error;
         r.needed = a.needed;
         return r;
     }

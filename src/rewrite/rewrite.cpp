@@ -250,7 +250,31 @@ std::optional<ContactMode> parse_contact_mode(std::string_view s) noexcept {
     return std::nullopt;
 }
 
-void plan_rewrites(std::string_view buf, const sip::MessageIndex& index, const sip::MessageParts& parts,
+// An SDP's addresses past the kMaxAddrs its table holds (sdp.truncated): the rest of its body read
+// on, a table at a time, each planned as the first. Rare (an SDP of 16 media with RTCP has 34),
+// so off the usual path, with a table of its own on the stack.
+[[gnu::noinline, gnu::cold]] int64_t plan_sdp_rest(std::string_view buf, sip::MaskView mv, Slice body, const sip::Sdp& first,
+                                                    const nat::Source& src, const SourceText& st, EditPlan& plan,
+                                                    Summary& sum) noexcept {
+    int64_t growth = 0;
+    sip::Sdp rest;
+    // Reading resumes at the line after the last address kept (its line end is inside the body).
+    const auto after = [&](const sip::Sdp& s) {
+        const uint32_t end = s.addrs[s.addr_count - 1].line.end();
+        const auto nl = buf.find('\n', end);
+        return nl == std::string_view::npos || nl >= body.end() ? body.end() : static_cast<uint32_t>(nl) + 1;
+    };
+    for (uint32_t from = after(first); from < body.end();) {
+        sip::parse_sdp(buf, mv, Slice{from, body.end() - from}, rest);
+        if (rest.addr_count == 0) break;
+        growth += plan_sdp(buf, rest, src, st, plan, sum);
+        if (!rest.truncated) break;
+        from = after(rest);
+    }
+    return growth;
+}
+
+void plan_rewrites(std::string_view buf, sip::MaskView mv, const sip::MessageIndex& index, const sip::MessageParts& parts,
                    const nat::Source& src, const Config& cfg, EditPlan& plan, Summary& sum) noexcept {
     const SourceText st(src);
     if (cfg.via && index.start.is_request && parts.has_top_via) plan_via(buf, parts.top_via, src, st, plan, sum);
@@ -274,18 +298,22 @@ void plan_rewrites(std::string_view buf, const sip::MessageIndex& index, const s
     }
     int64_t body_growth = 0;
     if (cfg.sdp) {
-        // Every SDP address or none: an SDP with more addresses than sip::Sdp holds, more SDP
-        // bodies than SdpBodies holds, a multipart body that did not split (an SDP part may lie
-        // past where it broke) or an encoded body has addresses farend did not read. Rewriting
-        // the others would send some of the call's media to the NAT and leave the rest private;
-        // the SDP is left as it came and the message counted, as a Contact is.
+        // Every SDP address or none. More SDP bodies than SdpBodies holds, a multipart body that
+        // did not split (an SDP part may lie past where it broke) or nests deeper than farend
+        // follows, or an encoded body: bodies farend did not read. Rewriting the others would
+        // leave a message half rewritten that a second pass changes again; the SDP is left as
+        // it came and the message counted, as a Contact is. An SDP with more addresses than its
+        // table holds is read on (plan_sdp_rest): every address rewritten.
         const sip::SdpBodies& bodies = parts.sdp_bodies;
-        bool whole = !bodies.truncated && !bodies.encoded;
-        for (uint8_t b = 0; b < bodies.count; ++b) whole = whole && !parts.sdp[b].truncated;
-        if (!whole) [[unlikely]]
+        if (bodies.truncated || bodies.encoded) [[unlikely]] {
             sum.sdp_skipped = true;
-        else
-            for (uint8_t b = 0; b < bodies.count; ++b) body_growth += plan_sdp(buf, parts.sdp[b], src, st, plan, sum);
+        } else {
+            for (uint8_t b = 0; b < bodies.count; ++b) {
+                body_growth += plan_sdp(buf, parts.sdp[b], src, st, plan, sum);
+                if (parts.sdp[b].truncated) [[unlikely]]
+                    body_growth += plan_sdp_rest(buf, mv, bodies.bodies[b], parts.sdp[b], src, st, plan, sum);
+            }
+        }
     }
     plan_content_length(buf, index, body_growth, plan, sum);
 }

@@ -134,7 +134,9 @@ int main(int argc, char** argv) {
     rewrite::Processor proc(opt);
     const auto r = proc.process(buf.data(), static_cast<uint32_t>(data.size()), static_cast<uint32_t>(buf.size()), src);
     std::fwrite(buf.data(), 1, r.size, stdout);
-    static constexpr const char* outcomes[] = {"malformed", "not-nated", "unchanged", "rewritten", "no-room", "plan-error"};
+    static constexpr const char* outcomes[] = {"malformed",  "not-nated", "unchanged",    "rewritten",     "no-room",
+                                               "plan-error", "rule-never", "rule-drop", "bad-checksum", "too-many-edits"};
+    static_assert(std::size(outcomes) == static_cast<std::size_t>(rewrite::Outcome::too_many_edits) + 1);
     std::fprintf(stdout, "\n-- %s; tests fired: %s", outcomes[static_cast<int>(r.outcome)],
                  nat::tests_to_string(r.verdict.fired).c_str());
     if (r.outcome == rewrite::Outcome::malformed)
@@ -142,6 +144,6 @@ int main(int argc, char** argv) {
     std::fprintf(stdout, "; via params %u, contacts %u, sdp addresses %u, content-length %u%s%s\n", r.summary.via_params,
                  r.summary.contacts, r.summary.sdp_addresses, r.summary.content_lengths,
                  r.summary.contacts_skipped ? ", contacts skipped (a value not read: unparsed, ambiguous or past the 16th)" : "",
-                 r.summary.sdp_skipped ? ", sdp skipped (addresses not read: more than farend holds, broken multipart or encoded)" : "");
+                 r.summary.sdp_skipped ? ", sdp skipped (a body not read: more than 8, broken or deep multipart, or encoded)" : "");
     return 0;
 }

@@ -688,23 +688,50 @@ TEST(Pipeline, ContactsLeftAloneAreCounted) {
     EXPECT_NE(payload_of(r.out).find("<sip:a@203.0.113.5:40000>"), std::string::npos);
 }
 
-TEST(Pipeline, SdpLeftAloneIsCounted) {
-    // 33 addresses, one more than the SDP's table: the Via and Contact are rewritten, the SDP and
-    // Content-Length left as they came, and sdp_skipped counts the message.
+// An INVITE whose SDP has o= and `c_lines` c= lines of 192.168.1.10; encoding: a
+// Content-Encoding, or none.
+std::string invite_with_sdp(std::size_t c_lines, const std::string& encoding = "") {
     std::string sdp = "v=0\r\no=a 1 1 IN IP4 192.168.1.10\r\ns=-\r\nt=0 0\r\n";
-    for (std::size_t i = 1; i <= sip::Sdp::kMaxAddrs; ++i) sdp += "c=IN IP4 192.168.1.10\r\n";
-    const std::string m = "INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\r\n"
-                          "Contact: <sip:a@192.168.1.10:5060>\r\nContent-Type: application/sdp\r\nContent-Length: " +
-                          std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+    for (std::size_t i = 0; i < c_lines; ++i) sdp += "c=IN IP4 192.168.1.10\r\n";
+    return "INVITE sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\r\n"
+           "Contact: <sip:a@192.168.1.10:5060>\r\nContent-Type: application/sdp\r\n" +
+           (encoding.empty() ? "" : "Content-Encoding: " + encoding + "\r\n") + "Content-Length: " +
+           std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+}
+
+TEST(Pipeline, EverySdpAddressOrNoneAndCounted) {
     Config cfg;
     Worker w(cfg);
-    const Outcome r = run(w, frame(m), Direction::access_to_core, 2048);
+    // More addresses than the SDP's table holds: every one rewritten, Content-Length and the
+    // checksums right.
+    const std::string many = invite_with_sdp(sip::Sdp::kMaxAddrs + 8);
+    Outcome r = run(w, frame(many), Direction::access_to_core, 2048);
     expect_valid(r.out);
-    const std::string out = payload_of(r.out);
-    EXPECT_NE(out.find("<sip:a@203.0.113.5:40000>"), std::string::npos) << out;
-    EXPECT_EQ(out.substr(out.find("Content-Type")), m.substr(m.find("Content-Type")));
+    std::string out = payload_of(r.out);
+    const std::size_t cl = out.find("Content-Length: ") + 16, body = out.find("\r\n\r\n") + 4;
+    EXPECT_EQ(out.find("192.168.1.10", out.find("\r\nContact")), std::string::npos) << out;  // the Via's sent-by stays
+    EXPECT_EQ(std::stoul(out.substr(cl)), out.size() - body);
     EXPECT_EQ(w.counters().get(Counter::rewritten), 1u);
+    EXPECT_EQ(w.counters().get(Counter::sdp_skipped), 0u);
+    // An encoded body (not readable text): the SDP and Content-Length as they came, the Via and
+    // Contact rewritten, sdp_skipped counted.
+    const std::string gz = invite_with_sdp(2, "gzip");
+    r = run(w, frame(gz), Direction::access_to_core, 2048);
+    expect_valid(r.out);
+    out = payload_of(r.out);
+    EXPECT_NE(out.find("<sip:a@203.0.113.5:40000>"), std::string::npos) << out;
+    EXPECT_EQ(out.substr(out.find("Content-Type")), gz.substr(gz.find("Content-Type")));
+    EXPECT_EQ(w.counters().get(Counter::rewritten), 2u);
     EXPECT_EQ(w.counters().get(Counter::sdp_skipped), 1u);
+    // More edits than a plan holds: the message as it came, counted under its own name.
+    const std::string huge = invite_with_sdp(rewrite::EditPlan::kMaxEdits);
+    const Built hb = frame(huge);
+    r = run(w, hb, Direction::access_to_core, 2048);
+    EXPECT_EQ(r.out, hb.bytes);
+    EXPECT_EQ(w.counters().get(Counter::rewrite_too_many_edits), 1u);
+    EXPECT_EQ(w.counters().get(Counter::rewrite_plan_error), 0u);
+    EXPECT_EQ(w.counters().get(Counter::rewritten), 2u);
     run(w, frame(kNatted));  // no SDP: nothing skipped
     EXPECT_EQ(w.counters().get(Counter::sdp_skipped), 1u);
+    EXPECT_EQ(w.counters().get(Counter::rewritten), 3u);
 }

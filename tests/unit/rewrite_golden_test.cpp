@@ -595,10 +595,11 @@ TEST(GoldenContacts, UnparsedContactLeavesThemAll) {
     EXPECT_EQ(c.out, with_via_params(register_with_contacts({"<sip:a@192.168.1.10:5060>, <sip:b@192.168.1.10 :5060>"})));
 }
 
-// SDP: every address or none. An SDP farend could not read whole (more addresses than sip::Sdp
-// holds, more bodies than SdpBodies holds, a multipart body that did not split, an encoded
-// body) is left as it came, with Content-Length, while the Via and Contact are still rewritten;
-// Summary::sdp_skipped says so (counted as sdp_skipped). At the limits, everything is rewritten.
+// SDP: every address or none. An SDP with more addresses than sip::Sdp's table holds is read on
+// and every address rewritten. Bodies farend could not read whole (more than SdpBodies holds, a
+// multipart body that did not split or nests too deep, an encoded body) are left as they came,
+// with Content-Length, while the Via and Contact are still rewritten; Summary::sdp_skipped says
+// so (counted as sdp_skipped).
 namespace {
 
 constexpr const char* kSdpHead =
@@ -657,16 +658,22 @@ void expect_skipped(const SdpRun& c, const std::string& what) {
 
 }  // namespace
 
-TEST(GoldenSdp, TheMostAddressesThatFitAreAllRewritten) {
-    const std::size_t n = sip::Sdp::kMaxAddrs;
-    const SdpRun c = run_sdp(invite_with("application/sdp", sdp_with(n)));
-    EXPECT_FALSE(c.r.summary.sdp_skipped);
-    EXPECT_EQ(c.r.summary.sdp_addresses, n);
-    EXPECT_EQ(c.out, headers_only_rewritten(invite_with("application/sdp", sdp_with(n, "203.0.113.5"))));
-}
-
-TEST(GoldenSdp, OneAddressMoreLeavesTheSdpAlone) {
-    expect_skipped(run_sdp(invite_with("application/sdp", sdp_with(sip::Sdp::kMaxAddrs + 1))), "33 addresses");
+TEST(GoldenSdp, EveryAddressIsRewrittenHoweverMany) {
+    // The table's size, one more, twice and a half over (three tables' reads), and one address a
+    // table's worth past the last one kept, alone in its table.
+    const std::size_t t = sip::Sdp::kMaxAddrs;
+    for (const std::size_t n : {t, t + 1, 2 * t + t / 2, 2 * t + 1, 300ul}) {
+        const SdpRun c = run_sdp(invite_with("application/sdp", sdp_with(n)));
+        EXPECT_FALSE(c.r.summary.sdp_skipped) << n;
+        EXPECT_EQ(c.r.summary.sdp_addresses, n);
+        EXPECT_EQ(c.out, headers_only_rewritten(invite_with("application/sdp", sdp_with(n, "203.0.113.5")))) << n;
+    }
+    // In multipart parts, each read on from its own table, not past its part.
+    const std::string type = "multipart/mixed;boundary=b1";
+    const SdpRun c = run_sdp(invite_with(type, multipart_of({sdp_with(t + 5), sdp_with(3), sdp_with(2 * t)})));
+    EXPECT_EQ(c.r.summary.sdp_addresses, t + 5 + 3 + 2 * t);
+    EXPECT_EQ(c.out, headers_only_rewritten(invite_with(
+                         type, multipart_of({sdp_with(t + 5, "203.0.113.5"), sdp_with(3, "203.0.113.5"), sdp_with(2 * t, "203.0.113.5")}))));
 }
 
 TEST(GoldenSdp, MoreMediaLinesThanHeldStillRewriteEveryAddress) {

@@ -38,8 +38,9 @@ namespace farend::pipeline {
     X(bad_checksum, "bad_checksum", "SIP candidates whose IPv4 header or UDP checksum is wrong (damaged on the way): forwarded as they are, never rewritten") \
     X(rewrite_no_room, "rewrite_no_room", "NATed messages forwarded unmodified: the rewrite did not fit the buffer") \
     X(rewrite_plan_error, "rewrite_plan_error", "NATed messages forwarded unmodified: overlapping edits (a bug)") \
+    X(rewrite_too_many_edits, "rewrite_too_many_edits", "NATed messages forwarded unmodified: more edits than a plan holds (1,024; some 1,000 SDP addresses)") \
     X(contacts_skipped, "contacts_skipped", "NATed messages whose Contact was left alone: a value did not parse, named maddr or alias twice, or there were more than 16") \
-    X(sdp_skipped, "sdp_skipped", "NATed messages whose SDP was left alone: more than 32 addresses or 8 SDP bodies, a multipart body that did not split, or an encoded body") \
+    X(sdp_skipped, "sdp_skipped", "NATed messages whose SDP was left alone: more than 8 SDP bodies, a multipart body that did not split or nests more than 3 deep, or an encoded body") \
     X(oversize_tx, "oversize_tx", "frames larger than the MTU with IPv4 don't-fragment set, sent whole")       \
     X(rule_matched, "rule_matched", "SIP messages a rule decided (see /farend/rules for each rule's hits)")     \
     X(rule_forced, "rule_forced", "SIP messages rewritten although no NAT test fired: a rule with action force") \

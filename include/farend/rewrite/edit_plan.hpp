@@ -36,8 +36,10 @@ struct ApplyResult {
 
 class EditPlan {
 public:
-    static constexpr std::size_t kMaxEdits = 96;
-    static constexpr std::size_t kArena = 4096;
+    // Enough for every address of an SDP of ~1,000 (the usual message has 3-7 edits; only the
+    // edits used are touched). Beyond: plan_overflow, the message left as it came.
+    static constexpr std::size_t kMaxEdits = 1024;
+    static constexpr std::size_t kArena = 65535;  // Edit::text_off is 16 bits
 
     void clear() noexcept {
         count_ = 0;
@@ -75,12 +77,13 @@ public:
     ApplyResult apply(char* buf, uint32_t size, uint32_t capacity) noexcept;
 
 private:
-    std::array<Edit, kMaxEdits> edits_{};
-    std::array<char, kArena> arena_{};
     // 32-bit counts: the loops index with them (16-bit ones took a zero extension at each use).
+    // First: next to the first edits, not 76 KiB past them on a page of their own.
     uint32_t count_ = 0;
     uint32_t arena_used_ = 0;
     bool overflow_ = false;
+    std::array<Edit, kMaxEdits> edits_{};
+    std::array<char, kArena> arena_{};
 };
 
 // Inline: the planners add a few edits a message, most of one to four short pieces of known

@@ -34,10 +34,11 @@ enum class Outcome : uint8_t {
     unchanged,   // NATed, but it already says what the rewrites would write (or rewrites are off)
     rewritten,   // NATed and edited
     no_room,     // NATed, edits planned, but the buffer cannot hold the result: untouched
-    plan_error,  // NATed, but the planned edits overlap or overflow the plan: untouched
+    plan_error,  // NATed, but the planned edits overlap (a bug): untouched
     rule_never,  // a rule says never touch it: untouched
     rule_drop,   // a rule says drop it: untouched, not to be forwarded
     bad_checksum,  // its UDP checksum (UdpChecksum) is wrong: untouched, not read
+    too_many_edits,  // NATed, but it needs more edits or text than the plan holds: untouched
 };
 
 // A UDP checksum to check before the message is read: a rewrite would sum it anew over damaged

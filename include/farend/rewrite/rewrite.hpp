@@ -29,16 +29,17 @@ struct Config {
 struct Summary {
     uint8_t via_params = 0;          // received/rport added or corrected
     uint8_t contacts = 0;            // Contact URIs rewritten or aliased
-    uint8_t sdp_addresses = 0;       // o=/c=/a=rtcp addresses replaced
+    uint16_t sdp_addresses = 0;      // o=/c=/a=rtcp addresses replaced
     uint8_t content_lengths = 0;     // Content-Length values corrected
     bool contacts_skipped = false;   // Contact left alone: a value did not parse, or too many
-    bool sdp_skipped = false;        // SDP left alone: not all of it could be read (see plan_rewrites)
+    bool sdp_skipped = false;        // SDP left alone: not all of its bodies could be read (see plan_rewrites)
 };
 
 // Adds to plan the edits that make the message reach `source`. Call only for a complete message
-// whose parts were extracted (with SDP when config.sdp is set). Adds nothing when the message
-// already says what it should.
-void plan_rewrites(std::string_view buf, const sip::MessageIndex& index, const sip::MessageParts& parts,
+// whose parts were extracted (with SDP when config.sdp is set); mv are the masks of buf it was
+// parsed with (an SDP with more addresses than sip::Sdp holds is read on from them). Adds nothing
+// when the message already says what it should.
+void plan_rewrites(std::string_view buf, sip::MaskView mv, const sip::MessageIndex& index, const sip::MessageParts& parts,
                    const nat::Source& source, const Config& config, EditPlan& plan, Summary& summary) noexcept;
 
 }  // namespace farend::rewrite
