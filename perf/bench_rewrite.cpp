@@ -52,7 +52,7 @@ void BM_Rewrite(benchmark::State& state, const simd::Kernel* k, std::vector<std:
     for (auto _ : state) {
         for (const auto& p : parsed) {
             const auto& idx = p.parser->index();
-            const nat::Verdict v = nat::detect(p.msg, idx, *p.parts, kSource, opt.detect);
+            const nat::Verdict v = nat::detect(p.msg, p.parser->mask_view(), idx, *p.parts, kSource, opt.detect);
             rewrite::Summary sum;
             plan->clear();
             if (v.nated()) rewrite::plan_rewrites(p.msg, p.parser->mask_view(), idx, *p.parts, kSource, opt.rewrite, *plan, sum);
@@ -106,7 +106,7 @@ void BM_Detect(benchmark::State& state, std::vector<std::string> msgs) {
     size_t nated = 0, total = 0;
     for (auto _ : state) {
         for (const auto& p : parsed) {
-            const nat::Verdict v = nat::detect(p.msg, p.parser->index(), *p.parts, kSource, opt.detect);
+            const nat::Verdict v = nat::detect(p.msg, p.parser->mask_view(), p.parser->index(), *p.parts, kSource, opt.detect);
             benchmark::DoNotOptimize(v);
             nated += v.nated();
             ++total;

@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
                     if (stage == 2 || !idx.complete()) continue;
                     sip::extract_parts(msg, parser.mask_view(), idx, false, *parts);
                     if (stage == 3) continue;
-                    const nat::Verdict verdict = nat::detect(msg, idx, *parts, m.source, options.detect);
+                    const nat::Verdict verdict = nat::detect(msg, parser.mask_view(), idx, *parts, m.source, options.detect);
                     sink += verdict.fired;
                     if (stage == 4 || !verdict.nated()) continue;
                     sip::extract_sdp(msg, parser.mask_view(), idx, *parts);

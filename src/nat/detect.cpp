@@ -63,7 +63,38 @@ std::string tests_to_string(TestMask m) {
     return out.empty() ? "none" : out;
 }
 
-Verdict detect(std::string_view buf, const sip::MessageIndex& index, const sip::MessageParts& parts,
+namespace {
+
+// The SDP tests on one table of addresses: the tests that fired.
+TestMask test_sdp(const sip::Sdp& sdp, const Source& src, const PrefixSet& priv, bool want_private,
+                  bool want_mismatch) noexcept {
+    TestMask fired = 0;
+    for (uint8_t a = 0; a < sdp.addr_count; ++a) {
+        const sip::SdpAddress& ad = sdp.addrs[a];
+        if (ad.kind != sip::SdpAddrKind::connection) continue;
+        // 0.0.0.0 / :: put a stream on hold (RFC 3264 8.4): no address to test.
+        if (ad.ip.is_unspecified()) continue;
+        if (want_private && ad.ip.valid() && priv.contains(ad.ip)) fired |= bit(Test::sdp_private);
+        if (want_mismatch && (!ad.ip.valid() || ad.ip != src.ip)) fired |= bit(Test::sdp_source_mismatch);
+    }
+    return fired;
+}
+
+// An SDP with more addresses than its table holds (first.truncated): the rest of its body read on,
+// a table at a time. Rare, so off the usual path, with a table of its own on the stack.
+[[gnu::noinline, gnu::cold]] TestMask test_sdp_rest(std::string_view buf, sip::MaskView mv, Slice body, const sip::Sdp& first,
+                                                     const Source& src, const PrefixSet& priv, bool want_private,
+                                                     bool want_mismatch) noexcept {
+    TestMask fired = 0;
+    sip::Sdp rest;
+    for (const sip::Sdp* s = &first; s->truncated && sip::parse_sdp_on(buf, mv, body, *s, rest); s = &rest)
+        fired |= test_sdp(rest, src, priv, want_private, want_mismatch);
+    return fired;
+}
+
+}  // namespace
+
+Verdict detect(std::string_view buf, sip::MaskView mv, const sip::MessageIndex& index, const sip::MessageParts& parts,
                const Source& src, const DetectConfig& cfg) noexcept {
     Verdict v;
     const TestMask on = cfg.tests;
@@ -94,17 +125,13 @@ Verdict detect(std::string_view buf, const sip::MessageIndex& index, const sip::
     }
 
     if (on & kSdpTests) {
+        const bool want_private = enabled(Test::sdp_private), want_mismatch = enabled(Test::sdp_source_mismatch);
         for (uint8_t b = 0; b < parts.sdp_bodies.count; ++b) {
             const sip::Sdp& sdp = parts.sdp[b];
-            for (uint8_t a = 0; a < sdp.addr_count; ++a) {
-                const sip::SdpAddress& ad = sdp.addrs[a];
-                if (ad.kind != sip::SdpAddrKind::connection) continue;
-                // 0.0.0.0 / :: put a stream on hold (RFC 3264 8.4): no address to test.
-                if (ad.ip.is_unspecified()) continue;
-                if (enabled(Test::sdp_private) && ad.ip.valid() && priv.contains(ad.ip)) fire(Test::sdp_private);
-                if (enabled(Test::sdp_source_mismatch) && (!ad.ip.valid() || ad.ip != src.ip))
-                    fire(Test::sdp_source_mismatch);
-            }
+            v.fired = static_cast<TestMask>(v.fired | test_sdp(sdp, src, priv, want_private, want_mismatch));
+            if (sdp.truncated) [[unlikely]]
+                v.fired = static_cast<TestMask>(v.fired | test_sdp_rest(buf, mv, parts.sdp_bodies.bodies[b], sdp, src, priv,
+                                                                        want_private, want_mismatch));
         }
     }
     return v;

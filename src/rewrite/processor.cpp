@@ -95,7 +95,7 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
     // message turned out NATed (most messages are not, and most tests do not look at SDP).
     const bool sdp_tests = (detect->tests & nat::kSdpTests) != 0;
     sip::extract_parts(msg, parser_->mask_view(), idx, sdp_tests, *parts_);
-    r.verdict = nat::detect(msg, idx, *parts_, source, *detect);
+    r.verdict = nat::detect(msg, parser_->mask_view(), idx, *parts_, source, *detect);
     if (!r.verdict.nated()) {
         if (action != RuleAction::force) {
             r.outcome = Outcome::not_nated;

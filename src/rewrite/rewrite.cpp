@@ -258,19 +258,8 @@ std::optional<ContactMode> parse_contact_mode(std::string_view s) noexcept {
                                                     Summary& sum) noexcept {
     int64_t growth = 0;
     sip::Sdp rest;
-    // Reading resumes at the line after the last address kept (its line end is inside the body).
-    const auto after = [&](const sip::Sdp& s) {
-        const uint32_t end = s.addrs[s.addr_count - 1].line.end();
-        const auto nl = buf.find('\n', end);
-        return nl == std::string_view::npos || nl >= body.end() ? body.end() : static_cast<uint32_t>(nl) + 1;
-    };
-    for (uint32_t from = after(first); from < body.end();) {
-        sip::parse_sdp(buf, mv, Slice{from, body.end() - from}, rest);
-        if (rest.addr_count == 0) break;
+    for (const sip::Sdp* s = &first; s->truncated && sip::parse_sdp_on(buf, mv, body, *s, rest); s = &rest)
         growth += plan_sdp(buf, rest, src, st, plan, sum);
-        if (!rest.truncated) break;
-        from = after(rest);
-    }
     return growth;
 }
 

@@ -292,6 +292,17 @@ void add_addr(Sdp& out) noexcept {
     }
 }
 
+bool parse_sdp_on(std::string_view buf, MaskView mv, Slice body, const Sdp& prev, Sdp& next) noexcept {
+    if (prev.addr_count == 0) return false;
+    // The line after the last address kept (its line ends inside the body, or the body does).
+    const uint32_t last_end = prev.addrs[prev.addr_count - 1].line.end();
+    const auto nl = buf.find('\n', last_end);
+    const uint32_t from = nl == std::string_view::npos || nl >= body.end() ? body.end() : static_cast<uint32_t>(nl) + 1;
+    if (from >= body.end()) return false;
+    parse_sdp(buf, mv, Slice{from, body.end() - from}, next);
+    return next.addr_count != 0;
+}
+
 void parse_sdp(std::string_view buf, Slice body, Sdp& out) {
     std::vector<simd::BlockMasks> masks(simd::blocks_for(buf.size()));
     simd::scan_scalar(reinterpret_cast<const uint8_t*>(buf.data()), buf.size(), masks.data());

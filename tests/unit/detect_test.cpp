@@ -19,7 +19,7 @@ Verdict run(const std::string& msg, const char* ip, uint16_t port, TestMask test
     sip::extract_parts(m.buf, m.mv(), *m, true, *parts);
     DetectConfig cfg;
     cfg.tests = tests;
-    return detect(m.buf, *m, *parts, Source{*IpAddr::parse(ip), port}, cfg);
+    return detect(m.buf, m.mv(), *m, *parts, Source{*IpAddr::parse(ip), port}, cfg);
 }
 
 }  // namespace
@@ -88,4 +88,24 @@ TEST(NatTests, StarAndTelContactsAreNotTested) {
                   "203.0.113.5", 5060, kAllTests)
                   .fired,
               0);
+}
+
+// The SDP tests look at every c= address, also past the ones sip::Sdp's table holds (read on).
+TEST(NatTests, SdpTestsSeeEveryAddressPastTheTable) {
+    for (const std::size_t at : {std::size_t{0}, sip::Sdp::kMaxAddrs - 1, sip::Sdp::kMaxAddrs, 2 * sip::Sdp::kMaxAddrs + 3}) {
+        std::string sdp = "v=0\no=a 1 1 IN IP4 203.0.113.5\ns=-\nt=0 0\n";
+        for (std::size_t i = 0; i < 2 * sip::Sdp::kMaxAddrs + 4; ++i)
+            sdp += i == at ? "c=IN IP4 192.168.1.10\n" : "c=IN IP4 203.0.113.5\n";
+        const std::string msg = "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;branch=z9hG4bK1\n"
+                                "Content-Type: application/sdp\nContent-Length: " + std::to_string(crlf(sdp).size()) + "\n\n" + sdp;
+        const Verdict v = run(msg, "203.0.113.5", 40000, bit(NT::sdp_private) | bit(NT::sdp_source_mismatch));
+        EXPECT_TRUE(v.has(NT::sdp_private)) << "private address at " << at;
+        EXPECT_TRUE(v.has(NT::sdp_source_mismatch)) << at;
+    }
+    // None private, all the source's: nothing fires, however many there are.
+    std::string sdp = "v=0\n";
+    for (std::size_t i = 0; i < 3 * sip::Sdp::kMaxAddrs; ++i) sdp += "c=IN IP4 203.0.113.5\n";
+    const std::string msg = "INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP 203.0.113.5:40000;branch=z9hG4bK1\n"
+                            "Content-Type: application/sdp\nContent-Length: " + std::to_string(crlf(sdp).size()) + "\n\n" + sdp;
+    EXPECT_FALSE(run(msg, "203.0.113.5", 40000, bit(NT::sdp_private) | bit(NT::sdp_source_mismatch)).nated());
 }

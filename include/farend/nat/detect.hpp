@@ -66,8 +66,10 @@ struct Verdict {
     [[nodiscard]] bool has(Test t) const noexcept { return fired & bit(t); }
 };
 
-// Runs the enabled tests. parts must have been extracted with SDP when an SDP test is enabled.
-[[nodiscard]] Verdict detect(std::string_view buf, const sip::MessageIndex& index, const sip::MessageParts& parts,
-                             const Source& source, const DetectConfig& config) noexcept;
+// Runs the enabled tests. parts must have been extracted with SDP when an SDP test is enabled;
+// mv are the masks of buf it was parsed with (an SDP with more addresses than sip::Sdp holds is
+// read on from them: the SDP tests look at every c= address).
+[[nodiscard]] Verdict detect(std::string_view buf, sip::MaskView mv, const sip::MessageIndex& index,
+                             const sip::MessageParts& parts, const Source& source, const DetectConfig& config) noexcept;
 
 }  // namespace farend::nat

@@ -49,6 +49,11 @@ struct Sdp {
 // usually names the address its agent's headers name).
 void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out, const HostPort* known = nullptr) noexcept;
 
+// An SDP whose table overflowed (prev.truncated; prev read from body): reads the addresses after
+// prev's last into next, a table's worth (next may be prev). False, next untouched, when nothing
+// is left to read. Readers that need every address loop: while (s.truncated && parse_sdp_on(..)).
+bool parse_sdp_on(std::string_view buf, MaskView mv, Slice body, const Sdp& prev, Sdp& next) noexcept;
+
 // The same for a buffer that was not scanned (tests, tools): scans it first. Allocates.
 void parse_sdp(std::string_view buf, Slice body, Sdp& out);
 
