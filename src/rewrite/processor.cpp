@@ -69,27 +69,20 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
     const nat::DetectConfig* detect = &options_.detect;
     const Config* rewrites = &options_.rewrite;
     RuleAction action = RuleAction::auto_;
-    if (rules) {
-        const sip::MaskView mv = parser_->mask_view();
-        const MessageHosts hosts(msg, mv, idx);
-        PolicyQuery q;
-        q.source = source.ip;
-        q.message = &hosts;
-        if (const Policy* p = rules->resolve(q, worker)) {
-            r.ruled = true;
-            action = p->action;
-            if (action == RuleAction::drop) {
-                r.outcome = Outcome::rule_drop;
-                return r;
-            }
-            if (action == RuleAction::never) {
-                r.outcome = Outcome::rule_never;
-                return r;
-            }
-            ruled_detect_.tests = p->tests;
-            detect = &ruled_detect_;
-            rewrites = &p->rewrite;
+    if (const Policy* p = rules ? consult_rules(msg, source, *rules, worker) : nullptr) {
+        r.ruled = true;
+        action = p->action;
+        if (action == RuleAction::drop) {
+            r.outcome = Outcome::rule_drop;
+            return r;
         }
+        if (action == RuleAction::never) {
+            r.outcome = Outcome::rule_never;
+            return r;
+        }
+        ruled_detect_.tests = p->tests;
+        detect = &ruled_detect_;
+        rewrites = &p->rewrite;
     }
     // SDP is read before the tests only when an SDP test needs it; for the rewrite, only once the
     // message turned out NATed (most messages are not, and most tests do not look at SDP).
@@ -121,6 +114,17 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
     r.outcome = Outcome::rewritten;
     r.size = a.size;
     return r;
+}
+
+// Not inlined: the rules' host reading is a body of its own that process() without rules need not
+// carry (its size kept GCC from inlining process() into the worker).
+[[gnu::noinline]] const Policy* Processor::consult_rules(std::string_view msg, const nat::Source& source,
+                                                         PolicySource& rules, unsigned worker) noexcept {
+    const MessageHosts hosts(msg, parser_->mask_view(), parser_->index());
+    PolicyQuery q;
+    q.source = source.ip;
+    q.message = &hosts;
+    return rules.resolve(q, worker);
 }
 
 AliasStatus Processor::find_alias(const char* buf, uint32_t size, AliasTarget& out) noexcept {

@@ -162,7 +162,7 @@ void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source
 }
 
 // Returns by how many bytes its edits grow the body (negative: shrink), for Content-Length.
-int64_t plan_sdp(std::string_view buf, const sip::Sdp& sdp, const nat::Source& src, const SourceText& st, EditPlan& plan,
+[[gnu::always_inline]] inline int64_t plan_sdp(std::string_view buf, const sip::Sdp& sdp, const nat::Source& src, const SourceText& st, EditPlan& plan,
                  Summary& sum) noexcept {
     const std::string_view ip = st.ip();
     int64_t growth = 0;

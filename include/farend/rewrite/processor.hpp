@@ -90,6 +90,9 @@ public:
 private:
     // parse() of the message, and whether its checksum (if pending) verifies.
     bool parse_checked(std::string_view msg, sip::HeaderSet keep, const UdpChecksum& checksum) noexcept;
+    // The policy of the rule that matches the parsed message (its hit counted), or null.
+    const Policy* consult_rules(std::string_view msg, const nat::Source& source, PolicySource& rules,
+                                unsigned worker) noexcept;
 
     Options options_;
     nat::DetectConfig ruled_detect_;  // options_.detect with a rule's tests
