@@ -8,11 +8,16 @@
 #include <farend/base/bytes.hpp>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
+#include <type_traits>
 
 namespace farend::rewrite {
 
 int64_t EditPlan::growth() const noexcept {
+    static_assert(std::is_standard_layout_v<EditPlan>);
+    static_assert((offsetof(EditPlan, arena_) - offsetof(EditPlan, edits_)) % 4096 == 1152,
+                  "the arena's start and the first edits' must not share an offset in a 4 KiB page (see gap_)");
     int64_t g = 0;
     for (uint32_t i = 0; i < count_; ++i) g += int64_t{edits_[i].text_len} - int64_t{edits_[i].len};
     return g;

@@ -252,15 +252,22 @@ std::optional<ContactMode> parse_contact_mode(std::string_view s) noexcept {
 
 // An SDP's addresses past the kMaxAddrs its table holds (sdp.truncated): the rest of its body read
 // on, a table at a time, each planned as the first. Rare (an SDP of 16 media with RTCP has 34),
-// so off the usual path, with a table of its own on the stack.
-[[gnu::noinline, gnu::cold]] int64_t plan_sdp_rest(std::string_view buf, sip::MaskView mv, Slice body, const sip::Sdp& first,
-                                                    const nat::Source& src, const SourceText& st, EditPlan& plan,
-                                                    Summary& sum) noexcept {
+// so off the usual path, with a table of its own on the stack. Returns what it adds to the body's
+// length and to the count of addresses: a Summary& taken here would keep every count of the
+// usual path in memory (its address escaped), where unread ones are left out.
+struct SdpRest {
     int64_t growth = 0;
+    uint16_t addresses = 0;
+};
+[[gnu::noinline, gnu::cold]] SdpRest plan_sdp_rest(std::string_view buf, sip::MaskView mv, Slice body, const sip::Sdp& first,
+                                                    const nat::Source& src, const SourceText& st, EditPlan& plan) noexcept {
+    Summary sum;
+    SdpRest out;
     sip::Sdp rest;
     for (const sip::Sdp* s = &first; s->truncated && sip::parse_sdp_on(buf, mv, body, *s, rest); s = &rest)
-        growth += plan_sdp(buf, rest, src, st, plan, sum);
-    return growth;
+        out.growth += plan_sdp(buf, rest, src, st, plan, sum);
+    out.addresses = sum.sdp_addresses;
+    return out;
 }
 
 void plan_rewrites(std::string_view buf, sip::MaskView mv, const sip::MessageIndex& index, const sip::MessageParts& parts,
@@ -299,8 +306,11 @@ void plan_rewrites(std::string_view buf, sip::MaskView mv, const sip::MessageInd
         } else {
             for (uint8_t b = 0; b < bodies.count; ++b) {
                 body_growth += plan_sdp(buf, parts.sdp[b], src, st, plan, sum);
-                if (parts.sdp[b].truncated) [[unlikely]]
-                    body_growth += plan_sdp_rest(buf, mv, bodies.bodies[b], parts.sdp[b], src, st, plan, sum);
+                if (parts.sdp[b].truncated) [[unlikely]] {
+                    const SdpRest rest = plan_sdp_rest(buf, mv, bodies.bodies[b], parts.sdp[b], src, st, plan);
+                    body_growth += rest.growth;
+                    sum.sdp_addresses = static_cast<uint16_t>(sum.sdp_addresses + rest.addresses);
+                }
             }
         }
     }
