@@ -295,11 +295,12 @@ void add_addr(Sdp& out) noexcept {
 bool parse_sdp_on(std::string_view buf, MaskView mv, Slice body, const Sdp& prev, Sdp& next) noexcept {
     if (prev.addr_count == 0) return false;
     // The line after the last address kept (its line ends inside the body, or the body does).
-    const uint32_t last_end = prev.addrs[prev.addr_count - 1].line.end();
-    const auto nl = buf.find('\n', last_end);
-    const uint32_t from = nl == std::string_view::npos || nl >= body.end() ? body.end() : static_cast<uint32_t>(nl) + 1;
-    if (from >= body.end()) return false;
-    parse_sdp(buf, mv, Slice{from, body.end() - from}, next);
+    const uint32_t end = body.end();
+    const uint32_t lf = find_byte(buf.data(), static_cast<uint32_t>(buf.size()), prev.addrs[prev.addr_count - 1].line.end(),
+                                  end, '\n');
+    const uint32_t from = lf < end ? lf + 1 : end;
+    if (from >= end) return false;
+    parse_sdp(buf, mv, Slice{from, end - from}, next);
     return next.addr_count != 0;
 }
 
