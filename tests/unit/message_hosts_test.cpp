@@ -36,6 +36,28 @@ private:
     rewrite::MessageHosts hosts_;
 };
 
+// A datagram in a buffer of exactly its size (so that ASan sees a read past its end), parsed, and
+// the reader of its hosts.
+class ExactHosts {
+public:
+    explicit ExactHosts(const std::string& m)
+        : buf_(copy(m)), msg_(buf_.get(), m.size()), idx_(parser_.parse(msg_)), hosts_(msg_, parser_.mask_view(), idx_) {}
+    [[nodiscard]] const sip::MessageIndex& index() const noexcept { return idx_; }
+    [[nodiscard]] const rewrite::MessageHosts& hosts() const noexcept { return hosts_; }
+
+private:
+    static std::unique_ptr<char[]> copy(const std::string& m) {
+        auto b = std::make_unique<char[]>(m.size());
+        std::memcpy(b.get(), m.data(), m.size());
+        return b;
+    }
+    std::unique_ptr<char[]> buf_;
+    std::string_view msg_;
+    sip::MessageParser parser_;
+    const sip::MessageIndex& idx_;
+    rewrite::MessageHosts hosts_;
+};
+
 }  // namespace
 
 // From's host is taken to be To's without a search only when it is: From repeats To's value
@@ -200,13 +222,9 @@ public:
 TEST(MessageHosts, AnUnclosedDisplayNameEndingTheDatagramHasNoHost) {
     for (const std::string last : {"To: \"Jan_", "To: \"", "From: \"x", "To: \"a\\\""}) {
         const std::string m = "REGISTER sip:voip.net SIP/2.0\nCall-ID: 1\n" + last + "\n\n";
-        const auto buf = std::make_unique<char[]>(m.size());
-        std::memcpy(buf.get(), m.data(), m.size());
-        const std::string_view msg(buf.get(), m.size());
-        sip::MessageParser parser;
-        const sip::MessageIndex& idx = parser.parse(msg);
-        ASSERT_TRUE(idx.complete()) << m;
-        const rewrite::MessageHosts hosts(msg, parser.mask_view(), idx);
+        const ExactHosts e(m);
+        ASSERT_TRUE(e.index().complete()) << m;
+        const rewrite::MessageHosts& hosts = e.hosts();
         EXPECT_EQ(hosts.to(), "") << last;
         EXPECT_EQ(hosts.from(), "") << last;
         EXPECT_EQ(hosts.request_uri(), "voip.net") << last;
@@ -287,13 +305,9 @@ TEST(MessageHosts, ValuesAcrossTheFourKiBBoundaryReadAsShortOnes) {
                               "\r\nCall-ID: 1\r\nContent-Length: 0\r\n\r\n";
         const std::size_t to_at = m.find("\r\nTo: ") + 6, from_end = m.find("\r\nCall-ID");
         if (to_at < 4096 && from_end > 4096) ++crossed;
-        const auto buf = std::make_unique<char[]>(m.size());  // the datagram's end is the buffer's
-        std::memcpy(buf.get(), m.data(), m.size());
-        const std::string_view msg(buf.get(), m.size());
-        sip::MessageParser parser;
-        const sip::MessageIndex& idx = parser.parse(msg);
-        ASSERT_TRUE(idx.complete()) << pad;
-        const rewrite::MessageHosts hosts(msg, parser.mask_view(), idx);
+        const ExactHosts e(m);
+        ASSERT_TRUE(e.index().complete()) << pad;
+        const rewrite::MessageHosts& hosts = e.hosts();
         EXPECT_EQ(hosts.to(), "g.example") << pad;
         EXPECT_EQ(hosts.from(), "a-long-host-name.from.example") << pad;
         EXPECT_EQ(hosts.request_uri(), "request-uri.example") << pad;
