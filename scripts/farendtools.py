@@ -70,16 +70,17 @@ def nat_mix_messages(agents, kinds=("REGISTER", "INVITE", "200", "ACK", "BYE", "
     return [(a, messages[a][i]) for a, i in nat_mix_order(agents, len(kinds))]
 
 
-def write_nat_mix(path, agents=200, repeat=1, dport=5060):
+def write_nat_mix(path, agents=200, repeat=1, dport=5060, kinds=("REGISTER", "INVITE", "200", "ACK", "BYE", "OPTIONS")):
     """A capture of NATed SIP only: `agents` agents behind one NAT (203.0.113.5:40000+a), six messages
     each (REGISTER, INVITE+SDP, 200 OK+SDP, ACK, BYE, OPTIONS, in that order for each agent, the
     agents interleaved at random: nat_mix_messages), the whole `repeat` times over, to UDP port
     `dport` (another port than SIP's: the same frames, which farend forwards unread). Not in turns
     of the six kinds: a branch predictor learns a period of six messages, which made farend's SIP
     path 2-3% faster than on this order, 4% than fully shuffled (perf/RESULTS.md, twenty-second).
+    `kinds`: only these of the six (one kind alone: perf/stage-costs --by-kind).
     Returns (frames written, average frame size)."""
     from scapy.all import wrpcap
-    frames = [nat_frame(m, 40000 + a, dport=dport) for a, m in nat_mix_messages(agents)]
+    frames = [nat_frame(m, 40000 + a, dport=dport) for a, m in nat_mix_messages(agents, kinds)]
     wrpcap(path, frames * repeat)
     return len(frames) * repeat, sum(len(f) for f in frames) / len(frames)
 
