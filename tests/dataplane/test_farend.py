@@ -1295,7 +1295,6 @@ class PerfScripts(unittest.TestCase):
         pcap = sum(p for name, p in libraries.items() if name.startswith("librte_net_pcap.so"))
         self.assertGreater(pcap, 20, out)  # ~9% of a SIP frame's cycles; ~half of an unread one's
 
-
     def test_ab_dataplane_floor(self):
         # Two binaries (here the same one) in turn on frames to a port that is not SIP's: each
         # round's busy cycles a packet from both, and the change; a side that read SIP would fail.
@@ -1307,7 +1306,7 @@ class PerfScripts(unittest.TestCase):
         self.assertIn("--no-huge", out)
         sides = dict(re.findall(r"\n  ([ab])  best +[0-9]+ +median +[0-9]+ +rounds ([0-9 ]+)", out))
         self.assertEqual(sorted(sides), ["a", "b"], out)
-        for side, rounds in sides.items():
+        for rounds in sides.values():
             self.assertEqual(len(rounds.split()), 2, out)
         self.assertRegex(out, r"b against a: best [-+][0-9.]+%")
         rc, out = self.run_tool("ab-dataplane", "no-such-revision", "1", "--b", farend)
