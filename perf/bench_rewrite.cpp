@@ -9,7 +9,10 @@
 //   detect/TYPE          the NAT tests alone on a message parsed beforehand (no SIMD in them).
 //   checksum/KERNEL/TYPE the ones' complement sum of the message as a UDP payload, by the
 //                        scalar and the AVX2 kernel (the AVX-512 machines use the AVX2 one).
+// After Google Benchmark's table, a summary of this same run: ns a message by type, stage and
+// kernel with each kernel's speed-up over scalar, and the checksum kernels' GB/s and ratio.
 #include "messages.hpp"
+#include "summary.hpp"
 
 #include <farend/net/checksum.hpp>
 #include <farend/rewrite/processor.hpp>
@@ -166,8 +169,45 @@ int main(int argc, char** argv) {
         each_type("checksum/" + kname + "/", [fn = fn](const std::string& n, std::vector<std::string> v) {
             return benchmark::RegisterBenchmark(n.c_str(), BM_Checksum, fn, std::move(v));
         });
+    const bool console = perf::console_format(argc, argv);
+    perf::Summary summary(perf::Summary::options(argc, argv));
     benchmark::Initialize(&argc, argv);
-    benchmark::RunSpecifiedBenchmarks();
+    if (console)
+        benchmark::RunSpecifiedBenchmarks(&summary);
+    else
+        benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
+    if (!console || summary.empty()) return 0;
+    // The figures of this run side by side: ns a NATed message by stage and kernel, each kernel
+    // against scalar, and the checksum kernels.
+    const auto ns = [&](const std::string& name) { return summary.ns(name); };
+    std::printf("\nthis run, ns a NATed message (ratios: scalar's time over the kernel's, measured in this same run):\n");
+    std::printf("  kernel   family  ");
+    for (const auto& [name, m] : msgs) std::printf("%11s", name.c_str());
+    std::printf("      mixed  speed-up\n");
+    for (const char* family : {"full", "rewrite"}) {
+        for (const simd::Kernel* k : simd::supported()) {
+            const std::string at = std::string(family) + "/" + k->name + "/";
+            std::printf("  %-8s %-8s", k->name, family);
+            for (const auto& [name, m] : msgs) perf::print_figure(ns(at + name), 11, 0);
+            perf::print_figure(ns(at + "mixed"), 11, 0);
+            perf::print_ratio(ns(std::string(family) + "/scalar/mixed"), ns(at + "mixed"), 10);
+            std::printf("\n");
+        }
+    }
+    std::printf("  %-8s %-8s", "-", "detect");
+    for (const auto& [name, m] : msgs) perf::print_figure(ns("detect/" + name), 11, 1);
+    perf::print_figure(ns("detect/mixed"), 11, 1);
+    std::printf("\n  (full: scan + index + parse + detect + plan + apply + UDP checksum, what a worker spends;\n"
+                "   rewrite: the same on a message parsed beforehand; detect: the NAT tests alone)\n");
+    std::printf("this run, the UDP checksum's ones' complement sum on the mixed set (GB of 10^9 bytes):\n");
+    for (const auto& [kname, fn] : sums) {
+        const auto g = summary.gbps("checksum/" + kname + "/mixed");
+        std::printf("  %-8s", kname.c_str());
+        perf::print_figure(g, 8, 2, " GB/s");
+        perf::print_figure(ns("checksum/" + kname + "/mixed"), 8, 1, " ns/msg");
+        perf::print_ratio(g, summary.gbps("checksum/scalar/mixed"), 9);
+        std::printf(" scalar's speed\n");
+    }
     return 0;
 }

@@ -1,10 +1,12 @@
 // Scan + index + parse (what NAT detection reads: top Via, every Contact, Content-Length, every
-// SDP address) per message type and per SIMD kernel. Prints ns/message and GB/s, and the AVX2
-// and AVX-512 speed-up over scalar on the mixed set.
+// SDP address) per message type and per SIMD kernel, and the block scan alone. Prints ns/message
+// and GB/s, then a summary of this same run: each kernel's GB/s and its ratio to scalar's on the
+// mixed set (scan alone, and scan + index + parse), and ns a message by type and kernel.
 //
 // Run: scripts/bench (or build/perf/bench_sip). Targets (issue 2): >= 3 GB/s for AVX2 on the
 // mixed set; < 150 ns for a typical 500-byte REGISTER.
 #include "messages.hpp"
+#include "summary.hpp"
 
 #include <farend/sip/contact.hpp>
 #include <farend/sip/content.hpp>
@@ -104,11 +106,42 @@ int main(int argc, char** argv) {
         reg(benchmark::RegisterBenchmark((std::string("scan-only/") + k->name + "/mixed").c_str(), BM_ScanOnly, k,
                                          concatenated));
     }
+    const bool console = perf::console_format(argc, argv);
+    perf::Summary summary(perf::Summary::options(argc, argv));
     benchmark::Initialize(&argc, argv);
-    benchmark::RunSpecifiedBenchmarks();
+    if (console)
+        benchmark::RunSpecifiedBenchmarks(&summary);
+    else
+        benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
+    if (!console) return 0;
     std::printf("\nmessage sizes:");
     for (const auto& [name, m] : msgs) std::printf(" %s=%zuB", name.c_str(), m.size());
     std::printf("\n");
+    if (summary.empty()) return 0;
+    // The figures of this run side by side: each kernel against scalar on the mixed set (the
+    // scan alone, and scan + index + parse), then ns a message by type.
+    const auto sg = [&](const std::string& f, const char* k) { return summary.gbps(f + "/" + k + "/mixed"); };
+    std::printf("\nthis run, the mixed set (GB of 10^9 bytes, where the table's G is 2^30; ratios to the scalar "
+                "kernel's,\nmeasured in this same run):\n");
+    std::printf("  kernel   scan GB/s  x scalar   parse GB/s  x scalar   parse ns/msg\n");
+    for (const simd::Kernel* k : simd::supported()) {
+        std::printf("  %-7s", k->name);
+        perf::print_figure(sg("scan-only", k->name), 11, 2);
+        perf::print_ratio(sg("scan-only", k->name), sg("scan-only", "scalar"), 10);
+        perf::print_figure(sg("parse", k->name), 13, 2);
+        perf::print_ratio(sg("parse", k->name), sg("parse", "scalar"), 10);
+        perf::print_figure(summary.ns(std::string("parse/") + k->name + "/mixed"), 15, 0);
+        std::printf("\n");
+    }
+    std::printf("this run, parse ns a message by type:\n  kernel ");
+    for (const auto& [name, m] : msgs) std::printf("%11s", name.c_str());
+    std::printf("\n");
+    for (const simd::Kernel* k : simd::supported()) {
+        std::printf("  %-7s", k->name);
+        for (const auto& [name, m] : msgs)
+            perf::print_figure(summary.ns(std::string("parse/") + k->name + "/" + name), 11, 0);
+        std::printf("\n");
+    }
     return 0;
 }

@@ -1313,6 +1313,117 @@ class PerfScripts(unittest.TestCase):
         self.assertEqual(rc, 1, out)
         self.assertIn("no-such-revision is neither a revision nor a farend binary", out)
 
+    def run_bench(self, name, *flags):
+        p = subprocess.run([os.path.join(ROOT, "build", "perf", name), "--benchmark_min_time=0.01", *flags],
+                           capture_output=True, text=True, timeout=300, cwd=ROOT)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        return p.stdout
+
+    def test_bench_sip_summary(self):
+        # Part 1: each kernel's GB/s and its ratio to scalar's, from the same run as the table above.
+        out = self.run_bench("bench_sip")
+        # Google Benchmark's table counts in 2^30 bytes; the summary in GB of 10^9.
+        table = dict((f"{fam}/{k}", float(g) * {"k": 2**10, "M": 2**20, "G": 2**30}[unit] / 1e9)
+                     for fam, k, g, unit in re.findall(r"\n(parse|scan-only)/(\w+)/mixed .*?bytes_per_second=([0-9.]+)([kMG])/s", out))
+        kernels = [k for k in re.findall(r"\nparse/(\w+)/mixed ", out)]
+        self.assertIn("scalar", kernels, out)
+        summary = out.split("this run, the mixed set")[1]
+        rows = re.findall(r"\n  (\w+) +([0-9.]+) +([0-9.]+)x +([0-9.]+) +([0-9.]+)x +([0-9]+)", summary)
+        self.assertEqual([r[0] for r in rows], kernels, out)
+        for k, scan, scan_x, parse, parse_x, ns in rows:
+            # The summary's figures are the table's (rounded to 0.01 GB/s), the ratios theirs.
+            self.assertAlmostEqual(float(scan), table[f"scan-only/{k}"], delta=0.0051 + table[f"scan-only/{k}"] * 0.001)
+            self.assertAlmostEqual(float(parse), table[f"parse/{k}"], delta=0.0051 + table[f"parse/{k}"] * 0.001)
+            self.assertAlmostEqual(float(scan_x), table[f"scan-only/{k}"] / table["scan-only/scalar"], delta=0.02)
+            self.assertAlmostEqual(float(parse_x), table[f"parse/{k}"] / table["parse/scalar"], delta=0.02)
+        self.assertEqual(rows[0][2], "1.00", out)
+        by_type = re.findall(r"\n  (\w+)((?: +[0-9]+){6})(?=\n)", summary)
+        self.assertEqual([k for k, _ in by_type], kernels, out)
+        # Scalar filtered out: no ratio to give, and the summary says so rather than inventing one.
+        out = self.run_bench("bench_sip", "--benchmark_filter=avx2/mixed")
+        self.assertRegex(out, r"\n  avx2 +[0-9.]+ +- +[0-9.]+ +- +[0-9]+\n")
+        self.assertRegex(out, r"\n  scalar +- +- +- +- +-\n")
+        # Another format than the console's: Google Benchmark's own output alone (valid JSON).
+        out = self.run_bench("bench_sip", "--benchmark_filter=scan-only", "--benchmark_format=json")
+        self.assertGreater(len(json.loads(out)["benchmarks"]), 0)
+
+    def test_bench_rewrite_summary(self):
+        out = self.run_bench("bench_rewrite")
+        ns = dict(re.findall(r"\n((?:full|rewrite|detect|checksum)/[\w/+]+) .*?ns/msg=([0-9.]+)ns", out))
+        kernels = re.findall(r"\nfull/(\w+)/mixed ", out)
+        self.assertIn("scalar", kernels, out)
+        summary = out.split("this run, ns a NATed message")[1]
+        for family in ("full", "rewrite"):
+            rows = re.findall(rf"\n  (\w+) +{family}((?: +[0-9]+){{7}}) +([0-9.]+)x", summary)
+            self.assertEqual([r[0] for r in rows], kernels, out)
+            for k, figures, speedup in rows:
+                mixed = float(ns[f"{family}/{k}/mixed"])
+                self.assertAlmostEqual(float(figures.split()[-1]), mixed, delta=0.51)
+                self.assertAlmostEqual(float(speedup), float(ns[f"{family}/scalar/mixed"]) / mixed, delta=0.02)
+        self.assertRegex(summary, r"\n  - +detect(?: +[0-9.]+){7}\n")
+        sums = re.findall(r"\n  (scalar|avx2) +([0-9.]+) GB/s +([0-9.]+) ns/msg +([0-9.]+)x scalar's speed", summary)
+        self.assertEqual(sums[0][0], "scalar", out)
+        self.assertEqual(sums[0][3], "1.00", out)
+
+    def test_scaling_bench(self):
+        # Part 5: 1 and 2 workers, message size and addresses rewritten; the tool itself exits non-zero
+        # if a message was not rewritten with the expected number of addresses, or one was lost.
+        rc, out = self.run_tool("scaling-bench", "--window", "0.5", "--warmup", "0.3", timeout=600)
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(out, r"\n  1 worker +[0-9.]+ Mpps +[0-9]+ cycles/msg\n")
+        self.assertRegex(out, r"\n  2 workers +[0-9.]+ Mpps +[0-9]+ cycles/msg +x[0-9.]+ ")
+        sizes = re.findall(r"\n +([0-9]+) B +[0-9.]+ M msg/s +[0-9]+ cycles/msg +x *[0-9.]+ +[0-9.]+ cycles/byte"
+                           r" +[0-9.]+ Gbit/s of SIP(?: +([0-9]+) fragments, refragmented ([0-9]+))?", out)
+        self.assertEqual([int(s[0]) for s in sizes], [300, 500, 1000, 1400, 4000, 8000], out)
+        for size, fragments, refragmented in sizes:
+            if int(size) > 1472:
+                self.assertEqual(int(fragments), -(-(int(size) + 8) // 1480), out)  # UDP's 8 bytes, 1,480 a fragment
+                self.assertGreater(int(refragmented), 0, out)
+            else:
+                self.assertEqual(fragments, "", out)
+        addresses = re.findall(r"\n +([0-9]+) addresses +([0-9]+) B +[0-9.]+ M msg/s +[0-9]+ cycles/msg", out)
+        self.assertEqual([int(a) for a, _ in addresses], [2, 4, 8, 16, 32], out)
+        rc, out = self.run_tool("scaling-bench", "--only", "nothing")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("invalid choice: 'nothing'", out)
+
+    def test_kamailio_bench(self):
+        # Part 4: Kamailio with nathelper and farend in turn; the sink checks Kamailio rewrote what
+        # it forwarded (else the comparison would be against work not done).
+        if not shutil.which("kamailio") and not os.path.exists("/usr/sbin/kamailio"):
+            self.skipTest("SKIPPED LOUDLY: kamailio is not installed (scripts/install-deps installs it)")
+        rc, out = self.run_tool("kamailio-bench", "--rounds", "1", "--window", "1", "--warmup", "0.5")
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(out, r"round 1: Kamailio \(nathelper, 1 worker\) +[0-9]+ msgs/s forwarded, [0-9.]+ CPU-s in "
+                              r"[0-9.]+ s \([0-9]+ processes\) -> +[0-9]+ msgs per CPU-second")
+        load = re.search(r"load: ([0-9]+) sent, ([0-9]+) reached the sink, ([0-9]+) of the sampled not rewritten", out)
+        self.assertIsNotNone(load, out)
+        self.assertGreater(int(load.group(2)), 1000, out)
+        self.assertEqual(load.group(3), "0", out)
+        k = float(re.search(r"Kamailio: +([0-9]+) msgs per CPU-second", out).group(1))
+        f = float(re.search(r"farend: +([0-9]+) msgs per CPU-second", out).group(1))
+        ratio = float(re.search(r"farend / Kamailio per CPU-second: +([0-9.]+)x", out).group(1))
+        self.assertAlmostEqual(ratio, f / k, delta=0.06 + ratio * 0.001)
+        rc, out = self.run_tool("kamailio-bench", "--rounds", "0")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("--rounds must be a whole number from 1", out)
+
+    def test_callgrind_dataplane(self):
+        # Instructions a packet counted over Worker::process_burst: a count of nothing (the function
+        # renamed, the toggle matching none) would print 0.
+        if not shutil.which("valgrind"):
+            self.skipTest("SKIPPED LOUDLY: valgrind is not installed (scripts/install-deps installs it)")
+        rc, out = self.run_tool("callgrind-dataplane", timeout=900)
+        self.assertEqual(rc, 0, out)
+        rows = dict((name.strip(), (int(i), float(m), float(b))) for name, i, m, b in re.findall(
+            r"\n  (no rules|10,000 domain rules) +([0-9]+) instructions +([0-9.]+) simulated L1I misses +([0-9.]+)"
+            r" simulated mispredictions", out))
+        self.assertEqual(sorted(rows), ["10,000 domain rules", "no rules"], out)
+        for instructions, misses, mispredicts in rows.values():
+            self.assertGreater(instructions, 1000, out)  # ~4,000 now
+            self.assertGreater(mispredicts, 1, out)
+        self.assertGreater(rows["10,000 domain rules"][0], rows["no rules"][0], out)  # the rules' lookup
+
 
 class ProfileGuidedBuild(unittest.TestCase):
     """scripts/build-pgo: the profile-guided farend (a training run of the real dataplane between
