@@ -58,6 +58,10 @@ po::options_description describe() {
         ("flow-capacity", po::value<std::string>()->value_name("N"),
          "sources each worker tracks for telemetry, keepalives and alias (16-16777216); when full, the least "
          "recently seen of a sample is evicted (flows_evicted); every packet is forwarded either way; default 65536")
+        ("mbufs", po::value<std::string>()->value_name("N"),
+         "mbufs in the packet pool (4096-16777216), at least what the ports' receive and transmit queues, bursts "
+         "and IP reassembly need; more for drivers that hold frames of their own (net_pcap's infinite_rx holds "
+         "its whole capture); default 0: exactly that need")
         ("rule", po::value<std::vector<std::string>>()->composing()->value_name("RULE"),
          "a rule, repeatable (in a --config file: 'rule = ...' lines, re-read on SIGHUP): key=value words, "
          "matching by source=PREFIX and/or domain=NAME|*.NAME (host of the Request-URI, To or From) and setting "
@@ -222,6 +226,12 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
         if (!to_uint(vm["flow-capacity"].as<std::string>(), 1u << 24, n) || n < 16)
             return fail("flow-capacity", "not a number of flows (16-16777216)");
         c.flow_capacity = static_cast<uint32_t>(n);
+    }
+    if (vm.count("mbufs")) {
+        uint64_t n = 0;
+        if (!to_uint(vm["mbufs"].as<std::string>(), 1u << 24, n) || (n != 0 && n < 4096))
+            return fail("mbufs", "not a number of mbufs (0, or 4096-16777216)");
+        c.mbufs = static_cast<uint32_t>(n);
     }
     if (!c.cli_rules.empty() || !c.file_rules.empty()) {
         if (!rules::parse_rules(c.rules(), &err)) return fail("rule", err);

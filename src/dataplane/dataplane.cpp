@@ -241,9 +241,18 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
     }
     const auto nq = static_cast<uint16_t>(lcores.size());
 
-    const unsigned nb_mbufs =
+    // What the queues hold at most (every receive and transmit descriptor, a burst in hand each
+    // way), the keepalives' and copies' slack, and the fragments reassembly may keep waiting.
+    const unsigned need =
         static_cast<unsigned>(im.ports.size()) * nq * (kRxDesc + kTxDesc + 2u * kBurst) + 1024u * nq +
         kFragMaxEntries * RTE_LIBRTE_IP_FRAG_MAX_FRAG * nq;
+    if (config.mbufs != 0 && config.mbufs < need) {
+        *error = "--mbufs " + std::to_string(config.mbufs) + " is fewer than the " + std::to_string(need) + " mbufs " +
+                 std::to_string(im.ports.size()) + " ports with " + std::to_string(nq) +
+                 " queue(s) each need (descriptors, bursts, reassembly)";
+        return nullptr;
+    }
+    const unsigned nb_mbufs = config.mbufs != 0 ? config.mbufs : need;
     im.pool = rte_pktmbuf_pool_create("farend_mbufs", nb_mbufs, 256, 0, kDataRoom, static_cast<int>(rte_socket_id()));
     if (!im.pool) {
         *error = "cannot create the mbuf pool: " + std::to_string(nb_mbufs) + " mbufs of " +

@@ -26,6 +26,7 @@ std::string Config::describe() const {
     o << "\nstats-json = " << stats_json;
     o << "\nmtu = " << mtu;
     o << "\nflow-capacity = " << flow_capacity;
+    o << "\nmbufs = " << mbufs;
     o << "\nrules = " << cli_rules.size() + file_rules.size() << '\n';
     return o.str();
 }

@@ -184,18 +184,38 @@ class Options(unittest.TestCase):
                          ("--malformed", "keep"), ("--checksums", "fix"), ("--keepalive-interval", "abc"), ("--keepalive-interval", "86401"),
                          ("--keepalive-method", "ping"), ("--exit-when-idle", "-1"),
                          ("--mtu", "10"), ("--flow-capacity", "8"), ("--flow-capacity", "16777217"),
+                         ("--mbufs", "100"), ("--mbufs", "16777217"), ("--mbufs", "-1"),
                          ("--config", "/nonexistent.conf")]:
             _, _, p = run_pcap(SAMPLE, opt, val, expect_rc=2)
             self.assertIn(opt, p.stderr, f"{opt} {val}: {p.stderr}")
         _, _, p = run_pcap(SAMPLE, "--no-such-option", expect_rc=2)
         self.assertIn("no-such-option", p.stderr)
 
+    def test_mbufs(self):
+        # The pool the ports' queues need (2 ports, a queue each: 2 x (1,024 + 1,024 + 2 x 32) + 1,024
+        # + 1,024 x 8 fragments) is the floor; fewer is refused with both numbers, before any frame.
+        _, _, p = run_pcap(SAMPLE, "--mbufs", "13439", expect_rc=1)
+        self.assertIn("--mbufs 13439 is fewer than the 13440 mbufs 2 ports with 1 queue(s) each need", p.stderr)
+        # More (net_pcap's infinite_rx keeps its whole capture in the pool): the same output as
+        # without the option, from a pool of that size.
+        a, sa, _ = run_pcap(SAMPLE)
+        with tempfile.TemporaryDirectory() as tmp:
+            out, stats = os.path.join(tmp, "out.pcap"), os.path.join(tmp, "stats.json")
+            p = subprocess.run([FAREND_PCAP, SAMPLE, out, "--stats-json", stats, "--mbufs", "20000"], capture_output=True,
+                               text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(stats) as f:
+                d = json.load(f)
+            self.assertEqual([bytes(f) for f in a], [bytes(f) for f in rdpcap(out)])
+        self.assertEqual(d["totals"]["rewritten"], sa["rewritten"])
+        self.assertEqual(d["resources"]["pools"]["farend_mbufs"], {"size": 20000, "in_use": 0})
+
     def test_help_and_version(self):
         p = subprocess.run([FAREND, "--help"], capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 0)
         for opt in ["--config", "--port-pair", "--sip-ports", "--nat-tests", "--rewrite", "--contact-mode",
                     "--private-ranges", "--malformed", "--checksums", "--keepalive-interval", "--keepalive-method", "--exit-when-idle",
-                    "--stats-json", "--flow-capacity", "--mtu", "--rule"]:
+                    "--stats-json", "--flow-capacity", "--mbufs", "--mtu", "--rule"]:
             self.assertIn(opt, p.stdout)
         p = subprocess.run([FAREND, "--version"], capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 0)

@@ -31,6 +31,7 @@ struct Config {
     std::string stats_json;           // file for the final counters, "" = none
     uint16_t mtu = 1500;
     uint32_t flow_capacity = 65536;   // flows tracked per worker
+    uint32_t mbufs = 0;               // the mbuf pool's size; 0 = what the ports' queues need
     // Rules as written (see farend/rules/rules.hpp): from --rule, then from the --config file's
     // "rule =" lines (re-read on SIGHUP).
     std::vector<std::string> cli_rules, file_rules;
