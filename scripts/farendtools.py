@@ -85,6 +85,25 @@ def write_nat_mix(path, agents=200, repeat=1, dport=5060, kinds=("REGISTER", "IN
     return len(frames) * repeat, sum(len(f) for f in frames) / len(frames)
 
 
+def write_sources(path, n, dport=5060):
+    """A capture of n NATed agents' messages, one each (the six kinds of the mix in turn), each from
+    its own public address and port (20,000 agents an address of 203.0.113.5 on, ports 40000 on):
+    read in a loop, every message's flow entry was last touched n messages earlier."""
+    from scapy.all import wrpcap
+    kinds = ("REGISTER", "INVITE", "200", "ACK", "BYE", "OPTIONS")
+    frames = [nat_frame(natted_messages(a, (kinds[a % len(kinds)],))[0], 40000 + a % 20000,
+                        src=f"203.0.113.{5 + a // 20000}", dport=dport) for a in range(n)]
+    wrpcap(path, frames)
+    return len(frames)
+
+
+def flows_pool(n):
+    """(--mbufs, EAL megabytes) for a capture of n frames that net_pcap's infinite_rx holds in
+    farend's pool, beside the 13,440 mbufs farend's two ports need."""
+    mbufs = n + 13440 + 4096
+    return mbufs, 512 + mbufs * 4608 // (1 << 20)
+
+
 def telemetry(prefix, cmd, tries=100):
     """One DPDK telemetry command's answer (dict), retried while the application starts."""
     key = cmd.split(",")[0]

@@ -671,13 +671,20 @@ int worker_loop(void* arg) {
             }
             // Stage 2: classify, then read and rewrite the SIP (pipeline::Worker).
             w.process_burst(frames, actions, k, p.dir);
-            // Stage 3: frames that outgrew their mbuf, the flow table, transmit.
+            // Stage 3: frames that outgrew their mbuf, the flow table, transmit. The burst's flow
+            // entries fetched first, all at once (FlowTable::prepare).
+            uint32_t sigs[kBurst];
+            for (uint16_t i = 0; i < k; ++i)
+                if (frames[i].observed) sigs[i] = ws.flows->prepare(w.observation(i));
+            for (uint16_t i = 0; i < k; ++i)
+                if (frames[i].observed) ws.flows->prefetch(sigs[i]);
             for (uint16_t i = 0; i < k; ++i) {
                 rte_mbuf* m = ms[i];
                 pipeline::Frame& f = frames[i];
                 pipeline::Action act = actions[i];
                 std::size_t slot = i;
-                if (act == pipeline::Action::grow) {
+                const bool again = act == pipeline::Action::grow;  // processed again below
+                if (again) {
                     // The rewrite needs more than this mbuf's tailroom: redo it in a jumbo mbuf.
                     rte_mbuf* j = f.needed <= kJumboRoom - RTE_PKTMBUF_HEADROOM ? to_jumbo(m, a->jumbo) : nullptr;
                     if (j) m = j;
@@ -690,7 +697,11 @@ int worker_loop(void* arg) {
                 if (f.observed) {
                     flow::Observation& o = w.observation(slot);  // in place: no ~100-byte copy a packet
                     o.ingress_port = p.in;
-                    ws.flows->observe(o, start, c);
+                    // A frame processed again has its observation anew (not prepared): hashed anew.
+                    if (again)
+                        ws.flows->observe(o, start, c);
+                    else
+                        ws.flows->observe(o, sigs[i], start, c);
                 }
                 if (act == pipeline::Action::drop) {
                     rte_pktmbuf_free(m);

@@ -3,6 +3,7 @@
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -114,9 +115,29 @@ FlowTable::~FlowTable() {
     if (hash_) rte_hash_free(hash_);
 }
 
+uint32_t FlowTable::prepare(const flow::Observation& o) const noexcept {
+    const uint32_t sig = key_crc(KeyWords::of(o.src, o.src_port, o.vlan), 0);
+    rte_prefetch0(&hint_[sig & hint_mask_]);
+    return sig;
+}
+
+void FlowTable::prefetch(uint32_t sig) const noexcept {
+    const uint32_t hint = hint_[sig & hint_mask_];
+    if (hint == 0) return;
+    const uint32_t i = hint - 1;
+    rte_prefetch0(&valid_[i]);
+    // The entry's lines: the key (compared) and what update() writes, to its last byte.
+    const char* e = reinterpret_cast<const char*>(&entries_[i]);
+    for (std::size_t off = 0; off < sizeof(flow::Entry); off += RTE_CACHE_LINE_SIZE) rte_prefetch0(e + off);
+    rte_prefetch0(e + sizeof(flow::Entry) - 1);
+}
+
 void FlowTable::observe(const flow::Observation& o, uint64_t now, pipeline::Counters& c) noexcept {
+    observe(o, key_crc(KeyWords::of(o.src, o.src_port, o.vlan), 0), now, c);
+}
+
+void FlowTable::observe(const flow::Observation& o, uint32_t sig, uint64_t now, pipeline::Counters& c) noexcept {
     const KeyWords kw = KeyWords::of(o.src, o.src_port, o.vlan);
-    const uint32_t sig = key_crc(kw, 0);
     // The hint: the slot this hash last led to. It is right when that slot is still in use and
     // holds this key (a slot freed, or taken by another source, fails one of the two tests).
     uint32_t& hint = hint_[sig & hint_mask_];

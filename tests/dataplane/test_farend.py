@@ -1329,6 +1329,15 @@ class PerfScripts(unittest.TestCase):
         for rounds in sides.values():
             self.assertEqual(len(rounds.split()), 2, out)
         self.assertRegex(out, r"b against a: best [-+][0-9.]+%")
+        # --flows: 3,000 sources' messages (more frames than the default pool holds beside the ports').
+        rc, out = self.run_tool("ab-dataplane", farend, "1", "--b", farend, "--flows", "3000", "--window", "0.5",
+                                "--warmup", "0.3")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("1 rounds each in turn, 3000 frames of NATed SIP from 3000 sources, one message each", out)
+        self.assertRegex(out, r"\n  b  best +[0-9]+ +median +[0-9]+ +rounds [0-9]+\n")
+        rc, out = self.run_tool("ab-dataplane", farend, "1", "--b", farend, "--flows", "0")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("--flows must be from 1 to 65536", out)
         rc, out = self.run_tool("ab-dataplane", "no-such-revision", "1", "--b", farend)
         self.assertEqual(rc, 1, out)
         self.assertIn("no-such-revision is neither a revision nor a farend binary", out)
@@ -1388,7 +1397,7 @@ class PerfScripts(unittest.TestCase):
     def test_scaling_bench(self):
         # Part 5: 1 and 2 workers, message size and addresses rewritten; the tool itself exits non-zero
         # if a message was not rewritten with the expected number of addresses, or one was lost.
-        rc, out = self.run_tool("scaling-bench", "--window", "0.5", "--warmup", "0.3", timeout=600)
+        rc, out = self.run_tool("scaling-bench", "--window", "0.5", "--warmup", "0.3", "--flows", "200,5000", timeout=600)
         self.assertEqual(rc, 0, out)
         self.assertRegex(out, r"\n  1 worker +[0-9.]+ Mpps +[0-9]+ cycles/msg\n")
         self.assertRegex(out, r"\n  2 workers +[0-9.]+ Mpps +[0-9]+ cycles/msg +x[0-9.]+ ")
@@ -1403,9 +1412,17 @@ class PerfScripts(unittest.TestCase):
                 self.assertEqual(fragments, "", out)
         addresses = re.findall(r"\n +([0-9]+) addresses +([0-9]+) B +[0-9.]+ M msg/s +[0-9]+ cycles/msg", out)
         self.assertEqual([int(a) for a, _ in addresses], [2, 4, 8, 16, 32], out)
-        rc, out = self.run_tool("scaling-bench", "--only", "nothing")
-        self.assertEqual(rc, 2, out)
-        self.assertIn("invalid choice: 'nothing'", out)
+        # 5,000 sources: a capture of 5,000 frames, which the default pool could not hold beside
+        # the ports' (--mbufs); none evicted (the tool exits non-zero if one was).
+        flows = re.findall(r"\n +([0-9]+) flows +[0-9.]+ M msg/s +([0-9]+) cycles/msg +x *[0-9.]+ +not SIP's port +"
+                           r"([0-9]+) cycles/frame +difference +(-?[0-9]+)", out)
+        self.assertEqual([int(n) for n, _, _, _ in flows], [200, 5000], out)
+        for _, cycles, floor, diff in flows:
+            self.assertAlmostEqual(int(cycles) - int(floor), int(diff), delta=1, msg=out)  # each rounded
+        for bad in (["--only", "nothing"], ["--flows", "0"], ["--flows", "70000"], ["--flows", "x"]):
+            rc, out = self.run_tool("scaling-bench", *bad)
+            self.assertEqual(rc, 2, f"{bad}: {out}")
+        self.assertIn("--flows: not a list of counts of sources from 1 to 65536: x", out)
 
     def test_kamailio_bench(self):
         # Part 4: Kamailio with nathelper and farend in turn; the sink checks Kamailio rewrote what
