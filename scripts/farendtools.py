@@ -104,11 +104,16 @@ def flows_pool(n):
     return mbufs, 512 + mbufs * 4608 // (1 << 20)
 
 
-def telemetry(prefix, cmd, tries=100):
-    """One DPDK telemetry command's answer (dict), retried while the application starts."""
+def telemetry(prefix, cmd, tries=100, proc=None):
+    """One DPDK telemetry command's answer (dict), retried while the application starts. proc: the
+    application's Popen (its output piped), if this started it: if it exits before it answers
+    (a bad option, no memory), RuntimeError says so with what it printed, at once."""
     key = cmd.split(",")[0]
     last = None
     for _ in range(tries):
+        if proc is not None and proc.poll() is not None:
+            out, _ = proc.communicate()
+            raise RuntimeError(f"{proc.args[0]} exited with status {proc.returncode} before it answered {cmd}:\n{out}")
         p = subprocess.run(["dpdk-telemetry.py", "-f", prefix], input=cmd + "\n", capture_output=True, text=True,
                            timeout=30)
         last = p
@@ -130,14 +135,14 @@ def measure(argv, prefix, cmd, warmup, window, stdin=None, during=None):
     application's process)."""
     proc = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        telemetry(prefix, cmd)  # up
+        telemetry(prefix, cmd, proc=proc)  # up
         time.sleep(warmup)
-        a, ta = telemetry(prefix, cmd), time.monotonic()
+        a, ta = telemetry(prefix, cmd, proc=proc), time.monotonic()
         if during:
             during(window, proc.pid)
         else:
             time.sleep(window)
-        b, tb = telemetry(prefix, cmd), time.monotonic()
+        b, tb = telemetry(prefix, cmd, proc=proc), time.monotonic()
     finally:
         proc.terminate()
         try:

@@ -1239,6 +1239,15 @@ class PerfScripts(unittest.TestCase):
         self.assertIn("lost inside farend: dropped 0 (tx refused 0), malformed 0; rewritten / received 100.0 %", out)
         self.assertRegex(out, r"not to SIP's port \(forwarded unread\): [0-9.]+ Mpps median")
 
+    def test_a_farend_that_does_not_start(self):
+        # Said at once with its exit status, not after 20 s of telemetry retries as "no answer".
+        start = time.monotonic()
+        rc, out = self.run_tool("dataplane-bench", "--farend", "/bin/false", "--window", "0.3", "--warmup", "0.1",
+                                "--rounds", "1")
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("/bin/false exited with status 1 before it answered /farend/stats", out)
+        self.assertLess(time.monotonic() - start, 15, out)
+
     def test_stage_costs(self):
         rc, out = self.run_tool("stage-costs", "3")
         self.assertEqual(rc, 0, out)
