@@ -102,10 +102,12 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
     t->entries_.resize(t->slots_);
     t->valid_.reset(new std::atomic<uint8_t>[t->slots_]);
     for (uint32_t i = 0; i < t->slots_; ++i) t->valid_[i].store(0, std::memory_order_relaxed);
-    // The hint: a power of two >= the slots, so that as many sources as the table holds have
-    // about one hint each.
+    // The hint: a power of two >= 4 x the slots. Sources whose hashes share a hint take turns
+    // in it, and each turn misses it for rte_hash's own look-up: with about one hint a slot, 37%
+    // of 60,000 sources shared one with another (1 - e^(-60,000 / 131,072)); with four, 11%.
+    // 4 bytes a hint: 2 MiB a worker at the default 65,536 flows, beside 15 MiB of entries.
     uint32_t hints = 1;
-    while (hints < t->slots_) hints <<= 1;
+    while (hints < uint64_t{t->slots_} * 4) hints <<= 1;
     t->hint_.assign(hints, 0);
     t->hint_mask_ = hints - 1;
     return t;
