@@ -86,9 +86,8 @@ TestMask test_sdp(const sip::Sdp& sdp, const Source& src, const PrefixSet& priv,
                                                      const Source& src, const PrefixSet& priv, bool want_private,
                                                      bool want_mismatch) noexcept {
     TestMask fired = 0;
-    sip::Sdp rest;
-    for (const sip::Sdp* s = &first; s->truncated && sip::parse_sdp_on(buf, mv, body, *s, rest); s = &rest)
-        fired |= test_sdp(rest, src, priv, want_private, want_mismatch);
+    sip::each_sdp_rest(buf, mv, body, first,
+                       [&](const sip::Sdp& rest) { fired |= test_sdp(rest, src, priv, want_private, want_mismatch); });
     return fired;
 }
 

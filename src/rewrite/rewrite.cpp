@@ -263,9 +263,8 @@ struct SdpRest {
                                                     const nat::Source& src, const SourceText& st, EditPlan& plan) noexcept {
     Summary sum;
     SdpRest out;
-    sip::Sdp rest;
-    for (const sip::Sdp* s = &first; s->truncated && sip::parse_sdp_on(buf, mv, body, *s, rest); s = &rest)
-        out.growth += plan_sdp(buf, rest, src, st, plan, sum);
+    sip::each_sdp_rest(buf, mv, body, first,
+                       [&](const sip::Sdp& rest) { out.growth += plan_sdp(buf, rest, src, st, plan, sum); });
     out.addresses = sum.sdp_addresses;
     return out;
 }

@@ -51,8 +51,17 @@ void parse_sdp(std::string_view buf, MaskView mv, Slice body, Sdp& out, const Ho
 
 // An SDP whose table overflowed (prev.truncated; prev read from body): reads the addresses after
 // prev's last into next, a table's worth (next may be prev). False, next untouched, when nothing
-// is left to read. Readers that need every address loop: while (s.truncated && parse_sdp_on(..)).
+// is left to read. Readers that need every address call each_sdp_rest().
 bool parse_sdp_on(std::string_view buf, MaskView mv, Slice body, const Sdp& prev, Sdp& next) noexcept;
+
+// each(table) for every table of addresses of an SDP past its first (first, read from body), in
+// order, until the body ends: nothing when first was not truncated. One table on the stack.
+template <class Fn>
+void each_sdp_rest(std::string_view buf, MaskView mv, Slice body, const Sdp& first, Fn&& each) noexcept {
+    Sdp rest;
+    for (const Sdp* s = &first; s->truncated && parse_sdp_on(buf, mv, body, *s, rest); s = &rest)
+        each(static_cast<const Sdp&>(rest));
+}
 
 // The same for a buffer that was not scanned (tests, tools): scans it first. Allocates.
 void parse_sdp(std::string_view buf, Slice body, Sdp& out);
