@@ -20,7 +20,11 @@ SDP = ("v=0\r\no=a 1 1 IN IP4 192.168.1.{h}\r\ns=-\r\nc=IN IP4 192.168.1.{h}\r\n
        "m=audio 49170 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtcp:49171 IN IP4 192.168.1.{h}\r\n")
 
 
-def natted_messages(a, kinds=("REGISTER", "INVITE", "200", "ACK", "BYE", "OPTIONS")):
+# The six kinds of message of the NATed mix, in the order each agent sends them.
+MIX_KINDS = ("REGISTER", "INVITE", "200", "ACK", "BYE", "OPTIONS")
+
+
+def natted_messages(a, kinds=MIX_KINDS):
     """Agent a's messages as they leave its NAT (private 192.168.1.x in Via, Contact and SDP)."""
     h = 10 + a % 200
     via = f"Via: SIP/2.0/UDP 192.168.1.{h}:5060;branch=z9hG4bK{a}x;rport\r\n"
@@ -63,14 +67,14 @@ def nat_mix_order(agents, per_agent=6, seed=6):
     return order
 
 
-def nat_mix_messages(agents, kinds=("REGISTER", "INVITE", "200", "ACK", "BYE", "OPTIONS")):
+def nat_mix_messages(agents, kinds=MIX_KINDS):
     """The NATed messages of `agents` agents (natted_messages, of `kinds`) in nat_mix_order:
     pairs (agent, message text)."""
     messages = [natted_messages(a, kinds) for a in range(agents)]
     return [(a, messages[a][i]) for a, i in nat_mix_order(agents, len(kinds))]
 
 
-def write_nat_mix(path, agents=200, repeat=1, dport=5060, kinds=("REGISTER", "INVITE", "200", "ACK", "BYE", "OPTIONS")):
+def write_nat_mix(path, agents=200, repeat=1, dport=5060, kinds=MIX_KINDS):
     """A capture of NATed SIP only: `agents` agents behind one NAT (203.0.113.5:40000+a), six messages
     each (REGISTER, INVITE+SDP, 200 OK+SDP, ACK, BYE, OPTIONS, in that order for each agent, the
     agents interleaved at random: nat_mix_messages), the whole `repeat` times over, to UDP port
@@ -90,8 +94,7 @@ def write_sources(path, n, dport=5060):
     its own public address and port (20,000 agents an address of 203.0.113.5 on, ports 40000 on):
     read in a loop, every message's flow entry was last touched n messages earlier."""
     from scapy.all import wrpcap
-    kinds = ("REGISTER", "INVITE", "200", "ACK", "BYE", "OPTIONS")
-    frames = [nat_frame(natted_messages(a, (kinds[a % len(kinds)],))[0], 40000 + a % 20000,
+    frames = [nat_frame(natted_messages(a, (MIX_KINDS[a % len(MIX_KINDS)],))[0], 40000 + a % 20000,
                         src=f"203.0.113.{5 + a // 20000}", dport=dport) for a in range(n)]
     wrpcap(path, frames)
     return len(frames)
