@@ -1220,6 +1220,32 @@ class BenchmarkMix(unittest.TestCase):
             self.assertEqual(bytes(f[UDP].payload), text.encode())
         self.assertAlmostEqual(avg, sum(len(f) for f in frames[:120]) / 120)
 
+    def test_sources(self):
+        # write_sources builds the frames once and writes the copies to another port from them,
+        # by its own pcap writer and checksum update: the bytes scapy builds for each port.
+        from farendtools import MIX_KINDS, nat_frame, natted_messages, with_dport, write_sources
+        tmp = tempfile.mkdtemp()
+        sip, unread = os.path.join(tmp, "sources.pcap"), os.path.join(tmp, "unread.pcap")
+        self.assertEqual(write_sources(sip, 60, also=[(unread, 5070)]), 60)
+        for port, path in ((5060, sip), (5070, unread)):
+            got = rdpcap(path)
+            self.assertEqual(len(got), 60)
+            for a in range(60):
+                want = nat_frame(natted_messages(a, (MIX_KINDS[a % 6],))[0], 40000 + a, dport=port)
+                self.assertEqual(bytes(got[a]), bytes(want), (port, a))
+        # The checksum update at ports and sums of every kind (the sum's carry wraps, or not).
+        for k in range(400):
+            sport, port = 1 + k * 163, (k * 7919) % 65536
+            f = bytes(nat_frame(natted_messages(k)[k % 6], sport))
+            self.assertEqual(with_dport(f, port), bytes(nat_frame(natted_messages(k)[k % 6], sport, dport=port)),
+                             (sport, port))
+        # The port whose sum comes to 0, which UDP sends as 0xffff (RFC 768), as scapy does.
+        f = bytes(nat_frame(natted_messages(0)[0], 40000))
+        port = next(p for p in range(65536) if with_dport(f, p)[40:42] == b"\xff\xff")
+        self.assertEqual(with_dport(f, port), bytes(nat_frame(natted_messages(0)[0], 40000, dport=port)))
+        with self.assertRaises(ValueError):
+            with_dport(bytes(nat_frame("x", 1))[:14] + b"\x60" + bytes(60), 5070)
+
 
 class PerfScripts(unittest.TestCase):
     """Issue 6's tools in perf/ run and say what they measured (a few seconds each, no figure

@@ -70,7 +70,7 @@ private:
     std::unique_ptr<std::atomic<uint8_t>[]> valid_;
     // In front of rte_hash (~100 instructions and a memcmp a look-up): by the key's hash, the
     // slot + 1 it last led to (0: none), checked against that slot's key and valid flag before
-    // use. The writer's alone; a power of two >= slots_ of them.
+    // use. The writer's alone; a power of two >= 4 x slots_ of them (create()).
     std::vector<uint32_t> hint_;
     uint32_t hint_mask_ = 0;
     std::atomic<uint32_t> size_{0};
