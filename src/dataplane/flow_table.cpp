@@ -3,11 +3,14 @@
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
+#include <rte_malloc.h>
 #include <rte_prefetch.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <memory>
+#include <type_traits>
 
 #if defined(__SSE4_2__)
 #include <nmmintrin.h>
@@ -99,22 +102,40 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
     // Slots are rte_hash's key positions, 0 .. max_key_id (which may exceed the keys it holds).
     t->slots_ = static_cast<uint32_t>(rte_hash_max_key_id(t->hash_)) + 1;
     t->capacity_ = capacity;
-    t->entries_.resize(t->slots_);
-    t->valid_.reset(new std::atomic<uint8_t>[t->slots_]);
-    for (uint32_t i = 0; i < t->slots_; ++i) t->valid_[i].store(0, std::memory_order_relaxed);
     // The hint: a power of two >= 4 x the slots. Sources whose hashes share a hint take turns
     // in it, and each turn misses it for rte_hash's own look-up: with about one hint a slot, 37%
     // of 60,000 sources shared one with another (1 - e^(-60,000 / 131,072)); with four, 11%.
     // 4 bytes a hint: 2 MiB a worker at the default 65,536 flows, beside 15 MiB of entries.
     uint32_t hints = 1;
     while (hints < uint64_t{t->slots_} * 4) hints <<= 1;
-    t->hint_.assign(hints, 0);
+    // In DPDK's memory on the worker's socket, zeroed (an Entry's, a flag's and a hint's empty
+    // state is all zeros; each is still value-constructed, as the language asks).
+    const std::size_t bytes = sizeof(flow::Entry) * t->slots_ + sizeof(std::atomic<uint8_t>) * t->slots_ + sizeof(uint32_t) * hints;
+    static_assert(std::is_trivially_destructible_v<flow::Entry>, "~FlowTable frees the entries without destroying them");
+    void* entries = rte_zmalloc_socket("farend_flow_entries", sizeof(flow::Entry) * t->slots_, RTE_CACHE_LINE_SIZE, socket);
+    void* valid = rte_zmalloc_socket("farend_flow_valid", t->slots_, RTE_CACHE_LINE_SIZE, socket);
+    void* hint = rte_zmalloc_socket("farend_flow_hints", sizeof(uint32_t) * hints, RTE_CACHE_LINE_SIZE, socket);
+    t->entries_ = static_cast<flow::Entry*>(entries);
+    t->valid_ = static_cast<std::atomic<uint8_t>*>(valid);
+    t->hint_ = static_cast<uint32_t*>(hint);
+    if (!entries || !valid || !hint) {
+        *error = "cannot allocate the flow table of " + std::to_string(capacity) + " flows (" +
+                 std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB a worker) in DPDK's memory on socket " +
+                 std::to_string(socket) + ": give EAL more (-m, --socket-mem, hugepages) or lower --flow-capacity";
+        return nullptr;  // the destructor frees what was allocated, and the hash
+    }
+    std::uninitialized_value_construct_n(t->entries_, t->slots_);
+    std::uninitialized_value_construct_n(t->valid_, t->slots_);
+    std::uninitialized_value_construct_n(t->hint_, hints);
     t->hint_mask_ = hints - 1;
     return t;
 }
 
 FlowTable::~FlowTable() {
     if (hash_) rte_hash_free(hash_);
+    rte_free(entries_);  // trivially destructible, as are the flags and hints
+    rte_free(valid_);
+    rte_free(hint_);
 }
 
 uint32_t FlowTable::prepare(const flow::Observation& o) const noexcept {

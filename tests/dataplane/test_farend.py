@@ -339,6 +339,26 @@ class FlowTableFull(unittest.TestCase):
                 self.assertEqual((doc["totals"]["flows_created"], doc["totals"]["flows_evicted"]), (created, evicted))
                 self.assertEqual(doc["resources"]["flows"], 16)
 
+    def test_a_table_larger_than_eal_memory_is_refused_at_start(self):
+        # The table is in DPDK's memory (farend-pcap gives EAL -m 512): 4,000,000 flows need ~950
+        # MiB of entries and hints, and farend says so, naming the option, before it forwards anything.
+        tmp = tempfile.mkdtemp()
+        inp, out = os.path.join(tmp, "in.pcap"), os.path.join(tmp, "out.pcap")
+        wrpcap(inp, [natted_register(0)])
+        p = subprocess.run([FAREND_PCAP, inp, out, "--flow-capacity", "4000000"], capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertRegex(p.stderr, r"farend: cannot allocate the flow table of 4000000 flows \(9[0-9]{2} MiB a worker\) "
+                                   r"in DPDK's memory on socket 0: give EAL more \(-m, --socket-mem, hugepages\) or "
+                                   r"lower --flow-capacity")
+        # 1,000,000 flows a worker fit when EAL is given the memory for them.
+        p = subprocess.run([FAREND, "--no-huge", "--no-pci", "-m", "1024", "--file-prefix", f"fe-bigflows-{os.getpid()}",
+                            "-l", "0", "--log-level=lib.eal:warning", f"--vdev=net_pcap0,rx_pcap={inp}",
+                            f"--vdev=net_pcap1,tx_pcap={out}", "--", "--flow-capacity", "1000000",
+                            "--exit-when-idle", "0.5"], capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(rdpcap(out)), 1)
+
 
 class PoolAfterLoad(unittest.TestCase):
     """Once the traffic stops, every mbuf is back in its pool while farend still runs: none held by

@@ -66,12 +66,15 @@ private:
     rte_hash* hash_ = nullptr;
     uint32_t capacity_ = 0;  // keys the hash holds (as asked)
     uint32_t slots_ = 0;     // entries_ and valid_: one per key position rte_hash may return
-    std::vector<flow::Entry> entries_;
-    std::unique_ptr<std::atomic<uint8_t>[]> valid_;
+    // The arrays are in DPDK's memory on the worker's socket (rte_zmalloc_socket), as rte_hash's
+    // own tables: NUMA-local, and on EAL's hugepages when it has them (a source's entry and hint
+    // then cost no TLB walk however many sources there are).
+    flow::Entry* entries_ = nullptr;
+    std::atomic<uint8_t>* valid_ = nullptr;
     // In front of rte_hash (~100 instructions and a memcmp a look-up): by the key's hash, the
     // slot + 1 it last led to (0: none), checked against that slot's key and valid flag before
     // use. The writer's alone; a power of two >= 4 x slots_ of them (create()).
-    std::vector<uint32_t> hint_;
+    uint32_t* hint_ = nullptr;
     uint32_t hint_mask_ = 0;
     std::atomic<uint32_t> size_{0};
     uint32_t cursor_ = 0;
