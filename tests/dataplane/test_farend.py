@@ -348,9 +348,9 @@ class FlowTableFull(unittest.TestCase):
         p = subprocess.run([FAREND_PCAP, inp, out, "--flow-capacity", "4000000"], capture_output=True, text=True,
                            timeout=120)
         self.assertEqual(p.returncode, 1, p.stderr)
-        self.assertRegex(p.stderr, r"farend: cannot allocate the flow table of 4000000 flows \(9[0-9]{2} MiB a worker\) "
-                                   r"in DPDK's memory on socket 0: give EAL more \(-m, --socket-mem, hugepages\) or "
-                                   r"lower --flow-capacity")
+        self.assertRegex(p.stderr, r"farend: cannot allocate the flow table of 4000000 flows \(9[0-9]{2} MiB a worker "
+                                   r"beside rte_hash's tables\) in DPDK's memory on socket 0: give EAL more \(-m, "
+                                   r"--socket-mem, hugepages\) or lower --flow-capacity")
         # 1,000,000 flows a worker fit when EAL is given the memory for them.
         p = subprocess.run([FAREND, "--no-huge", "--no-pci", "-m", "1024", "--file-prefix", f"fe-bigflows-{os.getpid()}",
                             "-l", "0", "--log-level=lib.eal:warning", f"--vdev=net_pcap0,rx_pcap={inp}",
@@ -1295,7 +1295,9 @@ class PerfScripts(unittest.TestCase):
         self.assertLess(time.monotonic() - start, 15, out)
 
     def test_stage_costs(self):
-        rc, out = self.run_tool("stage-costs", "3")
+        # 21 rounds (~3 s): a stage's cost is the median of the rounds' paired differences, and with
+        # 3 rounds, in a noisy phase of the VM, the NAT tests' ~15 cycles came out at -30.
+        rc, out = self.run_tool("stage-costs", "21")
         self.assertEqual(rc, 0, out)
         for stage in ("scan and sum", "parse: the index", "top Via and Contacts", "NAT tests", "SDP", "edit plan",
                       "apply the plan"):
