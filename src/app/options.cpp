@@ -57,7 +57,7 @@ po::options_description describe() {
         ("mtu", po::value<std::string>()->value_name("BYTES"), "IP MTU of the ports, for counting oversize frames; default 1500")
         ("flow-capacity", po::value<std::string>()->value_name("N"),
          "sources each worker tracks for telemetry, keepalives and alias (16-16777216); when full, the least "
-         "recently seen of a sample is evicted (flows_evicted); every packet is forwarded either way; ~270 bytes of "
+         "recently seen of a sample is evicted (flows_evicted); every packet is forwarded either way; ~330 bytes of "
          "DPDK memory (EAL -m) a flow and worker; default 65536")
         ("mbufs", po::value<std::string>()->value_name("N"),
          "mbufs in the packet pool (4096-16777216), at least what the ports' receive and transmit queues, bursts "

@@ -58,6 +58,17 @@ constexpr uint16_t kMaxFragmentsOut = 64;
 // SIP message; the ageing looks at kAgeBudget slots every kAgeEvery poll loops.
 constexpr uint64_t kFlowIdleSeconds = 600;
 constexpr uint32_t kAgeEvery = 1024, kAgeBudget = 256;
+
+// The NUMA socket for a worker's own tables (flow table, reassembly table): its lcore's, when EAL
+// has memory there; else any (--no-huge, or --socket-mem that leaves that socket out).
+int memory_socket(unsigned lcore) {
+    const unsigned socket = rte_lcore_to_socket_id(lcore);
+    rte_malloc_socket_stats st{};
+    if (socket < RTE_MAX_NUMA_NODES && rte_malloc_get_socket_stats(static_cast<int>(socket), &st) == 0 &&
+        st.heap_totalsz_bytes > 0)
+        return static_cast<int>(socket);
+    return SOCKET_ID_ANY;
+}
 // NAT keepalives: every kKeepaliveEvery loops the worker looks at kKeepaliveBudget flow slots
 // (a pass over the table takes ~1-30 ms, so pings are that close to their time). A flow is
 // pinged while it sent a message within 3 intervals or a REGISTER within kRegisteredSeconds.
@@ -348,14 +359,13 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             }
             ws->tx[p] = b;
         }
-        ws->frag_table = rte_ip_frag_table_create(kFragBuckets, kFragBucketEntries, kFragMaxEntries,
-                                                  frag_cycles, static_cast<int>(rte_socket_id()));
+        const int socket = memory_socket(ws->lcore);
+        ws->frag_table = rte_ip_frag_table_create(kFragBuckets, kFragBucketEntries, kFragMaxEntries, frag_cycles, socket);
         if (!ws->frag_table) {
             *error = "cannot create the IP reassembly table";
             return nullptr;
         }
-        ws->flows = FlowTable::create("farend_flows_" + std::to_string(ws->lcore), config.flow_capacity,
-                                      static_cast<int>(rte_socket_id()), error);
+        ws->flows = FlowTable::create("farend_flows_" + std::to_string(ws->lcore), config.flow_capacity, socket, error);
         if (!ws->flows) return nullptr;
         if (config.keepalive_interval) {
             const uint64_t hz = rte_get_tsc_hz();

@@ -120,8 +120,9 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
     t->hint_ = static_cast<uint32_t*>(hint);
     if (!entries || !valid || !hint) {
         *error = "cannot allocate the flow table of " + std::to_string(capacity) + " flows (" +
-                 std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB a worker) in DPDK's memory on socket " +
-                 std::to_string(socket) + ": give EAL more (-m, --socket-mem, hugepages) or lower --flow-capacity";
+                 std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB a worker beside rte_hash's tables) in DPDK's memory " +
+                 (socket == SOCKET_ID_ANY ? std::string("on any socket") : "on socket " + std::to_string(socket)) +
+                 ": give EAL more (-m, --socket-mem, hugepages) or lower --flow-capacity";
         return nullptr;  // the destructor frees what was allocated, and the hash
     }
     std::uninitialized_value_construct_n(t->entries_, t->slots_);
