@@ -108,17 +108,16 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
     // 4 bytes a hint: 2 MiB a worker at the default 65,536 flows, beside 15 MiB of entries.
     uint32_t hints = 1;
     while (hints < uint64_t{t->slots_} * 4) hints <<= 1;
-    // In DPDK's memory on the worker's socket, zeroed (an Entry's, a flag's and a hint's empty
-    // state is all zeros; each is still value-constructed, as the language asks).
-    const std::size_t bytes = sizeof(flow::Entry) * t->slots_ + sizeof(std::atomic<uint8_t>) * t->slots_ + sizeof(uint32_t) * hints;
+    // In DPDK's memory on the worker's socket, each entry, flag and hint value-constructed (all
+    // zeros: empty) in one pass, not zeroed by the allocator first.
     static_assert(std::is_trivially_destructible_v<flow::Entry>, "~FlowTable frees the entries without destroying them");
-    void* entries = rte_zmalloc_socket("farend_flow_entries", sizeof(flow::Entry) * t->slots_, RTE_CACHE_LINE_SIZE, socket);
-    void* valid = rte_zmalloc_socket("farend_flow_valid", t->slots_, RTE_CACHE_LINE_SIZE, socket);
-    void* hint = rte_zmalloc_socket("farend_flow_hints", sizeof(uint32_t) * hints, RTE_CACHE_LINE_SIZE, socket);
-    t->entries_ = static_cast<flow::Entry*>(entries);
-    t->valid_ = static_cast<std::atomic<uint8_t>*>(valid);
-    t->hint_ = static_cast<uint32_t*>(hint);
-    if (!entries || !valid || !hint) {
+    const std::size_t entry_bytes = sizeof(flow::Entry) * t->slots_, valid_bytes = sizeof(std::atomic<uint8_t>) * t->slots_,
+                      hint_bytes = sizeof(uint32_t) * hints;
+    t->entries_ = static_cast<flow::Entry*>(rte_malloc_socket("farend_flow_entries", entry_bytes, RTE_CACHE_LINE_SIZE, socket));
+    t->valid_ = static_cast<std::atomic<uint8_t>*>(rte_malloc_socket("farend_flow_valid", valid_bytes, RTE_CACHE_LINE_SIZE, socket));
+    t->hint_ = static_cast<uint32_t*>(rte_malloc_socket("farend_flow_hints", hint_bytes, RTE_CACHE_LINE_SIZE, socket));
+    if (!t->entries_ || !t->valid_ || !t->hint_) {
+        const std::size_t bytes = entry_bytes + valid_bytes + hint_bytes;
         *error = "cannot allocate the flow table of " + std::to_string(capacity) + " flows (" +
                  std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB a worker beside rte_hash's tables) in DPDK's memory " +
                  (socket == SOCKET_ID_ANY ? std::string("on any socket") : "on socket " + std::to_string(socket)) +
