@@ -66,7 +66,7 @@ private:
     rte_hash* hash_ = nullptr;
     uint32_t capacity_ = 0;  // keys the hash holds (as asked)
     uint32_t slots_ = 0;     // entries_ and valid_: one per key position rte_hash may return
-    // The arrays are in DPDK's memory on the worker's socket (rte_zmalloc_socket), as rte_hash's
+    // The arrays are in DPDK's memory on the worker's socket (rte_malloc_socket), as rte_hash's
     // own tables: NUMA-local, and on EAL's hugepages when it has them (a source's entry and hint
     // then cost no TLB walk however many sources there are).
     flow::Entry* entries_ = nullptr;
