@@ -62,7 +62,8 @@ po::options_description describe() {
         ("mbufs", po::value<std::string>()->value_name("N"),
          "mbufs in the packet pool (4096-16777216), at least what the ports' receive and transmit queues, bursts "
          "and IP reassembly need; more for drivers that hold frames of their own (net_pcap's infinite_rx holds "
-         "its whole capture); default 0: exactly that need")
+         "its whole capture); with workers on several NUMA sockets, shared among their sockets' pools as the "
+         "workers are; default 0: exactly that need")
         ("rule", po::value<std::vector<std::string>>()->composing()->value_name("RULE"),
          "a rule, repeatable (in a --config file: 'rule = ...' lines, re-read on SIGHUP): key=value words, "
          "matching by source=PREFIX and/or domain=NAME|*.NAME (host of the Request-URI, To or From) and setting "

@@ -82,10 +82,18 @@ void set_port_flag(std::vector<bool>& flags, uint16_t p) {
 
 }  // namespace
 
-struct Dataplane::Impl {
+// The mbuf pools of the workers on one NUMA socket: their ports' receive queues fill mbufs of
+// `pool`, their keepalives and fragments come from it, so a worker touches no remote memory.
+struct PoolSet {
+    int socket = SOCKET_ID_ANY;
+    unsigned workers = 0;
     rte_mempool* pool = nullptr;
     rte_mempool* jumbo = nullptr;
     rte_mempool* indirect = nullptr;  // for rte_ip*_fragment_packet
+};
+
+struct Dataplane::Impl {
+    std::vector<PoolSet> pool_sets;   // one per socket with a worker (memory_socket), in the workers' order
     std::vector<bool> csum_offload;   // per port id: IPv4 and UDP checksums on transmit
     std::vector<bool> rx_csum_offload;  // per port id: UDP checksums verified on receipt
     std::vector<uint16_t> ports;      // cleared by stop_ports(), under ports_mutex (telemetry reads it)
@@ -139,12 +147,13 @@ Dataplane::Resources Dataplane::resources() const {
         }
         r.ports.push_back(std::move(ps));
     }
-    for (const rte_mempool* mp : {im.pool, im.jumbo, im.indirect}) {
-        if (!mp) continue;
-        // avail_count includes the mbufs parked in the lcores' caches.
-        const unsigned avail = rte_mempool_avail_count(mp);
-        r.pools.push_back({mp->name, mp->size, mp->size > avail ? mp->size - avail : 0});
-    }
+    for (const PoolSet& ps : im.pool_sets)
+        for (const rte_mempool* mp : {ps.pool, ps.jumbo, ps.indirect}) {
+            if (!mp) continue;
+            // avail_count includes the mbufs parked in the lcores' caches.
+            const unsigned avail = rte_mempool_avail_count(mp);
+            r.pools.push_back({mp->name, mp->size, mp->size > avail ? mp->size - avail : 0});
+        }
     for (const auto& w : im.workers) {
         r.flows += w->flows->size();
         r.flow_capacity += w->flows->capacity();
@@ -164,9 +173,11 @@ Dataplane::~Dataplane() {
     impl_->rules.store(nullptr);
     impl_->rules_owned.reset();
     if (impl_->qsbr) rte_free(impl_->qsbr);
-    if (impl_->indirect) rte_mempool_free(impl_->indirect);
-    if (impl_->pool) rte_mempool_free(impl_->pool);
-    if (impl_->jumbo) rte_mempool_free(impl_->jumbo);
+    for (const PoolSet& ps : impl_->pool_sets) {
+        if (ps.indirect) rte_mempool_free(ps.indirect);
+        if (ps.pool) rte_mempool_free(ps.pool);
+        if (ps.jumbo) rte_mempool_free(ps.jumbo);
+    }
 }
 
 std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std::string* error) {
@@ -232,26 +243,65 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
                  " queue(s) each need (descriptors, bursts, reassembly)";
         return nullptr;
     }
+    // One set of pools per NUMA socket the workers run on, each sized for its own workers; --mbufs
+    // is shared among the sets as the workers are (each share then covers its workers' need).
+    std::vector<std::size_t> set_of(nq);
+    for (uint16_t q = 0; q < nq; ++q) {
+        const int socket = memory_socket(lcores[q]);
+        std::size_t i = 0;
+        while (i < im.pool_sets.size() && im.pool_sets[i].socket != socket) ++i;
+        if (i == im.pool_sets.size()) im.pool_sets.push_back({socket});
+        ++im.pool_sets[i].workers;
+        set_of[q] = i;
+    }
     const unsigned nb_mbufs = config.mbufs != 0 ? config.mbufs : need;
-    im.pool = rte_pktmbuf_pool_create("farend_mbufs", nb_mbufs, 256, 0, kDataRoom, static_cast<int>(rte_socket_id()));
-    if (!im.pool) {
-        *error = "cannot create the mbuf pool: " + std::to_string(nb_mbufs) + " mbufs of " +
-                 std::to_string(kDataRoom + sizeof(rte_mbuf)) + " bytes (" +
-                 std::to_string((uint64_t{nb_mbufs} * (kDataRoom + sizeof(rte_mbuf))) >> 20) +
-                 " MiB) needed: " + rte_strerror(rte_errno) + " (give EAL more memory: -m, or hugepages)";
-        return nullptr;
+    unsigned shared = 0;
+    for (std::size_t i = 0; i < im.pool_sets.size(); ++i) {
+        PoolSet& ps = im.pool_sets[i];
+        const bool last = i + 1 == im.pool_sets.size();
+        const unsigned n = last ? nb_mbufs - shared
+                                : static_cast<unsigned>(uint64_t{nb_mbufs} * ps.workers / nq);
+        shared += n;
+        // One set keeps the plain names; several are told apart by their socket.
+        const std::string suffix = im.pool_sets.size() == 1 ? std::string()
+                                   : ps.socket == SOCKET_ID_ANY ? std::string("_sany")
+                                                                : "_s" + std::to_string(ps.socket);
+        const std::string where = im.pool_sets.size() == 1 ? std::string()
+                                  : ps.socket == SOCKET_ID_ANY ? std::string(" on any socket")
+                                                               : " on socket " + std::to_string(ps.socket);
+        ps.pool = rte_pktmbuf_pool_create(("farend_mbufs" + suffix).c_str(), n, 256, 0, kDataRoom, ps.socket);
+        if (!ps.pool) {
+            *error = "cannot create the mbuf pool" + where + ": " + std::to_string(n) + " mbufs of " +
+                     std::to_string(kDataRoom + sizeof(rte_mbuf)) + " bytes (" +
+                     std::to_string((uint64_t{n} * (kDataRoom + sizeof(rte_mbuf))) >> 20) +
+                     " MiB) needed: " + rte_strerror(rte_errno) + " (give EAL more memory: -m, or hugepages)";
+            return nullptr;
+        }
+        ps.jumbo = rte_pktmbuf_pool_create(("farend_jumbo" + suffix).c_str(), kJumboCount, 32, 0, kJumboRoom, ps.socket);
+        if (!ps.jumbo) {
+            *error = "cannot create the jumbo mbuf pool" + where + ": " + std::to_string(kJumboCount) +
+                     " mbufs of 64 KiB (" +
+                     std::to_string((uint64_t{kJumboCount} * (kJumboRoom + sizeof(rte_mbuf))) >> 20) + " MiB) needed: " +
+                     rte_strerror(rte_errno) + " (give EAL more memory: -m, or hugepages)";
+            return nullptr;
+        }
+        ps.indirect = rte_pktmbuf_pool_create(("farend_indirect" + suffix).c_str(), 4095, 64, 0, 0, ps.socket);
+        if (!ps.indirect) {
+            *error = "cannot create the indirect mbuf pool for IP fragmentation" + where + ": " + rte_strerror(rte_errno);
+            return nullptr;
+        }
     }
-    im.jumbo = rte_pktmbuf_pool_create("farend_jumbo", kJumboCount, 32, 0, kJumboRoom, static_cast<int>(rte_socket_id()));
-    if (!im.jumbo) {
-        *error = "cannot create the jumbo mbuf pool: " + std::to_string(kJumboCount) + " mbufs of 64 KiB (" +
-                 std::to_string((uint64_t{kJumboCount} * (kJumboRoom + sizeof(rte_mbuf))) >> 20) + " MiB) needed: " +
-                 rte_strerror(rte_errno) + " (give EAL more memory: -m, or hugepages)";
-        return nullptr;
-    }
-    im.indirect = rte_pktmbuf_pool_create("farend_indirect", 4095, 64, 0, 0, static_cast<int>(rte_socket_id()));
-    if (!im.indirect) {
-        *error = std::string("cannot create the indirect mbuf pool for IP fragmentation: ") + rte_strerror(rte_errno);
-        return nullptr;
+    if (im.pool_sets.size() > 1) {
+        std::string line = "farend: mbuf pools per NUMA socket:";
+        for (std::size_t i = 0; i < im.pool_sets.size(); ++i) {
+            const PoolSet& ps = im.pool_sets[i];
+            line += i ? "; " : " ";
+            line += ps.socket == SOCKET_ID_ANY ? std::string("any socket") : "socket " + std::to_string(ps.socket);
+            line += " (" + std::string(ps.pool->name) + ", " + std::to_string(ps.pool->size) + " mbufs) for lcore(s)";
+            for (uint16_t q = 0; q < nq; ++q)
+                if (set_of[q] == i) line += " " + std::to_string(lcores[q]);
+        }
+        std::printf("%s\n", line.c_str());
     }
     for (uint16_t p : im.ports) {
         rte_eth_conf conf{};
@@ -298,7 +348,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         uint16_t rxd = kRxDesc, txd = kTxDesc;
         if (r == 0) r = rte_eth_dev_adjust_nb_rx_tx_desc(p, &rxd, &txd);
         for (uint16_t q = 0; q < nq && r == 0; ++q) {
-            r = rte_eth_rx_queue_setup(p, q, rxd, rte_eth_dev_socket_id(p), nullptr, im.pool);
+            r = rte_eth_rx_queue_setup(p, q, rxd, rte_eth_dev_socket_id(p), nullptr, im.pool_sets[set_of[q]].pool);
             if (r == 0) r = rte_eth_tx_queue_setup(p, q, txd, rte_eth_dev_socket_id(p), nullptr);
         }
         if (r == 0) r = rte_eth_dev_start(p);
@@ -316,6 +366,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         auto ws = std::make_unique<WorkerState>();
         ws->lcore = lcores[q];
         ws->queue = q;
+        ws->pools = set_of[q];
         ws->worker = std::make_unique<pipeline::Worker>(dp->config_);
         ws->tx.assign(max_port + 1u, nullptr);
         for (uint16_t p : im.ports) {
@@ -370,8 +421,10 @@ int Dataplane::run() {
     Impl& im = *impl_;
     std::vector<LoopArgs> args;
     args.reserve(im.workers.size());
-    for (auto& w : im.workers)
-        args.push_back({&im.csum_offload, &im.core_of, w.get(), &im.paths, &config_, im.jumbo, im.pool, im.indirect, im.qsbr});
+    for (auto& w : im.workers) {
+        const PoolSet& ps = im.pool_sets[w->pools];
+        args.push_back({&im.csum_offload, &im.core_of, w.get(), &im.paths, &config_, ps.jumbo, ps.pool, ps.indirect, im.qsbr});
+    }
     // The control thread: rule reloads on SIGHUP, off the workers' lcores.
     std::thread control([this] {
         while (!g_stop.load()) {

@@ -33,6 +33,7 @@ struct Path {  // one direction of one port pair
 struct alignas(kCacheLine) WorkerState {
     unsigned lcore = 0;
     uint16_t queue = 0;  // this worker's RX and TX queue on every port
+    std::size_t pools = 0;  // its socket's set of mbuf pools (dataplane.cpp)
     std::unique_ptr<pipeline::Worker> worker;
     std::vector<rte_eth_dev_tx_buffer*> tx;  // per output port id
     uint64_t tx_dropped = 0;                 // counted by the TX buffer error callback
