@@ -1345,13 +1345,16 @@ class PerfScripts(unittest.TestCase):
         self.assertLess(time.monotonic() - start, 15, out)
 
     def test_stage_costs(self):
-        # 21 rounds (~3 s): a stage's cost is the median of the rounds' paired differences, and with
-        # 3 rounds, in a noisy phase of the VM, the NAT tests' ~15 cycles came out at -30.
+        # A stage's cost is the median of the rounds' paired differences of two timed runs: the
+        # tool prints what it measured, and a stage of ~15 cycles (the NAT tests) can come out below
+        # zero in a noisy phase of the VM (-30 over 3 rounds, -6.9 over 21 with a build running
+        # beside it). Timing is the benchmark's to report, not this test's to assert: it checks that
+        # every stage is measured and printed with its share, and that every message was rewritten.
         rc, out = self.run_tool("stage-costs", "21")
         self.assertEqual(rc, 0, out)
         for stage in ("scan and sum", "parse: the index", "top Via and Contacts", "NAT tests", "SDP", "edit plan",
                       "apply the plan"):
-            self.assertRegex(out, rf"\n  {stage} +[0-9.]+ +[0-9.]+ %", stage)
+            self.assertRegex(out, rf"\n  {stage} +-?[0-9.]+ +-?[0-9.]+ %", stage)
         self.assertIn("rewritten 100.0 % of the messages", out)
         self.assertIn("rewritten 100.0 % of the frames", out)
 
