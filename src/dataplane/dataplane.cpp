@@ -359,6 +359,23 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         rte_eth_promiscuous_enable(p);  // a bump in the wire forwards every frame; vdevs may refuse
     }
 
+    // A port polled from another NUMA socket than its own: each frame, descriptor and register
+    // access crosses the sockets' link. It works; a carrier engineer wants to know (DPDK's own
+    // tools say so too). Ports of unknown socket (-1: virtual devices, or no NUMA) say nothing.
+    for (uint16_t p : im.ports) {
+        const int socket = rte_eth_dev_socket_id(p);
+        if (socket < 0) continue;
+        std::string remote;
+        for (unsigned lc : lcores)
+            if (rte_lcore_to_socket_id(lc) != static_cast<unsigned>(socket))
+                remote += " " + std::to_string(lc) + " (socket " + std::to_string(rte_lcore_to_socket_id(lc)) + ")";
+        if (!remote.empty())
+            std::fprintf(stderr, "farend: warning: port %u is on NUMA socket %d and polled by worker lcore(s)%s: its "
+                                 "frames cross the sockets' link; give -l lcores of socket %d, or put the NIC in a "
+                                 "slot of theirs\n",
+                         static_cast<unsigned>(p), socket, remote.c_str(), socket);
+    }
+
     const uint64_t frag_cycles = (rte_get_tsc_hz() + 999) / 1000 * kFragTimeoutMs;
     uint16_t max_port = 0;
     for (uint16_t p : im.ports) max_port = std::max(max_port, p);

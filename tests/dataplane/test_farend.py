@@ -799,6 +799,39 @@ wrpcap({got_path!r}, sniffer.stop())
             self.assertTrue(report["resources"]["ports"][p]["tx_checksum_offload"])
 
 
+# A command prefix that runs what follows with two NUMA nodes where this VM has one: EAL reads an
+# lcore's socket from /sys/devices/system/node/node<N>/cpu<M>, which a private mount namespace
+# replaces (cpu0 on node 0, cpu1 on node 1). Memory, pages and devices stay as they are.
+_NODE = "/sys/devices/system/node"
+TWO_NUMA_NODES = ["unshare", "-m", "sh", "-c",
+                  f"mount -t tmpfs farend-test-numa {_NODE} && mkdir -p {_NODE}/node0/cpu0 {_NODE}/node1/cpu1 && "
+                  'exec "$@"', "sh"]
+
+
+class Numa(unittest.TestCase):
+    def run_rings(self, lcores):
+        """farend on two net_ring ports created on socket 0 (nodeaction), worker per --lcores."""
+        return subprocess.run(
+            TWO_NUMA_NODES + [FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix",
+                              f"fe-numa-ring-{os.getpid()}", "--lcores", lcores, "--log-level=lib.eal:warning",
+                              "--vdev=net_ring0,nodeaction=fe_r0:0:CREATE", "--vdev=net_ring1,nodeaction=fe_r1:0:CREATE",
+                              "--", "--exit-when-idle", "1"],
+            capture_output=True, text=True, timeout=60)
+
+    def test_a_port_polled_from_another_socket_is_told(self):
+        p = self.run_rings("0@0,1@1")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        for port in (0, 1):
+            self.assertIn(f"farend: warning: port {port} is on NUMA socket 0 and polled by worker lcore(s) 1 (socket 1): "
+                          "its frames cross the sockets' link; give -l lcores of socket 0", p.stderr)
+
+    def test_a_port_polled_from_its_own_socket_is_not(self):
+        p = self.run_rings("0@1,1@0")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("worker lcore(s) 1,", p.stdout)
+        self.assertNotIn("NUMA socket", p.stderr)
+
+
 class TwoWorkers(unittest.TestCase):
     def test_same_output_as_one_worker(self):
         """Two worker lcores, each owning one queue of each port (net_pcap: one capture per queue):
@@ -835,13 +868,10 @@ class TwoWorkers(unittest.TestCase):
         wrpcap(f"{tmp}/q0.pcap", frames[:6])
         wrpcap(f"{tmp}/q1.pcap", frames[6:])
         one, one_stats, _ = run_pcap(SAMPLE)
-        node = "/sys/devices/system/node"
-        fake = (f"mount -t tmpfs farend-test-numa {node} && mkdir -p {node}/node0/cpu0 {node}/node1/cpu1 && "
-                'exec "$@"')
 
         def run(tag, *opts):
             return subprocess.run(
-                ["unshare", "-m", "sh", "-c", fake, "sh", FAREND, "--no-huge", "--no-pci", "-m", "512",
+                TWO_NUMA_NODES + [FAREND, "--no-huge", "--no-pci", "-m", "512",
                  "--file-prefix", f"fe-numa{tag}-{os.getpid()}", "--lcores", "0@0,1@0,2@1",
                  "--log-level=lib.eal:warning",
                  f"--vdev=net_pcap0,rx_pcap={tmp}/q0.pcap,rx_pcap={tmp}/q1.pcap,tx_pcap={tmp}/a0.pcap,tx_pcap={tmp}/a1.pcap",
