@@ -80,17 +80,51 @@ void set_port_flag(std::vector<bool>& flags, uint16_t p) {
     flags[p] = true;
 }
 
-}  // namespace
-
 // The mbuf pools of the workers on one NUMA socket: their ports' receive queues fill mbufs of
-// `pool`, their keepalives and fragments come from it, so a worker touches no remote memory.
+// `pool`, their keepalives, jumbo copies and fragments come from it, so that a worker receives
+// into its own socket's memory (where EAL has memory there: else socket is SOCKET_ID_ANY).
 struct PoolSet {
     int socket = SOCKET_ID_ANY;
     unsigned workers = 0;
     rte_mempool* pool = nullptr;
     rte_mempool* jumbo = nullptr;
     rte_mempool* indirect = nullptr;  // for rte_ip*_fragment_packet
+
+    [[nodiscard]] std::string socket_name() const {
+        return socket == SOCKET_ID_ANY ? std::string("any socket") : "socket " + std::to_string(socket);
+    }
+    // Its three pools, n packet mbufs. The only set keeps the plain names; one of several is told
+    // apart by its socket (_s<N>, _sany), in its names and in what it says when it cannot be made.
+    bool create(unsigned n, bool only, std::string* error) {
+        const std::string suffix = only ? std::string()
+                                   : socket == SOCKET_ID_ANY ? std::string("_sany") : "_s" + std::to_string(socket);
+        const std::string where = only ? std::string() : " on " + socket_name();
+        pool = rte_pktmbuf_pool_create(("farend_mbufs" + suffix).c_str(), n, 256, 0, kDataRoom, socket);
+        if (!pool) {
+            *error = "cannot create the mbuf pool" + where + ": " + std::to_string(n) + " mbufs of " +
+                     std::to_string(kDataRoom + sizeof(rte_mbuf)) + " bytes (" +
+                     std::to_string((uint64_t{n} * (kDataRoom + sizeof(rte_mbuf))) >> 20) +
+                     " MiB) needed: " + rte_strerror(rte_errno) + " (give EAL more memory: -m, or hugepages)";
+            return false;
+        }
+        jumbo = rte_pktmbuf_pool_create(("farend_jumbo" + suffix).c_str(), kJumboCount, 32, 0, kJumboRoom, socket);
+        if (!jumbo) {
+            *error = "cannot create the jumbo mbuf pool" + where + ": " + std::to_string(kJumboCount) +
+                     " mbufs of 64 KiB (" +
+                     std::to_string((uint64_t{kJumboCount} * (kJumboRoom + sizeof(rte_mbuf))) >> 20) + " MiB) needed: " +
+                     rte_strerror(rte_errno) + " (give EAL more memory: -m, or hugepages)";
+            return false;
+        }
+        indirect = rte_pktmbuf_pool_create(("farend_indirect" + suffix).c_str(), 4095, 64, 0, 0, socket);
+        if (!indirect) {
+            *error = "cannot create the indirect mbuf pool for IP fragmentation" + where + ": " + rte_strerror(rte_errno);
+            return false;
+        }
+        return true;
+    }
 };
+
+}  // namespace
 
 struct Dataplane::Impl {
     std::vector<PoolSet> pool_sets;   // one per socket with a worker (memory_socket), in the workers' order
@@ -258,46 +292,17 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
     unsigned shared = 0;
     for (std::size_t i = 0; i < im.pool_sets.size(); ++i) {
         PoolSet& ps = im.pool_sets[i];
-        const bool last = i + 1 == im.pool_sets.size();
-        const unsigned n = last ? nb_mbufs - shared
-                                : static_cast<unsigned>(uint64_t{nb_mbufs} * ps.workers / nq);
+        const unsigned n = i + 1 == im.pool_sets.size() ? nb_mbufs - shared
+                                                        : static_cast<unsigned>(uint64_t{nb_mbufs} * ps.workers / nq);
         shared += n;
-        // One set keeps the plain names; several are told apart by their socket.
-        const std::string suffix = im.pool_sets.size() == 1 ? std::string()
-                                   : ps.socket == SOCKET_ID_ANY ? std::string("_sany")
-                                                                : "_s" + std::to_string(ps.socket);
-        const std::string where = im.pool_sets.size() == 1 ? std::string()
-                                  : ps.socket == SOCKET_ID_ANY ? std::string(" on any socket")
-                                                               : " on socket " + std::to_string(ps.socket);
-        ps.pool = rte_pktmbuf_pool_create(("farend_mbufs" + suffix).c_str(), n, 256, 0, kDataRoom, ps.socket);
-        if (!ps.pool) {
-            *error = "cannot create the mbuf pool" + where + ": " + std::to_string(n) + " mbufs of " +
-                     std::to_string(kDataRoom + sizeof(rte_mbuf)) + " bytes (" +
-                     std::to_string((uint64_t{n} * (kDataRoom + sizeof(rte_mbuf))) >> 20) +
-                     " MiB) needed: " + rte_strerror(rte_errno) + " (give EAL more memory: -m, or hugepages)";
-            return nullptr;
-        }
-        ps.jumbo = rte_pktmbuf_pool_create(("farend_jumbo" + suffix).c_str(), kJumboCount, 32, 0, kJumboRoom, ps.socket);
-        if (!ps.jumbo) {
-            *error = "cannot create the jumbo mbuf pool" + where + ": " + std::to_string(kJumboCount) +
-                     " mbufs of 64 KiB (" +
-                     std::to_string((uint64_t{kJumboCount} * (kJumboRoom + sizeof(rte_mbuf))) >> 20) + " MiB) needed: " +
-                     rte_strerror(rte_errno) + " (give EAL more memory: -m, or hugepages)";
-            return nullptr;
-        }
-        ps.indirect = rte_pktmbuf_pool_create(("farend_indirect" + suffix).c_str(), 4095, 64, 0, 0, ps.socket);
-        if (!ps.indirect) {
-            *error = "cannot create the indirect mbuf pool for IP fragmentation" + where + ": " + rte_strerror(rte_errno);
-            return nullptr;
-        }
+        if (!ps.create(n, im.pool_sets.size() == 1, error)) return nullptr;
     }
     if (im.pool_sets.size() > 1) {
         std::string line = "farend: mbuf pools per NUMA socket:";
         for (std::size_t i = 0; i < im.pool_sets.size(); ++i) {
             const PoolSet& ps = im.pool_sets[i];
             line += i ? "; " : " ";
-            line += ps.socket == SOCKET_ID_ANY ? std::string("any socket") : "socket " + std::to_string(ps.socket);
-            line += " (" + std::string(ps.pool->name) + ", " + std::to_string(ps.pool->size) + " mbufs) for lcore(s)";
+            line += ps.socket_name() + " (" + std::string(ps.pool->name) + ", " + std::to_string(ps.pool->size) + " mbufs) for lcore(s)";
             for (uint16_t q = 0; q < nq; ++q)
                 if (set_of[q] == i) line += " " + std::to_string(lcores[q]);
         }
