@@ -4,6 +4,7 @@
 #include <farend/pipeline/worker.hpp>
 #include <farend/rules/rules.hpp>
 
+#include "numa.hpp"
 #include "worker_loop.hpp"
 
 #include <rte_cycles.h>
@@ -90,15 +91,12 @@ struct PoolSet {
     rte_mempool* jumbo = nullptr;
     rte_mempool* indirect = nullptr;  // for rte_ip*_fragment_packet
 
-    [[nodiscard]] std::string socket_name() const {
-        return socket == SOCKET_ID_ANY ? std::string("any socket") : "socket " + std::to_string(socket);
-    }
     // Its three pools, n packet mbufs. The only set keeps the plain names; one of several is told
     // apart by its socket (_s<N>, _sany), in its names and in what it says when it cannot be made.
     bool create(unsigned n, bool only, std::string* error) {
         const std::string suffix = only ? std::string()
                                    : socket == SOCKET_ID_ANY ? std::string("_sany") : "_s" + std::to_string(socket);
-        const std::string where = only ? std::string() : " on " + socket_name();
+        const std::string where = only ? std::string() : " on " + socket_name(socket);
         pool = rte_pktmbuf_pool_create(("farend_mbufs" + suffix).c_str(), n, 256, 0, kDataRoom, socket);
         if (!pool) {
             *error = "cannot create the mbuf pool" + where + ": " + std::to_string(n) + " mbufs of " +
@@ -302,7 +300,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         for (std::size_t i = 0; i < im.pool_sets.size(); ++i) {
             const PoolSet& ps = im.pool_sets[i];
             line += i ? "; " : " ";
-            line += ps.socket_name() + " (" + std::string(ps.pool->name) + ", " + std::to_string(ps.pool->size) + " mbufs) for lcore(s)";
+            line += socket_name(ps.socket) + " (" + std::string(ps.pool->name) + ", " + std::to_string(ps.pool->size) + " mbufs) for lcore(s)";
             for (uint16_t q = 0; q < nq; ++q)
                 if (set_of[q] == i) line += " " + std::to_string(lcores[q]);
         }
@@ -372,8 +370,8 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         if (socket < 0) continue;
         std::string remote;
         for (unsigned lc : lcores)
-            if (rte_lcore_to_socket_id(lc) != static_cast<unsigned>(socket))
-                remote += " " + std::to_string(lc) + " (socket " + std::to_string(rte_lcore_to_socket_id(lc)) + ")";
+            if (const unsigned lcore_socket = rte_lcore_to_socket_id(lc); lcore_socket != static_cast<unsigned>(socket))
+                remote += " " + std::to_string(lc) + " (socket " + std::to_string(lcore_socket) + ")";
         if (!remote.empty())
             std::fprintf(stderr, "farend: warning: port %u is on NUMA socket %d and polled by worker lcore(s)%s: its "
                                  "frames cross the sockets' link; give -l lcores of socket %d, or put the NIC in a "
@@ -401,7 +399,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             }
             ws->tx[p] = b;
         }
-        const int socket = memory_socket(ws->lcore);
+        const int socket = im.pool_sets[ws->pools].socket;  // memory_socket(ws->lcore), chosen once above
         ws->frag_table = rte_ip_frag_table_create(kFragBuckets, kFragBucketEntries, kFragMaxEntries, frag_cycles, socket);
         if (!ws->frag_table) {
             *error = "cannot create the IP reassembly table";

@@ -1,5 +1,7 @@
 #include <farend/dataplane/flow_table.hpp>
 
+#include "numa.hpp"
+
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
@@ -120,7 +122,7 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
         const std::size_t bytes = entry_bytes + valid_bytes + hint_bytes;
         *error = "cannot allocate the flow table of " + std::to_string(capacity) + " flows (" +
                  std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB a worker beside rte_hash's tables) in DPDK's memory " +
-                 (socket == SOCKET_ID_ANY ? std::string("on any socket") : "on socket " + std::to_string(socket)) +
+                 "on " + socket_name(socket) +
                  ": give EAL more (-m, --socket-mem, hugepages) or lower --flow-capacity";
         return nullptr;  // the destructor frees what was allocated, and the hash
     }
