@@ -242,29 +242,46 @@ class Numa(unittest.TestCase):
 
 
 class TwoWorkers(unittest.TestCase):
-    def test_same_output_as_one_worker(self):
-        """Two worker lcores, each owning one queue of each port (net_pcap: one capture per queue):
-        together they send exactly what one worker sends for the whole capture."""
+    """Two worker lcores, each owning one queue of each port (net_pcap: one capture per queue, the
+    bundled capture's first 6 frames on queue 0, the other 5 on queue 1)."""
+
+    def setUp(self):
         frames = rdpcap(SAMPLE)
-        tmp = tempfile.mkdtemp()
-        wrpcap(f"{tmp}/q0.pcap", frames[:6])
-        wrpcap(f"{tmp}/q1.pcap", frames[6:])
+        self.tmp = tempfile.mkdtemp()
+        wrpcap(f"{self.tmp}/q0.pcap", frames[:6])
+        wrpcap(f"{self.tmp}/q1.pcap", frames[6:])
+
+    def run_two(self, prefix, lcores, *opts, wrap=()):
+        """farend on the two queues (wrap: a command prefix, as TWO_NUMA_NODES), --stats-json to s.json."""
+        tmp = self.tmp
+        return subprocess.run(
+            [*wrap, FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", f"{prefix}-{os.getpid()}",
+             "--lcores", lcores, "--log-level=lib.eal:warning",
+             f"--vdev=net_pcap0,rx_pcap={tmp}/q0.pcap,rx_pcap={tmp}/q1.pcap,tx_pcap={tmp}/a0.pcap,tx_pcap={tmp}/a1.pcap",
+             f"--vdev=net_pcap1,tx_pcap={tmp}/c0.pcap,tx_pcap={tmp}/c1.pcap",
+             "--", "--exit-when-idle", "1", "--stats-json", f"{tmp}/s.json", *opts],
+            capture_output=True, text=True, timeout=120)
+
+    def stats(self):
+        with open(f"{self.tmp}/s.json") as f:
+            return json.load(f)
+
+    def assert_same_as_one_worker(self, stats):
+        """Each worker read its queue; together they sent exactly what one worker sends for the whole
+        capture, with the same counters."""
         one, one_stats, _ = run_pcap(SAMPLE)
-        p = subprocess.run([FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", f"fe-2w-{os.getpid()}",
-                            "--lcores", "0@0,1@1,2@1", "--log-level=lib.eal:warning",
-                            f"--vdev=net_pcap0,rx_pcap={tmp}/q0.pcap,rx_pcap={tmp}/q1.pcap,tx_pcap={tmp}/a0.pcap,tx_pcap={tmp}/a1.pcap",
-                            f"--vdev=net_pcap1,tx_pcap={tmp}/c0.pcap,tx_pcap={tmp}/c1.pcap",
-                            "--", "--exit-when-idle", "1", "--stats-json", f"{tmp}/s.json"],
-                           capture_output=True, text=True, timeout=120)
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        with open(f"{tmp}/s.json") as f:
-            stats = json.load(f)
-        self.assertEqual(sorted(stats["lcores"]), ["1", "2"])
         self.assertEqual([stats["lcores"][k]["rx_packets"] for k in ("1", "2")], [6, 5])
-        two = list(rdpcap(f"{tmp}/c0.pcap")) + list(rdpcap(f"{tmp}/c1.pcap"))
+        two = list(rdpcap(f"{self.tmp}/c0.pcap")) + list(rdpcap(f"{self.tmp}/c1.pcap"))
         self.assertEqual(sorted(bytes(x) for x in two), sorted(bytes(x) for x in one))
         for key in ("rx_packets", "tx_packets", "sip_messages", "nat_detected", "rewritten", "malformed", "dropped"):
             self.assertEqual(stats["totals"][key], one_stats[key], key)
+
+    def test_same_output_as_one_worker(self):
+        p = self.run_two("fe-2w", "0@0,1@1,2@1")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        stats = self.stats()
+        self.assertEqual(sorted(stats["lcores"]), ["1", "2"])
+        self.assert_same_as_one_worker(stats)
 
     def test_workers_on_two_numa_sockets_each_get_their_own_pools(self):
         """Workers on two NUMA sockets receive into pools on their own socket. This VM has one
@@ -272,44 +289,23 @@ class TwoWorkers(unittest.TestCase):
         mount namespace shows it two (cpu0 on node 0, cpu1 on node 1). --no-huge gives EAL memory
         on socket 0 only, so socket 1's worker gets a set of pools from any socket. --mbufs is
         shared among the sets as the workers are; the output is what one worker sends."""
-        frames = rdpcap(SAMPLE)
-        tmp = tempfile.mkdtemp()
-        wrpcap(f"{tmp}/q0.pcap", frames[:6])
-        wrpcap(f"{tmp}/q1.pcap", frames[6:])
-        one, one_stats, _ = run_pcap(SAMPLE)
-
-        def run(tag, *opts):
-            return subprocess.run(
-                TWO_NUMA_NODES + [FAREND, "--no-huge", "--no-pci", "-m", "512",
-                 "--file-prefix", f"fe-numa{tag}-{os.getpid()}", "--lcores", "0@0,1@0,2@1",
-                 "--log-level=lib.eal:warning",
-                 f"--vdev=net_pcap0,rx_pcap={tmp}/q0.pcap,rx_pcap={tmp}/q1.pcap,tx_pcap={tmp}/a0.pcap,tx_pcap={tmp}/a1.pcap",
-                 f"--vdev=net_pcap1,tx_pcap={tmp}/c0.pcap,tx_pcap={tmp}/c1.pcap",
-                 "--", "--exit-when-idle", "1", "--stats-json", f"{tmp}/s.json", *opts],
-                capture_output=True, text=True, timeout=120)
-
-        p = run("a", "--mbufs", "30001")
+        p = self.run_two("fe-numa-a", "0@0,1@0,2@1", "--mbufs", "30001", wrap=TWO_NUMA_NODES)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn("farend: mbuf pools per NUMA socket: socket 0 (farend_mbufs_s0, 15000 mbufs) for lcore(s) 1; "
                       "any socket (farend_mbufs_sany, 15001 mbufs) for lcore(s) 2", p.stdout)
-        with open(f"{tmp}/s.json") as f:
-            stats = json.load(f)
+        stats = self.stats()
         pools = stats["resources"]["pools"]
         self.assertEqual(sorted(pools), sorted(f"farend_{kind}_{s}" for kind in ("mbufs", "jumbo", "indirect")
                                                for s in ("s0", "sany")))
         self.assertEqual((pools["farend_mbufs_s0"]["size"], pools["farend_mbufs_sany"]["size"]), (15000, 15001))
         self.assertEqual([pools[k]["in_use"] for k in sorted(pools)], [0] * 6, "every mbuf back in its pool")
-        self.assertEqual([stats["lcores"][k]["rx_packets"] for k in ("1", "2")], [6, 5])
-        two = list(rdpcap(f"{tmp}/c0.pcap")) + list(rdpcap(f"{tmp}/c1.pcap"))
-        self.assertEqual(sorted(bytes(x) for x in two), sorted(bytes(x) for x in one))
-        for key in ("rx_packets", "tx_packets", "sip_messages", "nat_detected", "rewritten", "malformed", "dropped"):
-            self.assertEqual(stats["totals"][key], one_stats[key], key)
+        self.assert_same_as_one_worker(stats)
         # Without --mbufs each set is sized for its own worker (half of what two workers need).
-        p = run("b")
+        p = self.run_two("fe-numa-b", "0@0,1@0,2@1", wrap=TWO_NUMA_NODES)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn("socket 0 (farend_mbufs_s0, 13440 mbufs) for lcore(s) 1; "
                       "any socket (farend_mbufs_sany, 13440 mbufs) for lcore(s) 2", p.stdout)
-        p = run("c", "--mbufs", "26879")
+        p = self.run_two("fe-numa-c", "0@0,1@0,2@1", "--mbufs", "26879", wrap=TWO_NUMA_NODES)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         self.assertIn("--mbufs 26879 is fewer than the 26880 mbufs 2 ports with 2 queue(s) each need", p.stderr)
 
