@@ -172,6 +172,11 @@ class PerfScripts(unittest.TestCase):
                              capture_output=True, text=True, timeout=300)
         self.assertEqual(rep.returncode, 0, rep.stderr)
         self.assertIn("Worker::handle_sip", rep.stdout)
+        # Every sample in the shares: the tool's count is the recording's, one line a sample (a
+        # report row its pattern missed would leave the shares summing to 100 all the same).
+        script = subprocess.run(["perf", "script", "-i", kept, "-F", "ip"], capture_output=True, text=True, timeout=300)
+        self.assertEqual(script.returncode, 0, script.stderr)
+        self.assertEqual(len(script.stdout.splitlines()), samples, out)
 
     def test_profile_dataplane_floor(self):
         # --floor: the frames go to a port that is not SIP's; farend forwards them unread, so no
