@@ -188,9 +188,9 @@ class MainLcore(unittest.TestCase):
             stop = time.monotonic() - t1
         # Shares of the wall-clock time: on a CPU, and on a CPU or waiting for one. The worker's CPU
         # share depends on what else runs on its CPU (a test suite beside this one gave it 0.45, two
-        # busy loops 0.35); its runnable share does not (1.00 in both). A main lcore that spun would
-        # be runnable all the time too; sleeping, it waits for a CPU only when it wakes (0.06 beside
-        # two busy loops).
+        # busy loops 0.35); its runnable share does not (1.00 beside the two loops). A main lcore
+        # that spun would be runnable all the time too; sleeping, it waits for a CPU only when it
+        # wakes (0.06 beside the two loops).
         on_cpu = {k: (b[k][0] - a.get(k, (0, 0))[0]) / 1e9 / secs for k in b}
         runnable = {k: (sum(b[k]) - sum(a.get(k, (0, 0)))) / 1e9 / secs for k in b}
         workers = [k for k in on_cpu if k != "main" and "worker" in k]
