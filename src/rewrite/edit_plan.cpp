@@ -10,14 +10,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
-#include <type_traits>
 
 namespace farend::rewrite {
 
 int64_t EditPlan::growth() const noexcept {
-    static_assert(std::is_standard_layout_v<EditPlan>);
-    static_assert((offsetof(EditPlan, arena_) - offsetof(EditPlan, edits_)) % 4096 == 1152,
-                  "the arena's start and the first edits' must not share an offset in a 4 KiB page (see gap_)");
     int64_t g = 0;
     for (uint32_t i = 0; i < count_; ++i) g += int64_t{edits_[i].text_len} - int64_t{edits_[i].len};
     return g;
@@ -53,7 +49,6 @@ ApplyResult EditPlan::apply(char* buf, uint32_t size, uint32_t capacity) noexcep
         r.needed = static_cast<uint32_t>(need - capacity);
         return r;
     }
-    const char* arena = arena_.data();
     if (min_shift >= 0) {
         // Backwards: every segment moves right (or stays); write from the end.
         uint32_t src_end = size;
@@ -62,7 +57,7 @@ ApplyResult EditPlan::apply(char* buf, uint32_t size, uint32_t capacity) noexcep
             const uint32_t seg = e[i].off + e[i].len;
             if (src_end != seg) std::memmove(buf + seg + s, buf + seg, src_end - seg);  // often none: edits side by side
             s -= int64_t{e[i].text_len} - int64_t{e[i].len};
-            copy_bytes(buf + e[i].off + s, arena + e[i].text_off, e[i].text_len);
+            copy_bytes(buf + e[i].off + s, e[i].text, e[i].text_len);
             src_end = e[i].off;
         }
     } else {
@@ -71,7 +66,7 @@ ApplyResult EditPlan::apply(char* buf, uint32_t size, uint32_t capacity) noexcep
         uint32_t w = e[0].off;  // the prefix before the first edit stays where it is
         if (h) std::memmove(buf + w + h, buf + w, size - w);
         for (uint32_t i = 0; i < count_; ++i) {
-            copy_bytes(buf + w, arena + e[i].text_off, e[i].text_len);
+            copy_bytes(buf + w, e[i].text, e[i].text_len);
             w += e[i].text_len;
             const uint32_t seg = e[i].off + e[i].len;
             const uint32_t seg_end = i + 1 < count_ ? e[i + 1].off : size;

@@ -37,41 +37,86 @@ struct Text {
     [[nodiscard]] std::string_view view() const noexcept { return {buf, n}; }
 };
 
-// The source as text, formatted once per message into one buffer: the URI host form (IPv6 in
-// brackets, RFC 3261 25.1), ':', the port. The address is the host form's own bytes, and
-// host:port is one run of the buffer, so a Contact's new host:port is one piece, not three. The
-// edits copy from here into the plan.
-struct SourceText {
-    // The host form (at most kMaxText + 2 bytes; an IPv4 text may leave a scratch byte after it,
-    // which the ':' overwrites), ':', and the 8 bytes put_port() writes.
-    char buf[IpAddr::kMaxText + 2 + 1 + 8];
-    uint8_t ip_off = 0, ip_len = 0, host_len = 0, port_len = 0;
+using PlanText = EditPlan::Text;
 
-    explicit SourceText(const nat::Source& src) noexcept {
-        if (src.ip.is_v6()) {
-            buf[0] = '[';
-            ip_off = 1;
-            ip_len = static_cast<uint8_t>(src.ip.format(buf + 1));
-            buf[1 + ip_len] = ']';
-            host_len = static_cast<uint8_t>(ip_len + 2);
-        } else {
-            ip_len = host_len = static_cast<uint8_t>(src.ip.format(buf));
+// The source as text, formatted once per message into the plan's scratch, where the edits point
+// to it (no text is copied into the plan and then again into the message). Each text an edit
+// needs is one run of it:
+//   [0, c)    "=PORT;received=IP"    with [c, d) ";rport=PORT" after it: every Via append of
+//             ;received and ;rport, "=PORT" and "=IP" for parameters without a value, IP and PORT;
+//   [hp, ...) "HOST:PORT"            a Contact's new host and port (IPv6 in brackets, RFC 3261 25.1);
+//   [al, ...) ";alias=HOST~PORT~1"   Kamailio's add_contact_alias form, written only in alias mode.
+class SourceText {
+public:
+    // Where the runs start in the scratch: each leaves room for the longest text (an IPv6 address
+    // is at most 45 bytes; IpAddr::format may write kMaxText; put_port writes 8).
+    static constexpr uint32_t kHostPort = 96, kAlias = 160, kDigits = 240;
+    static_assert(1 + 8 + 10 + IpAddr::kMaxText + 7 + 8 <= kHostPort);
+    static_assert(kHostPort + 1 + IpAddr::kMaxText + 2 + 8 <= kAlias);
+    static_assert(kAlias + 7 + 1 + IpAddr::kMaxText + 2 + 8 + 8 <= kDigits);
+    static_assert(kDigits + 8 <= EditPlan::kScratch);
+
+    SourceText(const nat::Source& src, EditPlan& plan) noexcept : plan_(plan) {
+        char* const b = plan.scratch();
+        b[0] = '=';
+        port_len_ = static_cast<uint32_t>(put_port(b + 1, src.port));
+        uint32_t i = 1 + port_len_;
+        std::memcpy(b + i, ";received=", 10);
+        received_ = i;
+        i += 10;
+        ip_len_ = static_cast<uint32_t>(src.ip.format(b + i));
+        i += ip_len_;
+        std::memcpy(b + i, ";rport=", 7);
+        rport_ = i;
+        const uint64_t port = load_u64(b + 1);  // the 8 bytes put_port wrote
+        std::memcpy(b + i + 7, &port, 8);
+        // host:port
+        char* h = b + kHostPort;
+        const bool v6 = src.ip.is_v6();
+        if (v6) *h++ = '[';
+        copy_bytes(h, b + received_ + 10, ip_len_);
+        h += ip_len_;
+        if (v6) *h++ = ']';
+        host_len_ = ip_len_ + (v6 ? 2u : 0u);
+        *h = ':';
+        std::memcpy(h + 1, &port, 8);
+    }
+
+    [[nodiscard]] PlanText ip() const noexcept { return plan_.scratch_text(received_ + 10, ip_len_); }
+    [[nodiscard]] PlanText port() const noexcept { return plan_.scratch_text(1, port_len_); }
+    [[nodiscard]] PlanText eq_port() const noexcept { return plan_.scratch_text(0, 1 + port_len_); }
+    [[nodiscard]] PlanText eq_ip() const noexcept { return plan_.scratch_text(received_ + 9, 1 + ip_len_); }
+    [[nodiscard]] PlanText host_port() const noexcept { return plan_.scratch_text(kHostPort, host_len_ + 1 + port_len_); }
+    [[nodiscard]] std::string_view port_view() const noexcept { return port().view(); }
+    // The Via's appended parameters, in this order, as one run: "=PORT" (to an empty ;rport that
+    // ends the via-parm), ";received=IP", ";rport=PORT". Any of them may be left out, but "=PORT"
+    // and ";rport=PORT" never come together (the first is for a Via that has ;rport).
+    [[nodiscard]] PlanText via_append(bool eq_port, bool received, bool rport) const noexcept {
+        const uint32_t from = eq_port ? 0 : received ? received_ : rport_;
+        const uint32_t to = rport ? rport_ + 7 + port_len_ : received ? rport_ : received_;
+        return plan_.scratch_text(from, to - from);
+    }
+    // ";alias=HOST~PORT~1", written on the first call.
+    [[nodiscard]] PlanText alias() noexcept {
+        if (!alias_len_) {
+            char* const b = plan_.scratch();
+            char* a = b + kAlias;
+            std::memcpy(a, ";alias=", 7);
+            copy_bytes(a + 7, b + kHostPort, host_len_);
+            a += 7 + host_len_;
+            *a++ = '~';
+            const uint64_t port = load_u64(b + 1);
+            std::memcpy(a, &port, 8);
+            a += port_len_;
+            std::memcpy(a, "~1", 2);
+            alias_len_ = 7 + host_len_ + 1 + port_len_ + 2;
         }
-        buf[host_len] = ':';
-        port_len = static_cast<uint8_t>(put_port(buf + host_len + 1, src.port));
+        return plan_.scratch_text(kAlias, alias_len_);
     }
-    // Bounded by the buffer in the type too: GCC's LTO link otherwise assumes lengths of up to 255
-    // bytes and warns of copies past the buffer (-Wstringop-overread).
-    [[nodiscard]] std::string_view ip() const noexcept { return {buf + ip_off, std::min<std::size_t>(ip_len, IpAddr::kMaxText)}; }
-    [[nodiscard]] std::string_view host() const noexcept {
-        return {buf, std::min<std::size_t>(host_len, IpAddr::kMaxText + 2)};
-    }
-    [[nodiscard]] std::string_view port() const noexcept {
-        return {buf + std::min<std::size_t>(host_len, IpAddr::kMaxText + 2) + 1, std::min<std::size_t>(port_len, 5)};
-    }
-    [[nodiscard]] std::string_view host_port() const noexcept {
-        return {buf, std::min<std::size_t>(host_len + 1u + port_len, sizeof buf)};
-    }
+
+private:
+    EditPlan& plan_;
+    uint32_t port_len_ = 0, ip_len_ = 0, host_len_ = 0, received_ = 0, rport_ = 0, alias_len_ = 0;
 };
 
 bool is_multicast(const IpAddr& ip) noexcept {
@@ -80,54 +125,46 @@ bool is_multicast(const IpAddr& ip) noexcept {
 
 void plan_via(std::string_view buf, const sip::Via& v, const nat::Source& src, const SourceText& st, EditPlan& plan,
               Summary& sum) noexcept {
-    const std::string_view ip = st.ip(), port = st.port();
-    // Pieces added at the end of the via-parm, in this order: one edit. An empty ";rport" that
-    // ends the via-parm, as it usually does, has its "=port" there too, first (one edit planned
-    // and applied fewer: ~32 instructions a Via). At most four: that "=port" and an appended
-    // ";rport=port" exclude each other, and ";received=ip" is the only other pair.
-    std::string_view append[4];
-    std::size_t appended = 0;
+    // The parameters added at the end of the via-parm are one edit, one run of the source's text
+    // (SourceText::via_append). An empty ";rport" that ends the via-parm, as it usually does, has
+    // its "=port" there too, first (one edit planned and applied fewer: ~32 instructions a Via).
     const bool rport_last = v.rport.present && !v.rport.has_value && v.rport.whole.end() == v.value.end();
-    if (rport_last) {
-        append[appended++] = "=";
-        append[appended++] = port;
-        ++sum.via_params;
-    }
+    if (rport_last) ++sum.via_params;
     const bool host_is_source = (v.sent_by.kind == sip::HostKind::ipv4 || v.sent_by.kind == sip::HostKind::ipv6) &&
                                 v.sent_by.ip == src.ip;
     // RFC 3261 18.2.1: received when sent-by is not the source address; a stale one is corrected.
+    bool append_received = false;
     if (v.received.present) {
         const auto have = v.received.has_value ? IpAddr::parse(text(buf, v.received.value)) : std::nullopt;
         if (!have || *have != src.ip) {
             if (v.received.has_value)
-                plan.replace(v.received.value, ip);
+                plan.replace_ref(v.received.value, st.ip());
             else
-                plan.insert(v.received.whole.end(), {"=", ip});
+                plan.insert_ref(v.received.whole.end(), st.eq_ip());
             ++sum.via_params;
         }
     } else if (!host_is_source) {
-        append[appended++] = ";received=";
-        append[appended++] = ip;
+        append_received = true;
         ++sum.via_params;
     }
     // RFC 3581 4: rport carries the source port; fill an empty one, correct a stale one.
-    if (!v.rport.present) {
-        append[appended++] = ";rport=";
-        append[appended++] = port;
+    const bool append_rport = !v.rport.present;
+    if (append_rport) {
         ++sum.via_params;
     } else if (!v.rport.has_value) {
         if (!rport_last) {
-            plan.insert(v.rport.whole.end(), {"=", port});
+            plan.insert_ref(v.rport.whole.end(), st.eq_port());
             ++sum.via_params;
         }
-    } else if (text(buf, v.rport.value) != port) {
-        plan.replace(v.rport.value, port);
+    } else if (text(buf, v.rport.value) != st.port_view()) {
+        plan.replace_ref(v.rport.value, st.port());
         ++sum.via_params;
     }
-    if (appended) plan.add(v.value.end(), 0, {append, appended});
+    if (rport_last || append_received || append_rport)
+        plan.insert_ref(v.value.end(), st.via_append(rport_last, append_received, append_rport));
 }
 
-void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source& src, const SourceText& st,
+void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source& src, SourceText& st,
                   ContactMode mode, EditPlan& plan, Summary& sum) noexcept {
     const sip::Uri& u = c.uri;
     if (mode == ContactMode::rewrite) {
@@ -136,7 +173,7 @@ void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source
         const bool literal = u.host.kind == sip::HostKind::ipv4 || u.host.kind == sip::HostKind::ipv6;
         bool changed = false;
         if (!(literal && u.host.bracketed == u.host.ip.is_v6() && u.host.ip == src.ip && have_port == src.port)) {
-            plan.replace(u.host.whole(), st.host_port());
+            plan.replace_ref(u.host.whole(), st.host_port());
             changed = true;
         }
         if (u.maddr.present) {
@@ -147,16 +184,15 @@ void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source
         return;
     }
     // alias mode (Kamailio's add_contact_alias format): ;alias=ip~port~1 (1 = UDP)
-    Text alias;
-    alias.add(";alias=").add(st.host()).add('~').add(st.port()).add("~1");
+    const PlanText alias = st.alias();
     if (u.alias.present) {
         if (text(buf, u.alias.whole) == alias.view()) return;
-        plan.replace(u.alias.whole, alias.view());
+        plan.replace_ref(u.alias.whole, alias);
     } else {
         const uint32_t at = u.params.len ? u.params.end() : (u.headers.len ? u.headers.off : u.whole.end());
-        if (!c.name_addr) plan.insert(u.whole.off, "<");  // a URI parameter needs the URI in <>
-        plan.insert(at, alias.view());
-        if (!c.name_addr) plan.insert(u.whole.end(), ">");
+        if (!c.name_addr) plan.insert_ref(u.whole.off, "<");  // a URI parameter needs the URI in <>
+        plan.insert_ref(at, alias);
+        if (!c.name_addr) plan.insert_ref(u.whole.end(), ">");
     }
     ++sum.contacts;
 }
@@ -164,10 +200,10 @@ void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source
 // Returns by how many bytes its edits grow the body (negative: shrink), for Content-Length.
 [[gnu::always_inline]] inline int64_t plan_sdp(std::string_view buf, const sip::Sdp& sdp, const nat::Source& src, const SourceText& st, EditPlan& plan,
                  Summary& sum) noexcept {
-    const std::string_view ip = st.ip();
+    const PlanText ip = st.ip();
     int64_t growth = 0;
     const bool v6 = src.ip.is_v6();
-    const std::string_view family = v6 ? "IP6" : "IP4";
+    const PlanText family = v6 ? PlanText("IP6") : PlanText("IP4");
     for (uint8_t a = 0; a < sdp.addr_count; ++a) {
         const sip::SdpAddress& ad = sdp.addrs[a];
         // 0.0.0.0 means hold (RFC 3264 8.4) and multicast is nobody's NAT: both are kept.
@@ -177,10 +213,10 @@ void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source
         const std::string_view type = text(buf, ad.addrtype);
         const bool same_family = ad.ip.valid() ? ad.ip.is_v6() == v6 : v6 ? iequals_lit(type, "IP6") : iequals_lit(type, "IP4");
         if (!same_family) {
-            plan.replace(ad.addrtype, family);
+            plan.replace_ref(ad.addrtype, family);
             growth += static_cast<int64_t>(family.size()) - ad.addrtype.len;
         }
-        plan.replace(ad.addr, ip);
+        plan.replace_ref(ad.addr, ip);
         growth += static_cast<int64_t>(ip.size()) - ad.addr.len;
         ++sum.sdp_addresses;
     }
@@ -205,9 +241,8 @@ void plan_content_length(std::string_view buf, const sip::MessageIndex& index, i
         if (width == 0 && value <= 0xffff) {
             // The usual value, unpadded and at most 65535 (a datagram's bytes): put_port()'s
             // decimal text, one store and no loop (std::to_chars took ~40 instructions).
-            char digits[8];
-            const std::size_t n = put_port(digits, static_cast<uint16_t>(value));
-            plan.replace(h.value, std::string_view(digits, std::min<std::size_t>(n, 5)));
+            const std::size_t n = put_port(plan.scratch() + SourceText::kDigits, static_cast<uint16_t>(value));
+            plan.replace_ref(h.value, plan.scratch_text(SourceText::kDigits, static_cast<uint32_t>(n)));
         } else {
             Text t;
             plan.replace(h.value, t.add_num(value, width).view());
@@ -271,7 +306,7 @@ struct SdpRest {
 
 void plan_rewrites(std::string_view buf, sip::MaskView mv, const sip::MessageIndex& index, const sip::MessageParts& parts,
                    const nat::Source& src, const Config& cfg, EditPlan& plan, Summary& sum) noexcept {
-    const SourceText st(src);
+    SourceText st(src, plan);
     if (cfg.via && index.start.is_request && parts.has_top_via) plan_via(buf, parts.top_via, src, st, plan, sum);
     if (cfg.contact) {
         // A URI that names maddr or alias twice is ambiguous (which one counts?): rewriting one of

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
+#include <type_traits>
 #include <random>
 #include <string>
 #include <vector>
@@ -73,6 +75,42 @@ TEST(EditPlan, AnEditsTextMayBeSeveralPieces) {
     EXPECT_EQ(buf.substr(0, r.size), "203.0.113.5:40001;x;received=1.2.3.4");
     EXPECT_EQ(plan.size(), 3u);
     EXPECT_EQ(plan.text(plan.edit(0)), "203.0.113.5:40001");
+}
+
+// A Text is a literal or a run of the plan's scratch: nothing that could be a caller's temporary
+// converts to one (the copying forms take those).
+static_assert(!std::is_constructible_v<EditPlan::Text, std::string_view>);
+static_assert(!std::is_constructible_v<EditPlan::Text, const char*>);
+static_assert(!std::is_constructible_v<EditPlan::Text, std::string>);
+
+TEST(EditPlan, TextsByReferenceFromLiteralsAndTheScratch) {
+    // The edits point to their texts: written into the scratch after they were planned, the new
+    // bytes are what apply() writes (the scratch must outlive the plan's application, and does).
+    std::string buf = "sip:a@10.0.0.1:5060>";
+    buf.resize(64);
+    EditPlan plan;
+    char* s = plan.scratch();
+    std::memcpy(s, "203.0.113.5:40000", 17);
+    plan.replace_ref(Slice{6, 13}, plan.scratch_text(0, 17));
+    plan.insert_ref(0, "<");
+    plan.replace(Slice{19, 1}, std::string(">;x"));  // a copy, beside the references
+    ASSERT_EQ(plan.size(), 3u);
+    EXPECT_EQ(EditPlan::text(plan.edit(0)), "<");
+    EXPECT_EQ(EditPlan::text(plan.edit(1)), "203.0.113.5:40000");
+    EXPECT_EQ(plan.edit(1).text, s);  // not copied
+    std::memcpy(s, "198", 3);
+    const auto r = plan.apply(buf.data(), 20, 64);
+    ASSERT_EQ(r.status, ApplyStatus::ok);
+    EXPECT_EQ(buf.substr(0, r.size), "<sip:a@198.0.113.5:40000>;x");
+}
+
+TEST(EditPlan, ScratchTextsStayInsideTheScratch) {
+    EditPlan plan;
+    const char* s = plan.scratch();
+    const auto k = static_cast<uint32_t>(EditPlan::kScratch);
+    EXPECT_EQ(plan.scratch_text(k - 4, 100).view(), std::string_view(s + k - 4, 4));
+    EXPECT_EQ(plan.scratch_text(k + 10, 5).size(), 0u);
+    EXPECT_EQ(plan.scratch_text(0, UINT32_MAX).size(), EditPlan::kScratch);
 }
 
 TEST(EditPlan, PiecesBeyondTheArenaOverflowTheWholeEdit) {

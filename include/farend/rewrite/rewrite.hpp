@@ -38,7 +38,8 @@ struct Summary {
 // Adds to plan the edits that make the message reach `source`. Call only for a complete message
 // whose parts were extracted (with SDP when config.sdp is set); mv are the masks of buf it was
 // parsed with (an SDP with more addresses than sip::Sdp holds is read on from them). Adds nothing
-// when the message already says what it should.
+// when the message already says what it should. The edits' texts are in the plan's scratch, which
+// the next plan_rewrites() into the same plan writes again: apply the plan first.
 void plan_rewrites(std::string_view buf, sip::MaskView mv, const sip::MessageIndex& index, const sip::MessageParts& parts,
                    const nat::Source& source, const Config& config, EditPlan& plan, Summary& summary) noexcept;
 
