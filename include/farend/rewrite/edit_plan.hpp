@@ -87,8 +87,8 @@ public:
     // The general form: buf[off, off + len) replaced with the texts one after the other.
     void add(uint32_t off, uint32_t len, std::span<const std::string_view> texts) noexcept;
     // Without a copy: the edit points to the text (a literal, or the plan's scratch).
-    void replace_ref(Slice at, Text text) noexcept { place(at.off, at.len, text.p_, text.n_); }
-    void insert_ref(uint32_t off, Text text) noexcept { place(off, 0, text.p_, text.n_); }
+    [[gnu::always_inline]] void replace_ref(Slice at, Text text) noexcept { place(at.off, at.len, text.p_, text.n_); }
+    [[gnu::always_inline]] void insert_ref(uint32_t off, Text text) noexcept { place(off, 0, text.p_, text.n_); }
 
     [[nodiscard]] std::size_t size() const noexcept { return count_; }
     [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
