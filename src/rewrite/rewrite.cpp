@@ -11,21 +11,21 @@ namespace farend::rewrite {
 namespace {
 
 // A small text builder on the stack.
-struct Text {
+struct TextBuilder {
     char buf[160];
     std::size_t n = 0;
 
-    Text& add(std::string_view s) noexcept {
+    TextBuilder& add(std::string_view s) noexcept {
         const std::size_t k = std::min(s.size(), sizeof buf - n);
         copy_bytes(buf + n, s.data(), k);
         n += k;
         return *this;
     }
-    Text& add(char c) noexcept {
+    TextBuilder& add(char c) noexcept {
         if (n < sizeof buf) buf[n++] = c;
         return *this;
     }
-    Text& add_num(uint64_t v, std::size_t min_width = 0) noexcept {
+    TextBuilder& add_num(uint64_t v, std::size_t min_width = 0) noexcept {
         char tmp[24];
         const auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
         // At most 20 digits; said so that GCC (at the LTO link) sees no copy longer than tmp.
@@ -92,6 +92,7 @@ public:
     // ends the via-parm), ";received=IP", ";rport=PORT". Any of them may be left out, but "=PORT"
     // and ";rport=PORT" never come together (the first is for a Via that has ;rport).
     [[nodiscard]] PlanText via_append(bool eq_port, bool received, bool rport) const noexcept {
+        if (!eq_port && !received && !rport) return plan_.scratch_text(0, 0);
         const uint32_t from = eq_port ? 0 : received ? received_ : rport_;
         const uint32_t to = rport ? rport_ + 7 + port_len_ : received ? rport_ : received_;
         return plan_.scratch_text(from, to - from);
@@ -244,8 +245,8 @@ void plan_content_length(std::string_view buf, const sip::MessageIndex& index, i
             const std::size_t n = put_port(plan.scratch() + SourceText::kDigits, static_cast<uint16_t>(value));
             plan.replace_ref(h.value, plan.scratch_text(SourceText::kDigits, static_cast<uint32_t>(n)));
         } else {
-            Text t;
-            plan.replace(h.value, t.add_num(value, width).view());
+            TextBuilder t;
+            plan.replace(h.value, t.add_num(value, width).view());  // copied: t ends here
         }
         ++sum.content_lengths;
     }

@@ -1,7 +1,8 @@
 // An edit plan: byte-range replacements on one message, collected in any order, applied in place
-// in one go. A replacement text is copied into the plan's arena (replace, insert, add: any text)
-// or pointed to where it is (replace_ref, insert_ref: a literal or the plan's own scratch). Either every edit is applied or none is (when the buffer lacks room, the plan says
-// how many more bytes it needs and the message is untouched).
+// in one go. Either every edit is applied or none is (when the buffer lacks room, the plan says
+// how many more bytes it needs and the message is untouched). A replacement text is copied into
+// the plan's arena (replace, insert, add: any text) or pointed to where it is (replace_ref,
+// insert_ref: a literal or a run of the plan's own scratch).
 #pragma once
 
 #include <farend/base/bytes.hpp>
