@@ -87,11 +87,11 @@ public:
     [[nodiscard]] PlanText eq_port() const noexcept { return plan_.scratch_text(0, 1 + port_len_); }
     [[nodiscard]] PlanText eq_ip() const noexcept { return plan_.scratch_text(received_ + 9, 1 + ip_len_); }
     [[nodiscard]] PlanText host_port() const noexcept { return plan_.scratch_text(kHostPort, host_len_ + 1 + port_len_); }
-    [[nodiscard]] std::string_view port_view() const noexcept { return port().view(); }
     // The Via's appended parameters, in this order, as one run: "=PORT" (to an empty ;rport that
     // ends the via-parm), ";received=IP", ";rport=PORT". Any of them may be left out, but "=PORT"
     // and ";rport=PORT" never come together (the first is for a Via that has ;rport).
     [[nodiscard]] PlanText via_append(bool eq_port, bool received, bool rport) const noexcept {
+        // None of them: an empty text.
         if (!eq_port && !received && !rport) return plan_.scratch_text(0, 0);
         const uint32_t from = eq_port ? 0 : received ? received_ : rport_;
         const uint32_t to = rport ? rport_ + 7 + port_len_ : received ? rport_ : received_;
@@ -113,6 +113,11 @@ public:
             alias_len_ = 7 + host_len_ + 1 + port_len_ + 2;
         }
         return plan_.scratch_text(kAlias, alias_len_);
+    }
+    // A Content-Length's new value of at most 65535 (a datagram's bytes), unpadded, in its run.
+    [[nodiscard]] static PlanText digits(EditPlan& plan, uint16_t value) noexcept {
+        const std::size_t n = put_port(plan.scratch() + kDigits, value);
+        return plan.scratch_text(kDigits, static_cast<uint32_t>(n));
     }
 
 private:
@@ -157,12 +162,12 @@ void plan_via(std::string_view buf, const sip::Via& v, const nat::Source& src, c
             plan.insert_ref(v.rport.whole.end(), st.eq_port());
             ++sum.via_params;
         }
-    } else if (text(buf, v.rport.value) != st.port_view()) {
+    } else if (text(buf, v.rport.value) != st.port().view()) {
         plan.replace_ref(v.rport.value, st.port());
         ++sum.via_params;
     }
-    if (rport_last || append_received || append_rport)
-        plan.insert_ref(v.value.end(), st.via_append(rport_last, append_received, append_rport));
+    if (const PlanText append = st.via_append(rport_last, append_received, append_rport); append.size() != 0)
+        plan.insert_ref(v.value.end(), append);
 }
 
 void plan_contact(std::string_view buf, const sip::Contact& c, const nat::Source& src, SourceText& st,
@@ -242,8 +247,7 @@ void plan_content_length(std::string_view buf, const sip::MessageIndex& index, i
         if (width == 0 && value <= 0xffff) {
             // The usual value, unpadded and at most 65535 (a datagram's bytes): put_port()'s
             // decimal text, one store and no loop (std::to_chars took ~40 instructions).
-            const std::size_t n = put_port(plan.scratch() + SourceText::kDigits, static_cast<uint16_t>(value));
-            plan.replace_ref(h.value, plan.scratch_text(SourceText::kDigits, static_cast<uint32_t>(n)));
+            plan.replace_ref(h.value, SourceText::digits(plan, static_cast<uint16_t>(value)));
         } else {
             TextBuilder t;
             plan.replace(h.value, t.add_num(value, width).view());  // copied: t ends here

@@ -110,7 +110,7 @@ private:
     void place(uint32_t off, uint32_t len, const char* text, uint32_t n) noexcept;
 
     // 32-bit counts: the loops index with them (16-bit ones took a zero extension at each use).
-    // First: next to the first edits, not 76 KiB past them on a page of their own.
+    // First: beside the scratch and the first edits, not 88 KiB past them on a page of their own.
     uint32_t count_ = 0;
     uint32_t arena_used_ = 0;
     bool overflow_ = false;
