@@ -1,11 +1,12 @@
 """Helpers shared by farend's Python scripts and tests (perf/dataplane-bench, perf/kamailio-bench,
 perf/scaling-bench, scripts/overload, scripts/soak, tests/dataplane): NATed SIP message text,
 captures of it, DPDK telemetry queries, a measured window of a running application (and of farend
-on looping captures), a process's memory, a scratch directory."""
+on looping captures), a CPU's core clock, a process's memory, a scratch directory."""
 import atexit
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -258,6 +259,42 @@ def hugepages_for(who, megabytes, wanted=True):
         yield
     finally:
         restore()  # the hugepage pool and mount as they were before
+
+
+# The CPU of loop_eal's one worker lcore (-l 0-1: lcore 1, on CPU 1), whose clock core_clock() probes.
+WORKER_CPU = 1
+CLOCK_PROBE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "perf", "clock_probe")
+CLOCK_PROBE_MISSING = "not probed (build/perf/clock_probe is not built: ninja -C build)"
+
+
+def core_clock(cpu=WORKER_CPU, ms=30):
+    """The core clock of `cpu` in MHz right now, or None when build/perf/clock_probe is not built:
+    the probe (a chain of dependent adds, one a cycle) pinned to that CPU for `ms` milliseconds.
+    The benchmarks count TSC cycles, which tick at a fixed rate; this VM's core clock moves under
+    them (~3.4 GHz, and ~2.0 GHz for minutes at a time: ~1.5x the busy cycles a packet), so a run's
+    probes before and after it say which clock it had."""
+    if not os.access(CLOCK_PROBE, os.X_OK):
+        return None
+    p = subprocess.run([CLOCK_PROBE, str(ms)], capture_output=True, text=True, timeout=30,
+                       preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+    m = re.match(r"core clock ([0-9]+) MHz", p.stdout)
+    if p.returncode != 0 or not m:
+        raise RuntimeError(f"{CLOCK_PROBE} failed (status {p.returncode}): {p.stdout}{p.stderr}")
+    return float(m.group(1))
+
+
+def one_clock(clocks, tolerance=0.1):
+    """Whether probes of core_clock() (MHz; None: not probed) agree within `tolerance` of each
+    other: the runs between them had one clock (the probe alone varies by ~5% within one; the VM's
+    two speeds are ~1.7x apart)."""
+    return all(c is not None for c in clocks) and max(clocks) <= min(clocks) * (1 + tolerance)
+
+
+def clocked(run, cpu=WORKER_CPU):
+    """run() between two probes of cpu's core clock: (its result, (MHz before, MHz after))."""
+    before = core_clock(cpu)
+    result = run()
+    return result, (before, core_clock(cpu))
 
 
 def in_turn(r, *runs):

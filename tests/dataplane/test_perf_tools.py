@@ -98,6 +98,34 @@ class PerfScripts(unittest.TestCase):
         self.assertRegex(out, r"farend / roof +[0-9.]+ % +median of the rounds' own ratios")
         self.assertIn("lost inside farend: dropped 0 (tx refused 0), malformed 0; rewritten / received 100.0 %", out)
         self.assertRegex(out, r"not to SIP's port \(forwarded unread\): [0-9.]+ Mpps median")
+        # Each round's core clock (its runs' probes), and the ratio of the rounds at one clock.
+        self.assertRegex(out, r"\n  round 1: farend .* core clock [0-9]+-[0-9]+ MHz\n")
+        self.assertRegex(out, r"\n  at one clock \(a round's probes within 10%, [0-9]+-[0-9]+ MHz in all\): "
+                              r"([0-9.]+ % median of 1 of 1 rounds' own ratios|none of 1 rounds)")
+
+    def test_clock_probe(self):
+        # A chain of dependent adds timed by the wall clock: the core clock in MHz of the CPU it
+        # is pinned to, which farendtools.core_clock reads for the benchmarks' rounds.
+        probe = os.path.join(ROOT, "build", "perf", "clock_probe")
+        for cpu in sorted(os.sched_getaffinity(0)):
+            p = subprocess.run(["taskset", "-c", str(cpu), probe, "20"], capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            m = re.fullmatch(r"core clock ([0-9]+) MHz on cpu ([0-9]+)\n", p.stdout)
+            self.assertTrue(m, p.stdout)
+            self.assertEqual(int(m.group(2)), cpu)
+            self.assertTrue(200 <= int(m.group(1)) <= 10000, p.stdout)  # a core clock, not a count gone wrong
+        for bad in ("0", "10001", "x", ""):
+            p = subprocess.run([probe, bad], capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 2, bad)
+            self.assertIn(f"MILLISECONDS must be a whole number from 1 to 10000, not '{bad}'", p.stderr)
+        p = subprocess.run([probe, "1", "2"], capture_output=True, text=True, timeout=30)
+        self.assertEqual((p.returncode, p.stderr), (2, "usage: clock_probe [MILLISECONDS]   (1-10000, default 30)\n"))
+        from farendtools import core_clock, one_clock
+        mhz = core_clock(0)
+        self.assertTrue(200 <= mhz <= 10000, mhz)
+        self.assertTrue(one_clock([3400, 3560, 3300]))
+        self.assertFalse(one_clock([3400, 2000]))  # the VM's two speeds
+        self.assertFalse(one_clock([3400, None]))  # not probed: not known to be one clock
 
     def test_a_farend_that_does_not_start(self):
         # Said at once with its exit status, not after 20 s of telemetry retries as "no answer".
@@ -208,6 +236,11 @@ class PerfScripts(unittest.TestCase):
         for rounds in sides.values():
             self.assertEqual(len(rounds.split()), 2, out)
         self.assertRegex(out, r"b against a: best [-+][0-9.]+%")
+        # Each run's core clock, probed before and after it, and the rounds at one clock.
+        for side in ("a", "b"):
+            self.assertRegex(out, rf"\n    {side}  [0-9]+-[0-9]+ [0-9]+-[0-9]+\n")
+        self.assertRegex(out, r"\n  at one clock \(a round's four probes within 10%\): "
+                              r"([12] of 2 rounds, median of their own ratios [-+][0-9.]+%|none of 2 rounds)")
         # --flows: 3,000 sources' messages (more frames than the default pool holds beside the ports').
         rc, out = self.run_tool("ab-dataplane", farend, "1", "--b", farend, "--flows", "3000", "--window", "0.5",
                                 "--warmup", "0.3")
