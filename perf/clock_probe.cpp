@@ -3,7 +3,8 @@
 // counters and the benchmarks count TSC cycles, which tick at a fixed rate; this VM's core clock
 // moves under them (~3.4 GHz, and ~2.0 GHz for minutes at a time), and with it every figure in TSC
 // cycles. The benchmarks probe the worker's CPU before and after their runs (farendtools.core_clock)
-// to say which clock a run had, and to compare only runs that had the same one.
+// to say which clock a run had, and compare the runs that had one clock on their own too. (A run
+// can also be slow at the full clock, from a neighbour in the shared caches: this does not see that.)
 // Usage: clock_probe [MILLISECONDS]   (default 30; prints "core clock N MHz on cpu C")
 #include <sched.h>
 

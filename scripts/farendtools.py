@@ -272,7 +272,9 @@ def core_clock(cpu=WORKER_CPU, ms=30):
     the probe (a chain of dependent adds, one a cycle) pinned to that CPU for `ms` milliseconds.
     The benchmarks count TSC cycles, which tick at a fixed rate; this VM's core clock moves under
     them (~3.4 GHz, and ~2.0 GHz for minutes at a time: ~1.5x the busy cycles a packet), so a run's
-    probes before and after it say which clock it had."""
+    probes before and after it say which clock it had. Runs are slow at the full clock too (a
+    neighbour in the shared caches or on the core's other thread, which a chain of adds does not
+    feel): one clock is needed for a fair comparison, not enough for one."""
     if not os.access(CLOCK_PROBE, os.X_OK):
         return None
     p = subprocess.run([CLOCK_PROBE, str(ms)], capture_output=True, text=True, timeout=30,
