@@ -264,18 +264,19 @@ def hugepages_for(who, megabytes, wanted=True):
 # The CPU of loop_eal's one worker lcore (-l 0-1: lcore 1, on CPU 1), whose clock core_clock() probes.
 WORKER_CPU = 1
 CLOCK_PROBE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "perf", "clock_probe")
-CLOCK_PROBE_MISSING = "not probed (build/perf/clock_probe is not built: ninja -C build)"
+CLOCK_PROBE_MISSING = f"not probed (needs build/perf/clock_probe, from ninja -C build, and CPU {WORKER_CPU})"
 
 
 def core_clock(cpu=WORKER_CPU, ms=30):
-    """The core clock of `cpu` in MHz right now, or None when build/perf/clock_probe is not built:
+    """The core clock of `cpu` in MHz right now, or None when build/perf/clock_probe is not built
+    or `cpu` is not one this process may run on:
     the probe (a chain of dependent adds, one a cycle) pinned to that CPU for `ms` milliseconds.
     The benchmarks count TSC cycles, which tick at a fixed rate; this VM's core clock moves under
     them (~3.4 GHz, and ~2.0 GHz for minutes at a time: ~1.5x the busy cycles a packet), so a run's
     probes before and after it say which clock it had. Runs are slow at the full clock too (a
     neighbour in the shared caches or on the core's other thread, which a chain of adds does not
     feel): one clock is needed for a fair comparison, not enough for one."""
-    if not os.access(CLOCK_PROBE, os.X_OK):
+    if not os.access(CLOCK_PROBE, os.X_OK) or cpu not in os.sched_getaffinity(0):
         return None
     p = subprocess.run([CLOCK_PROBE, str(ms)], capture_output=True, text=True, timeout=30,
                        preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))

@@ -126,6 +126,7 @@ class PerfScripts(unittest.TestCase):
         self.assertTrue(one_clock([3400, 3560, 3300]))
         self.assertFalse(one_clock([3400, 2000]))  # the VM's two speeds
         self.assertFalse(one_clock([3400, None]))  # not probed: not known to be one clock
+        self.assertIsNone(core_clock(os.cpu_count() + 64))  # a CPU this process cannot run on: not probed
 
     def test_a_farend_that_does_not_start(self):
         # Said at once with its exit status, not after 20 s of telemetry retries as "no answer".
