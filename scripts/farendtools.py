@@ -293,11 +293,12 @@ def one_clock(clocks, tolerance=0.1):
     return all(c is not None for c in clocks) and max(clocks) <= min(clocks) * (1 + tolerance)
 
 
-def clocked(run, cpu=WORKER_CPU):
-    """run() between two probes of cpu's core clock: (its result, (MHz before, MHz after))."""
-    before = core_clock(cpu)
+def clocked(run, cpus=(WORKER_CPU,)):
+    """run() between probes of the core clock of each of `cpus`: (its result, the probes in MHz:
+    each CPU's before, then each CPU's after; for one CPU (before, after))."""
+    before = [core_clock(c) for c in cpus]
     result = run()
-    return result, (before, core_clock(cpu))
+    return result, (*before, *(core_clock(c) for c in cpus))
 
 
 def in_turn(r, *runs):

@@ -358,6 +358,13 @@ class PerfScripts(unittest.TestCase):
         f = float(re.search(r"farend: +([0-9]+) msgs per CPU-second", out).group(1))
         ratio = float(re.search(r"farend / Kamailio per CPU-second: +([0-9.]+)x", out).group(1))
         self.assertAlmostEqual(ratio, f / k, delta=0.06 + ratio * 0.001)
+        # The round's core clocks (both CPUs, around both runs) and the ratio at one clock.
+        self.assertRegex(out, r"\n +core clock [0-9]+-[0-9]+ MHz \(CPUs 0, 1, around both runs\)\n")
+        one = re.search(r"\n  at one clock \(a round's probes within 10%\): (?:([0-9.]+)x median of 1 of 1 rounds' own "
+                        r"ratios|none of 1 rounds)", out)
+        self.assertIsNotNone(one, out)
+        if one.group(1):
+            self.assertAlmostEqual(float(one.group(1)), ratio, delta=0.06)
         rc, out = self.run_tool("kamailio-bench", "--rounds", "0")
         self.assertEqual(rc, 1, out)
         self.assertIn("--rounds must be a whole number from 1", out)
