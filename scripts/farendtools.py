@@ -313,6 +313,21 @@ def in_turn(r, *runs):
     return tuple(results)
 
 
+def in_turn_clocked(r, *runs, cpus=(WORKER_CPU,)):
+    """in_turn() with each run between probes of the core clock of each of `cpus` (clocked()):
+    (the runs' results in the order of runs, every probe of the round in MHz)."""
+    probes = []
+
+    def probed(run):
+        def one():
+            result, clock = clocked(run, cpus)
+            probes.extend(clock)
+            return result
+        return one
+
+    return in_turn(r, *map(probed, runs)), probes
+
+
 def measure_farend(farend, eal, prefix, warmup, window, args=(), during=None):
     """farend (its path) with EAL arguments `eal` and farend options `args`: how much each
     /farend/stats counter grew over the window, the window's seconds, farend's output."""
