@@ -1,37 +1,61 @@
-// The core clock of the CPU this runs on, right now: a chain of dependent adds (one a cycle on
-// any out-of-order core: each waits for the one before it) timed by the wall clock. farend's busy
-// counters and the benchmarks count TSC cycles, which tick at a fixed rate; this VM's core clock
-// moves under them (~3.4 GHz, and ~2.0 GHz for minutes at a time), and with it every figure in TSC
-// cycles. The benchmarks probe the worker's CPU before and after their runs (farendtools.core_clock)
-// to say which clock a run had, and compare the runs that had one clock on their own too. (A run
-// can also be slow at the full clock, from a neighbour in the shared caches: this does not see that.)
-// Usage: clock_probe [MILLISECONDS]   (default 30; prints "core clock N MHz on cpu C")
+// How fast the CPU this runs on is right now, two ways, each timed by the wall clock:
+// - its core clock: a chain of dependent adds, one a cycle on any out-of-order core (each waits for
+//   the one before it);
+// - its width: four independent chains of adds, in adds a core cycle. The core can run four
+//   (~3.7 a cycle here with the loop), unless something takes a share of the core: most likely
+//   its other hardware thread, another tenant's vCPU.
+// farend's busy counters and the benchmarks count TSC cycles, which tick at a fixed rate. This VM's
+// speed moves under them both ways for minutes at a time: the clock from ~3.4 GHz to ~2.0 (the
+// host lowering it), or the width from ~3.7 to ~2.6 adds a cycle at the full clock (seen as a
+// 25-30% lower rate of independent adds in a phase when farend ran ~1.6x its cycles). The
+// benchmarks probe the worker's CPU before and after each run (farendtools.core_speed) to say
+// which speed the run had, and compare the runs at one speed on their own too.
+// Usage: clock_probe [MILLISECONDS]   (default 30; prints "core clock N MHz, W adds a cycle, on cpu C")
 #include <sched.h>
 
 #include <algorithm>
 #include <chrono>
-#include <vector>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 namespace {
 
-// 16 x kSteps dependent adds: the empty asm keeps each add in a register and in order (no
-// folding into one add of 16), so a step is 16 cycles whatever the loop around it costs.
-constexpr uint64_t kSteps = 1 << 16;  // ~1 M cycles: ~0.3 ms at 3.4 GHz
+// kSteps steps of 16 adds: the empty asm after each keeps it a real add in a register (no
+// folding of 16 into one), so a step of one chain is 16 cycles whatever the loop around it costs,
+// and a step of four chains 4 cycles on a core that runs four adds a cycle.
+constexpr uint64_t kSteps = 1 << 16;  // ~1 M adds a chain: ~0.3 ms at 3.4 GHz
+constexpr uint64_t kAdds = kSteps * 16;
 
-uint64_t chain(uint64_t x) noexcept {
-    for (uint64_t i = 0; i < kSteps; ++i) {
-#define FAREND_ADD   \
-    x += 1;          \
+#define FAREND_ADD(x) \
+    x += 1;           \
     asm volatile("" : "+r"(x));
-        FAREND_ADD FAREND_ADD FAREND_ADD FAREND_ADD FAREND_ADD FAREND_ADD FAREND_ADD FAREND_ADD
-        FAREND_ADD FAREND_ADD FAREND_ADD FAREND_ADD FAREND_ADD FAREND_ADD FAREND_ADD FAREND_ADD
-#undef FAREND_ADD
+
+uint64_t one_chain(uint64_t x) noexcept {
+    for (uint64_t i = 0; i < kSteps; ++i) {
+        FAREND_ADD(x) FAREND_ADD(x) FAREND_ADD(x) FAREND_ADD(x) FAREND_ADD(x) FAREND_ADD(x) FAREND_ADD(x) FAREND_ADD(x)
+        FAREND_ADD(x) FAREND_ADD(x) FAREND_ADD(x) FAREND_ADD(x) FAREND_ADD(x) FAREND_ADD(x) FAREND_ADD(x) FAREND_ADD(x)
     }
     return x;
+}
+
+uint64_t four_chains(uint64_t a) noexcept {
+    uint64_t b = a, c = a, d = a;
+    for (uint64_t i = 0; i < kSteps / 4; ++i) {
+#define FAREND_FOUR FAREND_ADD(a) FAREND_ADD(b) FAREND_ADD(c) FAREND_ADD(d)
+        FAREND_FOUR FAREND_FOUR FAREND_FOUR FAREND_FOUR FAREND_FOUR FAREND_FOUR FAREND_FOUR FAREND_FOUR
+        FAREND_FOUR FAREND_FOUR FAREND_FOUR FAREND_FOUR FAREND_FOUR FAREND_FOUR FAREND_FOUR FAREND_FOUR
+#undef FAREND_FOUR
+    }
+    return a + b + c + d;  // kAdds adds in all, as one_chain
+}
+#undef FAREND_ADD
+
+double median(std::vector<double>& v) {
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
 }
 
 }  // namespace
@@ -51,19 +75,22 @@ int main(int argc, char** argv) {
         }
     }
     using clock = std::chrono::steady_clock;
+    const auto seconds = [](auto t0) { return std::chrono::duration<double>(clock::now() - t0).count(); };
     const auto until = clock::now() + std::chrono::milliseconds(ms);
-    // The median of the runs (~0.3 ms each): an interrupt or a preemption that slows one run, or
-    // a clock that moves during the probe, moves it least.
-    std::vector<double> hz;
+    // Runs of both kinds in turn until the time is up, and the median of each (an interrupt or a
+    // preemption that slows one run, or a speed that moves during the probe, moves it least).
+    std::vector<double> hz, width;
     uint64_t x = 0;
     do {
-        const auto t0 = clock::now();
-        x = chain(x);
-        const double secs = std::chrono::duration<double>(clock::now() - t0).count();
-        hz.push_back(static_cast<double>(kSteps * 16) / secs);
+        auto t0 = clock::now();
+        x = one_chain(x);
+        const double one = seconds(t0);
+        t0 = clock::now();
+        x = four_chains(x);
+        const double four = seconds(t0);
+        hz.push_back(static_cast<double>(kAdds) / one);
+        width.push_back(one / four);  // adds a cycle: one chain runs one
     } while (clock::now() < until);
-    std::nth_element(hz.begin(), hz.begin() + static_cast<std::ptrdiff_t>(hz.size() / 2), hz.end());
-    const double median = hz[hz.size() / 2];
-    std::printf("core clock %.0f MHz on cpu %d\n", median / 1e6, sched_getcpu());
-    return x == 0 ? 1 : 0;  // x is 16 x kSteps x runs: never 0 (and the chain is not dead code)
+    std::printf("core clock %.0f MHz, %.2f adds a cycle, on cpu %d\n", median(hz) / 1e6, median(width), sched_getcpu());
+    return x == 0 ? 1 : 0;  // x counts every add: never 0 (and the chains are not dead code)
 }

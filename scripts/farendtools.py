@@ -1,8 +1,9 @@
 """Helpers shared by farend's Python scripts and tests (perf/dataplane-bench, perf/kamailio-bench,
 perf/scaling-bench, scripts/overload, scripts/soak, tests/dataplane): NATed SIP message text,
 captures of it, DPDK telemetry queries, a measured window of a running application (and of farend
-on looping captures), a CPU's core clock, a process's memory, a scratch directory."""
+on looping captures), a CPU's speed, a process's memory, a scratch directory."""
 import atexit
+import collections
 import contextlib
 import json
 import os
@@ -261,44 +262,54 @@ def hugepages_for(who, megabytes, wanted=True):
         restore()  # the hugepage pool and mount as they were before
 
 
-# The CPU of loop_eal's one worker lcore (-l 0-1: lcore 1, on CPU 1), whose clock core_clock() probes.
+# The CPU of loop_eal's one worker lcore (-l 0-1: lcore 1, on CPU 1), whose speed core_speed() probes.
 WORKER_CPU = 1
 CLOCK_PROBE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "perf", "clock_probe")
-CLOCK_PROBE_MISSING = f"not probed (needs build/perf/clock_probe, from ninja -C build, and CPU {WORKER_CPU})"
+SPEED_NOT_PROBED = f"not probed (needs build/perf/clock_probe, from ninja -C build, and CPU {WORKER_CPU})"
+
+# A probe of a CPU's speed: its core clock in MHz and its width, in adds a core cycle on four
+# independent chains (perf/clock_probe.cpp).
+Speed = collections.namedtuple("Speed", "mhz width")
 
 
-def core_clock(cpu=WORKER_CPU, ms=30):
-    """The core clock of `cpu` in MHz right now, or None when build/perf/clock_probe is not built
-    or `cpu` is not one this process may run on:
-    the probe (a chain of dependent adds, one a cycle) pinned to that CPU for `ms` milliseconds.
-    The benchmarks count TSC cycles, which tick at a fixed rate; this VM's core clock moves under
-    them (~3.4 GHz, and ~2.0 GHz for minutes at a time: ~1.5x the busy cycles a packet), so a run's
-    probes before and after it say which clock it had. Runs are slow at the full clock too (a
-    neighbour in the shared caches or on the core's other thread, which a chain of adds does not
-    feel): one clock is needed for a fair comparison, not enough for one."""
+def core_speed(cpu=WORKER_CPU, ms=30):
+    """How fast `cpu` is right now (a Speed), or None when build/perf/clock_probe is not built or
+    `cpu` is not one this process may run on: the probe pinned to that CPU for `ms` milliseconds.
+    The benchmarks count TSC cycles, which tick at a fixed rate; this VM's speed moves under them
+    for minutes at a time, two ways: its clock from ~3.4 GHz to ~2.0 (~1.5x the busy cycles a
+    packet), or its width from ~3.7 adds a cycle to ~2.6 at the full clock (the core shared, most
+    likely with its other hardware thread: ~1.6x). A run's probes before and after it say which speed it had."""
     if not os.access(CLOCK_PROBE, os.X_OK) or cpu not in os.sched_getaffinity(0):
         return None
     p = subprocess.run([CLOCK_PROBE, str(ms)], capture_output=True, text=True, timeout=30,
                        preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
-    m = re.match(r"core clock ([0-9]+) MHz", p.stdout)
+    m = re.match(r"core clock ([0-9]+) MHz, ([0-9.]+) adds a cycle, on cpu", p.stdout)
     if p.returncode != 0 or not m:
         raise RuntimeError(f"{CLOCK_PROBE} failed (status {p.returncode}): {p.stdout}{p.stderr}")
-    return float(m.group(1))
+    return Speed(float(m.group(1)), float(m.group(2)))
 
 
-def one_clock(clocks, tolerance=0.1):
-    """Whether probes of core_clock() (MHz; None: not probed) agree within `tolerance` of each
-    other: the runs between them had one clock (the probe alone varies by ~5% within one; the VM's
-    two speeds are ~1.7x apart)."""
-    return all(c is not None for c in clocks) and max(clocks) <= min(clocks) * (1 + tolerance)
+def one_speed(probes, tolerance=0.1):
+    """Whether probes of core_speed() (None: not probed) agree within `tolerance`, in clock and in
+    width: the runs between them had one speed (the probe alone varies by ~5% within one; the
+    VM's speeds are 1.4-1.7x apart)."""
+    if not probes or any(p is None for p in probes):
+        return False
+    return all(max(v) <= min(v) * (1 + tolerance) for v in ([p.mhz for p in probes], [p.width for p in probes]))
 
 
-def clocked(run, cpus=(WORKER_CPU,)):
-    """run() between probes of the core clock of each of `cpus`: (its result, the probes in MHz:
-    each CPU's before, then each CPU's after; for one CPU (before, after))."""
-    before = [core_clock(c) for c in cpus]
+def speed_range(probes):
+    """The probes' spread as text: "3405-3596 MHz, 3.61-3.74 adds a cycle"."""
+    mhz, width = [p.mhz for p in probes], [p.width for p in probes]
+    return f"{min(mhz):.0f}-{max(mhz):.0f} MHz, {min(width):.2f}-{max(width):.2f} adds a cycle"
+
+
+def probed(run, cpus=(WORKER_CPU,)):
+    """run() between probes of the speed of each of `cpus`: (its result, the probes: each CPU's
+    before, then each CPU's after; for one CPU (before, after))."""
+    before = [core_speed(c) for c in cpus]
     result = run()
-    return result, (*before, *(core_clock(c) for c in cpus))
+    return result, (*before, *(core_speed(c) for c in cpus))
 
 
 def in_turn(r, *runs):
@@ -313,19 +324,19 @@ def in_turn(r, *runs):
     return tuple(results)
 
 
-def in_turn_clocked(r, *runs, cpus=(WORKER_CPU,)):
-    """in_turn() with each run between probes of the core clock of each of `cpus` (clocked()):
-    (the runs' results in the order of runs, every probe of the round in MHz)."""
+def in_turn_probed(r, *runs, cpus=(WORKER_CPU,)):
+    """in_turn() with each run between probes of the speed of each of `cpus` (probed()): (the
+    runs' results in the order of runs, every probe of the round)."""
     probes = []
 
-    def probed(run):
-        def one():
-            result, clock = clocked(run, cpus)
-            probes.extend(clock)
+    def one(run):
+        def go():
+            result, speeds = probed(run, cpus)
+            probes.extend(speeds)
             return result
-        return one
+        return go
 
-    return in_turn(r, *map(probed, runs)), probes
+    return in_turn(r, *map(one, runs)), probes
 
 
 def measure_farend(farend, eal, prefix, warmup, window, args=(), during=None):

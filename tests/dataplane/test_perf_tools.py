@@ -98,35 +98,43 @@ class PerfScripts(unittest.TestCase):
         self.assertRegex(out, r"farend / roof +[0-9.]+ % +median of the rounds' own ratios")
         self.assertIn("lost inside farend: dropped 0 (tx refused 0), malformed 0; rewritten / received 100.0 %", out)
         self.assertRegex(out, r"not to SIP's port \(forwarded unread\): [0-9.]+ Mpps median")
-        # Each round's core clock (its runs' probes), and the ratio of the rounds at one clock.
-        self.assertRegex(out, r"\n  round 1: farend .* core clock [0-9]+-[0-9]+ MHz\n")
-        self.assertRegex(out, r"\n  at one clock \(a round's probes within 10%, [0-9]+-[0-9]+ MHz in all\): "
+        # Each round's core speed (its runs' probes), and the ratio of the rounds at one speed.
+        speed = r"[0-9]+-[0-9]+ MHz, [0-9.]+-[0-9.]+ adds a cycle"
+        self.assertRegex(out, rf"\n  round 1: farend .* core {speed}\n")
+        self.assertRegex(out, rf"\n  at one speed \(a round's probes within 10%; {speed} in all\): "
                               r"([0-9.]+ % median of 1 of 1 rounds' own ratios|none of 1 rounds)")
 
     def test_clock_probe(self):
-        # A chain of dependent adds timed by the wall clock: the core clock in MHz of the CPU it
-        # is pinned to, which farendtools.core_clock reads for the benchmarks' rounds.
+        # A chain of dependent adds and four independent ones, timed by the wall clock: the core
+        # clock in MHz and the width in adds a cycle of the CPU it is pinned to, which
+        # farendtools.core_speed reads for the benchmarks' rounds.
         probe = os.path.join(ROOT, "build", "perf", "clock_probe")
         for cpu in sorted(os.sched_getaffinity(0)):
             p = subprocess.run(["taskset", "-c", str(cpu), probe, "20"], capture_output=True, text=True, timeout=30)
             self.assertEqual(p.returncode, 0, p.stderr)
-            m = re.fullmatch(r"core clock ([0-9]+) MHz on cpu ([0-9]+)\n", p.stdout)
+            m = re.fullmatch(r"core clock ([0-9]+) MHz, ([0-9]+\.[0-9]{2}) adds a cycle, on cpu ([0-9]+)\n", p.stdout)
             self.assertTrue(m, p.stdout)
-            self.assertEqual(int(m.group(2)), cpu)
+            self.assertEqual(int(m.group(3)), cpu)
             self.assertTrue(200 <= int(m.group(1)) <= 10000, p.stdout)  # a core clock, not a count gone wrong
+            # Four independent chains: more than one add a cycle on any out-of-order core, at most
+            # four (more would be a chain the compiler folded).
+            self.assertTrue(1.2 <= float(m.group(2)) <= 4.2, p.stdout)
         for bad in ("0", "10001", "x", ""):
             p = subprocess.run([probe, bad], capture_output=True, text=True, timeout=30)
             self.assertEqual(p.returncode, 2, bad)
             self.assertIn(f"MILLISECONDS must be a whole number from 1 to 10000, not '{bad}'", p.stderr)
         p = subprocess.run([probe, "1", "2"], capture_output=True, text=True, timeout=30)
         self.assertEqual((p.returncode, p.stderr), (2, "usage: clock_probe [MILLISECONDS]   (1-10000, default 30)\n"))
-        from farendtools import core_clock, one_clock
-        mhz = core_clock(0)
-        self.assertTrue(200 <= mhz <= 10000, mhz)
-        self.assertTrue(one_clock([3400, 3560, 3300]))
-        self.assertFalse(one_clock([3400, 2000]))  # the VM's two speeds
-        self.assertFalse(one_clock([3400, None]))  # not probed: not known to be one clock
-        self.assertIsNone(core_clock(os.cpu_count() + 64))  # a CPU this process cannot run on: not probed
+        from farendtools import Speed, core_speed, one_speed, speed_range
+        sp = core_speed(0)
+        self.assertTrue(200 <= sp.mhz <= 10000 and 1.2 <= sp.width <= 4.2, sp)
+        self.assertTrue(one_speed([Speed(3400, 3.7), Speed(3560, 3.6), Speed(3300, 3.75)]))
+        self.assertFalse(one_speed([Speed(3400, 3.7), Speed(2000, 3.7)]))  # the clock dropped
+        self.assertFalse(one_speed([Speed(3400, 3.7), Speed(3400, 2.6)]))  # the core shared at the full clock
+        self.assertFalse(one_speed([Speed(3400, 3.7), None]))  # not probed: not known to be one speed
+        self.assertFalse(one_speed([]))
+        self.assertEqual(speed_range([Speed(3405, 3.612), Speed(3596, 3.74)]), "3405-3596 MHz, 3.61-3.74 adds a cycle")
+        self.assertIsNone(core_speed(os.cpu_count() + 64))  # a CPU this process cannot run on: not probed
 
     def test_a_farend_that_does_not_start(self):
         # Said at once with its exit status, not after 20 s of telemetry retries as "no answer".
@@ -237,10 +245,11 @@ class PerfScripts(unittest.TestCase):
         for rounds in sides.values():
             self.assertEqual(len(rounds.split()), 2, out)
         self.assertRegex(out, r"b against a: best [-+][0-9.]+%")
-        # Each run's core clock, probed before and after it, and the rounds at one clock.
+        # Each run's core speed, probed before and after it, and the rounds at one speed.
+        speed = r"[0-9]+-[0-9]+ MHz, [0-9.]+-[0-9.]+ adds a cycle"
         for side in ("a", "b"):
-            self.assertRegex(out, rf"\n    {side}  [0-9]+-[0-9]+ [0-9]+-[0-9]+\n")
-        self.assertRegex(out, r"\n  at one clock \(a round's four probes within 10%\): "
+            self.assertRegex(out, rf"\n    {side}  {speed}   {speed}\n")
+        self.assertRegex(out, r"\n  at one speed \(a round's four probes within 10%\): "
                               r"([12] of 2 rounds, median of their own ratios [-+][0-9.]+%|none of 2 rounds)")
         # --flows: 3,000 sources' messages (more frames than the default pool holds beside the ports').
         rc, out = self.run_tool("ab-dataplane", farend, "1", "--b", farend, "--flows", "3000", "--window", "0.5",
@@ -358,9 +367,9 @@ class PerfScripts(unittest.TestCase):
         f = float(re.search(r"farend: +([0-9]+) msgs per CPU-second", out).group(1))
         ratio = float(re.search(r"farend / Kamailio per CPU-second: +([0-9.]+)x", out).group(1))
         self.assertAlmostEqual(ratio, f / k, delta=0.06 + ratio * 0.001)
-        # The round's core clocks (both CPUs, around both runs) and the ratio at one clock.
-        self.assertRegex(out, r"\n +core clock [0-9]+-[0-9]+ MHz \(CPUs 0, 1, around both runs\)\n")
-        one = re.search(r"\n  at one clock \(a round's probes within 10%\): (?:([0-9.]+)x median of 1 of 1 rounds' own "
+        # The round's core speeds (both CPUs, around both runs) and the ratio at one speed.
+        self.assertRegex(out, r"\n +core [0-9]+-[0-9]+ MHz, [0-9.]+-[0-9.]+ adds a cycle \(CPUs 0, 1, around both runs\)\n")
+        one = re.search(r"\n  at one speed \(a round's probes within 10%\): (?:([0-9.]+)x median of 1 of 1 rounds' own "
                         r"ratios|none of 1 rounds)", out)
         self.assertIsNotNone(one, out)
         if one.group(1):
