@@ -278,7 +278,9 @@ def core_speed(cpu=WORKER_CPU, ms=30):
     The benchmarks count TSC cycles, which tick at a fixed rate; this VM's speed moves under them
     for minutes at a time, two ways: its clock from ~3.4 GHz to ~2.0 (~1.5x the busy cycles a
     packet), or its width from ~3.7 adds a cycle to ~2.6 at the full clock (the core shared, most
-    likely with its other hardware thread: ~1.6x). A run's probes before and after it say which speed it had."""
+    likely with its other hardware thread: ~1.6x). A run's probes before and after it say which
+    speed it had. Runs are also slow with both at their usual values (~1.5x, for a minute or so):
+    a cause these probes do not measure, so one speed is needed for a fair comparison, not enough."""
     if not os.access(CLOCK_PROBE, os.X_OK) or cpu not in os.sched_getaffinity(0):
         return None
     p = subprocess.run([CLOCK_PROBE, str(ms)], capture_output=True, text=True, timeout=30,
