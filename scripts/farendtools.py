@@ -300,6 +300,14 @@ def one_speed(probes, tolerance=0.1):
     return all(max(v) <= min(v) * (1 + tolerance) for v in ([p.mhz for p in probes], [p.width for p in probes]))
 
 
+def at_one_speed(values, speeds):
+    """The values of the rounds whose probes (speeds: one list a round, beside values) agree
+    (one_speed()), in their order; None when any probe is missing (SPEED_NOT_PROBED)."""
+    if any(None in sp for sp in speeds):
+        return None
+    return [v for v, sp in zip(values, speeds) if one_speed(sp)]
+
+
 def speed_range(probes):
     """The probes' spread as text: "3405-3596 MHz, 3.61-3.74 adds a cycle"."""
     mhz, width = [p.mhz for p in probes], [p.width for p in probes]

@@ -125,7 +125,7 @@ class PerfScripts(unittest.TestCase):
             self.assertIn(f"MILLISECONDS must be a whole number from 1 to 10000, not '{bad}'", p.stderr)
         p = subprocess.run([probe, "1", "2"], capture_output=True, text=True, timeout=30)
         self.assertEqual((p.returncode, p.stderr), (2, "usage: clock_probe [MILLISECONDS]   (1-10000, default 30)\n"))
-        from farendtools import Speed, core_speed, one_speed, speed_range
+        from farendtools import Speed, at_one_speed, core_speed, one_speed, speed_range
         sp = core_speed(0)
         self.assertTrue(200 <= sp.mhz <= 10000 and 1.2 <= sp.width <= 4.2, sp)
         self.assertTrue(one_speed([Speed(3400, 3.7), Speed(3560, 3.6), Speed(3300, 3.75)]))
@@ -133,6 +133,9 @@ class PerfScripts(unittest.TestCase):
         self.assertFalse(one_speed([Speed(3400, 3.7), Speed(3400, 2.6)]))  # the core shared at the full clock
         self.assertFalse(one_speed([Speed(3400, 3.7), None]))  # not probed: not known to be one speed
         self.assertFalse(one_speed([]))
+        steady, moved = [Speed(3400, 3.7), Speed(3450, 3.7)], [Speed(3400, 3.7), Speed(2000, 3.7)]
+        self.assertEqual(at_one_speed([1.5, 2.5, 3.5], [steady, moved, steady]), [1.5, 3.5])
+        self.assertIsNone(at_one_speed([1.5, 2.5], [steady, [Speed(3400, 3.7), None]]))  # a probe missing
         self.assertEqual(speed_range([Speed(3405, 3.612), Speed(3596, 3.74)]), "3405-3596 MHz, 3.61-3.74 adds a cycle")
         self.assertIsNone(core_speed(os.cpu_count() + 64))  # a CPU this process cannot run on: not probed
 
