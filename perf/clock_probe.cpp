@@ -10,8 +10,13 @@
 // 25-30% lower rate of independent adds in a phase when farend ran ~1.6x its cycles). The
 // benchmarks probe the worker's CPU before and after each run (farendtools.core_speed) to say
 // which speed the run had, and compare the runs at one speed on their own too.
-// Usage: clock_probe [MILLISECONDS]   (default 30; prints "core clock N MHz, W adds a cycle, on cpu C")
+// It also gives the TSC's rate over the probe (its ticks against the wall clock), so that a tool
+// can turn TSC cycles into core cycles (perf/profile-dataplane --instructions: instructions a core
+// cycle, function by function).
+// Usage: clock_probe [MILLISECONDS]   (default 30; prints
+//        "core clock N MHz, W adds a cycle, on cpu C, TSC T MHz")
 #include <sched.h>
+#include <x86intrin.h>
 
 #include <algorithm>
 #include <chrono>
@@ -81,6 +86,8 @@ int main(int argc, char** argv) {
     // preemption that slows one run, or a speed that moves during the probe, moves it least).
     std::vector<double> hz, width;
     uint64_t x = 0;
+    const auto start = clock::now();
+    const uint64_t tsc0 = __rdtsc();
     do {
         auto t0 = clock::now();
         x = one_chain(x);
@@ -91,6 +98,8 @@ int main(int argc, char** argv) {
         hz.push_back(static_cast<double>(kAdds) / one);
         width.push_back(one / four);  // adds a cycle: one chain runs one
     } while (clock::now() < until);
-    std::printf("core clock %.0f MHz, %.2f adds a cycle, on cpu %d\n", median(hz) / 1e6, median(width), sched_getcpu());
+    const double tsc_hz = static_cast<double>(__rdtsc() - tsc0) / seconds(start);
+    std::printf("core clock %.0f MHz, %.2f adds a cycle, on cpu %d, TSC %.0f MHz\n", median(hz) / 1e6, median(width),
+                sched_getcpu(), tsc_hz / 1e6);
     return x == 0 ? 1 : 0;  // x counts every add: never 0 (and the chains are not dead code)
 }

@@ -268,8 +268,9 @@ CLOCK_PROBE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 SPEED_NOT_PROBED = f"not probed (needs build/perf/clock_probe, from ninja -C build, and CPU {WORKER_CPU})"
 
 # A probe of a CPU's speed: its core clock in MHz and its width, in adds a core cycle on four
-# independent chains (perf/clock_probe.cpp).
-Speed = collections.namedtuple("Speed", "mhz width")
+# independent chains (perf/clock_probe.cpp); and the TSC's rate in MHz over the probe (None when
+# not given), which turns the TSC cycles farend counts into core cycles.
+Speed = collections.namedtuple("Speed", "mhz width tsc_mhz", defaults=(None,))
 
 
 def core_speed(cpu=WORKER_CPU, ms=30):
@@ -285,10 +286,10 @@ def core_speed(cpu=WORKER_CPU, ms=30):
         return None
     p = subprocess.run([CLOCK_PROBE, str(ms)], capture_output=True, text=True, timeout=30,
                        preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
-    m = re.match(r"core clock ([0-9]+) MHz, ([0-9.]+) adds a cycle, on cpu", p.stdout)
+    m = re.match(r"core clock ([0-9]+) MHz, ([0-9.]+) adds a cycle, on cpu [0-9]+, TSC ([0-9]+) MHz", p.stdout)
     if p.returncode != 0 or not m:
         raise RuntimeError(f"{CLOCK_PROBE} failed (status {p.returncode}): {p.stdout}{p.stderr}")
-    return Speed(float(m.group(1)), float(m.group(2)))
+    return Speed(float(m.group(1)), float(m.group(2)), float(m.group(3)))
 
 
 def one_speed(probes, tolerance=0.1):

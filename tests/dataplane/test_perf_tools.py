@@ -108,17 +108,23 @@ class PerfScripts(unittest.TestCase):
         # A chain of dependent adds and four independent ones, timed by the wall clock: the core
         # clock in MHz and the width in adds a cycle of the CPU it is pinned to, which
         # farendtools.core_speed reads for the benchmarks' rounds.
+        # It also gives the TSC's rate, the same on every CPU (DPDK needs an invariant TSC).
         probe = os.path.join(ROOT, "build", "perf", "clock_probe")
+        tsc = []
         for cpu in sorted(os.sched_getaffinity(0)):
             p = subprocess.run(["taskset", "-c", str(cpu), probe, "20"], capture_output=True, text=True, timeout=30)
             self.assertEqual(p.returncode, 0, p.stderr)
-            m = re.fullmatch(r"core clock ([0-9]+) MHz, ([0-9]+\.[0-9]{2}) adds a cycle, on cpu ([0-9]+)\n", p.stdout)
+            m = re.fullmatch(r"core clock ([0-9]+) MHz, ([0-9]+\.[0-9]{2}) adds a cycle, on cpu ([0-9]+), TSC ([0-9]+) MHz\n",
+                             p.stdout)
             self.assertTrue(m, p.stdout)
             self.assertEqual(int(m.group(3)), cpu)
             self.assertTrue(200 <= int(m.group(1)) <= 10000, p.stdout)  # a core clock, not a count gone wrong
             # Four independent chains: more than one add a cycle on any out-of-order core, at most
             # four (more would be a chain the compiler folded).
             self.assertTrue(1.2 <= float(m.group(2)) <= 4.2, p.stdout)
+            tsc.append(int(m.group(4)))
+            self.assertTrue(100 <= tsc[-1] <= 10000, p.stdout)
+        self.assertLessEqual(max(tsc), min(tsc) * 1.02, tsc)
         for bad in ("0", "10001", "x", ""):
             p = subprocess.run([probe, bad], capture_output=True, text=True, timeout=30)
             self.assertEqual(p.returncode, 2, bad)
@@ -128,6 +134,8 @@ class PerfScripts(unittest.TestCase):
         from farendtools import Speed, at_one_speed, core_speed, one_speed, speed_range
         sp = core_speed(0)
         self.assertTrue(200 <= sp.mhz <= 10000 and 1.2 <= sp.width <= 4.2, sp)
+        self.assertTrue(min(tsc) * 0.98 <= sp.tsc_mhz <= max(tsc) * 1.02, (sp, tsc))
+        self.assertIsNone(Speed(3400, 3.7).tsc_mhz)  # the rate is optional: Speeds built without it compare as before
         self.assertTrue(one_speed([Speed(3400, 3.7), Speed(3560, 3.6), Speed(3300, 3.75)]))
         self.assertFalse(one_speed([Speed(3400, 3.7), Speed(2000, 3.7)]))  # the clock dropped
         self.assertFalse(one_speed([Speed(3400, 3.7), Speed(3400, 2.6)]))  # the core shared at the full clock
@@ -233,6 +241,60 @@ class PerfScripts(unittest.TestCase):
         libraries = dict((name, float(p)) for name, p in re.findall(r"(\S+) ([0-9.]+)% \(", out.split("by library:")[1]))
         pcap = sum(p for name, p in libraries.items() if name.startswith("librte_net_pcap.so"))
         self.assertGreater(pcap, 20, out)  # ~9% of a SIP frame's cycles; ~half of an unread one's
+
+    def test_profile_dataplane_instructions(self):
+        # --instructions: each function's instructions a packet (callgrind over process_burst) beside
+        # its cycles (the sampled shares of a run without the profiler), and their ratio in core
+        # cycles (the probe's clock over the TSC's rate). Both runs with the AVX2 kernel.
+        if not shutil.which("valgrind"):
+            self.skipTest("SKIPPED LOUDLY: valgrind is not installed (scripts/install-deps installs it)")
+        rc, out = self.run_tool("profile-dataplane", "--window", "1", "--warmup", "0.5", "--top", "40", "--instructions",
+                                timeout=900)
+        if rc != 0 and "perf record failed" in out:
+            self.skipTest(f"SKIPPED LOUDLY: perf cannot sample here (no perf events for root?): {out.strip()}")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("--no-huge, the AVX2 kernel (--instructions)", out)
+        self.assertNotIn("scan_summed_avx512", out)  # FAREND_SIMD=avx2 held in the timed runs too (libc picks its own)
+        plain = re.search(r"without the profiler: [0-9.]+ Mpps, ([0-9]+) busy TSC cycles a packet", out)
+        self.assertIsNotNone(plain, out)
+        cycles = int(plain.group(1))
+        speed = re.search(r"\n  core [0-9]+-[0-9]+ MHz, [0-9.]+-[0-9.]+ adds a cycle before and after it, "
+                          r"TSC ([0-9]+) MHz: ([0-9.]+) core cycles a TSC cycle\n", out)
+        self.assertIsNotNone(speed, out)
+        scale = float(speed.group(2))
+        self.assertTrue(0.3 < scale < 5, out)
+        total = re.search(r"instructions: callgrind over Worker::process_burst, the mix's 1200 frames once: ([0-9]+) a packet",
+                          out)
+        self.assertIsNotNone(total, out)
+        self.assertTrue(1000 < int(total.group(1)) < 20000, out)  # ~4,000 in the plain build
+        rows = re.findall(r"\n +([0-9.]+)% +([0-9.]+) +([0-9.]+|-) +([0-9.]+|-)  (.+)", out)
+        self.assertGreater(len(rows), 10, out)
+        named = {name: (float(share), float(c), i, r) for share, c, i, r, name in rows}
+        for share, c, i, r in named.values():
+            self.assertAlmostEqual(c, share / 100 * cycles, delta=share / 100 * 0.5 + cycles * 0.00005 + 0.05 + 1e-9)
+            self.assertEqual(i == "-", r == "-", out)
+            if i != "-" and c >= 5:
+                # As printed: the ratio of the row's instructions and its core cycles, each rounded (a
+                # row of a cycle or less is left: its cycles' rounding moves its ratio by ~10%).
+                expect = float(i) / (c * scale)
+                self.assertAlmostEqual(float(r), expect, delta=expect * 0.02 + 0.01, msg=out)
+        for hot in ("farend::pipeline::Worker::handle_sip", "farend::sip::(anonymous namespace)::Indexer::header_lines<true>",
+                    "farend::sip::parse_via_values", "farend::simd::scan_summed_avx2"):
+            self.assertIn(hot, named, out)
+            self.assertNotEqual(named[hot][2], "-", out)  # callgrind's name found for perf's
+            self.assertGreater(float(named[hot][2]), 50, out)
+            self.assertTrue(0.3 < float(named[hot][3]) < 10, out)  # instructions a core cycle: a core's, not a count gone wrong
+        # The drivers and the loop run outside process_burst: no count.
+        pcap = [v for name, v in named.items() if "librte_net_pcap.so" in name]
+        self.assertTrue(pcap and pcap[0][2] == "-", out)
+        both = re.search(r"the functions counted in both: ([0-9]+) cycles, ([0-9]+) instructions a packet \(([0-9.]+)% of "
+                         r"callgrind's\), ([0-9.]+) instructions a core cycle", out)
+        self.assertIsNotNone(both, out)
+        self.assertLessEqual(int(both.group(1)), cycles, out)
+        self.assertGreater(float(both.group(3)), 80, out)  # most of callgrind's instructions matched by name
+        rc, out = self.run_tool("profile-dataplane", "--floor", "--instructions")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("--instructions counts the SIP path (Worker::process_burst): not with --floor", out)
 
     def test_ab_dataplane_floor(self):
         # Two binaries (here the same one) in turn on frames to a port that is not SIP's: each
