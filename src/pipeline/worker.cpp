@@ -79,6 +79,14 @@ void Worker::process_burst(Frame* frames, Action* actions, uint16_t n, Direction
     for (uint16_t k = 0; k < candidates; ++k)  // stage 2: the SIP candidates
         actions[sip[k]] = dir == Direction::access_to_core ? handle_sip(frames[sip[k]], views_[sip[k]], sip[k])
                                                            : handle_reverse(frames[sip[k]], views_[sip[k]]);
+    // Stage 3: the rewritten frames' lengths and checksums. Summed right after its rewrite, a
+    // payload's loads wait on the rewrite's stores still in flight (the shifted bytes' stores do
+    // not line up with the sum's loads, so none is forwarded).
+    for (uint64_t m = to_finish_; m; m &= m - 1) {
+        const auto i = static_cast<unsigned>(std::countr_zero(m));
+        finish(frames[i], views_[i], finish_size_[i], verify_checksums_);
+    }
+    to_finish_ = 0;
 }
 
 void Worker::order_by_kind(const Frame* frames, uint16_t* sip, uint16_t n) const noexcept {
@@ -271,7 +279,8 @@ Action Worker::handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) n
     switch (r.outcome) {
         case rewrite::Outcome::rewritten:
             c.add(Counter::rewritten);
-            finish(f, v, r.size, verify_checksums_);
+            finish_size_[slot] = r.size;  // finished by process_burst() after the burst's last candidate
+            to_finish_ |= uint64_t{1} << slot;
             return Action::forward;
         case rewrite::Outcome::unchanged:
             c.add(Counter::nat_unchanged);

@@ -97,6 +97,12 @@ private:
     std::array<net::FrameView, kMaxBurst> views_{};
     // Each candidate's UDP checksum, when it is left for the parser's scan to finish (damaged()).
     std::array<rewrite::UdpChecksum, kMaxBurst> checksums_{};
+    // The frames of the burst rewritten by handle_sip(), a bit a slot, and each one's new payload
+    // size: process_burst() finishes them (finish(): lengths, checksums) once the burst's last
+    // candidate is read, when the stores of their rewrites have long reached the cache.
+    uint64_t to_finish_ = 0;
+    std::array<uint32_t, kMaxBurst> finish_size_{};
+    static_assert(kMaxBurst <= 64, "to_finish_ has a bit a slot");
     const FlowDirectory* directory_ = nullptr;
     const std::atomic<rewrite::PolicySource*>* rules_ = nullptr;
     rewrite::PolicySource* burst_rules_ = nullptr;  // *rules_ for the burst being processed
