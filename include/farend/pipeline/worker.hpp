@@ -61,7 +61,8 @@ public:
 
     // One burst, stage by stage (VPP-style: each stage over the whole burst keeps its code and
     // data warm): classify every frame (L2-L4, SIP port), then read, test and rewrite the SIP
-    // candidates. actions[i] is frames[i]'s verdict. n <= kMaxBurst.
+    // candidates, then fix the rewritten frames' lengths and checksums. actions[i] is frames[i]'s
+    // verdict. n <= kMaxBurst.
     // ~150-700 ns per SIP candidate (the parse dominates), ~20 ns for anything else.
     void process_burst(Frame* frames, Action* actions, uint16_t n, Direction direction) noexcept;
     // A burst of one.
@@ -125,7 +126,8 @@ private:
     [[nodiscard]] bool damaged(const Frame& f, const net::FrameView& v, rewrite::UdpChecksum& payload) noexcept;
     // Counts a damaged candidate (bad_checksum, passed_unmodified); true.
     bool damaged_counted() noexcept;
-    // Stage 2: one SIP candidate.
+    // Stage 2: one SIP candidate. A frame it rewrites is noted (to_finish_); stage 3 fixes its
+    // lengths and checksums.
     Action handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) noexcept;
     // Stage 2's order: the burst's SIP candidates (indices into frames) grouped by the kind of
     // their message (kind_class), so that messages of one kind are read one after another and
