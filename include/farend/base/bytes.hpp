@@ -69,6 +69,32 @@ inline void copy_bytes(char* d, const char* s, std::size_t n) noexcept {
     }
 }
 
+// d[0, n) = s[0, n) where the ranges may overlap (memmove), for the short segments an edit plan
+// moves: up to 64 bytes from loads that all come before the stores (copy_bytes' are so too), so
+// no call, PLT or length dispatch; longer ones go to memmove.
+inline void move_bytes(char* d, const char* s, std::size_t n) noexcept {
+#if defined(__SSE2__)
+    if (n > 32) {
+        if (n > 64) {
+            std::memmove(d, s, n);
+            return;
+        }
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 16));
+        const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 32));
+        const __m128i e = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + n - 16));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d), a);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + 16), b);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + n - 32), c);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + n - 16), e);
+        return;
+    }
+    copy_bytes(d, s, n);  // up to 32: its loads come before its stores
+#else
+    std::memmove(d, s, n);
+#endif
+}
+
 // Bytes s[off, off + n) (n <= 8) as a little-endian word with letters lower-cased, and a mask with
 // 0x20 at the letters' positions: a candidate word w equals them, ignoring the letters' case,
 // when (w | mask) == word. Only letters fold, so '-' (0x2d) still differs from CR (0x0d). For
