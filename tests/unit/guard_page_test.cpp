@@ -124,6 +124,28 @@ TEST(GuardPage, CopyBytes) {
     }
 }
 
+// move_bytes: the same from a source at the guard page, and memmove's result where source and
+// destination overlap by any amount, either way, at every size up to 100 bytes.
+TEST(GuardPage, MoveBytes) {
+    GuardedBuffer guard(4096);
+    for (uint32_t n = 0; n <= 100; ++n) {
+        std::string bytes(n, '\0');
+        for (uint32_t i = 0; i < n; ++i) bytes[i] = static_cast<char>('A' + i % 26);
+        const std::string_view src = guard.place(bytes);
+        std::string dst(n + 32, '#');
+        move_bytes(dst.data() + 16, src.data(), n);
+        ASSERT_EQ(dst, std::string(16, '#') + bytes + std::string(16, '#')) << n;
+        for (int shift = -40; shift <= 40; ++shift) {
+            std::string want(n + 96, '.');
+            for (std::size_t i = 0; i < want.size(); ++i) want[i] = static_cast<char>('a' + i % 23);
+            std::string got = want;
+            std::memmove(want.data() + 48 + shift, want.data() + 48, n);
+            move_bytes(got.data() + 48 + shift, got.data() + 48, n);
+            ASSERT_EQ(got, want) << n << " moved by " << shift;
+        }
+    }
+}
+
 TEST(GuardPage, EveryPrefixOfRfcMessages) {
     auto s = test::rfc4475();
     auto b = test::rfc5118();
