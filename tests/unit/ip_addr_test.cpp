@@ -166,6 +166,44 @@ TEST(IpAddr, FormatsEveryCombinationOfOctetLengths) {
     }
 }
 
+TEST(PrefixSet, RandomSetsAnswerAsTheirPrefixes) {
+    // Random sets of IPv4 prefixes of any length: every answer, for random addresses and for
+    // each prefix's bounds and their neighbours, is whether some prefix contains the address
+    // (contains() first tests a table of the first octets the prefixes cover).
+    std::mt19937 rng(34);
+    auto addr = [](uint32_t x) {
+        const uint8_t b[4] = {static_cast<uint8_t>(x >> 24), static_cast<uint8_t>(x >> 16), static_cast<uint8_t>(x >> 8),
+                              static_cast<uint8_t>(x)};
+        return IpAddr::v4_bytes(b);
+    };
+    for (int round = 0; round < 300; ++round) {
+        PrefixSet s;
+        std::vector<farend::Cidr> cidrs;
+        std::vector<uint32_t> probes;
+        const int n = 1 + static_cast<int>(rng() % 6);
+        for (int k = 0; k < n; ++k) {
+            const auto len = static_cast<unsigned>(rng() % 33);
+            const uint32_t mask = len ? ~uint32_t{0} << (32 - len) : 0;
+            const uint32_t net = static_cast<uint32_t>(rng()) & mask;
+            const farend::Cidr c{addr(net), static_cast<uint8_t>(len)};
+            ASSERT_TRUE(s.add(c));
+            cidrs.push_back(c);
+            for (const uint32_t x : {net, net | ~mask}) {
+                probes.push_back(x);
+                probes.push_back(x - 1);
+                probes.push_back(x + 1);
+            }
+        }
+        for (int k = 0; k < 200; ++k) probes.push_back(static_cast<uint32_t>(rng()));
+        for (const uint32_t x : probes) {
+            const IpAddr ip = addr(x);
+            bool want = false;
+            for (const auto& c : cidrs) want = want || c.contains(ip);
+            ASSERT_EQ(s.contains(ip), want) << ip.to_string() << " round " << round;
+        }
+    }
+}
+
 TEST(PrefixSet, EveryPrefixLengthHasExactBounds) {
     // For each length: the prefix's first and last address are in, the addresses just outside
     // are not, and the other family never is.
