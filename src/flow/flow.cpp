@@ -5,8 +5,6 @@ namespace farend::flow {
 void Entry::start(const Observation& o, uint64_t now) noexcept {
     *this = Entry{};
     key = Key::of(o.src, o.src_port, o.vlan);
-    public_addr = o.src;
-    public_port = o.src_port;
     first_seen = now;
     update(o, now);
 }
@@ -29,7 +27,6 @@ void Entry::update(const Observation& o, uint64_t now) noexcept {
     if (o.agent.valid()) private_addr = o.agent;
     peer = o.dst;
     peer_port = o.dst_port;
-    vlan = o.vlan;
     ingress_port = o.ingress_port;
     src_mac = o.src_mac;
     dst_mac = o.dst_mac;

@@ -37,8 +37,8 @@ std::size_t host_text(const IpAddr& ip, char* out) noexcept {
 
 uint32_t build_keepalive(const flow::Entry& e, KeepaliveMethod m, uint32_t seq, uint8_t* out, uint32_t cap) noexcept {
     const IpAddr& src = e.peer;
-    const IpAddr& dst = e.public_addr;
-    if (!src.valid() || src.family() != dst.family() || e.peer_port == 0 || e.public_port == 0) return 0;
+    const IpAddr dst = e.public_addr();
+    if (!src.valid() || src.family() != dst.family() || e.peer_port == 0 || e.public_port() == 0) return 0;
     char payload[640];
     int plen = 0;
     switch (m) {
@@ -64,14 +64,14 @@ uint32_t build_keepalive(const flow::Entry& e, KeepaliveMethod m, uint32_t seq, 
                                  "Call-ID: farend-ka-%08x@%s\r\n"
                                  "CSeq: 1 OPTIONS\r\n"
                                  "Content-Length: 0\r\n\r\n",
-                                 to, e.public_port, from, e.peer_port, b, kKeepaliveBranch.data(), seq, from,
-                                 e.peer_port, to, e.public_port, seq, from);
+                                 to, e.public_port(), from, e.peer_port, b, kKeepaliveBranch.data(), seq, from,
+                                 e.peer_port, to, e.public_port(), seq, from);
             if (plen <= 0 || plen >= static_cast<int>(sizeof payload)) return 0;
             break;
         }
     }
     const bool v6 = dst.is_v6();
-    const uint32_t l2 = e.vlan ? 18 : 14, l3 = v6 ? 40 : 20;
+    const uint32_t l2 = e.vlan() ? 18 : 14, l3 = v6 ? 40 : 20;
     const uint32_t udp_len = 8 + static_cast<uint32_t>(plen);
     const uint32_t len = l2 + l3 + udp_len;
     if (len > cap) return 0;
@@ -79,9 +79,9 @@ uint32_t build_keepalive(const flow::Entry& e, KeepaliveMethod m, uint32_t seq, 
     // The frame goes back the way the agent's came: its MACs swapped, its VLAN.
     std::memcpy(f, e.src_mac.data(), 6);
     std::memcpy(f + 6, e.dst_mac.data(), 6);
-    if (e.vlan) {
+    if (e.vlan()) {
         net::store_be16(f + 12, 0x8100);
-        net::store_be16(f + 14, e.vlan & 0x0fff);
+        net::store_be16(f + 14, e.vlan() & 0x0fff);
     }
     net::store_be16(f + l2 - 2, v6 ? 0x86dd : 0x0800);
     uint8_t* ip = f + l2;
@@ -108,7 +108,7 @@ uint32_t build_keepalive(const flow::Entry& e, KeepaliveMethod m, uint32_t seq, 
     }
     uint8_t* udp = ip + l3;
     net::store_be16(udp, e.peer_port);
-    net::store_be16(udp + 2, e.public_port);
+    net::store_be16(udp + 2, e.public_port());
     net::store_be16(udp + 4, static_cast<uint16_t>(udp_len));
     net::store_be16(udp + 6, 0);
     std::memcpy(udp + 8, payload, static_cast<std::size_t>(plen));

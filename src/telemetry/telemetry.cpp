@@ -100,10 +100,10 @@ int cmd_flows(const char*, const char*, rte_tel_data* d) {
             kv.append(v);
             rte_tel_data_add_array_string(f, kv.c_str());
         };
-        add("public", ip_port(e.public_addr, e.public_port));
+        add("public", ip_port(e.public_addr(), e.public_port()));
         add("private", e.private_addr.valid() ? e.private_addr.to_string() : "");
         add("peer", ip_port(e.peer, e.peer_port));
-        add("vlan", std::to_string(e.vlan));
+        add("vlan", std::to_string(e.vlan()));
         add("ingress_port", std::to_string(e.ingress_port));
         add("src_mac", mac(e.src_mac));
         add("dst_mac", mac(e.dst_mac));

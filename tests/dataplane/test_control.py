@@ -51,6 +51,10 @@ class Telemetry(unittest.TestCase):
             self.assertIn(fields["public"], ("203.0.113.5:40000", "198.51.100.77:5060", "[2001:db8::5]:40002"))
             phone = [dict(kv.split("=", 1) for kv in v) for k, v in flows.items() if k.startswith("flow_")]
             natted = [f for f in phone if f["public"] == "203.0.113.5:40000" and f["vlan"] == "0"][0]
+            # Each source as its key has it: address, port, VLAN, family.
+            self.assertEqual(sorted((f["public"], f["vlan"]) for f in phone),
+                             [("198.51.100.77:5060", "0"), ("203.0.113.5:40000", "0"), ("203.0.113.5:40000", "100"),
+                              ("[2001:db8::5]:40002", "0")])
             self.assertEqual(natted["private"], "192.168.1.10")
             self.assertEqual(natted["peer"], "198.51.100.10:5060")
             self.assertIn("via-private", natted["nat_tests"])

@@ -91,7 +91,7 @@ class FlowTableFull(unittest.TestCase):
                 self.assertEqual(doc["resources"]["flows"], 16)
 
     def test_a_table_larger_than_eal_memory_is_refused_at_start(self):
-        # The table is in DPDK's memory (farend-pcap gives EAL -m 512): 4,000,000 flows need ~950
+        # The table is in DPDK's memory (farend-pcap gives EAL -m 512): 4,000,000 flows need ~800
         # MiB of entries and hints, and farend says so, naming the option, before it forwards anything.
         tmp = tempfile.mkdtemp()
         inp, out = os.path.join(tmp, "in.pcap"), os.path.join(tmp, "out.pcap")
@@ -99,7 +99,7 @@ class FlowTableFull(unittest.TestCase):
         p = subprocess.run([FAREND_PCAP, inp, out, "--flow-capacity", "4000000"], capture_output=True, text=True,
                            timeout=120)
         self.assertEqual(p.returncode, 1, p.stderr)
-        self.assertRegex(p.stderr, r"farend: cannot allocate the flow table of 4000000 flows \(9[0-9]{2} MiB a worker "
+        self.assertRegex(p.stderr, r"farend: cannot allocate the flow table of 4000000 flows \(8[0-9]{2} MiB a worker "
                                    r"beside rte_hash's tables\) in DPDK's memory on socket 0: give EAL more \(-m, "
                                    r"--socket-mem, hugepages\) or lower --flow-capacity")
         # 1,000,000 flows a worker fit when EAL is given the memory for them.

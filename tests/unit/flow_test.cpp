@@ -16,6 +16,22 @@ TEST(Flow, KeysDistinguishAddressPortVlanAndFamily) {
     EXPECT_NE(bytes(a), bytes(d));
 }
 
+TEST(Flow, EntryGivesItsKeysSource) {
+    for (const char* text : {"203.0.113.5", "2001:db8::5"}) {
+        flow::Observation o;
+        o.src = *IpAddr::parse(text);
+        o.src_port = 40002;
+        o.vlan = 100;
+        flow::Entry e;
+        e.start(o, 1);
+        EXPECT_EQ(e.public_addr(), o.src) << text;
+        EXPECT_EQ(e.public_addr().to_string(), text);
+        EXPECT_EQ(e.public_port(), 40002);
+        EXPECT_EQ(e.vlan(), 100);
+    }
+    EXPECT_FALSE(flow::Entry{}.public_addr().valid());
+}
+
 TEST(Flow, EntryTracksWhatTheSourceSaid) {
     flow::Observation o;
     o.src = *IpAddr::parse("203.0.113.5");
@@ -29,7 +45,8 @@ TEST(Flow, EntryTracksWhatTheSourceSaid) {
     o.bytes = 500;
     flow::Entry e;
     e.start(o, 100);
-    EXPECT_EQ(e.public_addr, o.src);
+    EXPECT_EQ(e.public_addr(), o.src);
+    EXPECT_EQ(e.public_port(), 40000);
     EXPECT_EQ(e.private_addr, o.agent);
     EXPECT_EQ(e.packets, 1u);
     EXPECT_EQ(e.last_register, 100u);

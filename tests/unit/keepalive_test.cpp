@@ -16,11 +16,9 @@ namespace {
 
 flow::Entry entry(const char* pub, uint16_t pub_port, const char* peer, uint16_t vlan = 0) {
     flow::Entry e;
-    e.public_addr = *IpAddr::parse(pub);
-    e.public_port = pub_port;
+    e.key = flow::Key::of(*IpAddr::parse(pub), pub_port, vlan);
     e.peer = *IpAddr::parse(peer);
     e.peer_port = 5060;
-    e.vlan = vlan;
     e.src_mac = {0x02, 0, 0, 0, 0, 0x0a};  // the agent's frames came from the NAT's router...
     e.dst_mac = {0x02, 0, 0, 0, 0, 0x0c};  // ...to the switch's
     return e;

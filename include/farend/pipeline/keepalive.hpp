@@ -28,7 +28,7 @@ inline constexpr std::string_view kKeepaliveBranch = "z9hG4bK-farend-ka-";
 // Answers to options keepalives that may go missing in a row before the flow is dropped.
 inline constexpr uint32_t kKeepaliveMaxUnanswered = 3;
 
-// Writes the keepalive frame for flow e into out[0, cap): Ethernet (802.1Q tag when e.vlan) +
+// Writes the keepalive frame for flow e into out[0, cap): Ethernet (802.1Q tag when e.vlan()) +
 // IPv4/IPv6 + UDP with checksums. seq numbers it (IP id, branch, Call-ID). Returns the frame
 // length; 0 when it does not fit or the flow has no peer of its family.
 [[nodiscard]] uint32_t build_keepalive(const flow::Entry& e, KeepaliveMethod m, uint32_t seq, uint8_t* out,
