@@ -242,6 +242,23 @@ class PerfScripts(unittest.TestCase):
         pcap = sum(p for name, p in libraries.items() if name.startswith("librte_net_pcap.so"))
         self.assertGreater(pcap, 20, out)  # ~9% of a SIP frame's cycles; ~half of an unread one's
 
+    def test_profile_dataplane_flows(self):
+        # --flows N: N sources' messages, one each; the SIP path and the flow table are sampled.
+        rc, out = self.run_tool("profile-dataplane", "--window", "1", "--warmup", "0.5", "--top", "40", "--flows", "2000")
+        if rc != 0 and "perf record failed" in out:
+            self.skipTest(f"SKIPPED LOUDLY: perf cannot sample here (no perf events for root?): {out.strip()}")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("2000 frames of NATed SIP from 2000 sources, one message each", out)
+        names = " ".join(re.findall(r"\n +[0-9.]+% +[0-9.]+  (.+)", out))
+        for hot in ("Worker::handle_sip", "Indexer::header_lines", "worker_loop"):
+            self.assertIn(hot, names)
+        rc, out = self.run_tool("profile-dataplane", "--flows", "0")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("--flows must be from 1 to 65536", out)
+        rc, out = self.run_tool("profile-dataplane", "--flows", "200", "--instructions")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("not with --floor or --flows", out)
+
     def test_profile_dataplane_instructions(self):
         # --instructions: each function's instructions a packet (callgrind over process_burst) beside
         # its cycles (the sampled shares of a run without the profiler), and their ratio in core
@@ -294,7 +311,7 @@ class PerfScripts(unittest.TestCase):
         self.assertGreater(float(both.group(3)), 80, out)  # most of callgrind's instructions matched by name
         rc, out = self.run_tool("profile-dataplane", "--floor", "--instructions")
         self.assertEqual(rc, 1, out)
-        self.assertIn("--instructions counts the SIP path (Worker::process_burst): not with --floor", out)
+        self.assertIn("--instructions counts the SIP path (Worker::process_burst) on the mix: not with --floor or --flows", out)
 
     def test_ab_dataplane_floor(self):
         # Two binaries (here the same one) in turn on frames to a port that is not SIP's: each
