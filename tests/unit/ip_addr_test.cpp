@@ -168,8 +168,7 @@ TEST(IpAddr, FormatsEveryCombinationOfOctetLengths) {
 
 TEST(PrefixSet, RandomSetsAnswerAsTheirPrefixes) {
     // Random sets of IPv4 prefixes of any length: every answer, for random addresses and for
-    // each prefix's bounds and their neighbours, is whether some prefix contains the address
-    // (contains() first tests a table of the first octets the prefixes cover).
+    // each prefix's bounds and their neighbours, is whether some prefix contains the address.
     std::mt19937 rng(34);
     auto addr = [](uint32_t x) {
         const uint8_t b[4] = {static_cast<uint8_t>(x >> 24), static_cast<uint8_t>(x >> 16), static_cast<uint8_t>(x >> 8),
