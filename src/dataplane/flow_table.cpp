@@ -148,7 +148,7 @@ uint32_t FlowTable::prepare(const flow::Observation& o) const noexcept {
     return sig;
 }
 
-void FlowTable::prefetch(uint32_t sig, bool all_lines) const noexcept {
+void FlowTable::prefetch(const flow::Observation& o, uint32_t sig) const noexcept {
     const uint32_t hint = hint_[sig & hint_mask_];
     if (hint == 0) return;
     const uint32_t i = hint - 1;
@@ -157,7 +157,7 @@ void FlowTable::prefetch(uint32_t sig, bool all_lines) const noexcept {
     const char* e = reinterpret_cast<const char*>(&entries_[i]);
     rte_prefetch0(e);
     rte_prefetch0(e + 64);
-    if (all_lines) rte_prefetch0(e + 128);
+    if (flow::Entry::updates_line_2(o)) rte_prefetch0(e + 128);
 }
 
 void FlowTable::observe(const flow::Observation& o, uint64_t now, pipeline::Counters& c) noexcept {

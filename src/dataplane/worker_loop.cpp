@@ -303,10 +303,7 @@ int worker_loop(void* arg) {
             for (uint16_t i = 0; i < k; ++i)
                 if (frames[i].observed) sigs[i] = ws.flows->prepare(w.observation(i));
             for (uint16_t i = 0; i < k; ++i)
-                if (frames[i].observed) {
-                    const flow::Observation& o = w.observation(i);
-                    ws.flows->prefetch(sigs[i], o.is_register || o.keepalive_answer);
-                }
+                if (frames[i].observed) ws.flows->prefetch(w.observation(i), sigs[i]);
             for (uint16_t i = 0; i < k; ++i) {
                 rte_mbuf* m = ms[i];
                 pipeline::Frame& f = frames[i];

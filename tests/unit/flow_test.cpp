@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 using namespace farend;
 
 TEST(Flow, KeysDistinguishAddressPortVlanAndFamily) {
@@ -30,6 +32,25 @@ TEST(Flow, EntryGivesItsKeysSource) {
         EXPECT_EQ(e.vlan(), 100);
     }
     EXPECT_FALSE(flow::Entry{}.public_addr().valid());
+}
+
+TEST(Flow, UpdateWritesLine2OnlyWhenItSaysSo) {
+    // FlowTable::prefetch fetches an entry's line 2 only when updates_line_2(): update() must not
+    // write it otherwise (nor leave it unwritten when it says it writes it).
+    for (int kind = 0; kind < 3; ++kind) {
+        flow::Observation o;
+        o.src = *IpAddr::parse("203.0.113.5");
+        o.src_port = 40000;
+        o.is_register = kind == 1;
+        o.keepalive_answer = kind == 2;
+        flow::Entry e;
+        e.start(flow::Observation{}, 1);
+        unsigned char before[64], after[64];
+        std::memcpy(before, reinterpret_cast<const unsigned char*>(&e) + 128, 64);
+        e.update(o, 500);
+        std::memcpy(after, reinterpret_cast<const unsigned char*>(&e) + 128, 64);
+        EXPECT_EQ(std::memcmp(before, after, 64) != 0, flow::Entry::updates_line_2(o)) << "kind " << kind;
+    }
 }
 
 TEST(Flow, EntryTracksWhatTheSourceSaid) {

@@ -45,10 +45,10 @@ public:
     // the hint has arrived), then observe() each with its hash. A source's entry, last touched
     // thousands of packets ago when a worker serves many sources, is then read from memory for
     // the whole burst at once instead of one packet at a time, each waiting on two misses.
-    // prefetch() fetches the entry's two lines every message updates, and its third when
-    // all_lines (a REGISTER, a keepalive's answer: flow::Entry).
+    // prefetch() fetches the entry's two lines every message updates, and its third when the
+    // observation's update writes it too (flow::Entry::updates_line_2).
     [[nodiscard]] uint32_t prepare(const flow::Observation& o) const noexcept;
-    void prefetch(uint32_t sig, bool all_lines) const noexcept;
+    void prefetch(const flow::Observation& o, uint32_t sig) const noexcept;
     void observe(const flow::Observation& o, uint32_t sig, uint64_t now, pipeline::Counters& c) noexcept;
     // Looks at `budget` slots from where the last call stopped and pings the NATed flows that are
     // due. Each flow's first ping is at a phase of the interval its key hashes to, so the pings

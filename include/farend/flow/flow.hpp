@@ -89,6 +89,8 @@ struct alignas(64) Entry {
 
     void start(const Observation& o, uint64_t now) noexcept;
     void update(const Observation& o, uint64_t now) noexcept;
+    // Whether update(o) writes line 2 as well (a REGISTER's time, a keepalive answer's).
+    [[nodiscard]] static bool updates_line_2(const Observation& o) noexcept { return o.is_register || o.keepalive_answer; }
 };
 static_assert(sizeof(Entry) == 192 && offsetof(Entry, private_addr) == 64 && offsetof(Entry, last_register) == 128,
               "Entry's lines: what every message changes, what it says of both ends, the rest");
