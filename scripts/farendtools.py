@@ -135,6 +135,15 @@ def write_sources(path, n, dport=5060, also=()):
     return len(frames)
 
 
+def write_sources_run(path, n, dport=5060):
+    """write_sources(path, n, dport) for a run of farend on it alone: (frames, average frame size,
+    farend's options for a pool that holds the capture (--mbufs: flows_pool), EAL megabytes)."""
+    count = write_sources(path, n, dport=dport)
+    avg = (os.path.getsize(path) - 24) / count - 16  # less the pcap file header and record headers
+    mbufs, megabytes = flows_pool(n)
+    return count, avg, ["--mbufs", str(mbufs)], megabytes
+
+
 def flows_pool(n):
     """(--mbufs, EAL megabytes) for a capture of n frames that net_pcap's infinite_rx holds in
     farend's pool, beside the 13,440 mbufs farend's two ports need."""
