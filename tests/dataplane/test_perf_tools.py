@@ -475,6 +475,17 @@ class PerfScripts(unittest.TestCase):
             self.assertGreater(instructions, 1000, out)  # ~4,000 now
             self.assertGreater(mispredicts, 1, out)
         self.assertGreater(rows["10,000 domain rules"][0], rows["no rules"][0], out)  # the rules' lookup
+        # The hot code: distinct instructions (most run about once a packet) in their 64-byte lines.
+        hot = dict((name.strip(), (int(i), int(n), float(k))) for name, i, n, k in re.findall(
+            r"\n  (no rules|10,000 domain rules) +([0-9]+) instructions in +([0-9]+) lines \(([0-9.]+) KiB\)", out))
+        self.assertEqual(sorted(hot), ["10,000 domain rules", "no rules"], out)
+        for name, (instructions, lines, kib) in hot.items():
+            self.assertGreater(instructions, 1000, out)  # ~4,500 now
+            # Each ran a tenth of a packet or more: at most ten times the instructions a packet.
+            self.assertLessEqual(instructions, 10 * rows[name][0], out)
+            self.assertTrue(instructions / 64 <= lines <= instructions, out)  # 1-64 in a 64-byte line
+            self.assertAlmostEqual(kib, lines * 64 / 1024, delta=0.1)
+        self.assertGreater(hot["10,000 domain rules"][0], hot["no rules"][0], out)  # the rules' code
 
 
 class ProfileGuidedBuild(unittest.TestCase):
