@@ -13,8 +13,13 @@
 // It also gives the TSC's rate over the probe (its ticks against the wall clock), so that a tool
 // can turn TSC cycles into core cycles (perf/profile-dataplane --instructions: instructions a core
 // cycle, function by function).
-// Usage: clock_probe [MILLISECONDS]   (default 30; prints
-//        "core clock N MHz, W adds a cycle, on cpu C, TSC T MHz")
+// And how long a load waits that misses the core's second-level cache: a chase of dependent loads
+// through 4 MiB in a random order (one 64-byte line a load), in ns. Runs are also slow at the
+// full clock and width: with another process streaming through memory on the other vCPU, farend
+// took 6-15% more cycles a packet and this chase 3x as long (perf/RESULTS.md, thirty-sixth
+// session), where the clock and the width did not move.
+// Usage: clock_probe [MILLISECONDS]   (default 30, for the adds; the chase takes ~2-40 ms more;
+//        prints "core clock N MHz, W adds a cycle, on cpu C, TSC T MHz, L ns a load")
 #include <sched.h>
 #include <x86intrin.h>
 
@@ -58,6 +63,37 @@ uint64_t four_chains(uint64_t a) noexcept {
 }
 #undef FAREND_ADD
 
+// The chase: kLines lines of 64 bytes, each holding the index of the next in one cycle through
+// all of them in a random order (Sattolo's shuffle), so that every load waits for the one before
+// and no prefetcher can guess the next line. 4 MiB: past this VM's 1 MiB second-level cache, in
+// its third level when nothing else presses on it.
+constexpr uint32_t kLines = (4u << 20) / 64;
+constexpr uint32_t kChase = 1u << 15;  // loads a timed run: ~0.6 ms at 18 ns, ~6 ms at 180 ns
+
+struct Line {
+    uint64_t next;
+    uint64_t pad[7];
+};
+static_assert(sizeof(Line) == 64);
+
+std::vector<Line> chase_lines() {
+    std::vector<Line> lines(kLines);
+    std::vector<uint32_t> order(kLines);
+    for (uint32_t i = 0; i < kLines; ++i) order[i] = i;
+    uint64_t seed = 0x9e3779b97f4a7c15ull;  // a fixed order: every probe walks the same cycle
+    for (uint32_t i = kLines - 1; i > 0; --i) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        std::swap(order[i], order[(seed >> 33) % i]);
+    }
+    for (uint32_t i = 0; i < kLines; ++i) lines[order[i]].next = order[(i + 1) % kLines];
+    return lines;
+}
+
+uint64_t chase(const std::vector<Line>& lines, uint64_t p, uint32_t n) noexcept {
+    for (uint32_t i = 0; i < n; ++i) p = lines[p].next;
+    return p;
+}
+
 double median(std::vector<double>& v) {
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
     return v[v.size() / 2];
@@ -99,7 +135,18 @@ int main(int argc, char** argv) {
         width.push_back(one / four);  // adds a cycle: one chain runs one
     } while (clock::now() < until);
     const double tsc_hz = static_cast<double>(__rdtsc() - tsc0) / seconds(start);
-    std::printf("core clock %.0f MHz, %.2f adds a cycle, on cpu %d, TSC %.0f MHz\n", median(hz) / 1e6, median(width),
-                sched_getcpu(), tsc_hz / 1e6);
-    return x == 0 ? 1 : 0;  // x counts every add: never 0 (and the chains are not dead code)
+    // The chase: one walk through all the lines to bring them in, then five timed runs, their median.
+    const std::vector<Line> lines = chase_lines();
+    uint64_t p = chase(lines, 0, kLines);
+    std::vector<double> ns;
+    for (int r = 0; r < 5; ++r) {
+        const auto t0 = clock::now();
+        p = chase(lines, p, kChase);
+        ns.push_back(seconds(t0) * 1e9 / kChase);
+    }
+    std::printf("core clock %.0f MHz, %.2f adds a cycle, on cpu %d, TSC %.0f MHz, %.1f ns a load\n", median(hz) / 1e6,
+                median(width), sched_getcpu(), tsc_hz / 1e6, median(ns));
+    // x counts every add: never 0 (and the chains are not dead code); p < kLines, always (and the
+    // chase is not dead code either).
+    return x == 0 || p >= kLines ? 1 : 0;
 }

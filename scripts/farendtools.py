@@ -279,7 +279,7 @@ SPEED_NOT_PROBED = f"not probed (needs build/perf/clock_probe, from ninja -C bui
 # A probe of a CPU's speed: its core clock in MHz and its width, in adds a core cycle on four
 # independent chains (perf/clock_probe.cpp); and the TSC's rate in MHz over the probe (None when
 # not given), which turns the TSC cycles farend counts into core cycles.
-Speed = collections.namedtuple("Speed", "mhz width tsc_mhz", defaults=(None,))
+Speed = collections.namedtuple("Speed", "mhz width tsc_mhz load_ns", defaults=(None, None))
 
 
 def core_speed(cpu=WORKER_CPU, ms=30):
@@ -288,24 +288,32 @@ def core_speed(cpu=WORKER_CPU, ms=30):
     The benchmarks count TSC cycles, which tick at a fixed rate; this VM's speed moves under them
     for minutes at a time, two ways: its clock from ~3.4 GHz to ~2.0 (~1.5x the busy cycles a
     packet), or its width from ~3.7 adds a cycle to ~2.6 at the full clock (the core shared, most
-    likely with its other hardware thread: ~1.6x). A run's probes before and after it say which
-    speed it had. Runs are also slow with both at their usual values (~1.5x, for a minute or so):
-    a cause these probes do not measure, so one speed is needed for a fair comparison, not enough."""
+    likely with its other hardware thread: ~1.6x). Runs are also slow with both at their usual
+    values: with another process streaming through memory on the other vCPU, farend took 6-15%
+    more cycles a packet, and the probe's chase of dependent loads through 4 MiB ~190 ns a load
+    where it takes ~15-25 (load_ns; perf/RESULTS.md, thirty-sixth session). A run's probes before
+    and after it say which speed it had; one speed is needed for a fair comparison, not enough."""
     if not os.access(CLOCK_PROBE, os.X_OK) or cpu not in os.sched_getaffinity(0):
         return None
     p = subprocess.run([CLOCK_PROBE, str(ms)], capture_output=True, text=True, timeout=30,
                        preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
-    m = re.match(r"core clock ([0-9]+) MHz, ([0-9.]+) adds a cycle, on cpu [0-9]+, TSC ([0-9]+) MHz", p.stdout)
+    m = re.match(r"core clock ([0-9]+) MHz, ([0-9.]+) adds a cycle, on cpu [0-9]+, TSC ([0-9]+) MHz, ([0-9.]+) ns a load",
+                 p.stdout)
     if p.returncode != 0 or not m:
         raise RuntimeError(f"{CLOCK_PROBE} failed (status {p.returncode}): {p.stdout}{p.stderr}")
-    return Speed(float(m.group(1)), float(m.group(2)), float(m.group(3)))
+    return Speed(float(m.group(1)), float(m.group(2)), float(m.group(3)), float(m.group(4)))
 
 
-def one_speed(probes, tolerance=0.1):
+def one_speed(probes, tolerance=0.1, load_tolerance=1.0):
     """Whether probes of core_speed() (None: not probed) agree within `tolerance`, in clock and in
-    width: the runs between them had one speed (the probe alone varies by ~5% within one; the
-    VM's speeds are 1.4-1.7x apart)."""
+    width, and within `load_tolerance` in their loads' wait (when every probe has one): the runs
+    between them had one speed. The clock and width probes alone vary by ~5% within one speed,
+    and the VM's speeds are 1.4-1.7x apart; the loads' wait varies by up to ~2x on its own
+    (15-33 ns), and ~8x with memory pressed on by another vCPU."""
     if not probes or any(p is None for p in probes):
+        return False
+    loads = [p.load_ns for p in probes]
+    if None not in loads and max(loads) > min(loads) * (1 + load_tolerance):
         return False
     return all(max(v) <= min(v) * (1 + tolerance) for v in ([p.mhz for p in probes], [p.width for p in probes]))
 
@@ -319,9 +327,11 @@ def at_one_speed(values, speeds):
 
 
 def speed_range(probes):
-    """The probes' spread as text: "3405-3596 MHz, 3.61-3.74 adds a cycle"."""
-    mhz, width = [p.mhz for p in probes], [p.width for p in probes]
-    return f"{min(mhz):.0f}-{max(mhz):.0f} MHz, {min(width):.2f}-{max(width):.2f} adds a cycle"
+    """The probes' spread as text: "3405-3596 MHz, 3.61-3.74 adds a cycle", and ", 15-21 ns a
+    load" when every probe timed its loads."""
+    mhz, width, loads = [p.mhz for p in probes], [p.width for p in probes], [p.load_ns for p in probes]
+    text = f"{min(mhz):.0f}-{max(mhz):.0f} MHz, {min(width):.2f}-{max(width):.2f} adds a cycle"
+    return text + (f", {min(loads):.0f}-{max(loads):.0f} ns a load" if None not in loads else "")
 
 
 def probed(run, cpus=(WORKER_CPU,)):

@@ -99,23 +99,24 @@ class PerfScripts(unittest.TestCase):
         self.assertIn("lost inside farend: dropped 0 (tx refused 0), malformed 0; rewritten / received 100.0 %", out)
         self.assertRegex(out, r"not to SIP's port \(forwarded unread\): [0-9.]+ Mpps median")
         # Each round's core speed (its runs' probes), and the ratio of the rounds at one speed.
-        speed = r"[0-9]+-[0-9]+ MHz, [0-9.]+-[0-9.]+ adds a cycle"
+        speed = r"[0-9]+-[0-9]+ MHz, [0-9.]+-[0-9.]+ adds a cycle, [0-9]+-[0-9]+ ns a load"
         self.assertRegex(out, rf"\n  round 1: farend .* core {speed}\n")
-        self.assertRegex(out, rf"\n  at one speed \(a round's probes within 10%; {speed} in all\): "
+        self.assertRegex(out, rf"\n  at one speed \(a round's probes within 10%, their loads within 2x; {speed} in all\): "
                               r"([0-9.]+ % median of 1 of 1 rounds' own ratios|none of 1 rounds)")
 
     def test_clock_probe(self):
         # A chain of dependent adds and four independent ones, timed by the wall clock: the core
         # clock in MHz and the width in adds a cycle of the CPU it is pinned to, which
         # farendtools.core_speed reads for the benchmarks' rounds.
-        # It also gives the TSC's rate, the same on every CPU (DPDK needs an invariant TSC).
+        # It also gives the TSC's rate, the same on every CPU (DPDK needs an invariant TSC), and
+        # the wait of a dependent load through 4 MiB.
         probe = os.path.join(ROOT, "build", "perf", "clock_probe")
         tsc = []
         for cpu in sorted(os.sched_getaffinity(0)):
             p = subprocess.run(["taskset", "-c", str(cpu), probe, "20"], capture_output=True, text=True, timeout=30)
             self.assertEqual(p.returncode, 0, p.stderr)
-            m = re.fullmatch(r"core clock ([0-9]+) MHz, ([0-9]+\.[0-9]{2}) adds a cycle, on cpu ([0-9]+), TSC ([0-9]+) MHz\n",
-                             p.stdout)
+            m = re.fullmatch(r"core clock ([0-9]+) MHz, ([0-9]+\.[0-9]{2}) adds a cycle, on cpu ([0-9]+), TSC ([0-9]+) MHz, "
+                             r"([0-9]+\.[0-9]) ns a load\n", p.stdout)
             self.assertTrue(m, p.stdout)
             self.assertEqual(int(m.group(3)), cpu)
             self.assertTrue(200 <= int(m.group(1)) <= 10000, p.stdout)  # a core clock, not a count gone wrong
@@ -124,6 +125,9 @@ class PerfScripts(unittest.TestCase):
             self.assertTrue(1.2 <= float(m.group(2)) <= 4.2, p.stdout)
             tsc.append(int(m.group(4)))
             self.assertTrue(100 <= tsc[-1] <= 10000, p.stdout)
+            # A load that misses the first two cache levels: more than a first-level hit's ~1 ns,
+            # less than a page fault's ~1 ms (the lines are brought in before the timed runs).
+            self.assertTrue(2 <= float(m.group(5)) <= 100000, p.stdout)
         self.assertLessEqual(max(tsc), min(tsc) * 1.02, tsc)
         for bad in ("0", "10001", "x", ""):
             p = subprocess.run([probe, bad], capture_output=True, text=True, timeout=30)
@@ -133,7 +137,7 @@ class PerfScripts(unittest.TestCase):
         self.assertEqual((p.returncode, p.stderr), (2, "usage: clock_probe [MILLISECONDS]   (1-10000, default 30)\n"))
         from farendtools import Speed, at_one_speed, core_speed, one_speed, speed_range
         sp = core_speed(0)
-        self.assertTrue(200 <= sp.mhz <= 10000 and 1.2 <= sp.width <= 4.2, sp)
+        self.assertTrue(200 <= sp.mhz <= 10000 and 1.2 <= sp.width <= 4.2 and 2 <= sp.load_ns <= 100000, sp)
         self.assertTrue(min(tsc) * 0.98 <= sp.tsc_mhz <= max(tsc) * 1.02, (sp, tsc))
         self.assertIsNone(Speed(3400, 3.7).tsc_mhz)  # the rate is optional: Speeds built without it compare as before
         self.assertTrue(one_speed([Speed(3400, 3.7), Speed(3560, 3.6), Speed(3300, 3.75)]))
@@ -141,10 +145,17 @@ class PerfScripts(unittest.TestCase):
         self.assertFalse(one_speed([Speed(3400, 3.7), Speed(3400, 2.6)]))  # the core shared at the full clock
         self.assertFalse(one_speed([Speed(3400, 3.7), None]))  # not probed: not known to be one speed
         self.assertFalse(one_speed([]))
+        # The loads' wait, when every probe has one: within 2x is one speed, ~8x (memory pressed
+        # on by another vCPU) is not; a probe without it leaves the loads out.
+        self.assertTrue(one_speed([Speed(3400, 3.7, 2596, 18.0), Speed(3450, 3.7, 2596, 33.0)]))
+        self.assertFalse(one_speed([Speed(3400, 3.7, 2596, 18.0), Speed(3400, 3.7, 2596, 150.0)]))
+        self.assertTrue(one_speed([Speed(3400, 3.7, 2596, 18.0), Speed(3400, 3.7)]))
         steady, moved = [Speed(3400, 3.7), Speed(3450, 3.7)], [Speed(3400, 3.7), Speed(2000, 3.7)]
         self.assertEqual(at_one_speed([1.5, 2.5, 3.5], [steady, moved, steady]), [1.5, 3.5])
         self.assertIsNone(at_one_speed([1.5, 2.5], [steady, [Speed(3400, 3.7), None]]))  # a probe missing
         self.assertEqual(speed_range([Speed(3405, 3.612), Speed(3596, 3.74)]), "3405-3596 MHz, 3.61-3.74 adds a cycle")
+        self.assertEqual(speed_range([Speed(3405, 3.612, 2596, 15.4), Speed(3596, 3.74, 2596, 190.6)]),
+                         "3405-3596 MHz, 3.61-3.74 adds a cycle, 15-191 ns a load")
         self.assertIsNone(core_speed(os.cpu_count() + 64))  # a CPU this process cannot run on: not probed
 
     def test_a_farend_that_does_not_start(self):
@@ -275,7 +286,7 @@ class PerfScripts(unittest.TestCase):
         plain = re.search(r"without the profiler: [0-9.]+ Mpps, ([0-9]+) busy TSC cycles a packet", out)
         self.assertIsNotNone(plain, out)
         cycles = int(plain.group(1))
-        speed = re.search(r"\n  core [0-9]+-[0-9]+ MHz, [0-9.]+-[0-9.]+ adds a cycle before and after it, "
+        speed = re.search(r"\n  core [0-9]+-[0-9]+ MHz, [0-9.]+-[0-9.]+ adds a cycle, [0-9]+-[0-9]+ ns a load before and after it, "
                           r"TSC ([0-9]+) MHz: ([0-9.]+) core cycles a TSC cycle\n", out)
         self.assertIsNotNone(speed, out)
         scale = float(speed.group(2))
@@ -328,10 +339,10 @@ class PerfScripts(unittest.TestCase):
             self.assertEqual(len(rounds.split()), 2, out)
         self.assertRegex(out, r"b against a: best [-+][0-9.]+%")
         # Each run's core speed, probed before and after it, and the rounds at one speed.
-        speed = r"[0-9]+-[0-9]+ MHz, [0-9.]+-[0-9.]+ adds a cycle"
+        speed = r"[0-9]+-[0-9]+ MHz, [0-9.]+-[0-9.]+ adds a cycle, [0-9]+-[0-9]+ ns a load"
         for side in ("a", "b"):
             self.assertRegex(out, rf"\n    {side}  {speed}   {speed}\n")
-        self.assertRegex(out, r"\n  at one speed \(a round's four probes within 10%\): "
+        self.assertRegex(out, r"\n  at one speed \(a round's four probes within 10%, their loads within 2x\): "
                               r"([12] of 2 rounds, median of their own ratios [-+][0-9.]+%|none of 2 rounds)")
         # --flows: 3,000 sources' messages (more frames than the default pool holds beside the ports').
         rc, out = self.run_tool("ab-dataplane", farend, "1", "--b", farend, "--flows", "3000", "--window", "0.5",
@@ -450,8 +461,9 @@ class PerfScripts(unittest.TestCase):
         ratio = float(re.search(r"farend / Kamailio per CPU-second: +([0-9.]+)x", out).group(1))
         self.assertAlmostEqual(ratio, f / k, delta=0.06 + ratio * 0.001)
         # The round's core speeds (both CPUs, around both runs) and the ratio at one speed.
-        self.assertRegex(out, r"\n +core [0-9]+-[0-9]+ MHz, [0-9.]+-[0-9.]+ adds a cycle \(CPUs 0, 1, around both runs\)\n")
-        one = re.search(r"\n  at one speed \(a round's probes within 10%\): (?:([0-9.]+)x median of 1 of 1 rounds' own "
+        self.assertRegex(out, r"\n +core [0-9]+-[0-9]+ MHz, [0-9.]+-[0-9.]+ adds a cycle, [0-9]+-[0-9]+ ns a load "
+                              r"\(CPUs 0, 1, around both runs\)\n")
+        one = re.search(r"\n  at one speed \(a round's probes within 10%, their loads within 2x\): (?:([0-9.]+)x median of 1 of 1 rounds' own "
                         r"ratios|none of 1 rounds)", out)
         self.assertIsNotNone(one, out)
         if one.group(1):
