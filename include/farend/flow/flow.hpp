@@ -30,6 +30,17 @@ struct Key {
         k.family = static_cast<uint8_t>(ip.family());
         return k;
     }
+    // The address of() was given back.
+    [[nodiscard]] IpAddr ip() const noexcept {
+        switch (static_cast<IpAddr::Family>(family)) {
+            case IpAddr::Family::v4:
+                return IpAddr::v4_bytes(std::span<const uint8_t, 4>(addr.data(), 4));
+            case IpAddr::Family::v6:
+                return IpAddr::v6_bytes(addr);
+            default:
+                return IpAddr{};
+        }
+    }
 };
 static_assert(sizeof(Key) == 24);
 
@@ -72,16 +83,7 @@ struct alignas(64) Entry {
     uint64_t pings = 0, answers = 0;
 
     // The observed source (the key's).
-    [[nodiscard]] IpAddr public_addr() const noexcept {
-        switch (static_cast<IpAddr::Family>(key.family)) {
-            case IpAddr::Family::v4:
-                return IpAddr::v4_bytes(std::span<const uint8_t, 4>(key.addr.data(), 4));
-            case IpAddr::Family::v6:
-                return IpAddr::v6_bytes(key.addr);
-            default:
-                return IpAddr{};
-        }
-    }
+    [[nodiscard]] IpAddr public_addr() const noexcept { return key.ip(); }
     [[nodiscard]] uint16_t public_port() const noexcept { return key.port; }
     [[nodiscard]] uint16_t vlan() const noexcept { return key.vlan; }
     // The last sign of life: a message or an answer to a keepalive.
