@@ -304,7 +304,20 @@ def core_speed(cpu=WORKER_CPU, ms=30):
     return Speed(float(m.group(1)), float(m.group(2)), float(m.group(3)), float(m.group(4)))
 
 
-def one_speed(probes, tolerance=0.1, load_tolerance=1.0):
+# What one_speed() asks of probes by default: the clock and the width within 10%, the loads'
+# waits within 2x (1 + LOAD_TOLERANCE). The tools print it through one_speed_rule().
+SPEED_TOLERANCE = 0.1
+LOAD_TOLERANCE = 1.0
+
+
+def one_speed_rule(probes="probes"):
+    """one_speed()'s default test in words, for the tools' "at one speed (...)" lines: "a round's
+    probes within 10%, their loads within 2x" (`probes`: how the round's probes are named)."""
+    return (f"a round's {probes} within {SPEED_TOLERANCE * 100:.0f}%, "
+            f"their loads within {1 + LOAD_TOLERANCE:g}x")
+
+
+def one_speed(probes, tolerance=SPEED_TOLERANCE, load_tolerance=LOAD_TOLERANCE):
     """Whether probes of core_speed() (None: not probed) agree within `tolerance`, in clock and in
     width, and within `load_tolerance` in their loads' wait (when every probe has one): the runs
     between them had one speed. The clock and width probes alone vary by ~5% within one speed,

@@ -135,7 +135,7 @@ class PerfScripts(unittest.TestCase):
             self.assertIn(f"MILLISECONDS must be a whole number from 1 to 10000, not '{bad}'", p.stderr)
         p = subprocess.run([probe, "1", "2"], capture_output=True, text=True, timeout=30)
         self.assertEqual((p.returncode, p.stderr), (2, "usage: clock_probe [MILLISECONDS]   (1-10000, default 30)\n"))
-        from farendtools import Speed, at_one_speed, core_speed, one_speed, speed_range
+        from farendtools import Speed, at_one_speed, core_speed, one_speed, one_speed_rule, speed_range
         sp = core_speed(0)
         self.assertTrue(200 <= sp.mhz <= 10000 and 1.2 <= sp.width <= 4.2 and 2 <= sp.load_ns <= 100000, sp)
         self.assertTrue(min(tsc) * 0.98 <= sp.tsc_mhz <= max(tsc) * 1.02, (sp, tsc))
@@ -150,6 +150,12 @@ class PerfScripts(unittest.TestCase):
         self.assertTrue(one_speed([Speed(3400, 3.7, 2596, 18.0), Speed(3450, 3.7, 2596, 33.0)]))
         self.assertFalse(one_speed([Speed(3400, 3.7, 2596, 18.0), Speed(3400, 3.7, 2596, 150.0)]))
         self.assertTrue(one_speed([Speed(3400, 3.7, 2596, 18.0), Speed(3400, 3.7)]))
+        # The tools' words for that test, from the same tolerances; the edges are what they say.
+        self.assertEqual(one_speed_rule(), "a round's probes within 10%, their loads within 2x")
+        self.assertEqual(one_speed_rule("four probes"), "a round's four probes within 10%, their loads within 2x")
+        self.assertTrue(one_speed([Speed(3000, 3.0, 2596, 20.0), Speed(3300, 3.3, 2596, 40.0)]))
+        self.assertFalse(one_speed([Speed(3000, 3.0), Speed(3301, 3.0)]))
+        self.assertFalse(one_speed([Speed(3000, 3.0, 2596, 20.0), Speed(3000, 3.0, 2596, 40.1)]))
         steady, moved = [Speed(3400, 3.7), Speed(3450, 3.7)], [Speed(3400, 3.7), Speed(2000, 3.7)]
         self.assertEqual(at_one_speed([1.5, 2.5, 3.5], [steady, moved, steady]), [1.5, 3.5])
         self.assertIsNone(at_one_speed([1.5, 2.5], [steady, [Speed(3400, 3.7), None]]))  # a probe missing
