@@ -169,15 +169,8 @@ int main(int argc, char** argv) {
         each_type("checksum/" + kname + "/", [fn = fn](const std::string& n, std::vector<std::string> v) {
             return benchmark::RegisterBenchmark(n.c_str(), BM_Checksum, fn, std::move(v));
         });
-    const bool console = perf::console_format(argc, argv);
     perf::Summary summary(perf::Summary::options(argc, argv));
-    benchmark::Initialize(&argc, argv);
-    if (console)
-        benchmark::RunSpecifiedBenchmarks(&summary);
-    else
-        benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    if (!console || summary.empty()) return 0;
+    if (!perf::run_benchmarks(argc, argv, summary) || summary.empty()) return 0;
     // The figures of this run side by side: ns a NATed message by stage and kernel, each kernel
     // against scalar, and the checksum kernels.
     const auto ns = [&](const std::string& name) { return summary.ns(name); };

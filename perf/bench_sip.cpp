@@ -106,15 +106,8 @@ int main(int argc, char** argv) {
         reg(benchmark::RegisterBenchmark((std::string("scan-only/") + k->name + "/mixed").c_str(), BM_ScanOnly, k,
                                          concatenated));
     }
-    const bool console = perf::console_format(argc, argv);
     perf::Summary summary(perf::Summary::options(argc, argv));
-    benchmark::Initialize(&argc, argv);
-    if (console)
-        benchmark::RunSpecifiedBenchmarks(&summary);
-    else
-        benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    if (!console) return 0;
+    if (!perf::run_benchmarks(argc, argv, summary)) return 0;
     std::printf("\nmessage sizes:");
     for (const auto& [name, m] : msgs) std::printf(" %s=%zuB", name.c_str(), m.size());
     std::printf("\n");

@@ -79,6 +79,22 @@ inline bool console_format(int argc, char** argv) {
     return true;
 }
 
+// Runs the registered benchmarks and says whether they went to the console, where the caller's
+// summary may follow: on the console (the default) through `summary`, which prints Google
+// Benchmark's table as it keeps the figures; in another format (JSON, CSV) through Google
+// Benchmark's own reporter, which then owns stdout. The format is read before
+// benchmark::Initialize takes its flags out of argv.
+inline bool run_benchmarks(int argc, char** argv, Summary& summary) {
+    const bool console = console_format(argc, argv);
+    benchmark::Initialize(&argc, argv);
+    if (console)
+        benchmark::RunSpecifiedBenchmarks(&summary);
+    else
+        benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return console;
+}
+
 // "  12.46" (width, decimals, then the unit if any) or "      -" (not run: filtered out, or failed).
 inline void print_figure(std::optional<double> v, int width, int decimals, const char* unit = "") {
     if (v)
