@@ -8,6 +8,8 @@
 #include "worker_loop.hpp"
 
 #include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_ip_frag.h>
@@ -212,19 +214,48 @@ Dataplane::~Dataplane() {
     }
 }
 
+namespace {
+
+// The --vdev devices that gave no port: EAL goes on when a virtual device fails to start (an
+// rx_pcap file that does not open, an af_packet interface that does not exist), and its driver
+// says why among EAL's messages. "--vdev net_pcap0 did not start (its driver says why above)",
+// or "" when every one gave a port.
+std::string vdevs_not_started() {
+    std::vector<std::string> started;
+    for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; ++p) {
+        rte_eth_dev_info info{};
+        if (rte_eth_dev_is_valid_port(p) && rte_eth_dev_info_get(p, &info) == 0 && info.device)
+            started.emplace_back(rte_dev_name(info.device));
+    }
+    std::string names;
+    unsigned count = 0;
+    const rte_devargs* da;
+    RTE_EAL_DEVARGS_FOREACH("vdev", da) {
+        if (std::find(started.begin(), started.end(), da->name) != started.end()) continue;
+        names += (count++ ? ", " : "") + std::string(da->name);
+    }
+    if (count == 0) return {};
+    return "--vdev " + names + (count == 1 ? " did not start (its driver says why above)" : " did not start (their drivers say why above)");
+}
+
+}  // namespace
+
 std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std::string* error) {
     std::unique_ptr<Dataplane> dp(new Dataplane(config));
     Impl& im = *dp->impl_;
     const uint16_t avail = rte_eth_dev_count_avail();
+    const std::string not_started = vdevs_not_started();
     if (avail == 0) {
-        *error = "no ports: bind NICs with dpdk-devbind.py (vfio-pci) or give virtual devices with --vdev";
+        *error = not_started.empty() ? "no ports: bind NICs with dpdk-devbind.py (vfio-pci) or give virtual devices with --vdev"
+                                     : "no ports: " + not_started;
         return nullptr;
     }
     for (const auto& pp : config.port_pairs) {
         for (uint16_t p : {pp.access, pp.core}) {
             if (!rte_eth_dev_is_valid_port(p)) {
                 *error = "--port-pair " + std::to_string(pp.access) + ":" + std::to_string(pp.core) + ": port " +
-                         std::to_string(p) + " does not exist (" + std::to_string(avail) + " port(s) found)";
+                         std::to_string(p) + " does not exist (" + std::to_string(avail) + " port(s) found" +
+                         (not_started.empty() ? "" : "; " + not_started) + ")";
                 return nullptr;
             }
             im.ports.push_back(p);

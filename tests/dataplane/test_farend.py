@@ -206,6 +206,27 @@ class Options(unittest.TestCase):
         self.assertIn("no ports", p.stderr)
         self.assertIn("dpdk-devbind.py", p.stderr)
 
+    def test_a_vdev_that_did_not_start_is_named(self):
+        # EAL goes on when a virtual device fails to start; farend names it, after its driver's
+        # own message, whether no port or only some came up.
+        tmp = tempfile.mkdtemp()
+        missing = os.path.join(tmp, "missing.pcap")
+        eal = [FAREND, "--no-huge", "--no-pci", "-m", "128", "-l", "0", "--log-level=lib.eal:warning"]
+        p = subprocess.run(eal + ["--file-prefix", f"fe-novdev-{os.getpid()}", f"--vdev=net_pcap0,rx_pcap={missing}", "--"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(f"Couldn't open {missing}", p.stderr)  # the driver's reason, then farend's line
+        self.assertTrue(p.stderr.endswith("farend: no ports: --vdev net_pcap0 did not start (its driver says why above)\n"),
+                        p.stderr)
+        p = subprocess.run(eal + ["--file-prefix", f"fe-novdev2-{os.getpid()}",
+                                  f"--vdev=net_pcap0,rx_pcap={SAMPLE},tx_pcap={tmp}/out0.pcap",
+                                  f"--vdev=net_pcap1,rx_pcap={missing},tx_pcap={tmp}/out1.pcap",
+                                  f"--vdev=net_pcap2,rx_pcap={missing}", "--"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("farend: --port-pair 0:1: port 1 does not exist (1 port(s) found; --vdev net_pcap1, net_pcap2 did not "
+                      "start (their drivers say why above))\n", p.stderr)
+
 
 
 
