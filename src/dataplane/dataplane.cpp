@@ -425,7 +425,8 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
                 rte_zmalloc_socket("farend_tx", RTE_ETH_TX_BUFFER_SIZE(kBurst), 0, rte_eth_dev_socket_id(p)));
             if (!b || rte_eth_tx_buffer_init(b, kBurst) != 0 ||
                 rte_eth_tx_buffer_set_err_callback(b, rte_eth_tx_buffer_count_callback, &ws->tx_dropped) != 0) {
-                *error = "cannot allocate TX buffers";
+                *error = "cannot allocate the TX buffers of worker lcore " + std::to_string(ws->lcore) +
+                         " (give EAL more memory: -m, or hugepages)";
                 return nullptr;
             }
             ws->tx[p] = b;
@@ -433,7 +434,9 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         const int socket = im.pool_sets[ws->pools].socket;  // memory_socket(ws->lcore), chosen once above
         ws->frag_table = rte_ip_frag_table_create(kFragBuckets, kFragBucketEntries, kFragMaxEntries, frag_cycles, socket);
         if (!ws->frag_table) {
-            *error = "cannot create the IP reassembly table";
+            *error = "cannot create the IP reassembly table of worker lcore " + std::to_string(ws->lcore) + " on " +
+                     socket_name(socket) + " (a table of " + std::to_string(kFragBuckets * kFragBucketEntries) +
+                     " entries): give EAL more memory: -m, or hugepages";
             return nullptr;
         }
         ws->flows = FlowTable::create("farend_flows_" + std::to_string(ws->lcore), config.flow_capacity, socket, error);

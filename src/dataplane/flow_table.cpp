@@ -99,7 +99,11 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
     p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
     t->hash_ = rte_hash_create(&p);
     if (!t->hash_) {
-        *error = "cannot create the flow table (" + std::to_string(capacity) + " entries): " + rte_strerror(rte_errno);
+        // rte_hash says little (its errno is often not ENOMEM when memory ran out): the usual
+        // cause, and what to do, follow what it said.
+        *error = "cannot create the flow table's hash of " + std::to_string(capacity) + " flows on " + socket_name(socket) +
+                 ": " + rte_strerror(rte_errno) + " (rte_hash's tables take ~60 bytes a flow, beside farend's ~210: " +
+                 "give EAL more memory (-m, --socket-mem, hugepages) or lower --flow-capacity)";
         return nullptr;
     }
     rte_hash_set_cmp_func(t->hash_, key_cmp);

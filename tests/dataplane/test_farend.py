@@ -206,6 +206,24 @@ class Options(unittest.TestCase):
         self.assertIn("no ports", p.stderr)
         self.assertIn("dpdk-devbind.py", p.stderr)
 
+    def test_too_little_eal_memory_says_what_and_how_much(self):
+        # Each of farend's allocations at start-up says what it could not make and to give EAL
+        # more memory. With two ports and one worker: -m 16 fails at the mbuf pool (55 MiB),
+        # -m 64 at the jumbo pool, -m 128 at the reassembly table (after the pools' ~75 MiB).
+        expected = {16: "farend: cannot create the mbuf pool: 13440 mbufs of 4352 bytes (55 MiB) needed: ",
+                    64: "farend: cannot create the jumbo mbuf pool: 255 mbufs of 64 KiB (15 MiB) needed: ",
+                    128: "farend: cannot create the IP reassembly table of worker lcore 0 on socket 0 (a table of 8192 "
+                         "entries): "}
+        for m, start in expected.items():
+            p = subprocess.run([FAREND, "--no-huge", "--no-pci", "-m", str(m), "-l", "0", "--file-prefix",
+                                f"fe-mem{m}-{os.getpid()}", "--vdev=net_null0,no-rx=1", "--vdev=net_null1,no-rx=1", "--",
+                                "--exit-when-idle", "0.5"], capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            last = p.stderr.rstrip("\n").split("\n")[-1]
+            self.assertTrue(last.startswith(start), (m, last))
+            self.assertTrue(last.endswith("give EAL more memory: -m, or hugepages") or
+                            last.endswith("(give EAL more memory: -m, or hugepages)"), (m, last))
+
     def test_a_vdev_that_did_not_start_is_named(self):
         # EAL goes on when a virtual device fails to start; farend names it, after its driver's
         # own message, whether no port or only some came up.
