@@ -435,8 +435,8 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         ws->frag_table = rte_ip_frag_table_create(kFragBuckets, kFragBucketEntries, kFragMaxEntries, frag_cycles, socket);
         if (!ws->frag_table) {
             *error = "cannot create the IP reassembly table of worker lcore " + std::to_string(ws->lcore) + " on " +
-                     socket_name(socket) + " (a table of " + std::to_string(kFragBuckets * kFragBucketEntries) +
-                     " entries): give EAL more memory: -m, or hugepages";
+                     socket_name(socket) + ", " + std::to_string(kFragBuckets * kFragBucketEntries) +
+                     " entries (give EAL more memory: -m, or hugepages)";
             return nullptr;
         }
         ws->flows = FlowTable::create("farend_flows_" + std::to_string(ws->lcore), config.flow_capacity, socket, error);
