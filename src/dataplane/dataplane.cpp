@@ -36,6 +36,9 @@ std::atomic<bool> g_reload{false};
 
 namespace {
 
+// What every start-up allocation in DPDK's memory says when it fails.
+constexpr const char* kMoreMemory = " (give EAL more memory: -m, or hugepages)";
+
 // Receive and transmit descriptors a queue.
 constexpr uint16_t kRxDesc = 1024;
 constexpr uint16_t kTxDesc = 1024;
@@ -104,7 +107,7 @@ struct PoolSet {
             *error = "cannot create the mbuf pool" + where + ": " + std::to_string(n) + " mbufs of " +
                      std::to_string(kDataRoom + sizeof(rte_mbuf)) + " bytes (" +
                      std::to_string((uint64_t{n} * (kDataRoom + sizeof(rte_mbuf))) >> 20) +
-                     " MiB) needed: " + rte_strerror(rte_errno) + " (give EAL more memory: -m, or hugepages)";
+                     " MiB) needed: " + rte_strerror(rte_errno) + kMoreMemory;
             return false;
         }
         jumbo = rte_pktmbuf_pool_create(("farend_jumbo" + suffix).c_str(), kJumboCount, 32, 0, kJumboRoom, socket);
@@ -112,7 +115,7 @@ struct PoolSet {
             *error = "cannot create the jumbo mbuf pool" + where + ": " + std::to_string(kJumboCount) +
                      " mbufs of 64 KiB (" +
                      std::to_string((uint64_t{kJumboCount} * (kJumboRoom + sizeof(rte_mbuf))) >> 20) + " MiB) needed: " +
-                     rte_strerror(rte_errno) + " (give EAL more memory: -m, or hugepages)";
+                     rte_strerror(rte_errno) + kMoreMemory;
             return false;
         }
         indirect = rte_pktmbuf_pool_create(("farend_indirect" + suffix).c_str(), 4095, 64, 0, 0, socket);
@@ -244,8 +247,8 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
     std::unique_ptr<Dataplane> dp(new Dataplane(config));
     Impl& im = *dp->impl_;
     const uint16_t avail = rte_eth_dev_count_avail();
-    const std::string not_started = vdevs_not_started();
     if (avail == 0) {
+        const std::string not_started = vdevs_not_started();
         *error = not_started.empty() ? "no ports: bind NICs with dpdk-devbind.py (vfio-pci) or give virtual devices with --vdev"
                                      : "no ports: " + not_started;
         return nullptr;
@@ -253,6 +256,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
     for (const auto& pp : config.port_pairs) {
         for (uint16_t p : {pp.access, pp.core}) {
             if (!rte_eth_dev_is_valid_port(p)) {
+                const std::string not_started = vdevs_not_started();
                 *error = "--port-pair " + std::to_string(pp.access) + ":" + std::to_string(pp.core) + ": port " +
                          std::to_string(p) + " does not exist (" + std::to_string(avail) + " port(s) found" +
                          (not_started.empty() ? "" : "; " + not_started) + ")";
@@ -426,7 +430,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             if (!b || rte_eth_tx_buffer_init(b, kBurst) != 0 ||
                 rte_eth_tx_buffer_set_err_callback(b, rte_eth_tx_buffer_count_callback, &ws->tx_dropped) != 0) {
                 *error = "cannot allocate the TX buffers of worker lcore " + std::to_string(ws->lcore) +
-                         " (give EAL more memory: -m, or hugepages)";
+                         kMoreMemory;
                 return nullptr;
             }
             ws->tx[p] = b;
@@ -436,7 +440,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         if (!ws->frag_table) {
             *error = "cannot create the IP reassembly table of worker lcore " + std::to_string(ws->lcore) + " on " +
                      socket_name(socket) + ", " + std::to_string(kFragBuckets * kFragBucketEntries) +
-                     " entries (give EAL more memory: -m, or hugepages)";
+                     " entries" + kMoreMemory;
             return nullptr;
         }
         ws->flows = FlowTable::create("farend_flows_" + std::to_string(ws->lcore), config.flow_capacity, socket, error);

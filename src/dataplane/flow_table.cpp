@@ -83,6 +83,9 @@ int key_cmp(const void* a, const void* b, size_t /*len: always sizeof(flow::Key)
 
 }  // namespace
 
+// What the table says when DPDK's memory cannot hold it, after what failed.
+constexpr const char* kMoreMemory = "give EAL more (-m, --socket-mem, hugepages) or lower --flow-capacity";
+
 std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t capacity, int socket,
                                              std::string* error) {
     std::unique_ptr<FlowTable> t(new FlowTable());
@@ -102,8 +105,8 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
         // rte_hash says little (its errno is often not ENOMEM when memory ran out): the usual
         // cause, and what to do, follow what it said.
         *error = "cannot create the flow table's hash of " + std::to_string(capacity) + " flows on " + socket_name(socket) +
-                 ": " + rte_strerror(rte_errno) + " (rte_hash's tables take ~60 bytes a flow, beside farend's ~210: " +
-                 "give EAL more memory (-m, --socket-mem, hugepages) or lower --flow-capacity)";
+                 ": " + rte_strerror(rte_errno) + " (rte_hash's tables take ~60 bytes a flow, beside farend's ~210): " +
+                 kMoreMemory;
         return nullptr;
     }
     rte_hash_set_cmp_func(t->hash_, key_cmp);
@@ -129,7 +132,7 @@ std::unique_ptr<FlowTable> FlowTable::create(const std::string& name, uint32_t c
         *error = "cannot allocate the flow table of " + std::to_string(capacity) + " flows (" +
                  std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB a worker beside rte_hash's tables) in DPDK's memory " +
                  "on " + socket_name(socket) +
-                 ": give EAL more (-m, --socket-mem, hugepages) or lower --flow-capacity";
+                 ": " + kMoreMemory;
         return nullptr;  // the destructor frees what was allocated, and the hash
     }
     std::uninitialized_value_construct_n(t->entries_, t->slots_);

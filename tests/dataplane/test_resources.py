@@ -109,8 +109,8 @@ class FlowTableFull(unittest.TestCase):
                             "--exit-when-idle", "0.5"], capture_output=True, text=True, timeout=120)
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertRegex(p.stderr, r"farend: cannot create the flow table's hash of 4000000 flows on socket 0: [^\n]+ "
-                                   r"\(rte_hash's tables take ~60 bytes a flow, beside farend's ~210: give EAL more memory "
-                                   r"\(-m, --socket-mem, hugepages\) or lower --flow-capacity\)\n")
+                                   r"\(rte_hash's tables take ~60 bytes a flow, beside farend's ~210\): give EAL more "
+                                   r"\(-m, --socket-mem, hugepages\) or lower --flow-capacity\n")
         # 1,000,000 flows a worker fit when EAL is given the memory for them.
         p = subprocess.run([FAREND, "--no-huge", "--no-pci", "-m", "1024", "--file-prefix", f"fe-bigflows-{os.getpid()}",
                             "-l", "0", "--log-level=lib.eal:warning", f"--vdev=net_pcap0,rx_pcap={inp}",
