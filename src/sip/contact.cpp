@@ -1,10 +1,108 @@
+#include "host.hpp"
 #include "params.hpp"
+#include "quad.hpp"
 
 #include <farend/sip/contact.hpp>
 
 namespace farend::sip {
 
 namespace {
+
+// The contact-params after a contact's address, which ends at `last` (its '>', or its addr-spec's
+// last byte, plus one), to the value's end or a ','; start is the contact's first byte. Returns
+// the offset after them, or 0 when one is malformed.
+[[gnu::always_inline]] inline uint32_t contact_params(std::string_view buf, uint32_t start, uint32_t last, uint32_t end,
+                                                      Contact& c) noexcept {
+    using detail::skip_lws;
+    uint32_t p = skip_lws(buf, last, end);
+    while (p < end && buf[p] == ';') {
+        Param prm;
+        const uint32_t q = detail::parse_generic_param(buf, p, end, prm);
+        if (q == 0) return 0;
+        if (c.param_count == 0) c.params.off = p;
+        ++c.param_count;
+        const std::string_view name = text(buf, prm.name);
+        if (iequals_lit(name, "expires"))
+            c.expires = prm;
+        else if (name.size() == 1 && (name[0] == 'q' || name[0] == 'Q'))
+            c.q = prm;
+        last = q;
+        c.params.len = q - c.params.off;
+        p = skip_lws(buf, q, end);
+    }
+    c.value = Slice{start, last - start};
+    return p;
+}
+
+// The usual contact of an agent, "<sip:" [userinfo "@"] host [":" port] ">" (the scheme in any
+// case), its URI no longer than 31 bytes after "sip:", without parameters or headers. One 32-byte
+// window gives the '>', the '@' and any white space or control byte; the host:port is the top
+// Via's (known_hostport()), another IPv4 literal, or read by parse_hostport(), and must end at the
+// '>'. Fills u exactly as parse_uri() does and returns the offset after the '>'; 0 when the
+// contact is spelt any other way (u is then left half-filled: parse_one() reads it again the
+// general way, every one of its ways resetting u). What it saves: parse_one()'s call and its tests
+// of the contact's first byte, the search for the '>', parse_uri()'s call, scheme cases and
+// parameter and header tests, and for a literal parse_hostport()'s call and reset: ~120
+// instructions of a usual Contact's ~400 (perf/RESULTS.md, the thirty-eighth session). Held to
+// the general path's result field by field by Contact.UsualContactReadAsTheGeneralPathDoes and
+// fuzz_sip.
+[[gnu::always_inline]] inline uint32_t usual_name_addr(std::string_view buf, uint32_t p, uint32_t end, Uri& u,
+                                                       const HostPort* known) noexcept {
+#if defined(__SSE2__)
+    const char* const b = buf.data();
+    const auto size = static_cast<uint32_t>(buf.size());
+    constexpr uint32_t kLtSip = '<' | 's' << 8 | 'i' << 16 | uint32_t{'p'} << 24;  // letters folded below
+    if (end - p < 7 || size - p < 5 + 32 || (load_u32(b + p) | 0x20202000u) != kLtSip || b[p + 4] != ':') return 0;
+    const uint32_t s = p + 5;  // after "sip:"
+    const Window32 w(b + s);
+    const uint32_t gts = w.any('>');
+    if (gts == 0) return 0;
+    const uint32_t gt = s + static_cast<uint32_t>(__builtin_ctz(gts));
+    if (gt >= end) return 0;
+    const uint32_t in_uri = (gts & (0u - gts)) - 1;  // the bits below the '>'
+    const uint32_t bad = static_cast<uint32_t>(_mm_movemask_epi8(chars::space_or_control16(w.lo))) |
+                         static_cast<uint32_t>(_mm_movemask_epi8(chars::space_or_control16(w.hi))) << 16;
+    if (bad & in_uri) return 0;
+    const uint32_t ats = w.any('@') & in_uri;
+    const uint32_t h = ats ? s + static_cast<uint32_t>(__builtin_ctz(ats)) + 1 : s;  // the host's start
+    u = Uri{};
+    u.whole = Slice{p + 1, gt - p - 1};
+    u.scheme = Slice{p + 1, 3};
+    u.scheme_id = Scheme::sip;
+    if (ats) u.user = Slice{s, h - 1 - s};
+    uint32_t e = known ? detail::known_hostport(buf, h, gt, *known, u.host) : 0;
+    if (e == 0) {
+        // Another IPv4 literal (a response's Contact names its own agent, the top Via the switch)
+        // with an optional ":port" up to the '>', read as parse_hostport() reads it, without its
+        // call and reset; anything else by parse_hostport().
+        uint8_t quad[4];
+        const uint32_t qe = detail::dotted_quad(b, size, h, gt, quad);
+        if (qe != 0 && (qe == gt || b[qe] == ':')) {
+            if (qe != gt) {
+                uint32_t port = 0;
+                const uint32_t d = qe + 1;
+                const uint32_t digits = digit_run(b, size, d, gt, port);
+                if (digits == 0 || digits > 5 || port > 65535 || d + digits != gt) return 0;
+                u.host.port = Slice{d, digits};
+                u.host.port_num = static_cast<uint16_t>(port);
+            }
+            u.host.host = Slice{h, qe - h};
+            u.host.ip.set_v4(quad);
+            u.host.kind = HostKind::ipv4;
+            e = gt;
+        } else {
+            e = parse_hostport(buf, h, gt, u.host, false);
+        }
+    }
+    if (u.host.kind == HostKind::none || e != gt) return 0;  // a bad host, or parameters, headers
+    u.params = Slice{gt, 0};
+    u.valid = true;
+    return gt + 1;
+#else
+    (void)buf, (void)p, (void)end, (void)u, (void)known;
+    return 0;
+#endif
+}
 
 // One contact-param at p; returns the offset after it, or 0 when malformed.
 uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, Contact& c,
@@ -61,33 +159,13 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
         last = gt + 1;
         p = gt + 1;
     }
-    p = skip_lws(buf, p, end);
-    while (p < end && buf[p] == ';') {
-        Param prm;
-        const uint32_t q = detail::parse_generic_param(buf, p, end, prm);
-        if (q == 0) return 0;
-        if (c.param_count == 0) c.params.off = p;
-        ++c.param_count;
-        const std::string_view name = text(buf, prm.name);
-        if (iequals_lit(name, "expires"))
-            c.expires = prm;
-        else if (name.size() == 1 && (name[0] == 'q' || name[0] == 'Q'))
-            c.q = prm;
-        last = q;
-        c.params.len = q - c.params.off;
-        p = skip_lws(buf, q, end);
-    }
-    c.value = Slice{start, last - start};
-    return p;
+    return contact_params(buf, start, last, end, c);
 }
 
-}  // namespace
-
-// At a 64-byte boundary, and not inlined: its loops lie the same way whatever the code of its
-// callers (see parse_sdp in sdp.cpp; inlined, this code moved by several percent with them).
-[[gnu::noinline, gnu::aligned(64)]] std::size_t parse_contact_values(std::string_view buf, MaskView mv, Slice value,
-                                                                     Contact* out, std::size_t cap,
-                                                                     const HostPort* known) noexcept {
+// The contact-params of a Contact header value; Usual: each tried by usual_name_addr() first.
+template <bool Usual>
+[[gnu::always_inline]] inline std::size_t parse_contacts(std::string_view buf, MaskView mv, Slice value, Contact* out,
+                                                         std::size_t cap, const HostPort* known) noexcept {
     std::size_t n = 0;
     uint32_t p = value.off;
     const uint32_t end = value.end();
@@ -106,7 +184,13 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
         c.display = c.params = {};
         c.expires = c.q = Param{};
         c.param_count = 0;
-        const uint32_t q = parse_one(buf, mv, p, end, c, known);
+        uint32_t q;
+        if (const uint32_t after = Usual ? usual_name_addr(buf, p, end, c.uri, known) : 0) {
+            c.name_addr = true;
+            q = contact_params(buf, p, after, end, c);
+        } else {
+            q = parse_one(buf, mv, p, end, c, known);
+        }
         if (q == 0 || (q < end && buf[q] != ',')) {
             c.valid = false;
             c.value = Slice{p, end - p};
@@ -116,6 +200,21 @@ uint32_t parse_one(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, 
         p = q;
     }
     return n;
+}
+
+}  // namespace
+
+// At a 64-byte boundary, and not inlined: its loops lie the same way whatever the code of its
+// callers (see parse_sdp in sdp.cpp; inlined, this code moved by several percent with them).
+[[gnu::noinline, gnu::aligned(64)]] std::size_t parse_contact_values(std::string_view buf, MaskView mv, Slice value,
+                                                                     Contact* out, std::size_t cap,
+                                                                     const HostPort* known) noexcept {
+    return parse_contacts<true>(buf, mv, value, out, cap, known);
+}
+
+std::size_t detail::parse_contact_values_general(std::string_view buf, MaskView mv, Slice value, Contact* out,
+                                                 std::size_t cap, const HostPort* known) noexcept {
+    return parse_contacts<false>(buf, mv, value, out, cap, known);
 }
 
 }  // namespace farend::sip

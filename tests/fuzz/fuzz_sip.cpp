@@ -3,8 +3,11 @@
 //  - a complete message accounts for every byte (headers + body + trailing);
 //  - every SIMD kernel gives exactly the scalar kernel's parse;
 //  - an index that keeps only some headers (the rewrite path's set) describes the message as one
-//    that keeps them all.
+//    that keeps them all;
+//  - the Via and Contact parsers' fast paths for the usual values read every value as their
+//    general paths do (the Contacts with and without the top Via's host:port known).
 // Build and run: scripts/fuzz [SECONDS]
+#include "fields.hpp"
 #include "sip_helpers.hpp"
 #include "walk.hpp"
 
@@ -34,6 +37,35 @@ struct Parsers {
     std::abort();
 }
 
+// Each Via and Contact header of idx read by parse_via_values / parse_contact_values (their fast
+// paths first) and by their general paths: every field the same.
+void fast_paths_agree(std::string_view buf, sip::MaskView mv, const sip::MessageIndex& idx) {
+    using namespace sip;
+    HostPort top;  // the top Via's sent-by, as extract_parts() passes it to the Contacts
+    bool have_top = false;
+    for (uint16_t i = 0; i < idx.header_count; ++i) {
+        const Header& h = idx.headers[i];
+        if (h.id == HeaderId::via) {
+            Via a[8], b[8];
+            const size_t na = parse_via_values(buf, mv, h.value, a, 8);
+            if (na != detail::parse_via_values_general(buf, h.value, b, 8)) die("Via's fast path read a count of its own");
+            for (size_t k = 0; k < na; ++k)
+                if (test::all_fields(a[k]) != test::all_fields(b[k])) die("Via's fast path read a field of its own");
+            if (!have_top && na > 0 && a[0].valid) top = a[0].sent_by, have_top = true;
+        } else if (h.id == HeaderId::contact) {
+            const HostPort* const known_top = have_top ? &top : nullptr;
+            for (const HostPort* known : {static_cast<const HostPort*>(nullptr), known_top}) {
+                Contact a[8], b[8];
+                const size_t na = parse_contact_values(buf, mv, h.value, a, 8, known);
+                if (na != detail::parse_contact_values_general(buf, mv, h.value, b, 8, known))
+                    die("Contact's fast path read a count of its own");
+                for (size_t k = 0; k < na; ++k)
+                    if (test::all_fields(a[k]) != test::all_fields(b[k])) die("Contact's fast path read a field of its own");
+            }
+        }
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -41,6 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view buf(reinterpret_cast<const char*>(data), size);
     const sip::MessageIndex& ref = parsers.all[0]->parse(buf);
     (void)test::walk_all(buf, parsers.all[0]->mask_view(), ref);
+    fast_paths_agree(buf, parsers.all[0]->mask_view(), ref);
     const size_t n = buf.size();
     if (ref.start.line.end() > n) die("start line out of bounds");
     for (uint16_t i = 0; i < ref.header_count; ++i) {

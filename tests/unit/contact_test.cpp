@@ -1,13 +1,18 @@
+#include "fields.hpp"
 #include "sip_helpers.hpp"
 
 #include <farend/sip/contact.hpp>
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <random>
+#include <string>
 #include <vector>
 
 using namespace farend;
 using namespace farend::sip;
+using farend::test::all_fields;
 using farend::test::crlf;
 using farend::test::Parsed;
 
@@ -109,4 +114,73 @@ TEST(Contact, BadValues) {
         ASSERT_FALSE(x.c.empty()) << bad;
         EXPECT_FALSE(x.c.back().valid) << bad;
     }
+}
+
+// parse_contact_values reads the usual contact ("<sip:" user "@" host ":" port ">", no URI
+// parameters or headers) by a fast path of its own. Every field it fills must be what the general
+// path fills, for the usual spellings, their near misses and random mutations of both, at the end
+// of the buffer and before more bytes (the fast path reads 32 bytes ahead), with and without the
+// top Via's host:port known (as extract_parts() passes it).
+TEST(Contact, UsualContactReadAsTheGeneralPathDoes) {
+    const std::vector<std::string> seeds = {
+        "<sip:2199@192.168.1.209:5060>",
+        "<sip:2199@192.168.1.10:5060>;expires=3600",
+        "<sip:2199@192.168.1.10:5060>;q=0.5;expires=60, <sip:2200@192.168.1.10:5062>",
+        "<SIP:alice@192.168.1.10>",
+        "<Sip:192.168.1.10:5060>",
+        "<sip:alice@pbx.example.com:5060>",
+        "<sip:alice@192.168.1.10:5060;transport=udp>",
+        "<sip:alice@192.168.1.10:5060?X=1>",
+        "<sip:al ice@192.168.1.10>",
+        "<sip:a@b@192.168.1.10>",
+        "<sip:alice@192.168.1.10:99999>",
+        "<sip:alice@192.168.1.10:>",
+        "<sip:alice@[2001:db8::1]:5060>",
+        "<sips:alice@192.168.1.10>",
+        "<sip:a;b?c@192.168.1.10:5060>",
+        "<sip:alice@192.168.1.10:5060> ;q=0.5 , <sip:x@10.0.0.1>",
+        "<sip:averyveryverylonguserpartthatgoespastthewindow@192.168.1.10:5060>",
+        "<sip:alice@192.168.1.10:5060",
+        "<sip:alice@192.168.1.10:5060>x",
+        "<sip:alice@192.168.1.10.5>",
+        "<sip:@192.168.1.10>",
+        "<sip:alice@>",
+        "<sip:>",
+        "\"A\" <sip:alice@192.168.1.10:5060>",
+        "sip:alice@192.168.1.10:5060",
+        "*",
+    };
+    const std::string via = "\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bKx";
+    const std::string kNearMisses = ";,:=.@<>?[] \t\"0123456789sipSIP\r\n\x01\x7f\x80";  // what a mutation puts in
+    std::mt19937_64 rng(20261206);
+    std::size_t cases = 0, usual = 0;
+    for (const std::string& seed : seeds) {
+        for (int round = 0; round < 400; ++round) {
+            const std::string value = round == 0 ? seed : test::mutate(seed, rng, kNearMisses);
+            for (const std::string& after : {std::string(), std::string("\r\nMax-Forwards: 70\r\n\r\n")}) {
+                const std::string buf = value + after + via;
+                const Slice s{0, static_cast<uint32_t>(value.size())};
+                std::vector<simd::BlockMasks> masks(simd::blocks_for(buf.size()) + 1);
+                simd::scan_scalar(reinterpret_cast<const uint8_t*>(buf.data()), buf.size(), masks.data());
+                const MaskView mv{masks.data(), static_cast<uint32_t>(buf.size())};
+                HostPort known;  // the Via's "192.168.1.10:5060"
+                const auto at = static_cast<uint32_t>(buf.size() - via.size() + 19);
+                ASSERT_EQ(parse_hostport(buf, at, at + 17, known, true), at + 17);
+                for (const HostPort* k : {static_cast<const HostPort*>(nullptr), static_cast<const HostPort*>(&known)}) {
+                    Contact a[4], b[4];
+                    const std::size_t na = parse_contact_values(buf, mv, s, a, 4, k);
+                    const std::size_t nb = detail::parse_contact_values_general(buf, mv, s, b, 4, k);
+                    ASSERT_EQ(na, nb) << value;
+                    for (std::size_t i = 0; i < na; ++i) ASSERT_EQ(all_fields(a[i]), all_fields(b[i])) << value;
+                    ++cases;
+                    if (na > 0 && a[0].valid && a[0].name_addr && a[0].display.empty() && a[0].uri.params.empty() &&
+                        a[0].uri.headers.empty() && a[0].uri.scheme_id == Scheme::sip)
+                        ++usual;
+                }
+            }
+        }
+    }
+    EXPECT_EQ(cases, seeds.size() * 400 * 2 * 2);
+    EXPECT_GT(usual, cases / 20) << "too few usual contacts: the fast path was hardly tried";
+    std::printf("[ contact ] %zu values compared, %zu of them usual\n", cases, usual);
 }

@@ -1,3 +1,4 @@
+#include "fields.hpp"
 #include "sip_helpers.hpp"
 
 #include <farend/sip/via.hpp>
@@ -10,6 +11,7 @@
 
 using namespace farend;
 using namespace farend::sip;
+using farend::test::all_fields;
 using farend::test::crlf;
 using farend::test::Parsed;
 
@@ -203,55 +205,6 @@ TEST(Via, ParamsAtTheEndOfTheBuffer) {
     }
 }
 
-namespace {
-
-// Every field of a Via, as text: two ways of reading the same bytes agree when these do.
-std::string all_fields(const Via& v) {
-    std::string s;
-    const auto sl = [&s](const char* name, Slice x) { s += std::string(" ") + name + "=" + std::to_string(x.off) + "+" + std::to_string(x.len); };
-    const auto pr = [&](const char* name, const Param& p) {
-        s += std::string(" ") + name + (p.present ? ":present" : ":absent") + (p.has_value ? ":value" : "");
-        sl("whole", p.whole);
-        sl("name", p.name);
-        sl("value", p.value);
-    };
-    s += v.valid ? "valid" : "invalid";
-    sl("value", v.value);
-    sl("protocol", v.protocol);
-    sl("version", v.version);
-    sl("transport", v.transport);
-    sl("host", v.sent_by.host);
-    sl("port", v.sent_by.port);
-    s += " ip=" + v.sent_by.ip.to_string() + " family=" + std::to_string(static_cast<int>(v.sent_by.ip.family())) +
-         " port_num=" + std::to_string(v.sent_by.port_num) + " kind=" + std::to_string(static_cast<int>(v.sent_by.kind)) +
-         (v.sent_by.bracketed ? " bracketed" : "");
-    sl("params", v.params);
-    pr("branch", v.branch);
-    pr("received", v.received);
-    pr("rport", v.rport);
-    pr("maddr", v.maddr);
-    pr("ttl", v.ttl);
-    s += " count=" + std::to_string(v.param_count);
-    return s;
-}
-
-std::string mutate_via(std::string s, std::mt19937_64& rng) {
-    static const std::string bytes = ";,:=. \t\"<>/0123456789abrtpUDPSI\r\n\x01\x7f";
-    const int edits = 1 + static_cast<int>(rng() % 3);
-    for (int e = 0; e < edits && !s.empty(); ++e) {
-        const size_t at = rng() % s.size();
-        switch (rng() % 4) {
-            case 0: s[at] = bytes[rng() % bytes.size()]; break;
-            case 1: s.insert(s.begin() + static_cast<long>(at), bytes[rng() % bytes.size()]); break;
-            case 2: s.erase(at, 1 + rng() % 3); break;
-            case 3: s.resize(at); break;
-        }
-    }
-    return s;
-}
-
-}  // namespace
-
 // parse_via_values reads the usual via-parm ("SIP/2.0/UDP", an IPv4 literal, ";branch=" and
 // ";rport" only) by a fast path of its own. Every field it fills must be what the general path
 // fills, for the usual spellings, their near misses and random mutations of both, at the end of
@@ -293,11 +246,12 @@ TEST(Via, UsualViaParmReadAsTheGeneralPathDoes) {
         "SIP/2.0/UDP 10.0.0.1;branch=x<",
         "SIP/2.0/UDP 10.0.0.1;branch=x\x01y",
     };
+    const std::string kNearMisses = ";,:=. \t\"<>/0123456789abrtpUDPSI\r\n\x01\x7f";  // what a mutation puts in
     std::mt19937_64 rng(20261203);
     std::size_t cases = 0, usual = 0;
     for (const std::string& seed : seeds) {
         for (int round = 0; round < 400; ++round) {
-            const std::string value = round == 0 ? seed : mutate_via(seed, rng);
+            const std::string value = round == 0 ? seed : test::mutate(seed, rng, kNearMisses);
             for (const std::string& after : {std::string(), std::string("\r\nMax-Forwards: 70\r\n\r\n")}) {
                 const std::string buf = value + after;
                 const Slice s{0, static_cast<uint32_t>(value.size())};

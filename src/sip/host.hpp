@@ -1,0 +1,56 @@
+// Host bytes and the host[:port] read before, shared by the URI and Contact parsers. Internal to
+// the sip module.
+#pragma once
+
+#include <farend/base/bytes.hpp>
+#include <farend/sip/chars.hpp>
+#include <farend/sip/uri.hpp>
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace farend::sip::detail {
+
+// Byte classes for hosts, one table lookup per byte. kHost: allowed in a hostname or an IPv4
+// literal (RFC 3261 hostname = labels of alphanum / '-'; '_' is accepted too, as it is common
+// in the wild and harmless here). kDigitDot: a byte an IPv4 literal may hold.
+enum : uint8_t { kHost = 1, kDigitDot = 2, kDot = 4 };
+constexpr std::array<uint8_t, 256> make_host_table() {
+    std::array<uint8_t, 256> t{};
+    for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = kHost;
+    for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = kHost;
+    for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = kHost | kDigitDot;
+    t['-'] = kHost;
+    t['_'] = kHost;
+    t['.'] = kHost | kDigitDot | kDot;
+    return t;
+}
+inline constexpr auto kHostTable = make_host_table();
+
+// Bytes after which a host or port read the same as before: not a host byte, a colon (a port
+// would follow) or white space (a Via's colon may have some around it).
+inline constexpr auto kEndsHostPort = [] {
+    std::array<bool, 256> t{};
+    for (std::size_t c = 0; c < 256; ++c)
+        t[c] = !(kHostTable[c] & kHost) && c != ':' && !chars::is_lws(static_cast<char>(c));
+    return t;
+}();
+
+// The IPv4 host[:port] k read before, at p: its offset after, with out filled, or 0 when the bytes
+// at p are not the same host[:port] ending there (the caller then reads them). Only a text with
+// no white space around its colon, followed by a byte that ends a host or port, reads the same.
+[[gnu::always_inline]] inline uint32_t known_hostport(std::string_view buf, uint32_t p, uint32_t end,
+                                                      const HostPort& k, HostPort& out) noexcept {
+    if (k.kind != HostKind::ipv4 || k.bracketed || (k.has_port() && k.port.off != k.host.end() + 1)) return 0;
+    const uint32_t len = k.whole().len;
+    if (end - p < len || !same_bytes(buf.data() + p, buf.data() + k.host.off, len) ||
+        (p + len < end && !kEndsHostPort[static_cast<unsigned char>(buf[p + len])]))
+        return 0;
+    out = k;
+    out.host.off = p;
+    if (k.has_port()) out.port.off = p + (k.port.off - k.host.off);
+    return p + len;
+}
+
+}  // namespace farend::sip::detail
