@@ -271,6 +271,13 @@ void find_sdp_bodies(std::string_view buf, const MessageIndex& index, SdpBodies&
     }
     const Header* ct = index.find(HeaderId::content_type);
     if (!ct) return;
+    // The usual body's type, exactly "application/sdp" in any case (parse_media_type()'s own fast
+    // case): the body is the one SDP body, without the media type built and collect()'s call and
+    // test of it (~100 instructions an INVITE or 200 with SDP).
+    if (ct->value.len == 15 && iequals_lit(text(buf, ct->value), "application/sdp")) {
+        out.bodies[out.count++] = index.body();
+        return;
+    }
     collect(buf, index.body(), parse_media_type(buf, ct->value), 0, out);
 }
 

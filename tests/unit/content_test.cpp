@@ -202,6 +202,26 @@ TEST(SdpBodies, PlainAndEncodedAndNone) {
     EXPECT_EQ(b.count, 0);
 }
 
+// The usual type, "application/sdp", is taken without parsing it (in any case); every other
+// spelling goes through parse_media_type(), as before that short cut.
+TEST(SdpBodies, TypeSpellings) {
+    const std::pair<std::string, int> cases[] = {
+        {"application/sdp", 1},         {"APPLICATION/SDP", 1},   {"Application/Sdp", 1},
+        {"application/sdp;x=1", 1},     {"application / sdp", 1}, {"application/sdpx", 0},
+        {"application/sd", 0},          {"applicatio/sdpp", 0},   {"application_sdp", 0},
+        {"text/plain", 0},
+    };
+    for (const auto& [type, bodies] : cases) {
+        Parsed m(crlf("INVITE sip:x SIP/2.0\nContent-Type: " + type + "\nl: 3\n\nv=0"));
+        SdpBodies b;
+        find_sdp_bodies(m.buf, *m, b);
+        EXPECT_EQ(b.count, bodies) << type;
+        if (bodies) {
+            EXPECT_EQ(m.t(b.bodies[0]), "v=0") << type;
+        }
+    }
+}
+
 TEST(Multipart, FoldedPartContentTypeAndTooManyParts) {
     // A part's Content-Type folded onto a second line is read whole (RFC 5322 folding, as
     // RFC 2045 part headers allow).
