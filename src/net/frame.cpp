@@ -25,6 +25,31 @@ uint32_t l2_header(const uint8_t* f, uint32_t len, uint16_t& type, uint16_t& tag
 }
 
 FrameStatus parse_frame(const uint8_t* f, uint32_t len, FrameView& v) noexcept {
+    // The usual frame: untagged IPv4 (ethertype 0x0800) with a 20-byte header (0x45), neither MF
+    // nor an offset, carrying UDP, its IP total length inside the frame and its UDP length the
+    // rest of the datagram. Read in one go, as detail::parse_frame_general() reads it, without
+    // the view's reset, the VLAN walk and the tests of the other cases (~60 instructions of ~100).
+    // Any other frame, or a length that does not add up (an error the general way names), goes
+    // the general way.
+    if (len >= 42 && f[12] == 0x08 && f[13] == 0x00 && f[14] == 0x45 && ((f[20] & 0x3fu) | f[21]) == 0 && f[23] == kUdp) {
+        const uint32_t total = load_be16(f + 16);
+        if (total >= 28 && total <= len - 14 && load_be16(f + 38) == total - 20) {
+            v.vlan_tags = 0;
+            v.l3_off = 14;
+            v.l4_off = 34;
+            v.ip_end = 14 + total;
+            v.ipv6 = false;
+            v.src.set_v4_whole(std::span<const uint8_t, 4>(f + 26, 4));
+            v.dst.set_v4_whole(std::span<const uint8_t, 4>(f + 30, 4));
+            v.src_port = load_be16(f + 34);
+            v.dst_port = load_be16(f + 36);
+            return FrameStatus::udp;
+        }
+    }
+    return detail::parse_frame_general(f, len, v);
+}
+
+FrameStatus detail::parse_frame_general(const uint8_t* f, uint32_t len, FrameView& v) noexcept {
     v = FrameView{};
     uint16_t type = 0;
     uint32_t off = l2_header(f, len, type, v.vlan_tags);

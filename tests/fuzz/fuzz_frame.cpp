@@ -9,7 +9,8 @@
 //  - nothing is dropped but by the options that drop (--malformed drop) or a consumed keepalive
 //    answer, and every drop is counted;
 //  - the frame in a burst, among messages of other kinds (read kind by kind), gets what it gets
-//    alone.
+//    alone;
+//  - parse_frame's short cut for the usual frame gives the general path's status and view.
 // Byte 0 chooses: bit 0 direction core->access, bit 1 alias mode, bit 2 malformed drop, bit 3
 // keepalives (OPTIONS) on, bit 7 "wrap": the rest is a SIP payload put behind valid
 // Ethernet/IPv4 (or IPv6 with bit 4, VLAN with bit 5)/UDP headers, else the rest is the frame.
@@ -126,6 +127,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     std::vector<uint8_t> in = (opt & 0x80) ? wrap(data + 1, size - 1, opt & 0x10, opt & 0x20, opt & 1)
                                            : std::vector<uint8_t>(data + 1, data + size);
+    {
+        net::FrameView a, b;
+        const auto len = static_cast<uint32_t>(in.size());
+        const net::FrameStatus sa = net::parse_frame(in.data(), len, a), sb = net::detail::parse_frame_general(in.data(), len, b);
+        if (sa != sb) die("parse_frame's short cut gave a status of its own");
+        if (sa == net::FrameStatus::udp &&
+            (a.vlan_tags != b.vlan_tags || a.l3_off != b.l3_off || a.l4_off != b.l4_off || a.ip_end != b.ip_end ||
+             a.ipv6 != b.ipv6 || a.src != b.src || a.dst != b.dst || a.src_port != b.src_port || a.dst_port != b.dst_port))
+            die("parse_frame's short cut gave a view of its own");
+    }
     // The buffer: the frame, then room to grow (as an mbuf's tailroom).
     const uint32_t cap = static_cast<uint32_t>(in.size() + 2048);
     std::unique_ptr<uint8_t[]> buf(new uint8_t[cap]);
