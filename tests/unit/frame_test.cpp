@@ -62,9 +62,11 @@ TEST(Frame, UsualFrameReadAsTheGeneralPathDoes) {
                             case 0:  // a header byte (Ethernet type, IPv4, UDP lengths)
                                 f[12 + rng() % 30] = kBytes[rng() % sizeof kBytes];
                                 break;
-                            case 1:  // a length field's low byte off by a little
-                                f[(rng() % 2) ? 17 : 39] = static_cast<uint8_t>(f[(rng() % 2) ? 17 : 39] + static_cast<int>(rng() % 5) - 2);
+                            case 1: {  // the IP or UDP length's low byte off by a little
+                                const std::size_t at = (rng() % 2) ? 17 : 39;
+                                f[at] = static_cast<uint8_t>(f[at] + static_cast<int>(rng() % 5) - 2);
                                 break;
+                            }
                             case 2:  // the frame cut short
                                 f.resize(rng() % (f.size() + 1));
                                 break;
