@@ -65,10 +65,17 @@ ContentLength parse_content_length(std::string_view buf, const MessageIndex& ind
     return cl;
 }
 
+namespace {
+// The usual SIP body's type, exactly "application/sdp" in any case: two word compares. What
+// parse_media_type() and find_sdp_bodies() take without parsing.
+bool plain_sdp_type(std::string_view buf, Slice value) noexcept {
+    return value.len == 15 && iequals_lit(text(buf, value), "application/sdp");
+}
+}  // namespace
+
 MediaType parse_media_type(std::string_view buf, Slice value) noexcept {
     MediaType mt;
-    // The usual SIP body's type, exactly "application/sdp" in any case: two word compares.
-    if (value.len == 15 && iequals_lit(text(buf, value), "application/sdp")) {
+    if (plain_sdp_type(buf, value)) {
         mt.type = Slice{value.off, 11};
         mt.subtype = Slice{value.off + 12, 3};
         mt.params = Slice{value.end(), 0};
@@ -271,10 +278,10 @@ void find_sdp_bodies(std::string_view buf, const MessageIndex& index, SdpBodies&
     }
     const Header* ct = index.find(HeaderId::content_type);
     if (!ct) return;
-    // The usual body's type, exactly "application/sdp" in any case (parse_media_type()'s own fast
-    // case): the body is the one SDP body, without the media type built and collect()'s call and
-    // test of it (~100 instructions an INVITE or 200 with SDP).
-    if (ct->value.len == 15 && iequals_lit(text(buf, ct->value), "application/sdp")) {
+    // The usual body's type (parse_media_type()'s own fast case): the body is the one SDP body,
+    // without the media type built and collect()'s call and test of it (~100 instructions an
+    // INVITE or 200 with SDP).
+    if (plain_sdp_type(buf, ct->value)) {
         out.bodies[out.count++] = index.body();
         return;
     }
