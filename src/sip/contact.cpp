@@ -1,6 +1,5 @@
 #include "host.hpp"
 #include "params.hpp"
-#include "quad.hpp"
 
 #include <farend/sip/contact.hpp>
 
@@ -75,24 +74,8 @@ namespace {
         // Another IPv4 literal (a response's Contact names its own agent, the top Via the switch)
         // with an optional ":port" up to the '>', read as parse_hostport() reads it, without its
         // call and reset; anything else by parse_hostport().
-        uint8_t quad[4];
-        const uint32_t qe = detail::dotted_quad(b, size, h, gt, quad);
-        if (qe != 0 && (qe == gt || b[qe] == ':')) {
-            if (qe != gt) {
-                uint32_t port = 0;
-                const uint32_t d = qe + 1;
-                const uint32_t digits = digit_run(b, size, d, gt, port);
-                if (digits == 0 || digits > 5 || port > 65535 || d + digits != gt) return 0;
-                u.host.port = Slice{d, digits};
-                u.host.port_num = static_cast<uint16_t>(port);
-            }
-            u.host.host = Slice{h, qe - h};
-            u.host.ip.set_v4(quad);
-            u.host.kind = HostKind::ipv4;
-            e = gt;
-        } else {
-            e = parse_hostport(buf, h, gt, u.host, false);
-        }
+        e = detail::ipv4_hostport(b, size, h, gt, u.host);
+        if (e != gt) e = parse_hostport(buf, h, gt, u.host, false);  // which resets u.host first
     }
     if (u.host.kind == HostKind::none || e != gt) return 0;  // a bad host, or parameters, headers
     u.params = Slice{gt, 0};

@@ -1,5 +1,5 @@
+#include "host.hpp"
 #include "params.hpp"
-#include "quad.hpp"
 
 #include <farend/sip/via.hpp>
 
@@ -134,27 +134,10 @@ uint32_t parse_one(std::string_view buf, uint32_t p, uint32_t end, Via& v) noexc
     // "SIP/2.0/UDP " and at least "1.2.3.4" after it; an 8-byte and a 4-byte compare.
     if (end - p < 19 || load_u64(b + p) != load_u64("SIP/2.0/") || load_u32(b + p + 8) != load_u32("UDP "))
         return 0;
-    const uint32_t h = p + 12;
-    uint8_t quad[4];
-    const uint32_t qe = detail::dotted_quad(b, size, h, end, quad);
-    if (qe == 0) return 0;
-    uint32_t q = qe;
-    HostPort& sb = v.sent_by;
-    if (q < end && b[q] == ':') {
-        uint32_t port = 0;
-        const uint32_t d = q + 1;
-        const uint32_t digits = digit_run(b, size, d, end, port);
-        if (digits == 0 || digits > 5 || port > 65535) return 0;
-        sb.port = Slice{d, digits};
-        sb.port_num = static_cast<uint16_t>(port);
-        q = d + digits;
-    }
+    uint32_t q = detail::ipv4_hostport(b, size, p + 12, end, v.sent_by);
     // What ends a host or a port here: the value's end, a ';' or a ','. Anything else (white
     // space, a host byte after the literal: "1.2.3.4a" is a host name) is parse_one's to read.
-    if (q < end && b[q] != ';' && b[q] != ',') return 0;
-    sb.host = Slice{h, qe - h};
-    sb.ip.set_v4(quad);
-    sb.kind = HostKind::ipv4;
+    if (q == 0 || (q < end && b[q] != ';' && b[q] != ',')) return 0;
     uint32_t last = q, params_off = q;
     unsigned count = 0;
     while (q < end && b[q] == ';') {
