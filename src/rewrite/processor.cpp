@@ -38,17 +38,15 @@ std::string_view host_after_scheme_general(std::string_view msg, sip::MaskView m
 Processor::Processor(Options options, const simd::Kernel& kernel)
     : options_(std::move(options)),
       ruled_detect_(options_.detect),
-      parser_(std::make_unique<sip::MessageParser>(kernel)),
-      parts_(std::make_unique<sip::MessageParts>()),
-      plan_(std::make_unique<EditPlan>()) {}
+      parser_(kernel) {}
 
 bool Processor::parse_checked(std::string_view msg, sip::HeaderSet keep, const UdpChecksum& checksum) noexcept {
     if (!checksum.pending) {
-        parser_->parse(msg, keep);
+        parser_.parse(msg, keep);
         return true;
     }
     uint64_t payload = 0;
-    parser_->parse(msg, keep, &payload);
+    parser_.parse(msg, keep, &payload);
     return net::udp_sums_verify(checksum.header_sum, payload);
 }
 
@@ -61,7 +59,7 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
         r.outcome = Outcome::bad_checksum;
         return r;
     }
-    const sip::MessageIndex& idx = parser_->index();
+    const sip::MessageIndex& idx = parser_.index();
     if (!idx.complete()) {
         r.error = idx.error;
         return r;
@@ -87,8 +85,8 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
     // SDP is read before the tests only when an SDP test needs it; for the rewrite, only once the
     // message turned out NATed (most messages are not, and most tests do not look at SDP).
     const bool sdp_tests = (detect->tests & nat::kSdpTests) != 0;
-    sip::extract_parts(msg, parser_->mask_view(), idx, sdp_tests, *parts_);
-    r.verdict = nat::detect(msg, parser_->mask_view(), idx, *parts_, source, *detect);
+    sip::extract_parts(msg, parser_.mask_view(), idx, sdp_tests, parts_);
+    r.verdict = nat::detect(msg, parser_.mask_view(), idx, parts_, source, *detect);
     if (!r.verdict.nated()) {
         if (action != RuleAction::force) {
             r.outcome = Outcome::not_nated;
@@ -96,14 +94,14 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
         }
         r.forced = true;
     }
-    if (rewrites->sdp && !sdp_tests) sip::extract_sdp(msg, parser_->mask_view(), idx, *parts_);
-    plan_->clear();
-    plan_rewrites(msg, parser_->mask_view(), idx, *parts_, source, *rewrites, *plan_, r.summary);
-    if (plan_->empty()) {
+    if (rewrites->sdp && !sdp_tests) sip::extract_sdp(msg, parser_.mask_view(), idx, parts_);
+    plan_.clear();
+    plan_rewrites(msg, parser_.mask_view(), idx, parts_, source, *rewrites, plan_, r.summary);
+    if (plan_.empty()) {
         r.outcome = Outcome::unchanged;
         return r;
     }
-    const ApplyResult a = plan_->apply(buf, size, capacity);
+    const ApplyResult a = plan_.apply(buf, size, capacity);
     if (a.status != ApplyStatus::ok) {
         r.outcome = a.status == ApplyStatus::no_room         ? Outcome::no_room
                     : a.status == ApplyStatus::plan_overflow ? Outcome::too_many_edits
@@ -120,7 +118,7 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
 // carry (its size kept GCC from inlining process() into the worker).
 [[gnu::noinline]] const Policy* Processor::consult_rules(std::string_view msg, const nat::Source& source,
                                                          PolicySource& rules, unsigned worker) noexcept {
-    const MessageHosts hosts(msg, parser_->mask_view(), parser_->index());
+    const MessageHosts hosts(msg, parser_.mask_view(), parser_.index());
     PolicyQuery q;
     q.source = source.ip;
     q.message = &hosts;
@@ -130,16 +128,16 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
 AliasStatus Processor::find_alias(const char* buf, uint32_t size, AliasTarget& out) noexcept {
     const std::string_view msg(buf, size);
     // The Request-URI is all it reads: no header kept (but Content-Length, always).
-    return find_ruri_alias(msg, parser_->mask_view(), parser_->parse(msg, 0), out);
+    return find_ruri_alias(msg, parser_.mask_view(), parser_.parse(msg, 0), out);
 }
 
 bool Processor::is_response_to(const char* buf, uint32_t size, std::string_view branch_prefix,
                                const UdpChecksum& checksum) noexcept {
     const std::string_view msg(buf, size);
     if (!parse_checked(msg, sip::header_set({sip::HeaderId::via}), checksum)) return false;
-    const sip::MessageIndex& idx = parser_->index();
+    const sip::MessageIndex& idx = parser_.index();
     sip::Via v;
-    if (!idx.complete() || idx.start.is_request || !sip::top_via(msg, parser_->mask_view(), idx, v) || !v.valid ||
+    if (!idx.complete() || idx.start.is_request || !sip::top_via(msg, parser_.mask_view(), idx, v) || !v.valid ||
         !v.branch.has_value)
         return false;
     return text(msg, v.branch.value).starts_with(branch_prefix);
