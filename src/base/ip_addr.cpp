@@ -302,6 +302,15 @@ bool PrefixSet::add(const Cidr& c) {
     if (c.net.is_v4()) {
         const uint32_t mask = bits ? ~uint32_t{0} << (32 - std::min(bits, 32u)) : 0;
         masked4_.push_back(Masked4{c.net.v4_host_order() & mask, mask});
+        // The octet table anew (a configuration's few prefixes, once): each octet's prefixes in
+        // the order they were added.
+        by_octet_.clear();
+        for (uint32_t o = 0; o < 256; ++o) {
+            octet_[o] = static_cast<uint32_t>(by_octet_.size());
+            for (const Masked4& m : masked4_)
+                if (((o << 24) & m.mask) == (m.net & 0xff000000u)) by_octet_.push_back(m);
+        }
+        octet_[256] = static_cast<uint32_t>(by_octet_.size());
     } else {
         masked6_.push_back(Masked6{load_be64(b.data()), load_be64(b.data() + 8), prefix_mask(std::min(bits, 64u)),
                                    prefix_mask(bits > 64 ? bits - 64 : 0)});
@@ -312,8 +321,9 @@ bool PrefixSet::add(const Cidr& c) {
 bool PrefixSet::contains(const IpAddr& ip) const noexcept {
     if (ip.is_v4()) {
         const uint32_t a = ip.v4_host_order();
-        for (const auto& m : masked4_)
-            if ((a & m.mask) == m.net) return true;
+        const Masked4* const m = by_octet_.data();
+        for (uint32_t i = octet_[a >> 24], end = octet_[(a >> 24) + 1]; i < end; ++i)
+            if ((a & m[i].mask) == m[i].net) return true;
         return false;
     }
     if (!ip.is_v6()) return false;

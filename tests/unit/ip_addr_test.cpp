@@ -6,8 +6,10 @@
 
 #include <charconv>
 #include <cstdio>
+#include <array>
 #include <cstring>
 #include <random>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -117,6 +119,48 @@ TEST(PrefixSet, EveryPlaceInTheListCounts) {
         for (const char* none : {"0.0.0.0", "0.0.0.1", "1.0.0.1", "255.255.255.255"})
             EXPECT_FALSE(s->contains(*IpAddr::parse(none))) << n << " " << none;
     }
+}
+
+TEST(PrefixSet, AgreesWithItsPrefixesOneByOne) {
+    // The octet table (a prefix found under each first octet it covers) against Cidr::contains
+    // over the set's prefixes: random sets of 1 to 40 IPv4 prefixes of every length, /0 to /32
+    // (shorter than /8: under several octets), with IPv6 ones among them, and addresses drawn
+    // near their edges and anywhere.
+    std::mt19937 rng(6);
+    auto draw = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+    auto u32 = [&] { return static_cast<uint32_t>(rng()); };
+    auto v4 = [](uint32_t a) {
+        const std::array<uint8_t, 4> b{static_cast<uint8_t>(a >> 24), static_cast<uint8_t>(a >> 16),
+                                       static_cast<uint8_t>(a >> 8), static_cast<uint8_t>(a)};
+        return IpAddr::v4_bytes(b);
+    };
+    unsigned inside = 0, tested = 0;
+    for (int round = 0; round < 300; ++round) {
+        PrefixSet s;
+        std::vector<uint32_t> nets;
+        const uint32_t n = 1 + draw(40);
+        for (uint32_t k = 0; k < n; ++k) {
+            const uint32_t len = draw(33);
+            const uint32_t mask = len ? ~uint32_t{0} << (32 - len) : 0;
+            const uint32_t net = u32() & mask;
+            nets.push_back(net);
+            ASSERT_TRUE(s.add(Cidr{v4(net), static_cast<uint8_t>(len)}));
+            if (draw(4) == 0) {
+                ASSERT_TRUE(s.add(*Cidr::parse("fc00::/7")));
+            }
+        }
+        for (int t = 0; t < 400; ++t) {
+            const uint32_t a = t % 2 ? u32() : nets[draw(static_cast<uint32_t>(nets.size()))] ^ (u32() >> draw(32));
+            const IpAddr ip = v4(a);
+            bool want = false;
+            for (const Cidr& c : s.prefixes()) want = want || c.contains(ip);
+            ASSERT_EQ(s.contains(ip), want) << ip.to_string() << " in " << s.to_string();
+            inside += want;
+            ++tested;
+        }
+    }
+    EXPECT_GT(inside, tested / 10);  // both answers drawn often
+    EXPECT_LT(inside, tested - tested / 10);
 }
 
 TEST(PrefixSet, ParsesLists) {

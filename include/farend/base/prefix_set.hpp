@@ -1,10 +1,16 @@
 // A small set of address prefixes with a membership test: the "private ranges" of NAT detection.
 // Linear over at most kMax prefixes, each test a masked 128-bit compare: the default set has 8
-// and operators add a handful, so this beats a trie on every real configuration.
+// and operators add a handful, so this beats a trie on every real configuration. An IPv4 address
+// is compared only with the prefixes that can hold its first octet (none for most public
+// addresses, one or two for a private one), found by a 256-entry table: the usual message tests
+// three addresses (its source, Via and Contact), where a walk of the six default IPv4 prefixes
+// took ~30 instructions.
 #pragma once
 
 #include <farend/base/ip_addr.hpp>
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +46,10 @@ private:
     };
     std::vector<Cidr> prefixes_;
     std::vector<Masked4> masked4_;  // the IPv4 prefixes: one 32-bit compare each
+    // masked4_ by first octet: by_octet_[octet_[o], octet_[o + 1]) holds every prefix covering o.
+    // A prefix shorter than /8 is there under each octet it covers: at most kMax * 256 entries.
+    std::vector<Masked4> by_octet_;
+    std::array<uint32_t, 257> octet_{};
     std::vector<Masked6> masked6_;
 };
 
