@@ -58,7 +58,8 @@ inline constexpr auto kEndsHostPort = [] {
 // An IPv4 literal at h with an optional ":port" (1-5 digits, at most 65535; no white space around
 // the colon), before end: the offset after it, with hp's host, ip, kind and port filled, or 0
 // when h starts no dotted quad or its port is bad. What may follow is the caller's to test (a
-// Via's ';' or ',', a Contact's '>'); hp may be partly written when it returns 0. The Via's and
+// Via's ';' or ',', a Contact's '>'), and it must be a byte that ends a port: a digit there
+// means a longer port than was read. hp may be partly written when it returns 0. The Via's and
 // the Contact's fast paths read their usual IPv4 sent-by or host this way, without a call of
 // parse_hostport() and its reset.
 [[gnu::always_inline]] inline uint32_t ipv4_hostport(const char* b, uint32_t size, uint32_t h, uint32_t end,
@@ -68,10 +69,15 @@ inline constexpr auto kEndsHostPort = [] {
     if (qe == 0) return 0;
     uint32_t q = qe;
     if (q < end && b[q] == ':') {
-        uint32_t port = 0;
+        uint32_t port = 5060, digits = 4;
         const uint32_t d = q + 1;
-        const uint32_t digits = digit_run(b, size, d, end, port);
-        if (digits == 0 || digits > 5 || port > 65535) return 0;
+        // The usual port, SIP's own 5060, by one compare (~40 instructions fewer than the
+        // digits' read); any other by digit_run(). A digit after "5060" ends no port: the
+        // callers' test of the byte after (see above) sends such a text the general way.
+        if (end - d < 4 || load_u32(b + d) != load_u32("5060")) {
+            digits = digit_run(b, size, d, end, port);
+            if (digits == 0 || digits > 5 || port > 65535) return 0;
+        }
         hp.port = Slice{d, digits};
         hp.port_num = static_cast<uint16_t>(port);
         q = d + digits;

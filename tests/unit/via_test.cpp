@@ -221,6 +221,8 @@ TEST(Via, UsualViaParmReadAsTheGeneralPathDoes) {
         "SIP/2.0/UDP 10.0.0.1:5060",
         "SIP/2.0/UDP 10.0.0.1",
         "SIP/2.0/UDP 10.0.0.1:65535;branch=x",
+        "SIP/2.0/UDP 10.0.0.1:50601;branch=x",
+        "SIP/2.0/UDP 10.0.0.1:506;branch=x",
         "SIP/2.0/UDP 10.0.0.1:65536;branch=x",
         "SIP/2.0/UDP 10.0.0.1:0;branch=x",
         "SIP/2.0/UDP 10.0.0.1:123456;branch=x",
