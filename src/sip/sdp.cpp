@@ -208,15 +208,24 @@ void add_addr(Sdp& out) noexcept {
             le = std::min(end, blk * 64 + static_cast<uint32_t>(__builtin_ctzll(lfs)));
             lfs &= lfs - 1;
         }
-        uint32_t e = le;
-        if (e > p && buf[e - 1] == '\r') --e;
         const uint32_t next = le + 1;
-        // type "=" value; RFC 4566 5: no white space around '='
-        if (e - p < 2 || buf[p + 1] != '=') {
+        // type "=" value; RFC 4566 5: no white space around '='. The type and the '=' by one
+        // 16-bit load: a line of another type (v=, s=, t=, b=, ...) or none is passed over
+        // before its CR is looked at (~20 instructions a line fewer than testing every line's
+        // CR, length and '=' in turn). le - p >= 2 puts both bytes before the LF (or the end),
+        // as the test of the line without its CR did: "c\r" is no "c=" either way.
+        if (le - p < 2) {
             p = next;
             continue;
         }
         const char type = buf[p];
+        const uint32_t w = load_u16(buf.data() + p);
+        if (w != load_u16("c=") && w != load_u16("o=") && w != load_u16("m=") && w != load_u16("a=")) {
+            p = next;
+            continue;
+        }
+        uint32_t e = le;
+        if (buf[e - 1] == '\r') --e;
         const Slice line{p, e - p};
         const uint32_t v = p + 2;
         if (type == 'm') {

@@ -22,7 +22,12 @@
 
 namespace farend {
 
-// Unaligned little-endian loads of 4 and 8 bytes at p.
+// Unaligned little-endian loads of 2, 4 and 8 bytes at p (the 2-byte one widened to 32 bits).
+[[nodiscard]] inline uint32_t load_u16(const char* p) noexcept {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return v;
+}
 [[nodiscard]] inline uint32_t load_u32(const char* p) noexcept {
     uint32_t v;
     std::memcpy(&v, p, 4);
