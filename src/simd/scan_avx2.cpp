@@ -34,8 +34,8 @@ FAREND_AVX2 inline void eq64(uint64_t& mask, __m256i lo, __m256i hi, char c) noe
 // loaded.
 template <unsigned Set>
 FAREND_AVX2 inline void scan_halves(__m256i lo, __m256i hi, BlockMasks& out) noexcept {
-    if constexpr ((Set & kIndexClassSet) != 0) {
-        eq64(out.m[kLF], lo, hi, '\n');
+    if constexpr ((Set & kIndexClassSet) != 0) eq64(out.m[kLF], lo, hi, '\n');
+    if constexpr ((Set & kValueClassSet) != 0) {
         // ' ' and '\t' by one lookup and one compare a half: vpshufb gives each byte the table's
         // byte at its low nibble (zero for a byte with its top bit set), which equals the byte
         // only for ' ' (nibble 0) and '\t' (nibble 9). The other nibbles hold 0x80, which no
@@ -45,8 +45,6 @@ FAREND_AVX2 inline void scan_halves(__m256i lo, __m256i hi, BlockMasks& out) noe
                                             -128, -128, -128, -128, -128, -128);
         put(out.m[kWs], _mm256_cmpeq_epi8(_mm256_shuffle_epi8(ws, lo), lo),
             _mm256_cmpeq_epi8(_mm256_shuffle_epi8(ws, hi), hi));
-    }
-    if constexpr ((Set & kValueClassSet) != 0) {
         eq64(out.m[kCR], lo, hi, '\r');
         eq64(out.m[kColon], lo, hi, ':');
         eq64(out.m[kComma], lo, hi, ',');
@@ -130,7 +128,6 @@ FAREND_AVX2 inline uint64_t scan_index_summed(const uint8_t* data, std::size_t l
         BlockMasks t;
         scan_halves<Set>(lo, hi, t);
         out[whole].m[kLF] = t.m[kLF] >> (kBlock - rest);
-        out[whole].m[kWs] = t.m[kWs] >> (kBlock - rest);
         const std::size_t up = std::min<std::size_t>(rest, 32);
         const __m256i kept = _mm256_add_epi32(avx2::pairs(_mm256_and_si256(lo, avx2::mask_at(rest - up))),
                                               avx2::pairs(_mm256_and_si256(hi, avx2::mask_at(up))));

@@ -12,12 +12,10 @@ namespace {
 
 template <unsigned Set>
 FAREND_AVX512 inline void scan_vec(__m512i v, BlockMasks& out) noexcept {
-    if constexpr ((Set & kIndexClassSet) != 0) {
-        out.m[kLF] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+    if constexpr ((Set & kIndexClassSet) != 0) out.m[kLF] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+    if constexpr ((Set & kValueClassSet) != 0) {
         out.m[kWs] =
             _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(' ')) | _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\t'));
-    }
-    if constexpr ((Set & kValueClassSet) != 0) {
         out.m[kCR] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r'));
         out.m[kColon] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':'));
         out.m[kComma] = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(','));

@@ -59,9 +59,7 @@ namespace {
     const uint32_t gt = s + static_cast<uint32_t>(__builtin_ctz(gts));
     if (gt >= end) return 0;
     const uint32_t in_uri = (gts & (0u - gts)) - 1;  // the bits below the '>'
-    const uint32_t bad = static_cast<uint32_t>(_mm_movemask_epi8(chars::space_or_control16(w.lo))) |
-                         static_cast<uint32_t>(_mm_movemask_epi8(chars::space_or_control16(w.hi))) << 16;
-    if (bad & in_uri) return 0;
+    if (w.space_or_control() & in_uri) return 0;
     const uint32_t ats = w.any('@') & in_uri;
     const uint32_t h = ats ? s + static_cast<uint32_t>(__builtin_ctz(ats)) + 1 : s;  // the host's start
     u = Uri{};

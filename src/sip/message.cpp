@@ -104,7 +104,7 @@ bool Indexer::start_line(uint32_t s, uint32_t e) noexcept {
     if (e - s >= 4 && iequals_lit({b + s, 4}, "SIP/")) {
         // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
         sl.is_request = false;
-        const uint32_t sp = mv_.next(simd::kWs, s, e);
+        const uint32_t sp = find_any<' ', '\t'>(b, static_cast<uint32_t>(buf_.size()), s, e);
         sl.version = make_slice(s, sp);
         if (!is_sip_version({b + sl.version.off, sl.version.len})) return fail(ParseError::bad_version, s), false;
         const uint32_t c = sp + 1;
@@ -120,7 +120,7 @@ bool Indexer::start_line(uint32_t s, uint32_t e) noexcept {
     // Request-Line = Method SP Request-URI SP SIP-Version: exactly two single spaces
     // (RFC 4475 3.1.2.9 lwsstart and 3.1.2.10 trws are invalid).
     sl.is_request = true;
-    const uint32_t sp1 = mv_.next(simd::kWs, s, e);
+    const uint32_t sp1 = find_any<' ', '\t'>(b, static_cast<uint32_t>(buf_.size()), s, e);
     if (sp1 == e || sp1 == s || buf_[sp1] != ' ') return fail(ParseError::bad_start_line, s), false;
     sl.method = make_slice(s, sp1);
     const std::string_view method{b + s, sp1 - s};

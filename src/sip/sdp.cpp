@@ -20,33 +20,20 @@ struct Fields {
     [[nodiscard]] Slice f(int i) const noexcept { return Slice{off[i], len[i]}; }
 };
 
-// The first byte of class c in [p, end), p < end: from the bits of p's block when it has one
-// after p (SDP lines and fields are short), else through the masks.
-[[gnu::always_inline]] inline uint32_t next_near(MaskView mv, simd::Class c, uint32_t p, uint32_t end) noexcept {
-    const uint64_t m = mv.blocks[p / 64].m[c] >> (p % 64);
-    if (m) {
-        const uint32_t w = p + static_cast<uint32_t>(__builtin_ctzll(m));
-        return w < end ? w : end;
-    }
-    return mv.next(c, (p | 63) + 1, end);
-}
-
 // The white-space bits of a line value [p, end) in one word, when the value has the usual shape:
 // 1-64 bytes, no white space at its ends and no two together. False otherwise (the callers then
 // take their general way). The bits may still mark a tab: the callers test each separator.
-[[gnu::always_inline]] inline bool single_spaced_ws(MaskView mv, uint32_t p, uint32_t end, uint64_t& ws) noexcept {
+[[gnu::always_inline]] inline bool single_spaced_ws(std::string_view buf, uint32_t p, uint32_t end, uint64_t& ws) noexcept {
     const uint32_t len = end - p;
     if (len - 1 >= 64) return false;  // empty, or over 64 bytes
-    const uint32_t b = p / 64, sh = p % 64;
-    ws = mv.blocks[b].m[simd::kWs] >> sh;
-    if (sh != 0 && (end - 1) / 64 > b) ws |= mv.blocks[b + 1].m[simd::kWs] << (64 - sh);
+    ws = ws_bits(buf.data(), static_cast<uint32_t>(buf.size()), p, len);
     if (len < 64) ws &= (uint64_t{1} << len) - 1;
     return ((ws & (ws >> 1)) | (ws & 1) | (ws >> (len - 1))) == 0;
 }
 
 // Fields are separated by SP (RFC 4566 5); the white-space mask finds each separator. Stops after
 // `max` fields: each caller asks for one more than its line may hold, to tell an extra one.
-void split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, int max, Fields& out) noexcept {
+void split_fields(std::string_view buf, uint32_t p, uint32_t end, int max, Fields& out) noexcept {
     out.n = 0;
     const auto field = [&out](uint32_t s, uint32_t e) {
         out.off[out.n] = s;
@@ -56,7 +43,7 @@ void split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, i
     // The usual value: at most 64 bytes, fields between single spaces (none at its ends). Its
     // white-space bits, one word from one or two blocks, give every field without a byte loop.
     // Anything else (a tab, two spaces, a longer line) takes the loop below, which decides it.
-    if (uint64_t ws; single_spaced_ws(mv, p, end, ws)) {
+    if (uint64_t ws; single_spaced_ws(buf, p, end, ws)) {
         uint32_t s = p;
         for (;;) {
             if (out.n == max) return;
@@ -72,7 +59,7 @@ void split_fields(std::string_view buf, MaskView mv, uint32_t p, uint32_t end, i
     while (p < end && out.n < max) {
         while (p < end && buf[p] == ' ') ++p;
         if (p >= end) break;
-        const uint32_t e = next_near(mv, simd::kWs, p, end);
+        const uint32_t e = find_any<' ', '\t'>(buf.data(), static_cast<uint32_t>(buf.size()), p, end);
         field(p, e);
         p = e;
     }
@@ -138,10 +125,10 @@ bool connection_fields(std::string_view buf, const Fields& fl, int at, SdpAddres
 // address. One word of its white-space bits gives the two last separators and the count; nothing
 // else is split or stored. False, with `a` untouched, when the value is not of that shape: the
 // general way (split_fields, connection_fields) then decides it.
-[[gnu::always_inline]] inline bool address_line(std::string_view buf, MaskView mv, uint32_t p, uint32_t end,
+[[gnu::always_inline]] inline bool address_line(std::string_view buf, uint32_t p, uint32_t end,
                                                 unsigned fields, SdpAddress& a, LastQuad& quad) noexcept {
     uint64_t ws;
-    if (!single_spaced_ws(mv, p, end, ws)) return false;
+    if (!single_spaced_ws(buf, p, end, ws)) return false;
     uint32_t prev = 0, last = 0;
     unsigned n = 0;
     for (uint64_t w = ws; w; w &= w - 1) {
@@ -231,7 +218,7 @@ void add_addr(Sdp& out) noexcept {
         if (type == 'm') {
             // m=<media> <port>[/<count>] <proto> <fmt> ...
             Fields fl;
-            split_fields(buf, mv, v, e, 3, fl);  // the format list after the first three is not read
+            split_fields(buf, v, e, 3, fl);  // the format list after the first three is not read
             ++media;
             if (fl.n < 3) {
                 out.malformed = true;
@@ -269,11 +256,11 @@ void add_addr(Sdp& out) noexcept {
             a.kind = type == 'c' ? SdpAddrKind::connection : SdpAddrKind::origin;
             a.media = type == 'c' ? media : -1;
             a.line = line;
-            if (address_line(buf, mv, v, e, type == 'c' ? 3 : 6, a, last_quad)) {
+            if (address_line(buf, v, e, type == 'c' ? 3 : 6, a, last_quad)) {
                 add_addr(out);
             } else {
                 Fields fl;
-                split_fields(buf, mv, v, e, type == 'c' ? 4 : 7, fl);
+                split_fields(buf, v, e, type == 'c' ? 4 : 7, fl);
                 if (!connection_fields(buf, fl, type == 'c' ? 0 : 3, a, last_quad) || fl.n != (type == 'c' ? 3 : 6))
                     out.malformed = true;
                 else
@@ -285,11 +272,11 @@ void add_addr(Sdp& out) noexcept {
             a.kind = SdpAddrKind::rtcp;
             a.media = media;
             a.line = line;
-            if (address_line(buf, mv, v + 5, e, 4, a, last_quad)) {
+            if (address_line(buf, v + 5, e, 4, a, last_quad)) {
                 add_addr(out);
             } else {
                 Fields fl;
-                split_fields(buf, mv, v + 5, e, 5, fl);
+                split_fields(buf, v + 5, e, 5, fl);
                 if (fl.n == 4) {
                     if (connection_fields(buf, fl, 1, a, last_quad)) add_addr(out);
                 } else if (fl.n != 1) {

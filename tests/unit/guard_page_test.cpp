@@ -9,6 +9,8 @@
 #include <farend/sip/message.hpp>
 
 #include <gtest/gtest.h>
+
+#include <random>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -101,6 +103,29 @@ TEST(GuardPage, ByteHelpers) {
                 std::string other = bytes.substr(size - n);
                 other[n / 2] ^= 1;  // one byte differs, anywhere
                 ASSERT_FALSE(same_bytes(b.data() + size - n, other.data(), n)) << n;
+            }
+        }
+    }
+}
+
+// ws_bits at every offset of buffers of 1-150 bytes ending at the guard page, for 1 to 64 bytes
+// asked, against a byte loop: its 32- or 64-byte window (the buffer's last 64 bytes near the end,
+// a copy under 64) must stay inside the buffer and give spaces and tabs only, bit i for p + i.
+TEST(GuardPage, WhiteSpaceBits) {
+    GuardedBuffer guard(4096);
+    std::mt19937 rng(40);
+    const std::string alphabet = " \t\r\nx\x01\x80\xa0\x89";  // the tab's and the space's low nibbles, high bits
+    for (uint32_t size = 1; size <= 150; ++size) {
+        std::string bytes(size, 'x');
+        for (char& c : bytes) c = alphabet[rng() % alphabet.size()];
+        const std::string_view b = guard.place(bytes);
+        for (uint32_t p = 0; p < size; ++p) {
+            uint64_t want = 0;
+            for (uint32_t i = 0; i < 64 && p + i < size; ++i)
+                if (bytes[p + i] == ' ' || bytes[p + i] == '\t') want |= uint64_t{1} << i;
+            for (const uint32_t n : {1u, 20u, 32u, 33u, 64u}) {
+                const uint64_t low = n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;  // the bits asked for
+                ASSERT_EQ(ws_bits(b.data(), size, p, n) & low, want & low) << size << " " << p << " " << n;
             }
         }
     }

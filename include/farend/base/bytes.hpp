@@ -18,6 +18,9 @@
 #if defined(__SSSE3__)
 #include <tmmintrin.h>
 #endif
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 #include <array>
 
 namespace farend {
@@ -150,9 +153,36 @@ struct FoldedLit {
 #if defined(__SSE2__)
 // The 32 bytes at p (the caller has checked that they lie in its buffer), searched for bytes:
 // any(c...) is the mask of those equal to one of cs, bit i for p[i]. The compares are OR-ed as
-// vectors, so one movemask per half whatever the number of bytes looked for. always_inline: with
-// LTO, GCC made such a search a call (~40 instructions a packet more with rules).
+// vectors, so one movemask (two without AVX2) whatever the number of bytes looked for.
+// always_inline: with LTO, GCC made such a search a call (~40 instructions a packet more with
+// rules). Built with AVX2 (scripts/build-pgo's x86-64-v3), the window is one 32-byte vector: a
+// compare and a movemask where SSE takes two of each; without it, two 16-byte halves.
 struct Window32 {
+#if defined(__AVX2__)
+    __m256i v;
+    [[gnu::always_inline]] explicit Window32(const char* p) noexcept
+        : v(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))) {}
+    template <typename... C>
+    [[nodiscard, gnu::always_inline]] uint32_t any(C... cs) const noexcept {
+        return static_cast<uint32_t>(_mm256_movemask_epi8((... | _mm256_cmpeq_epi8(v, _mm256_set1_epi8(cs)))));
+    }
+    // The bytes below 0x21 (space and the controls) or from 0x7f (DEL, non-ASCII): a signed
+    // compare takes the bytes from 0x80 as negative, and DEL by one compare for equality.
+    [[nodiscard, gnu::always_inline]] uint32_t space_or_control() const noexcept {
+        return static_cast<uint32_t>(_mm256_movemask_epi8(
+            _mm256_or_si256(_mm256_cmpgt_epi8(_mm256_set1_epi8(0x21), v), _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7f)))));
+    }
+    // The same mask as any() for a set of ASCII bytes by two table look-ups a byte: see the
+    // 16-byte form below. The tables are the same 16 bytes in each lane (vpshufb looks up within
+    // its 128-bit lane).
+    [[nodiscard, gnu::always_inline]] uint32_t in_set(__m128i lows, __m128i highs) const noexcept {
+        const __m256i nibble = _mm256_set1_epi8(0x0f);
+        const __m256i l = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(lows), _mm256_and_si256(v, nibble));
+        const __m256i h =
+            _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(highs), _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
+        return ~static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(l, h), _mm256_setzero_si256())));
+    }
+#else
     __m128i lo, hi;
     [[gnu::always_inline]] explicit Window32(const char* p) noexcept
         : lo(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
@@ -163,6 +193,15 @@ struct Window32 {
         const __m128i h = (... | _mm_cmpeq_epi8(hi, _mm_set1_epi8(cs)));
         return static_cast<uint32_t>(_mm_movemask_epi8(l)) | static_cast<uint32_t>(_mm_movemask_epi8(h)) << 16;
     }
+    // The bytes below 0x21 (space and the controls) or from 0x7f (DEL, non-ASCII): a signed
+    // compare takes the bytes from 0x80 as negative, and DEL by one compare for equality.
+    [[nodiscard, gnu::always_inline]] uint32_t space_or_control() const noexcept {
+        const auto half = [](__m128i x) {
+            return static_cast<uint32_t>(
+                _mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x21)), _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)))));
+        };
+        return half(lo) | half(hi) << 16;
+    }
 #if defined(__SSSE3__)
     // The same mask for a set of ASCII bytes by two table look-ups a byte (pshufb): a byte is in
     // the set when lows[its low nibble] & highs[its high nibble] != 0, where highs[h] is bit h
@@ -171,13 +210,14 @@ struct Window32 {
     // compares cost two a byte looked for (~37 a half for the nine ends of a parameter value).
     [[nodiscard, gnu::always_inline]] uint32_t in_set(__m128i lows, __m128i highs) const noexcept {
         const __m128i nibble = _mm_set1_epi8(0x0f), zero = _mm_setzero_si128();
-        const auto half = [&](__m128i v) {
-            const __m128i l = _mm_shuffle_epi8(lows, _mm_and_si128(v, nibble));
-            const __m128i h = _mm_shuffle_epi8(highs, _mm_and_si128(_mm_srli_epi16(v, 4), nibble));
+        const auto half = [&](__m128i x) {
+            const __m128i l = _mm_shuffle_epi8(lows, _mm_and_si128(x, nibble));
+            const __m128i h = _mm_shuffle_epi8(highs, _mm_and_si128(_mm_srli_epi16(x, 4), nibble));
             return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(l, h), zero)));
         };
         return ~(half(lo) | half(hi) << 16);
     }
+#endif
 #endif
 };
 #endif
@@ -231,6 +271,34 @@ template <char... Cs>
     for (; i < to; ++i)
         if (((buf[i] == Cs) || ...)) return i;
     return to;
+}
+
+// The white space (' ' and '\t') of buf[p, p + n), n <= 64, bit i for buf[p + i]; the bits from n
+// on are the bytes after (or zero past the buffer's end): the caller masks them. p < size. For a
+// line's fields, where a per-block white-space mask of the whole message cost more than the few
+// lines that read it. One 32-byte window for the usual short line; reads only inside buf[0, size):
+// with fewer bytes left from p, the buffer's last 64 bytes, their mask shifted down (a
+// zero-padded copy of a buffer under 64 bytes).
+[[nodiscard, gnu::always_inline]] inline uint64_t ws_bits(const char* buf, uint32_t size, uint32_t p, uint32_t n) noexcept {
+#if defined(__SSE2__)
+    const auto ws64 = [](const char* q) {
+        const Window32 a(q), b(q + 32);
+        return uint64_t{a.any(' ', '\t')} | uint64_t{b.any(' ', '\t')} << 32;
+    };
+    if (n <= 32 && size - p >= 32) [[likely]]
+        return Window32(buf + p).any(' ', '\t');
+    if (size - p >= 64) return ws64(buf + p);
+    if (size >= 64) return ws64(buf + size - 64) >> (64 - (size - p));
+    alignas(16) char tail[64] = {};
+    std::memcpy(tail, buf, size);
+    return ws64(tail) >> p;
+#else
+    (void)n;
+    uint64_t m = 0;
+    for (uint32_t i = 0; i < 64 && p + i < size; ++i)
+        if (buf[p + i] == ' ' || buf[p + i] == '\t') m |= uint64_t{1} << i;
+    return m;
+#endif
 }
 
 // Offset of the first byte equal to c in [from, to) of buf[0, size), or `to` if none
