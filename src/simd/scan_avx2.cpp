@@ -1,7 +1,7 @@
 // AVX2 kernel: two 32-byte halves, one compare + movemask per class per half (white space: a
 // vpshufb lookup, then the compare).
 // ~20 cycles per 64-byte block for all nine classes on Zen/Skylake (18 movemasks dominate: on
-// Intel only one port executes them); the index classes alone (LF, white space) take 4 a block.
+// Intel only one port executes them); the index class alone (LF) takes 2 a block.
 #include <farend/simd/scan.hpp>
 
 #include <immintrin.h>
