@@ -269,7 +269,9 @@ void collect(std::string_view buf, Slice body, const MediaType& type, int depth,
 }  // namespace
 
 void find_sdp_bodies(std::string_view buf, const MessageIndex& index, SdpBodies& out) noexcept {
-    out = SdpBodies{};
+    // The count and the flags: the slices past the count are never read (64 bytes not cleared).
+    out.count = 0;
+    out.truncated = out.encoded = false;
     if (!index.complete() || index.body_len == 0) return;
     if (const Header* enc = index.find(HeaderId::content_encoding);
         enc && !iequals(text(buf, enc->value), "identity")) {

@@ -330,6 +330,13 @@ const std::vector<Case> kCases = {
  "203.0.113.5:40000", "",
  "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1;received=198.51.100.7\nContact: <sip:bob@203.0.113.5:40000>\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=bob 1 1 IN IP4 203.0.113.5\ns=-\nc=IN IP4 203.0.113.5\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
  O::rewritten},
+// The SDP's addresses replaced by one of the same length: the body keeps its length, and so does
+// the Content-Length (no edit of it planned).
+{"sdp-same-length-content-length-kept",
+ "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1;received=198.51.100.7\nContact: <sip:bob@192.168.1.10:5060>\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=bob 1 1 IN IP4 192.168.1.10\ns=-\nc=IN IP4 192.168.1.10\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
+ "203.0.113.50:40000", "",
+ "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1;received=198.51.100.7\nContact: <sip:bob@203.0.113.50:40000>\nContent-Type: application/sdp\nContent-Length: @CL@\n\nv=0\no=bob 1 1 IN IP4 203.0.113.50\ns=-\nc=IN IP4 203.0.113.50\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
+ O::rewritten},
 {"content-length-zero-padding-kept",
  "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1;received=198.51.100.7\nContact: <sip:bob@192.168.1.10:5060>\nContent-Type: application/sdp\nContent-Length: 00@CL@\n\nv=0\no=bob 1 1 IN IP4 192.168.1.10\ns=-\nc=IN IP4 192.168.1.10\nt=0 0\nm=audio 4000 RTP/AVP 0\n",
  "203.0.113.5:40000", "",

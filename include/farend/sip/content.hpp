@@ -60,7 +60,7 @@ struct SdpBodies {
     uint8_t count = 0;
     bool truncated = false;   // more SDP bodies than kMax, or a multipart body that did not split
     bool encoded = false;     // Content-Encoding other than identity: the body is not readable text
-    Slice bodies[kMax];
+    Slice bodies[kMax];  // [0, count): find_sdp_bodies() leaves those past it as they were
 };
 
 // Every application/sdp body of a complete message: the message body itself, or the parts of a
