@@ -4,6 +4,7 @@
 #include <farend/sip/sdp.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <vector>
 
@@ -20,15 +21,17 @@ struct Fields {
     [[nodiscard]] Slice f(int i) const noexcept { return Slice{off[i], len[i]}; }
 };
 
-// The white-space bits of a line value [p, end) in one word, when the value has the usual shape:
-// 1-64 bytes, no white space at its ends and no two together. False otherwise (the callers then
-// take their general way). The bits may still mark a tab: the callers test each separator.
-[[gnu::always_inline]] inline bool single_spaced_ws(std::string_view buf, uint32_t p, uint32_t end, uint64_t& ws) noexcept {
+// The spaces of a line value [p, end) in one word, when the value has the usual shape: 1-64
+// bytes, no tab, no space at its ends and no two together. False otherwise (the callers then take
+// their general way).
+[[gnu::always_inline]] inline bool single_spaced(std::string_view buf, uint32_t p, uint32_t end, uint64_t& sp) noexcept {
     const uint32_t len = end - p;
     if (len - 1 >= 64) return false;  // empty, or over 64 bytes
-    ws = ws_bits(buf.data(), static_cast<uint32_t>(buf.size()), p, len);
-    if (len < 64) ws &= (uint64_t{1} << len) - 1;
-    return ((ws & (ws >> 1)) | (ws & 1) | (ws >> (len - 1))) == 0;
+    uint64_t tabs;
+    sp = space_bits(buf.data(), static_cast<uint32_t>(buf.size()), p, len, tabs);
+    const uint64_t in = len < 64 ? (uint64_t{1} << len) - 1 : ~uint64_t{0};
+    sp &= in;
+    return (tabs & in) == 0 && ((sp & (sp >> 1)) | (sp & 1) | (sp >> (len - 1))) == 0;
 }
 
 // Fields are separated by SP (RFC 4566 5); the white-space mask finds each separator. Stops after
@@ -43,18 +46,16 @@ void split_fields(std::string_view buf, uint32_t p, uint32_t end, int max, Field
     // The usual value: at most 64 bytes, fields between single spaces (none at its ends). Its
     // white-space bits, one word from one or two blocks, give every field without a byte loop.
     // Anything else (a tab, two spaces, a longer line) takes the loop below, which decides it.
-    if (uint64_t ws; single_spaced_ws(buf, p, end, ws)) {
+    if (uint64_t sp; single_spaced(buf, p, end, sp)) {
         uint32_t s = p;
         for (;;) {
             if (out.n == max) return;
-            if (ws == 0) return field(s, end);
-            const uint32_t e = p + static_cast<uint32_t>(__builtin_ctzll(ws));
-            if (buf[e] != ' ') break;  // a tab
+            if (sp == 0) return field(s, end);
+            const uint32_t e = p + static_cast<uint32_t>(__builtin_ctzll(sp));
             field(s, e);
             s = e + 1;
-            ws &= ws - 1;
+            sp &= sp - 1;
         }
-        out.n = 0;
     }
     while (p < end && out.n < max) {
         while (p < end && buf[p] == ' ') ++p;
@@ -121,24 +122,17 @@ bool connection_fields(std::string_view buf, const Fields& fl, int at, SdpAddres
 }
 
 // An address line's value (c=, o=, a=rtcp:) read the usual way: at most 64 bytes, exactly
-// `fields` fields between single spaces (no tab, none at its ends), the last two addrtype and
-// address. One word of its white-space bits gives the two last separators and the count; nothing
-// else is split or stored. False, with `a` untouched, when the value is not of that shape: the
+// `fields` (>= 3) fields between single spaces (no tab, none at its ends), the last two addrtype
+// and address. One word of its spaces gives the count (popcount) and the two last separators
+// (from the top); nothing else is split or stored. False, with `a` untouched, when the value is not of that shape: the
 // general way (split_fields, connection_fields) then decides it.
 [[gnu::always_inline]] inline bool address_line(std::string_view buf, uint32_t p, uint32_t end,
                                                 unsigned fields, SdpAddress& a, LastQuad& quad) noexcept {
-    uint64_t ws;
-    if (!single_spaced_ws(buf, p, end, ws)) return false;
-    uint32_t prev = 0, last = 0;
-    unsigned n = 0;
-    for (uint64_t w = ws; w; w &= w - 1) {
-        const uint32_t at = p + static_cast<uint32_t>(__builtin_ctzll(w));
-        if (buf[at] != ' ') return false;  // a tab
-        prev = last;
-        last = at;
-        ++n;
-    }
-    if (n + 1 != fields) return false;
+    uint64_t sp;
+    if (!single_spaced(buf, p, end, sp) || static_cast<unsigned>(std::popcount(sp)) + 1 != fields) return false;
+    // The last two separators from the word's top (fields >= 3: there are two), no loop.
+    const uint32_t last = p + 63 - static_cast<uint32_t>(std::countl_zero(sp));
+    const uint32_t prev = p + 63 - static_cast<uint32_t>(std::countl_zero(sp & ~(uint64_t{1} << (last - p))));
     read_address(buf, Slice{prev + 1, last - prev - 1}, Slice{last + 1, end - last - 1}, a, quad);
     return true;
 }

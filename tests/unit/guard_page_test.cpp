@@ -108,9 +108,9 @@ TEST(GuardPage, ByteHelpers) {
     }
 }
 
-// ws_bits at every offset of buffers of 1-150 bytes ending at the guard page, for 1 to 64 bytes
+// space_bits at every offset of buffers of 1-150 bytes ending at the guard page, for 1 to 64 bytes
 // asked, against a byte loop: its 32- or 64-byte window (the buffer's last 64 bytes near the end,
-// a copy under 64) must stay inside the buffer and give spaces and tabs only, bit i for p + i.
+// a copy under 64) must stay inside the buffer and give the spaces and the tabs, bit i for p + i.
 TEST(GuardPage, WhiteSpaceBits) {
     GuardedBuffer guard(4096);
     std::mt19937 rng(40);
@@ -120,12 +120,16 @@ TEST(GuardPage, WhiteSpaceBits) {
         for (char& c : bytes) c = alphabet[rng() % alphabet.size()];
         const std::string_view b = guard.place(bytes);
         for (uint32_t p = 0; p < size; ++p) {
-            uint64_t want = 0;
-            for (uint32_t i = 0; i < 64 && p + i < size; ++i)
-                if (bytes[p + i] == ' ' || bytes[p + i] == '\t') want |= uint64_t{1} << i;
+            uint64_t want_spaces = 0, want_tabs = 0;
+            for (uint32_t i = 0; i < 64 && p + i < size; ++i) {
+                if (bytes[p + i] == ' ') want_spaces |= uint64_t{1} << i;
+                if (bytes[p + i] == '\t') want_tabs |= uint64_t{1} << i;
+            }
             for (const uint32_t n : {1u, 20u, 32u, 33u, 64u}) {
                 const uint64_t low = n == 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;  // the bits asked for
-                ASSERT_EQ(ws_bits(b.data(), size, p, n) & low, want & low) << size << " " << p << " " << n;
+                uint64_t tabs = ~uint64_t{0};
+                ASSERT_EQ(space_bits(b.data(), size, p, n, tabs) & low, want_spaces & low) << size << " " << p << " " << n;
+                ASSERT_EQ(tabs & low, want_tabs & low) << size << " " << p << " " << n;
             }
         }
     }

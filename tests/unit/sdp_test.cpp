@@ -182,7 +182,11 @@ TEST(Sdp, FieldsTheSameWhereverTheLineSitsAndHoweverItIsSplit) {
                            "c=IN IP4 224.2.1.1/127/3", "c=in ip4 010.001.0.9", "c=IN IP4 1.2.3.4x",
                            "c=IN IP4 256.1.1.1", "c=IN IP4 1.2.3.4.5", "o=- 0 0 IN IP4 0.0.0.0",
                            "o=- 0 0 IN IP6 ::1", "a=rtcp:53020 IN IP6 fd00::10", "a=rtcp:1 IN IP4 9.8.7.6/2",
-                           "a=rtcp:1 IN IP4 10.0.0.1 x", "a=rtcp:1 IN", "o=a 1 1 IN IP4 10.0.0.1 x"};
+                           "a=rtcp:1 IN IP4 10.0.0.1 x", "a=rtcp:1 IN", "o=a 1 1 IN IP4 10.0.0.1 x",
+                           // a tab anywhere sends a line the general way (split field by field)
+                           "c=IN IP4\t10.0.0.1", "o=a 1 1\tIN IP4 10.0.0.1", "a=rtcp:1\tIN IP4 1.2.3.4",
+                           "m=audio\t4000 RTP/AVP 0", "m=audio 4000\tRTP/AVP 0", "o=a\t1 1 IN IP4 10.0.0.1 x",
+                           "c=IN IP4 1.2.3.4\tx", "m=audio 4000 RTP/AVP\t0"};
     auto summary = [](const std::string& s, const Sdp& sdp) {
         std::string out = sdp.malformed ? "malformed" : "ok";
         for (uint8_t i = 0; i < sdp.addr_count; ++i) {

@@ -273,31 +273,45 @@ template <char... Cs>
     return to;
 }
 
-// The white space (' ' and '\t') of buf[p, p + n), n <= 64, bit i for buf[p + i]; the bits from n
-// on are the bytes after (or zero past the buffer's end): the caller masks them. p < size. For a
-// line's fields, where a per-block white-space mask of the whole message cost more than the few
+// The spaces of buf[p, p + n), n <= 64, bit i for buf[p + i], and in tabs its tabs; the bits from
+// n on are the bytes after (or zero past the buffer's end): the caller masks them. p < size. For
+// a line's fields, where a per-block white-space mask of the whole message cost more than the few
 // lines that read it. One 32-byte window for the usual short line; reads only inside buf[0, size):
-// with fewer bytes left from p, the buffer's last 64 bytes, their mask shifted down (a
+// with fewer bytes left from p, the buffer's last 64 bytes, their masks shifted down (a
 // zero-padded copy of a buffer under 64 bytes).
-[[nodiscard, gnu::always_inline]] inline uint64_t ws_bits(const char* buf, uint32_t size, uint32_t p, uint32_t n) noexcept {
+[[nodiscard, gnu::always_inline]] inline uint64_t space_bits(const char* buf, uint32_t size, uint32_t p, uint32_t n,
+                                                             uint64_t& tabs) noexcept {
 #if defined(__SSE2__)
-    const auto ws64 = [](const char* q) {
+    uint64_t spaces;
+    const auto at = [&](const char* q, unsigned shift) {
         const Window32 a(q), b(q + 32);
-        return uint64_t{a.any(' ', '\t')} | uint64_t{b.any(' ', '\t')} << 32;
+        spaces = (uint64_t{a.any(' ')} | uint64_t{b.any(' ')} << 32) >> shift;
+        tabs = (uint64_t{a.any('\t')} | uint64_t{b.any('\t')} << 32) >> shift;
     };
-    if (n <= 32 && size - p >= 32) [[likely]]
-        return Window32(buf + p).any(' ', '\t');
-    if (size - p >= 64) return ws64(buf + p);
-    if (size >= 64) return ws64(buf + size - 64) >> (64 - (size - p));
-    alignas(16) char tail[64] = {};
-    std::memcpy(tail, buf, size);
-    return ws64(tail) >> p;
+    if (n <= 32 && size - p >= 32) [[likely]] {
+        const Window32 w(buf + p);
+        tabs = w.any('\t');
+        return w.any(' ');
+    }
+    if (size - p >= 64) {
+        at(buf + p, 0);
+    } else if (size >= 64) {
+        at(buf + size - 64, 64 - (size - p));
+    } else {
+        alignas(16) char tail[64] = {};
+        std::memcpy(tail, buf, size);
+        at(tail, p);
+    }
+    return spaces;
 #else
     (void)n;
-    uint64_t m = 0;
-    for (uint32_t i = 0; i < 64 && p + i < size; ++i)
-        if (buf[p + i] == ' ' || buf[p + i] == '\t') m |= uint64_t{1} << i;
-    return m;
+    uint64_t spaces = 0;
+    tabs = 0;
+    for (uint32_t i = 0; i < 64 && p + i < size; ++i) {
+        if (buf[p + i] == ' ') spaces |= uint64_t{1} << i;
+        if (buf[p + i] == '\t') tabs |= uint64_t{1} << i;
+    }
+    return spaces;
 #endif
 }
 
