@@ -33,14 +33,15 @@ struct BlockMasks {
 
 // The index class is what the header index and the SDP reader walk in every block (lines: LF; a
 // header name's colon is found in the 16 bytes the name lookup loads, the start line's and an SDP
-// line's spaces in the bytes of that line, find_any and ws_bits in base/bytes.hpp); the value
-// classes only the rules' slower readers of To/From/URI hosts (an escaped quote, a long URI) and
-// the alias path. White space was an index class until the fortieth session: its masks cost ~45
-// instructions a message (AVX2) for the five or so lines that read them. MessageParser scans the index classes of the whole datagram up front and
-// the value classes block by block on demand (sip::LazyMasks): most messages never need them, and
-// on AVX2 each class costs two movemasks a block, which only one port executes. The Via, Contact
-// and URI parsers search their few dozen bytes in place (find_any in base/bytes.hpp) instead:
-// cheaper than scanning the blocks those values lie in.
+// line's spaces in the bytes of that line: find_any and space_bits in base/bytes.hpp). The value
+// classes serve only the rules' slower readers of To/From/URI hosts (an escaped quote, a long URI)
+// and the alias path. White space was an index class until the thirty-ninth session: its masks
+// cost ~45 instructions a message (AVX2) for the five or so lines that read them. MessageParser
+// scans the index class of the whole datagram up front and the value classes block by block on
+// demand (sip::LazyMasks): most messages never need them, and on AVX2 each class costs two
+// movemasks a block, which only one port executes. The Via, Contact and URI parsers search their
+// few dozen bytes in place (find_any in base/bytes.hpp) instead: cheaper than scanning the blocks
+// those values lie in.
 inline constexpr unsigned kIndexClassSet = 1u << kLF;
 inline constexpr unsigned kValueClassSet = ((1u << kClassCount) - 1) & ~kIndexClassSet;
 inline constexpr unsigned kAllClassSet = kIndexClassSet | kValueClassSet;
