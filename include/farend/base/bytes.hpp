@@ -151,6 +151,14 @@ struct FoldedLit {
 }
 
 #if defined(__SSE2__)
+// 0xff at each byte of v below 0x21 (space, control) or above 0x7e (DEL, non-ASCII), else 0: two
+// compares (a byte from 0x80 up is negative as a signed byte, so "below 0x21" takes it too; DEL is
+// the one compare for equality). Window32::space_or_control() without AVX2, and the SIP
+// character checks (sip::chars: the Request-URI's, a URI's marks).
+[[nodiscard, gnu::always_inline]] inline __m128i space_or_control16(__m128i v) noexcept {
+    return _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)), _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+}
+
 // The 32 bytes at p (the caller has checked that they lie in its buffer), searched for bytes:
 // any(c...) is the mask of those equal to one of cs, bit i for p[i]. The compares are OR-ed as
 // vectors, so one movemask (two without AVX2) whatever the number of bytes looked for.
@@ -193,14 +201,10 @@ struct Window32 {
         const __m128i h = (... | _mm_cmpeq_epi8(hi, _mm_set1_epi8(cs)));
         return static_cast<uint32_t>(_mm_movemask_epi8(l)) | static_cast<uint32_t>(_mm_movemask_epi8(h)) << 16;
     }
-    // The bytes below 0x21 (space and the controls) or from 0x7f (DEL, non-ASCII): a signed
-    // compare takes the bytes from 0x80 as negative, and DEL by one compare for equality.
+    // The bytes below 0x21 (space and the controls) or from 0x7f (DEL, non-ASCII).
     [[nodiscard, gnu::always_inline]] uint32_t space_or_control() const noexcept {
-        const auto half = [](__m128i x) {
-            return static_cast<uint32_t>(
-                _mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x21)), _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)))));
-        };
-        return half(lo) | half(hi) << 16;
+        return static_cast<uint32_t>(_mm_movemask_epi8(space_or_control16(lo))) |
+               static_cast<uint32_t>(_mm_movemask_epi8(space_or_control16(hi))) << 16;
     }
 #if defined(__SSSE3__)
     // The same mask for a set of ASCII bytes by two table look-ups a byte (pshufb): a byte is in

@@ -1,6 +1,8 @@
 // Character classes of the SIP grammar (RFC 3261 25.1), as constexpr tables.
 #pragma once
 
+#include <farend/base/bytes.hpp>
+
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -41,12 +43,9 @@ inline constexpr auto kWsByte = detail::make_ws();
 [[nodiscard]] constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 [[nodiscard]] constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-// 0xff at each byte of v below 0x21 (space, control) or above 0x7e (DEL, non-ASCII), else 0: two
-// compares (a byte from 0x80 up is negative as a signed byte, so "below 0x21" takes it too; DEL is
-// the one compare for equality). The Request-URI's check below and a URI's marks (uri.cpp).
-[[nodiscard]] inline __m128i space_or_control16(__m128i v) noexcept {
-    return _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)), _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
-}
+// base/bytes.hpp's 16-byte mask of the bytes below 0x21 or above 0x7e: the Request-URI's check
+// below and a URI's marks (uri.cpp).
+using ::farend::space_or_control16;
 
 // Any byte below 0x21 (space, control) or above 0x7e (DEL, non-ASCII) in p[0..n); reads only
 // p[0..n). From 16 bytes on, 16 at a time (space_or_control16), the last 16 overlapping those
