@@ -300,14 +300,19 @@ bool PrefixSet::add(const Cidr& c) {
     const auto& b = c.net.bytes();
     unsigned bits = c.len;
     if (c.net.is_v4()) {
-        const uint32_t mask = bits ? ~uint32_t{0} << (32 - std::min(bits, 32u)) : 0;
-        masked4_.push_back(Masked4{c.net.v4_host_order() & mask, mask});
-        // The octet table anew (a configuration's few prefixes, once): each octet's prefixes in
-        // the order they were added.
+        // The octet table anew from the IPv4 prefixes (a configuration's few, once): each octet's
+        // prefixes in the order they were added.
+        std::vector<Masked4> v4;
+        for (const Cidr& p : prefixes_) {
+            if (!p.net.is_v4()) continue;
+            const unsigned len = std::min<unsigned>(p.len, 32);
+            const uint32_t mask = len ? ~uint32_t{0} << (32 - len) : 0;
+            v4.push_back(Masked4{p.net.v4_host_order() & mask, mask});
+        }
         by_octet_.clear();
         for (uint32_t o = 0; o < 256; ++o) {
             octet_[o] = static_cast<uint32_t>(by_octet_.size());
-            for (const Masked4& m : masked4_)
+            for (const Masked4& m : v4)
                 if (((o << 24) & m.mask) == (m.net & 0xff000000u)) by_octet_.push_back(m);
         }
         octet_[256] = static_cast<uint32_t>(by_octet_.size());

@@ -45,9 +45,9 @@ private:
         uint64_t hi, lo, mask_hi, mask_lo;
     };
     std::vector<Cidr> prefixes_;
-    std::vector<Masked4> masked4_;  // the IPv4 prefixes: one 32-bit compare each
-    // masked4_ by first octet: by_octet_[octet_[o], octet_[o + 1]) holds every prefix covering o.
-    // A prefix shorter than /8 is there under each octet it covers: at most kMax * 256 entries.
+    // The IPv4 prefixes (one 32-bit compare each) by first octet: by_octet_[octet_[o], octet_[o + 1])
+    // holds every prefix covering o. A prefix shorter than /8 is there under each octet it covers:
+    // at most kMax * 256 entries.
     std::vector<Masked4> by_octet_;
     std::array<uint32_t, 257> octet_{};
     std::vector<Masked6> masked6_;
