@@ -165,6 +165,14 @@ struct FoldedLit {
 // always_inline: with LTO, GCC made such a search a call (~40 instructions a packet more with
 // rules). Built with AVX2 (scripts/build-pgo's x86-64-v3), the window is one 32-byte vector: a
 // compare and a movemask where SSE takes two of each; without it, two 16-byte halves.
+// The two forms are two types (an inline namespace apiece): a build whose translation units differ
+// in -march (build-pgo's: DPDK's side keeps -march=corei7) would otherwise hold one class with two
+// definitions, which GCC's link-time -Wodr reported.
+#if defined(__AVX2__)
+inline namespace window_avx2 {
+#else
+inline namespace window_sse {
+#endif
 struct Window32 {
 #if defined(__AVX2__)
     __m256i v;
@@ -224,6 +232,7 @@ struct Window32 {
 #endif
 #endif
 };
+}  // inline namespace window_avx2 / window_sse
 #endif
 
 // The nibble tables of Window32::in_set for the bytes Cs (all below 0x80).
