@@ -574,6 +574,7 @@ Dataplane::RulesReport Dataplane::rules_report(std::size_t first, std::size_t n)
 pipeline::Counters Dataplane::totals() const {
     pipeline::Counters t;
     for (const auto& w : impl_->workers) t += w->worker->counters();
+    t.settle();
     return t;
 }
 
@@ -603,7 +604,7 @@ std::size_t Dataplane::flow_count() const {
 bool Dataplane::lcore_counters(unsigned lcore, pipeline::Counters& out) const {
     for (const auto& w : impl_->workers)
         if (w->lcore == lcore) {
-            out = w->worker->counters();
+            out = w->worker->counters().settled();
             return true;
         }
     return false;

@@ -272,8 +272,7 @@ Action Worker::handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) n
     if (r.forced) c.add(Counter::rule_forced);
     if (r.verdict.nated()) {
         c.add(Counter::nat_detected);
-        for (unsigned m = r.verdict.fired; m; m &= m - 1)  // the tests that fired, lowest first
-            c.nat(static_cast<nat::Test>(std::countr_zero(m)));
+        c.verdict(r.verdict.fired);  // each test's counter is made from these (Counters::settle)
         if (r.summary.contacts_skipped) c.add(Counter::contacts_skipped);
         if (r.summary.sdp_skipped) [[unlikely]] c.add(Counter::sdp_skipped);
     }

@@ -122,8 +122,44 @@ TEST(Pipeline, Ipv4NatRewriteFixesLengthsAndChecksums) {
         const auto test = static_cast<nat::Test>(t);
         const bool fired = test == nat::Test::contact_private || test == nat::Test::via_source_mismatch ||
                            test == nat::Test::via_private || test == nat::Test::contact_source_mismatch;
-        EXPECT_EQ(w.counters().v[kNatBase + t], fired ? 1u : 0u) << nat::test_name(test);
+        EXPECT_EQ(w.counters().settled().v[kNatBase + t], fired ? 1u : 0u) << nat::test_name(test);
     }
+}
+
+// A worker counts each NATed message once, under the set of tests that fired; each test's counter
+// is made from those sets by settle(), in a copy (the worker's own never holds them), and summed
+// across workers as the sets are.
+TEST(Counters, EachTestCountsTheVerdictsItIsPartOf) {
+    using nat::bit;
+    using nat::Test;
+    Counters a, b;
+    const nat::TestMask one = bit(Test::via_private) | bit(Test::via_source_mismatch);
+    const nat::TestMask two = bit(Test::via_private) | bit(Test::contact_private) | bit(Test::sdp_source_mismatch);
+    a.verdict(one);
+    a.verdict(one);
+    a.verdict(two);
+    b.verdict(two);
+    b.verdict(nat::kAllTests);
+    EXPECT_EQ(a.v[kNatBase + static_cast<size_t>(Test::via_private)], 0u) << "a worker's counters are not settled";
+    const Counters s = a.settled();
+    std::array<uint64_t, nat::kTestCount> want{};
+    want[static_cast<size_t>(Test::via_private)] = 3;
+    want[static_cast<size_t>(Test::via_source_mismatch)] = 2;
+    want[static_cast<size_t>(Test::contact_private)] = 1;
+    want[static_cast<size_t>(Test::sdp_source_mismatch)] = 1;
+    for (size_t t = 0; t < nat::kTestCount; ++t)
+        EXPECT_EQ(s.v[kNatBase + t], want[t]) << nat::test_name(static_cast<Test>(t));
+    Counters sum;
+    sum += a;
+    sum += b;
+    sum.settle();
+    for (size_t t = 0; t < nat::kTestCount; ++t) {
+        const size_t b_count = 1 + (t == static_cast<size_t>(Test::via_private) || t == static_cast<size_t>(Test::contact_private) ||
+                                    t == static_cast<size_t>(Test::sdp_source_mismatch));
+        EXPECT_EQ(sum.v[kNatBase + t], want[t] + b_count) << nat::test_name(static_cast<Test>(t));
+    }
+    sum.settle();  // settling twice changes nothing
+    EXPECT_EQ(sum.v[kNatBase + static_cast<size_t>(Test::via_private)], 5u);
 }
 
 TEST(Pipeline, VlanQinQAndIpv6ExtensionHeaders) {
@@ -453,6 +489,7 @@ TEST(Pipeline, BurstIsReadKindByKindWithEachFramesOwnResults) {
         EXPECT_EQ(x.bytes, y.bytes);
     }
     EXPECT_EQ(a.counters().v, b.counters().v);
+    EXPECT_EQ(a.counters().verdicts, b.counters().verdicts);
     EXPECT_EQ(b.counters().get(Counter::rewritten), 36u);
     // The burst's messages were read kind by kind, each kind in the burst's order.
     std::vector<std::pair<uint8_t, std::string>> want;

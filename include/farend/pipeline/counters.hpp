@@ -74,14 +74,38 @@ inline constexpr std::size_t kNatBase = kCounterCount;
 inline constexpr std::size_t kMalformedBase = kNatBase + nat::kTestCount;
 inline constexpr std::size_t kAllCounters = kMalformedBase + sip::kParseErrorCount;
 
+// The number of sets of NAT tests (nat::TestMask values): Counters::verdicts has a counter each.
+inline constexpr std::size_t kVerdictCount = std::size_t{1} << nat::kTestCount;
+static_assert(nat::kAllTests == kVerdictCount - 1, "a verdict's mask indexes Counters::verdicts");
+
 struct alignas(kCacheLine) Counters {
     std::array<uint64_t, kAllCounters> v{};
+    // NATed messages by the set of tests that fired: one increment a message, where a counter a
+    // test took a loop over the mask's bits (~20 instructions a NATed message). The per-test
+    // counters v[kNatBase + t] are made from these by settle(): a worker never writes them.
+    std::array<uint64_t, kVerdictCount> verdicts{};
     void add(Counter c, uint64_t n = 1) noexcept { v[static_cast<std::size_t>(c)] += n; }
-    void nat(nat::Test t) noexcept { ++v[kNatBase + static_cast<std::size_t>(t)]; }
+    void verdict(nat::TestMask fired) noexcept { ++verdicts[fired & nat::kAllTests]; }
     void malformed(sip::ParseError e) noexcept { ++v[kMalformedBase + static_cast<std::size_t>(e)]; }
     [[nodiscard]] uint64_t get(Counter c) const noexcept { return v[static_cast<std::size_t>(c)]; }
+    // Each test's counter (v[kNatBase + t]): the verdicts it is part of, summed. Readers of a
+    // worker's counters (telemetry, the final report) settle their copy first.
+    void settle() noexcept {
+        for (std::size_t t = 0; t < nat::kTestCount; ++t) {
+            uint64_t n = 0;
+            for (std::size_t m = 0; m < kVerdictCount; ++m)
+                if (m >> t & 1) n += verdicts[m];
+            v[kNatBase + t] = n;
+        }
+    }
+    [[nodiscard]] Counters settled() const noexcept {
+        Counters c = *this;
+        c.settle();
+        return c;
+    }
     Counters& operator+=(const Counters& o) noexcept {
         for (std::size_t i = 0; i < kAllCounters; ++i) v[i] += o.v[i];
+        for (std::size_t m = 0; m < kVerdictCount; ++m) verdicts[m] += o.verdicts[m];
         return *this;
     }
 };
