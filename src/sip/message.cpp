@@ -259,22 +259,25 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
         }
         const uint32_t lf = base + static_cast<uint32_t>(__builtin_ctzll(lfs));
         lfs &= lfs - 1;
-        // lf >= s >= 1; on an empty line ending in a bare LF, b[lf - 1] is the previous line's LF.
-        uint32_t e = lf - 1;  // the usual line ends in CR LF: a branch that holds, not a flag to add
-        if (b[e] != '\r') [[unlikely]]
-            e = lf;
-        if (e == s) [[unlikely]] {
+        // The empty line: CR LF or a bare LF (lf >= s). A line of two bytes or more is never
+        // empty: its end (e, its CR or else its LF) is found only where it is needed, below.
+        if (lf - s < 2 && (lf == s || b[s] == '\r')) [[unlikely]] {
             publish();
             out_.headers_end = s;
             out_.body_off = lf + 1;
             return body();
         }
+        // lf > s here, so b[lf - 1] is this line's. The usual line ends in CR LF: a branch that
+        // holds, not a flag to add.
+        const auto line_end = [b, lf] { return b[lf - 1] == '\r' ? lf - 1 : lf; };
         // The first colon after s and the name's id. The usual line has 16 bytes left in the
         // datagram: the colon is among the 16 bytes at s (every known name but four is shorter),
         // and the lookup reads the name from the same load. Else find_byte() finds it (the colon
         // is a value class, not scanned for every block: only this fallback and some readers of
-        // header values look for it). The vector's colon may lie past e (a line without one): the
-        // test against e below rejects it.
+        // header values look for it). The vector's colon may lie past the line's end (a line
+        // without one), and is not tested against it here: a known name has no CR or LF (nor a
+        // byte that OR 0x20 makes one of its letters), so a name that runs past the line's end is
+        // no known one, and the line of an unknown name is tested below (~2 instructions a line).
         uint32_t colon;
         HeaderId id = HeaderId::other;
         if (s <= in_place) [[likely]] {
@@ -282,13 +285,14 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
             const auto cm = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(raw, _mm_set1_epi8(':'))));
             if (cm) [[likely]] {
                 colon = s + static_cast<uint32_t>(__builtin_ctz(cm));
-                if (colon < e) [[likely]]
-                    id = detail::lookup_loaded<true>(raw, b + s, colon - s);
+                id = detail::lookup_loaded<true>(raw, b + s, colon - s);
             } else {
+                const uint32_t e = line_end();
                 colon = find_byte(b, n, s + 16 < e ? s + 16 : e, e, ':');
                 if (colon < e) id = detail::lookup_loaded(raw, b + s, colon - s);
             }
         } else {
+            const uint32_t e = line_end();
             colon = find_byte(b, n, s, e, ':');
             if (colon < e) id = detail::lookup_header({b + s, colon - s});
         }
@@ -299,6 +303,7 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
         // the general path: continuation, white space around the colon, the token check.
         uint32_t name_end = colon;
         if (id == HeaderId::other) [[unlikely]] {
+            const uint32_t e = line_end();
             if (chars::is_ws(b[s])) {
                 // Some: the line before continues a kept header when that header's last line
                 // ended here; else it continues a header left (and is left too), or there was
@@ -331,6 +336,7 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
         // REGISTER than a white-space table, whose address the loop had no register to keep. Any
         // other spelling ("Name:value" too, or a value at a control byte, which the loops keep as
         // the fast path would) takes the loops.
+        const uint32_t e = line_end();
         uint32_t v = colon + 2, ve = e;
         const char* const cp = b + colon;  // by pointer: ~3 fewer instructions a line than by offset
         const auto above_space = [](char c) { return static_cast<unsigned char>(c) > ' '; };

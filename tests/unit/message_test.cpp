@@ -193,6 +193,9 @@ INSTANTIATE_TEST_SUITE_P(
         // is not this line's.
         BadCase{"colon on the next line", crlf("OPTIONS sip:x SIP/2.0\nTo a\nVia: x\n\n"), Verdict::error,
                 ParseError::header_without_colon},
+        // A line of one byte is not the empty line (only CR LF or LF is): it has no colon.
+        BadCase{"one-byte line", std::string("OPTIONS sip:x SIP/2.0\r\nx\n\r\nVia: SIP/2.0/UDP h\r\n\r\n"), Verdict::error,
+                ParseError::header_without_colon},
         BadCase{"space in name", crlf("OPTIONS sip:x SIP/2.0\nMax Forwards: 1\n\n"), Verdict::error,
                 ParseError::bad_header_name},
         BadCase{"CR for dash", crlf("OPTIONS sip:x SIP/2.0\nCall\rID: 1\n\n"), Verdict::error,
