@@ -66,7 +66,8 @@ static_assert(std::size(kCanonical) == kHeaderIdCount);
 inline constexpr std::size_t kMaxName = 24;
 static_assert(std::endian::native == std::endian::little, "header name words assume little-endian loads");
 
-// A name as 16-byte vectors: its first 16 bytes (zero past its end) and, when longer than 16,
+// A name as 16-byte vectors: its first 16 bytes (zero past its end; 0xff in kLookup.heads, see
+// make_heads) and, when longer than 16,
 // its last 16. Per known name, those bytes lower-cased (fold_word) and a mask with 0x20 at the
 // letters: a candidate v matches when (v | mask) == lower in every byte, ignoring the letters'
 // case, yet '-' (0x2d) still differs from CR (0x0d).
@@ -87,10 +88,26 @@ constexpr void fold16(std::string_view name, std::size_t off, Vec16& lower, Vec1
     }
 }
 
+// A head's bytes past a name under 16 bytes are 0xff in both its lower and its mask: whatever a
+// line has there (": value"), OR-ed with the mask it compares equal. So the lookup compares the
+// 16 bytes as loaded, without cutting them to the name's length first (a load of a length mask
+// and an AND, ~3 instructions a header line).
 constexpr std::array<Pattern, kHeaderIdCount> make_heads() {
     std::array<Pattern, kHeaderIdCount> out{};
-    for (std::size_t i = 1; i < kHeaderIdCount; ++i) fold16(kCanonical[i], 0, out[i].lower, out[i].mask);
+    for (std::size_t i = 1; i < kHeaderIdCount; ++i) {
+        fold16(kCanonical[i], 0, out[i].lower, out[i].mask);
+        for (std::size_t b = kCanonical[i].size(); b < 16; ++b) {
+            out[i].lower.w[b / 8] |= uint64_t{0xff} << (8 * (b % 8));
+            out[i].mask.w[b / 8] |= uint64_t{0xff} << (8 * (b % 8));
+        }
+    }
     return out;
+}
+// A name's first 4 bytes lower-cased, zero past its end: what bucket_of() takes.
+constexpr uint32_t first4_of(std::string_view name) {
+    Vec16 lower, mask;
+    fold16(name, 0, lower, mask);
+    return static_cast<uint32_t>(lower.w[0]);
 }
 constexpr std::array<Pattern, kHeaderIdCount> make_tails() {
     std::array<Pattern, kHeaderIdCount> out{};
@@ -165,7 +182,7 @@ struct LookupTables {
 constexpr LookupTables make_lookup() {
     LookupTables t{make_heads(), make_len_masks(), {}, make_lens()};
     for (std::size_t i = 1; i < kHeaderIdCount; ++i) {
-        auto& slot = t.table[bucket_of(static_cast<uint32_t>(t.heads[i].lower.w[0]), t.lens[i])];
+        auto& slot = t.table[bucket_of(first4_of(kCanonical[i]), t.lens[i])];
         if (slot != 0) throw "header name hash collides: change the multiplier in bucket_of";  // fails the build
         slot = static_cast<uint8_t>(i);
     }
@@ -183,13 +200,14 @@ template <bool Short = false>
 inline HeaderId lookup_loaded(__m128i raw, const char* p, std::size_t n) noexcept {
     if (!Short && n > kMaxName) return HeaderId::other;
     const LookupTables& t = kLookup;
-    const __m128i v = _mm_and_si128(raw, _mm_load_si128(reinterpret_cast<const __m128i*>(&t.len_masks[n])));
     // The bucket from the name's first 4 bytes cut to its length in a general register (BMI2's
-    // bzhi), not from v: the table's load then waits for no load of a length mask.
+    // bzhi), not from the bytes cut by a length mask: the table's load then waits for no load of
+    // a mask. The name's compare takes the bytes as loaded (make_heads).
 #if defined(__BMI2__)
     const auto first4 = static_cast<uint32_t>(_bzhi_u64(static_cast<uint32_t>(_mm_cvtsi128_si32(raw)), static_cast<uint32_t>(8 * n)));
 #else
-    const auto first4 = static_cast<uint32_t>(_mm_cvtsi128_si32(v));
+    const auto first4 = static_cast<uint32_t>(
+        _mm_cvtsi128_si32(_mm_and_si128(raw, _mm_load_si128(reinterpret_cast<const __m128i*>(&t.len_masks[n])))));
 #endif
     const uint8_t i = t.table[bucket_of(first4, n)];
     if (t.lens[i] != n) [[unlikely]] {  // also every empty slot (len 0xff)
@@ -204,7 +222,7 @@ inline HeaderId lookup_loaded(__m128i raw, const char* p, std::size_t n) noexcep
                0xffff;
     };
     if (i == 0) __builtin_unreachable();  // lens[0] matches no n <= kMaxName
-    if (!same(v, t.heads[i].mask, t.heads[i].lower)) return HeaderId::other;
+    if (!same(raw, t.heads[i].mask, t.heads[i].lower)) return HeaderId::other;
     if (!Short && n > 16 && !same(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16)), kTails[i].mask, kTails[i].lower))
         return HeaderId::other;
     return static_cast<HeaderId>(i);
