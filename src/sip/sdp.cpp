@@ -191,27 +191,39 @@ void add_addr(Sdp& out) noexcept {
     uint32_t base = p / 64 * 64;
     uint64_t lfs = *lfw & (~uint64_t{0} << (p % 64));
     if (lfw == lfw_last) lfs &= last_mask;
-    while (p < end) {
-        while (lfs == 0 && lfw != lfw_last) {
-            lfw += kStride;
-            base += 64;
-            lfs = *lfw;
-            if (lfw == lfw_last) lfs &= last_mask;
-        }
-        uint32_t le = end;  // the last line may have no line end
-        if (lfs != 0) {
+    for (;;) {
+        // The next line's end: the usual line's LF is in the word at hand; past it, the next
+        // block's, or the body's end for a last line without one (no line at all when fewer than
+        // two bytes are left: no type and '='). No test of p against the end a line.
+        uint32_t le;
+        if (lfs != 0) [[likely]] {
             le = base + static_cast<uint32_t>(__builtin_ctzll(lfs));
             lfs &= lfs - 1;
+            if (le == p) [[unlikely]] {  // an empty line: its LF may be the datagram's last byte
+                p = le + 1;
+                continue;
+            }
+        } else {
+            while (lfs == 0 && lfw != lfw_last) {
+                lfw += kStride;
+                base += 64;
+                lfs = *lfw;
+                if (lfw == lfw_last) lfs &= last_mask;
+            }
+            if (lfs != 0) {
+                le = base + static_cast<uint32_t>(__builtin_ctzll(lfs));
+                lfs &= lfs - 1;
+            } else {
+                if (p >= end || end - p < 2) break;
+                le = end;
+            }
         }
         // type "=" value; RFC 4566 5: no white space around '='. The type and the '=' by one
         // 16-bit load: a line of another type (v=, s=, t=, b=, ...) or none is passed over
         // before its CR is looked at (~20 instructions a line fewer than testing every line's
-        // CR, length and '=' in turn). le - p >= 2 puts both bytes before the LF (or the end),
-        // as the test of the line without its CR did: "c\r" is no "c=" either way.
-        if (le - p < 2) {
-            p = le + 1;
-            continue;
-        }
+        // CR, length and '=' in turn). The two bytes lie inside the datagram: a line with an LF
+        // has a byte before it (above), and a last line without one two bytes or more; a line of
+        // one byte is no "c=" (its second byte is its LF).
         const char type = buf[p];
         const uint32_t w = load_u16(buf.data() + p);
         if (w != load_u16("c=") && w != load_u16("o=") && w != load_u16("m=") && w != load_u16("a=")) {

@@ -7,6 +7,7 @@
 #include <farend/base/bytes.hpp>
 #include <farend/net/checksum.hpp>
 #include <farend/sip/message.hpp>
+#include <farend/sip/sdp.hpp>
 
 #include <gtest/gtest.h>
 
@@ -169,6 +170,34 @@ TEST(GuardPage, MoveBytesOverlapping) {
             ASSERT_EQ(got, want) << n << " moved by " << shift;
         }
     }
+}
+
+// An SDP body read to the datagram's last byte, whatever that byte ends: every prefix of bodies
+// with empty lines (CR LF, bare LF), lines of one byte and a last line without a line end, each
+// placed at the guard page, as a body of its own and after a header of its own (the body's first
+// line not at the buffer's start). parse_sdp reads each line's type and '=' by one 16-bit load: an
+// empty line whose LF is the last byte must not be read past it.
+TEST(GuardPage, SdpToItsLastByte) {
+    GuardedBuffer guard(4096);
+    const std::string bodies[] = {
+        "v=0\r\no=a 1 1 IN IP4 192.0.2.1\r\n\r\nc=IN IP4 10.0.0.1\n\nm=audio 4000 RTP/AVP 0\r\na=rtcp:4001\r\n\n",
+        "c\nc=\n\n\r\nm\r\na\nc=IN IP4 10.0.0.2\r\n\r\n\n",
+    };
+    size_t parses = 0, addresses = 0;
+    for (const std::string& body : bodies) {
+        for (size_t len = 0; len <= body.size(); ++len) {
+            for (const std::string head : {"", "Content-Length: 0\r\n\r\n"}) {
+                const std::string bytes = head + body.substr(0, len);
+                const std::string_view placed = guard.place(bytes);
+                sip::Sdp out;
+                sip::parse_sdp(placed, Slice{static_cast<uint32_t>(head.size()), static_cast<uint32_t>(len)}, out);
+                addresses += out.addr_count;
+                ++parses;
+            }
+        }
+    }
+    EXPECT_GT(addresses, 100u) << "the bodies' addresses were read";
+    std::printf("  %zu parses, %zu addresses\n", parses, addresses);
 }
 
 TEST(GuardPage, EveryPrefixOfRfcMessages) {
