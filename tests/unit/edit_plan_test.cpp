@@ -210,3 +210,51 @@ TEST(EditPlan, RandomPlansMatchAReferenceInEveryShiftPattern) {
     EXPECT_GT(patterns[1], 100);
     EXPECT_GT(patterns[2], 100);
 }
+
+// Overlaps as apply() defines them (an edit that starts before the one before it in order of
+// offset ends; the last past the message), however the edits came, with overlaps among them:
+// the verdict of the whole sorted list. Where there is none, the result is the reference's.
+TEST(EditPlan, OverlapsAreToldWhateverTheOrderTheEditsCameIn) {
+    std::mt19937_64 rng(19);
+    int overlapping = 0, clean = 0;
+    for (int round = 0; round < 20000; ++round) {
+        const uint32_t n = 1 + static_cast<uint32_t>(rng() % 40);
+        std::string in(n, ' ');
+        for (auto& c : in) c = static_cast<char>('a' + rng() % 26);
+        std::vector<RefEdit> edits;
+        const int k = 1 + static_cast<int>(rng() % 6);
+        for (int i = 0; i < k; ++i) {
+            const uint32_t off = static_cast<uint32_t>(rng() % (n + 2));  // now and then past the end
+            const uint32_t len = static_cast<uint32_t>(rng() % 5);
+            std::string text(rng() % 6, '\0');
+            for (auto& c : text) c = static_cast<char>('A' + rng() % 26);
+            edits.push_back({off, len, text, i});
+        }
+        // The verdict of the sorted list (stable: edits at one offset in the order they came).
+        std::vector<RefEdit> sorted = edits;
+        std::stable_sort(sorted.begin(), sorted.end(), [](const RefEdit& a, const RefEdit& b) { return a.off < b.off; });
+        bool bad = false;
+        uint64_t end = 0;
+        for (const auto& e : sorted) {
+            bad = bad || e.off < end;
+            end = uint64_t{e.off} + e.len;
+        }
+        bad = bad || end > n;
+        EditPlan plan;
+        for (const auto& e : edits) plan.replace(Slice{e.off, e.len}, e.text);
+        std::string buf = in;
+        buf.resize(n + 64, '#');
+        const auto r = plan.apply(buf.data(), n, n + 64);
+        if (bad) {
+            ++overlapping;
+            ASSERT_EQ(r.status, ApplyStatus::overlap) << "round " << round;
+            ASSERT_EQ(buf.substr(0, n), in);
+        } else {
+            ++clean;
+            ASSERT_EQ(r.status, ApplyStatus::ok) << "round " << round;
+            ASSERT_EQ(buf.substr(0, r.size), reference(in, sorted)) << "round " << round;
+        }
+    }
+    EXPECT_GT(overlapping, 1000);
+    EXPECT_GT(clean, 1000);
+}
