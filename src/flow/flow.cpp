@@ -28,8 +28,7 @@ void Entry::update(const Observation& o, uint64_t now) noexcept {
     peer = o.dst;
     peer_port = o.dst_port;
     ingress_port = o.ingress_port;
-    src_mac = o.src_mac;
-    dst_mac = o.dst_mac;
+    macs = o.macs;
 }
 
 }  // namespace farend::flow

@@ -53,8 +53,7 @@ bool Worker::keepalive_answer(Frame& f, const net::FrameView& v, std::size_t slo
 void Worker::observe(const Frame& f, const net::FrameView& v, const rewrite::Result& r, std::size_t slot) noexcept {
     flow::Observation& o = observations_[slot];
     observe_frame(o, f, v);
-    std::memcpy(o.src_mac.data(), f.data + 6, 6);  // fixed sizes: moves, where std::copy called memmove
-    std::memcpy(o.dst_mac.data(), f.data, 6);
+    std::memcpy(o.macs.data(), f.data, 12);  // both MACs as they lie in the frame: two moves
     o.fired = r.verdict.fired;
     o.rewritten = r.outcome == rewrite::Outcome::rewritten;
     o.is_register = processor_.index().start.is_request && processor_.index().start.method_id == sip::Method::register_;

@@ -105,8 +105,8 @@ int cmd_flows(const char*, const char*, rte_tel_data* d) {
         add("peer", ip_port(e.peer, e.peer_port));
         add("vlan", std::to_string(e.vlan()));
         add("ingress_port", std::to_string(e.ingress_port));
-        add("src_mac", mac(e.src_mac));
-        add("dst_mac", mac(e.dst_mac));
+        add("src_mac", mac(e.src_mac()));
+        add("dst_mac", mac(e.dst_mac()));
         add("packets", std::to_string(e.packets));
         add("bytes", std::to_string(e.bytes));
         add("rewritten", std::to_string(e.rewritten));

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -19,8 +21,9 @@ flow::Entry entry(const char* pub, uint16_t pub_port, const char* peer, uint16_t
     e.key = flow::Key::of(*IpAddr::parse(pub), pub_port, vlan);
     e.peer = *IpAddr::parse(peer);
     e.peer_port = 5060;
-    e.src_mac = {0x02, 0, 0, 0, 0, 0x0a};  // the agent's frames came from the NAT's router...
-    e.dst_mac = {0x02, 0, 0, 0, 0, 0x0c};  // ...to the switch's
+    // The agent's frames came from the NAT's router (02:..:0a) to the switch's (02:..:0c), as a
+    // frame holds them: destination first.
+    e.macs = {0x02, 0, 0, 0, 0, 0x0c, 0x02, 0, 0, 0, 0, 0x0a};
     return e;
 }
 
@@ -188,4 +191,26 @@ TEST(Keepalive, DamagedAnswerIsForwardedNotConsumed) {
     EXPECT_EQ(w.counters().get(Counter::keepalive_answers), 0u);
     EXPECT_EQ(w.counters().get(Counter::bad_checksum), 1u);
     EXPECT_EQ(w.counters().get(Counter::passed_unmodified), 1u);
+}
+
+// The MACs a flow keeps are the last frame's, each where it belongs: the keepalive goes back to
+// the MAC the agent's frames came from (its NAT's router), from the one they were sent to.
+TEST(Keepalive, GoesBackToTheMacTheAgentsFramesCameFrom) {
+    Config cfg;
+    Worker w(cfg);
+    std::vector<uint8_t> f = answer_frame("z9hG4bK-other");  // an ordinary NATed message
+    const std::array<uint8_t, 6> to{0x02, 0x11, 0x22, 0x33, 0x44, 0x55}, from{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
+    std::memcpy(f.data(), to.data(), 6);
+    std::memcpy(f.data() + 6, from.data(), 6);
+    Frame fr;
+    ASSERT_EQ(run(w, f, &fr), Action::forward);
+    ASSERT_TRUE(fr.observed);
+    flow::Entry e;
+    e.start(w.observation(), 1);
+    EXPECT_EQ(e.src_mac(), from);
+    EXPECT_EQ(e.dst_mac(), to);
+    const std::vector<uint8_t> ka = build(e, KeepaliveMethod::crlf, 0);
+    ASSERT_GE(ka.size(), 12u);
+    EXPECT_EQ(std::vector<uint8_t>(ka.begin(), ka.begin() + 6), std::vector<uint8_t>(from.begin(), from.end()));
+    EXPECT_EQ(std::vector<uint8_t>(ka.begin() + 6, ka.begin() + 12), std::vector<uint8_t>(to.begin(), to.end()));
 }

@@ -48,7 +48,7 @@ static_assert(sizeof(Key) == 24);
 struct Observation {
     IpAddr src, dst;
     uint16_t src_port = 0, dst_port = 0, vlan = 0, ingress_port = 0;
-    std::array<uint8_t, 6> src_mac{}, dst_mac{};
+    std::array<uint8_t, 12> macs{};  // the frame's first 12 bytes: its destination MAC, then its source
     nat::TestMask fired = 0;  // NAT tests that fired
     bool rewritten = false;
     bool is_register = false;
@@ -76,7 +76,7 @@ struct alignas(64) Entry {
     IpAddr peer;              // where it sent to (the switch)
     uint16_t peer_port = 0;
     uint16_t ingress_port = 0;
-    std::array<uint8_t, 6> src_mac{}, dst_mac{};
+    std::array<uint8_t, 12> macs{};  // the last message's, as in its frame: destination MAC, then source
     // Line 2. TSC; NAT keepalives: when the next is due, the last sent and answered, how many.
     uint64_t last_register = 0, first_seen = 0;
     uint64_t next_ping = 0, last_ping = 0, last_answer = 0;
@@ -86,6 +86,9 @@ struct alignas(64) Entry {
     [[nodiscard]] IpAddr public_addr() const noexcept { return key.ip(); }
     [[nodiscard]] uint16_t public_port() const noexcept { return key.port; }
     [[nodiscard]] uint16_t vlan() const noexcept { return key.vlan; }
+    // The MACs of the last message's frame: from the agent's side (its router), to the switch's.
+    [[nodiscard]] std::array<uint8_t, 6> src_mac() const noexcept { return {macs[6], macs[7], macs[8], macs[9], macs[10], macs[11]}; }
+    [[nodiscard]] std::array<uint8_t, 6> dst_mac() const noexcept { return {macs[0], macs[1], macs[2], macs[3], macs[4], macs[5]}; }
     // The last sign of life: a message or an answer to a keepalive.
     [[nodiscard]] uint64_t last_alive() const noexcept { return last_answer > last_seen ? last_answer : last_seen; }
 
