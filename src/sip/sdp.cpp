@@ -199,10 +199,6 @@ void add_addr(Sdp& out) noexcept {
         if (lfs != 0) [[likely]] {
             le = base + static_cast<uint32_t>(__builtin_ctzll(lfs));
             lfs &= lfs - 1;
-            if (le == p) [[unlikely]] {  // an empty line: its LF may be the datagram's last byte
-                p = le + 1;
-                continue;
-            }
         } else {
             while (lfs == 0 && lfw != lfw_last) {
                 lfw += kStride;
@@ -217,6 +213,10 @@ void add_addr(Sdp& out) noexcept {
                 if (p >= end || end - p < 2) break;
                 le = end;
             }
+        }
+        if (le == p) [[unlikely]] {  // an empty line: its LF may be the datagram's last byte
+            p = le + 1;
+            continue;
         }
         // type "=" value; RFC 4566 5: no white space around '='. The type and the '=' by one
         // 16-bit load: a line of another type (v=, s=, t=, b=, ...) or none is passed over

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <vector>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -184,9 +185,14 @@ TEST(GuardPage, SdpToItsLastByte) {
         "c\nc=\n\n\r\nm\r\na\nc=IN IP4 10.0.0.2\r\n\r\n\n",
     };
     size_t parses = 0, addresses = 0;
+    // The heads put the body at every offset in a 64-byte block, so that a line (an empty one
+    // too) starts at a block's first byte, where the line walk takes the next block's LF word
+    // (fuzz_sip found an empty line there, its LF the datagram's last byte, read past).
+    std::vector<std::string> heads{""};
+    for (size_t pad = 0; pad < 64; ++pad) heads.push_back("Content-Length: 0" + std::string(pad, ' ') + "\r\n\r\n");
     for (const std::string& body : bodies) {
         for (size_t len = 0; len <= body.size(); ++len) {
-            for (const std::string head : {"", "Content-Length: 0\r\n\r\n"}) {
+            for (const std::string& head : heads) {
                 const std::string bytes = head + body.substr(0, len);
                 const std::string_view placed = guard.place(bytes);
                 sip::Sdp out;
@@ -196,7 +202,7 @@ TEST(GuardPage, SdpToItsLastByte) {
             }
         }
     }
-    EXPECT_GT(addresses, 100u) << "the bodies' addresses were read";
+    EXPECT_GT(addresses, 6000u) << "the bodies' addresses were read";
     std::printf("  %zu parses, %zu addresses\n", parses, addresses);
 }
 
