@@ -195,24 +195,18 @@ void add_addr(Sdp& out) noexcept {
         // The next line's end: the usual line's LF is in the word at hand; past it, the next
         // block's, or the body's end for a last line without one (no line at all when fewer than
         // two bytes are left: no type and '='). No test of p against the end a line.
-        uint32_t le;
+        while (lfs == 0 && lfw != lfw_last) [[unlikely]] {
+            lfw += kStride;
+            base += 64;
+            lfs = *lfw;
+            if (lfw == lfw_last) lfs &= last_mask;
+        }
+        uint32_t le = end;
         if (lfs != 0) [[likely]] {
             le = base + static_cast<uint32_t>(__builtin_ctzll(lfs));
             lfs &= lfs - 1;
-        } else {
-            while (lfs == 0 && lfw != lfw_last) {
-                lfw += kStride;
-                base += 64;
-                lfs = *lfw;
-                if (lfw == lfw_last) lfs &= last_mask;
-            }
-            if (lfs != 0) {
-                le = base + static_cast<uint32_t>(__builtin_ctzll(lfs));
-                lfs &= lfs - 1;
-            } else {
-                if (p >= end || end - p < 2) break;
-                le = end;
-            }
+        } else if (p >= end || end - p < 2) {
+            break;
         }
         if (le == p) [[unlikely]] {  // an empty line: its LF may be the datagram's last byte
             p = le + 1;
