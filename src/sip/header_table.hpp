@@ -67,10 +67,9 @@ inline constexpr std::size_t kMaxName = 24;
 static_assert(std::endian::native == std::endian::little, "header name words assume little-endian loads");
 
 // A name as 16-byte vectors: its first 16 bytes (zero past its end; 0xff in kLookup.heads, see
-// make_heads) and, when longer than 16,
-// its last 16. Per known name, those bytes lower-cased (fold_word) and a mask with 0x20 at the
-// letters: a candidate v matches when (v | mask) == lower in every byte, ignoring the letters'
-// case, yet '-' (0x2d) still differs from CR (0x0d).
+// make_heads) and, when longer than 16, its last 16. Per known name, those bytes lower-cased
+// (fold_word) and a mask with 0x20 at the letters: a candidate v matches when (v | mask) == lower
+// in every byte, ignoring the letters' case, yet '-' (0x2d) still differs from CR (0x0d).
 struct alignas(16) Vec16 {
     uint64_t w[2] = {0, 0};
 };
@@ -162,25 +161,15 @@ constexpr std::array<HeaderId, 26> make_compact() {
 }
 inline constexpr auto kCompact = make_compact();
 
-// Bytes i < min(n, 16) set, for n = 0..kMaxName: keeps a name's bytes of a 16-byte load (all of
-// it for the longer names, so the lookup indexes by n without clamping it).
-constexpr std::array<Vec16, kMaxName + 1> make_len_masks() {
-    std::array<Vec16, kMaxName + 1> out{};
-    for (std::size_t n = 0; n <= kMaxName; ++n)
-        for (std::size_t i = 0; i < n && i < 16; ++i) out[n].w[i / 8] |= uint64_t{0xff} << (8 * (i % 8));
-    return out;
-}
-
 // What the lookup reads at run time, in one object: one address (one lea from the instruction
-// pointer) reaches all four tables, where four separate arrays took one lea each a header line.
+// pointer) reaches all three tables, where separate arrays took one lea each a header line.
 struct LookupTables {
     std::array<Pattern, kHeaderIdCount> heads;
-    std::array<Vec16, kMaxName + 1> len_masks;
     Table table;  // bucket -> id (0: none)
     std::array<uint8_t, kHeaderIdCount> lens;
 };
 constexpr LookupTables make_lookup() {
-    LookupTables t{make_heads(), make_len_masks(), {}, make_lens()};
+    LookupTables t{make_heads(), {}, make_lens()};
     for (std::size_t i = 1; i < kHeaderIdCount; ++i) {
         auto& slot = t.table[bucket_of(first4_of(kCanonical[i]), t.lens[i])];
         if (slot != 0) throw "header name hash collides: change the multiplier in bucket_of";  // fails the build
@@ -201,13 +190,13 @@ inline HeaderId lookup_loaded(__m128i raw, const char* p, std::size_t n) noexcep
     if (!Short && n > kMaxName) return HeaderId::other;
     const LookupTables& t = kLookup;
     // The bucket from the name's first 4 bytes cut to its length in a general register (BMI2's
-    // bzhi), not from the bytes cut by a length mask: the table's load then waits for no load of
-    // a mask. The name's compare takes the bytes as loaded (make_heads).
+    // bzhi, else a shifted mask), not from the bytes cut by a vector mask: the table's load then
+    // waits for no load of a mask. The name's compare takes the bytes as loaded (make_heads).
+    const auto head4 = static_cast<uint32_t>(_mm_cvtsi128_si32(raw));
 #if defined(__BMI2__)
-    const auto first4 = static_cast<uint32_t>(_bzhi_u64(static_cast<uint32_t>(_mm_cvtsi128_si32(raw)), static_cast<uint32_t>(8 * n)));
+    const auto first4 = static_cast<uint32_t>(_bzhi_u64(head4, static_cast<uint32_t>(8 * n)));
 #else
-    const auto first4 = static_cast<uint32_t>(
-        _mm_cvtsi128_si32(_mm_and_si128(raw, _mm_load_si128(reinterpret_cast<const __m128i*>(&t.len_masks[n])))));
+    const uint32_t first4 = n >= 4 ? head4 : head4 & ((uint32_t{1} << (8 * n)) - 1);
 #endif
     const uint8_t i = t.table[bucket_of(first4, n)];
     if (t.lens[i] != n) [[unlikely]] {  // also every empty slot (len 0xff)
