@@ -41,8 +41,7 @@ uint16_t l2_of(const rte_mbuf* m, uint16_t& ethertype) {
 // instructions a packet). Such a frame needs no reassembly.
 inline bool unfragmented_ipv4(const rte_mbuf* m) {
     if (m->data_len < 14 + sizeof(rte_ipv4_hdr)) return false;
-    const auto* f = rte_pktmbuf_mtod(m, const uint8_t*);
-    return ((f[12] ^ 0x08u) | f[13] | (f[20] & 0x3fu) | f[21]) == 0;
+    return net::plain_ipv4(rte_pktmbuf_mtod(m, const uint8_t*));
 }
 
 // Fragments go into the worker's table. Returns the frame to go on with: m itself when it is no

@@ -31,7 +31,8 @@ FrameStatus parse_frame(const uint8_t* f, uint32_t len, FrameView& v) noexcept {
     // the view's reset, the VLAN walk and the tests of the other cases (~60 instructions of ~100).
     // Any other frame, or a length that does not add up (an error the general way names), goes
     // the general way.
-    if (len >= 42 && f[12] == 0x08 && f[13] == 0x00 && f[14] == 0x45 && ((f[20] & 0x3fu) | f[21]) == 0 && f[23] == kUdp) {
+    static_assert(kUdp == 17 && kIpv4 == 0x0800);  // as plain_ipv4<true> tests them
+    if (len >= 42 && plain_ipv4<true>(f)) {
         const uint32_t total = load_be16(f + 16);
         if (total >= 28 && total <= len - 14 && load_be16(f + 38) == total - 20) {
             v.vlan_tags = 0;

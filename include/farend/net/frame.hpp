@@ -5,7 +5,9 @@
 
 #include <farend/base/ip_addr.hpp>
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 namespace farend::net {
 
@@ -30,6 +32,30 @@ struct FrameView {
     [[nodiscard]] uint32_t payload_off() const noexcept { return l4_off + 8u; }
     [[nodiscard]] uint32_t payload_len() const noexcept { return ip_end - payload_off(); }
 };
+
+// Whether a frame of at least 24 bytes is untagged IPv4 (ethertype 0x0800) with neither MF nor
+// a fragment offset: its bytes 12-13 and 20-21, as two 4-byte loads tested under masks (with
+// header20: a 20-byte header, byte 14 0x45, and UDP, byte 23 17 as well). Four byte loads and their
+// compares took ~14 instructions a frame; these take ~7.
+namespace detail {
+constexpr uint32_t mem_word(uint8_t a, uint8_t b, uint8_t c, uint8_t d) noexcept {  // bytes a b c d in memory
+    return std::endian::native == std::endian::little
+               ? uint32_t{a} | uint32_t{b} << 8 | uint32_t{c} << 16 | uint32_t{d} << 24
+               : uint32_t{d} | uint32_t{c} << 8 | uint32_t{b} << 16 | uint32_t{a} << 24;
+}
+inline uint32_t word_at(const uint8_t* p) noexcept {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+}  // namespace detail
+template <bool header20_udp = false>
+[[nodiscard]] inline bool plain_ipv4(const uint8_t* f) noexcept {
+    using detail::mem_word, detail::word_at;
+    constexpr uint8_t b14 = header20_udp ? 0xff : 0x00, b23 = header20_udp ? 0xff : 0x00;
+    return ((word_at(f + 12) & mem_word(0xff, 0xff, b14, 0)) ^ mem_word(0x08, 0x00, header20_udp ? 0x45 : 0, 0)) == 0 &&
+           ((word_at(f + 20) & mem_word(0x3f, 0xff, 0, b23)) ^ mem_word(0, 0, 0, header20_udp ? 17 : 0)) == 0;
+}
 
 [[nodiscard]] FrameStatus parse_frame(const uint8_t* frame, uint32_t len, FrameView& out) noexcept;
 
