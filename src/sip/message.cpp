@@ -261,7 +261,8 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
         lfs &= lfs - 1;
         // The empty line: CR LF or a bare LF (lf >= s). A line of two bytes or more is never
         // empty: its end (e, its CR or else its LF) is found only where it is needed, below.
-        if (lf - s < 2 && (lf == s || b[s] == '\r')) [[unlikely]] {
+        // (lf <= s + 1: one add and a compare, where lf - s < 2 took a copy as well.)
+        if (lf <= s + 1 && (lf == s || b[s] == '\r')) [[unlikely]] {
             publish();
             out_.headers_end = s;
             out_.body_off = lf + 1;
