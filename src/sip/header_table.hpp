@@ -102,6 +102,30 @@ constexpr std::array<Pattern, kHeaderIdCount> make_heads() {
     }
     return out;
 }
+// The same with the ':' after the name (exact: mask 0) for a name under 16 bytes, for the index's
+// lookup of a name whose colon it found among the 16 bytes it loaded (lookup_loaded<true>): a line
+// matches only when its first colon is where the name's is, so a match also says the lengths are
+// one, without the length table's load and compare (~4 instructions a header line). A name of 16
+// bytes and more keeps its first 16 (a colon among them matches no letter, digit or '-'). Slot 0
+// (the empty buckets) matches nothing: its first byte wants 0 under a mask with 0x20.
+constexpr std::array<Pattern, kHeaderIdCount> make_colon_heads() {
+    std::array<Pattern, kHeaderIdCount> out = make_heads();
+    out[0].lower = Vec16{};
+    out[0].mask = Vec16{};
+    out[0].mask.w[0] = 0x20;
+    for (std::size_t b = 1; b < 16; ++b) {
+        out[0].lower.w[b / 8] |= uint64_t{0xff} << (8 * (b % 8));
+        out[0].mask.w[b / 8] |= uint64_t{0xff} << (8 * (b % 8));
+    }
+    for (std::size_t i = 1; i < kHeaderIdCount; ++i) {
+        const std::size_t b = kCanonical[i].size();
+        if (b >= 16) continue;
+        const uint64_t byte = uint64_t{0xff} << (8 * (b % 8));
+        out[i].lower.w[b / 8] = (out[i].lower.w[b / 8] & ~byte) | (uint64_t{':'} << (8 * (b % 8)));
+        out[i].mask.w[b / 8] &= ~byte;
+    }
+    return out;
+}
 // A name's first 4 bytes lower-cased, zero past its end: what bucket_of() takes.
 constexpr uint32_t first4_of(std::string_view name) {
     Vec16 lower, mask;
@@ -167,9 +191,10 @@ struct LookupTables {
     std::array<Pattern, kHeaderIdCount> heads;
     Table table;  // bucket -> id (0: none)
     std::array<uint8_t, kHeaderIdCount> lens;
+    std::array<Pattern, kHeaderIdCount> colon_heads;  // lookup_loaded<true>'s
 };
 constexpr LookupTables make_lookup() {
-    LookupTables t{make_heads(), {}, make_lens()};
+    LookupTables t{make_heads(), {}, make_lens(), make_colon_heads()};
     for (std::size_t i = 1; i < kHeaderIdCount; ++i) {
         auto& slot = t.table[bucket_of(first4_of(kCanonical[i]), t.lens[i])];
         if (slot != 0) throw "header name hash collides: change the multiplier in bucket_of";  // fails the build
@@ -184,7 +209,8 @@ alignas(64) inline constexpr LookupTables kLookup = make_lookup();
 // (its usual case), header_id() a copy. One 16-byte load, a multiply and one vector compare for
 // names up to 16 bytes (~20 instructions); a second compare for longer ones.
 // lookup_loaded: the same when p's first 16 bytes are loaded already (raw, as they are in memory).
-// Short: the caller knows n < 16 (a colon among those 16 bytes), and the length tests go.
+// Short: p[n] is the first ':' of those 16 bytes (n < 16), and the length tests go: the name's
+// compare takes its colon too (kLookup.colon_heads).
 template <bool Short = false>
 inline HeaderId lookup_loaded(__m128i raw, const char* p, std::size_t n) noexcept {
     if (!Short && n > kMaxName) return HeaderId::other;
@@ -199,17 +225,25 @@ inline HeaderId lookup_loaded(__m128i raw, const char* p, std::size_t n) noexcep
     const uint32_t first4 = n >= 4 ? head4 : head4 & ((uint32_t{1} << (8 * n)) - 1);
 #endif
     const uint8_t i = t.table[bucket_of(first4, n)];
-    if (t.lens[i] != n) [[unlikely]] {  // also every empty slot (len 0xff)
-        // No full name has one byte: the compact forms are tested only here, off the usual path.
+    // No full name has one byte: the compact forms are tested only off the usual path.
+    const auto compact = [p, n] {
         if (n != 1) return HeaderId::other;
         const char c = ascii_lower(p[0]);
         return (c >= 'a' && c <= 'z') ? kCompact[static_cast<unsigned>(c - 'a')] : HeaderId::other;
-    }
+    };
     const auto same = [](__m128i x, const Vec16& mask, const Vec16& lower) {
         const __m128i folded = _mm_or_si128(x, _mm_load_si128(reinterpret_cast<const __m128i*>(&mask)));
         return _mm_movemask_epi8(_mm_cmpeq_epi8(folded, _mm_load_si128(reinterpret_cast<const __m128i*>(&lower)))) ==
                0xffff;
     };
+    if constexpr (Short) {
+        if (!same(raw, t.colon_heads[i].mask, t.colon_heads[i].lower)) [[unlikely]]
+            return compact();
+        if (i == 0) __builtin_unreachable();  // colon_heads[0] matches nothing
+        return static_cast<HeaderId>(i);
+    }
+    if (t.lens[i] != n) [[unlikely]]  // also every empty slot (len 0xff)
+        return compact();
     if (i == 0) __builtin_unreachable();  // lens[0] matches no n <= kMaxName
     if (!same(raw, t.heads[i].mask, t.heads[i].lower)) return HeaderId::other;
     if (!Short && n > 16 && !same(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16)), kTails[i].mask, kTails[i].lower))
