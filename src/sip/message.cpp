@@ -384,7 +384,7 @@ void build_index(std::string_view buf, MaskView masks, MessageIndex& out, Header
     keep |= header_set({HeaderId::content_length});  // the body's length: kept always
     out.kept = keep;
     out.header_count = out.line_count = 0;
-    std::memset(out.first.data(), 0xff, sizeof out.first);  // every index -1: vector stores, not ~11 of 8 bytes
+    std::memset(out.first.data(), 0xff, sizeof out.first);  // every index -1
     out.headers_end = out.body_off = out.body_len = out.trailing = 0;
     out.content_length = ContentLength{};
     Indexer(buf, masks, out, keep).run();
