@@ -77,8 +77,8 @@ uint32_t build_keepalive(const flow::Entry& e, KeepaliveMethod m, uint32_t seq, 
     if (len > cap) return 0;
     uint8_t* f = out;
     // The frame goes back the way the agent's came: its MACs swapped, its VLAN.
-    std::memcpy(f, e.macs.data() + 6, 6);  // to where the agent's came from
-    std::memcpy(f + 6, e.macs.data(), 6);
+    std::memcpy(f, e.src_mac().data(), 6);  // to where the agent's came from
+    std::memcpy(f + 6, e.dst_mac().data(), 6);
     if (e.vlan()) {
         net::store_be16(f + 12, 0x8100);
         net::store_be16(f + 14, e.vlan() & 0x0fff);
