@@ -3,11 +3,11 @@
 // IP and UDP lengths and checksums. No allocation; the frame is the caller's buffer.
 #pragma once
 
+#include <farend/base/bytes.hpp>
 #include <farend/base/ip_addr.hpp>
 
 #include <bit>
 #include <cstdint>
-#include <cstring>
 
 namespace farend::net {
 
@@ -43,15 +43,11 @@ constexpr uint32_t mem_word(uint8_t a, uint8_t b, uint8_t c, uint8_t d) noexcept
                ? uint32_t{a} | uint32_t{b} << 8 | uint32_t{c} << 16 | uint32_t{d} << 24
                : uint32_t{d} | uint32_t{c} << 8 | uint32_t{b} << 16 | uint32_t{a} << 24;
 }
-inline uint32_t word_at(const uint8_t* p) noexcept {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-}
 }  // namespace detail
 template <bool header20_udp = false>
 [[nodiscard]] inline bool plain_ipv4(const uint8_t* f) noexcept {
-    using detail::mem_word, detail::word_at;
+    using detail::mem_word;
+    const auto word_at = [](const uint8_t* p) { return load_u32(reinterpret_cast<const char*>(p)); };
     constexpr uint8_t b14 = header20_udp ? 0xff : 0x00, b23 = header20_udp ? 0xff : 0x00;
     return ((word_at(f + 12) & mem_word(0xff, 0xff, b14, 0)) ^ mem_word(0x08, 0x00, header20_udp ? 0x45 : 0, 0)) == 0 &&
            ((word_at(f + 20) & mem_word(0x3f, 0xff, 0, b23)) ^ mem_word(0, 0, 0, header20_udp ? 17 : 0)) == 0;
