@@ -1,8 +1,10 @@
 // Applying an edit plan in place. Segment k (the bytes between edit k-1 and edit k) moves by the
-// sum of the size changes of the edits before it. If no segment moves left, one backwards pass
-// of memmoves is safe; if none moves right, one forward pass; otherwise the message is first
-// moved right by the largest shift and then rebuilt front to back (every read is then at or
-// after the write position).
+// sum of the size changes of the edits before it. The segments' sources lie in order and so do
+// their destinations, with the texts between them: a segment that moves left can only land on
+// the sources of segments before it that move left too, and one that moves right only on those
+// of segments after it that move right. So the segments that move left go first, front to back;
+// then those that move right, back to front, each text written once every segment has left its
+// place. Every byte moves at most once, and the buffer needs room for the result only.
 #include <farend/rewrite/edit_plan.hpp>
 
 #include <farend/base/bytes.hpp>
@@ -36,12 +38,11 @@ ApplyResult EditPlan::apply(char* buf, uint32_t size, uint32_t capacity) noexcep
     // so that no offset and length wrap. Segment k moves by the sum of the size changes before it.
     uint64_t end = 0;
     bool bad = false;
-    int64_t shift = 0, max_shift = 0, min_shift = 0;
+    int64_t shift = 0, min_shift = 0;
     for (uint32_t i = 0; i < count_; ++i) {
         bad |= e[i].off < end;
         end = uint64_t{e[i].off} + e[i].len;
         shift += int64_t{e[i].text_len} - int64_t{e[i].len};
-        max_shift = std::max(max_shift, shift);
         min_shift = std::min(min_shift, shift);
     }
     if (bad || end > size) {
@@ -49,36 +50,35 @@ ApplyResult EditPlan::apply(char* buf, uint32_t size, uint32_t capacity) noexcep
         return r;
     }
     const int64_t final_size = int64_t{size} + shift;
-    const int64_t need = std::max<int64_t>(final_size, int64_t{size} + (min_shift < 0 ? max_shift : 0));
-    if (need > capacity) {
+    if (final_size > capacity) {
         r.status = ApplyStatus::no_room;
-        r.needed = static_cast<uint32_t>(need - capacity);
+        r.needed = static_cast<uint32_t>(final_size - capacity);
         return r;
     }
-    if (min_shift >= 0) {
-        // Backwards: every segment moves right (or stays); write from the end.
-        uint32_t src_end = size;
-        int64_t s = shift;
-        for (int i = static_cast<int>(count_) - 1; i >= 0; --i) {
-            const uint32_t seg = e[i].off + e[i].len;
-            if (src_end != seg) move_bytes(buf + seg + s, buf + seg, src_end - seg);  // often none: edits side by side
-            s -= int64_t{e[i].text_len} - int64_t{e[i].len};
-            copy_bytes(buf + e[i].off + s, e[i].text, e[i].text_len);
-            src_end = e[i].off;
-        }
-    } else {
-        // Front to back, reading from a copy moved right by max_shift (0 when nothing grows).
-        const uint32_t h = static_cast<uint32_t>(max_shift);
-        uint32_t w = e[0].off;  // the prefix before the first edit stays where it is
-        if (h) std::memmove(buf + w + h, buf + w, size - w);
+    if (min_shift < 0) {
+        // The segments that move left, front to back. Each lands before its source, after the
+        // places of the segments before it (moved already, or not moving left: then before it).
+        int64_t s = 0;
         for (uint32_t i = 0; i < count_; ++i) {
-            copy_bytes(buf + w, e[i].text, e[i].text_len);
-            w += e[i].text_len;
+            s += int64_t{e[i].text_len} - int64_t{e[i].len};
+            if (s >= 0) continue;
             const uint32_t seg = e[i].off + e[i].len;
             const uint32_t seg_end = i + 1 < count_ ? e[i + 1].off : size;
-            if (seg_end != seg) move_bytes(buf + w, buf + h + seg, seg_end - seg);
-            w += seg_end - seg;
+            if (seg_end != seg) move_bytes(buf + seg + s, buf + seg, seg_end - seg);
         }
+    }
+    // The segments that move right, back to front, and every text. A text's place can hold only
+    // sources of segments after it (moved by now: in this pass, or in the one before) and of
+    // segments before it that move left (moved in the one before). Segments that do not move
+    // stay (often none: edits side by side).
+    uint32_t src_end = size;
+    int64_t s = shift;
+    for (int i = static_cast<int>(count_) - 1; i >= 0; --i) {
+        const uint32_t seg = e[i].off + e[i].len;
+        if (s > 0 && src_end != seg) move_bytes(buf + seg + s, buf + seg, src_end - seg);
+        s -= int64_t{e[i].text_len} - int64_t{e[i].len};
+        copy_bytes(buf + e[i].off + s, e[i].text, e[i].text_len);
+        src_end = e[i].off;
     }
     r.size = static_cast<uint32_t>(final_size);
     return r;

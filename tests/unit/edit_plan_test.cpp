@@ -192,10 +192,12 @@ TEST(EditPlan, RandomPlansMatchAReferenceInEveryShiftPattern) {
         // Too little room first: nothing may change.
         std::string buf = in;
         buf.resize(n + 300, '#');  // growth is at most 8 x 13 bytes
+        // Room for the result is all apply() needs, whatever the pattern: one byte less is one short.
         const auto tight = plan.apply(buf.data(), n, n > 0 ? std::max<uint32_t>(1, static_cast<uint32_t>(want.size())) - 1 : 0);
-        if (tight.status == ApplyStatus::no_room) {
+        if (!want.empty()) {
+            ASSERT_EQ(tight.status, ApplyStatus::no_room) << "round " << round;
             ASSERT_EQ(buf.substr(0, n), in);
-            ASSERT_GT(tight.needed, 0u);
+            ASSERT_EQ(tight.needed, 1u) << "round " << round;
             const auto r = plan.apply(buf.data(), n, static_cast<uint32_t>(want.size()) - 1 + tight.needed);
             ASSERT_EQ(r.status, ApplyStatus::ok);
             ASSERT_EQ(buf.substr(0, r.size), want) << "round " << round;
