@@ -87,18 +87,22 @@ constexpr void fold16(std::string_view name, std::size_t off, Vec16& lower, Vec1
     }
 }
 
-// A head's bytes past a name under 16 bytes are 0xff in both its lower and its mask: whatever a
-// line has there (": value"), OR-ed with the mask it compares equal. So the lookup compares the
+// A pattern's bytes from `from` to 16 set to 0xff in both its lower and its mask: whatever a line
+// has there, OR-ed with the mask, compares equal.
+constexpr void match_any_from(Pattern& p, std::size_t from) {
+    for (std::size_t b = from; b < 16; ++b) {
+        p.lower.w[b / 8] |= uint64_t{0xff} << (8 * (b % 8));
+        p.mask.w[b / 8] |= uint64_t{0xff} << (8 * (b % 8));
+    }
+}
+// A head's bytes past a name under 16 bytes match anything (": value"): the lookup compares the
 // 16 bytes as loaded, without cutting them to the name's length first (a load of a length mask
 // and an AND, ~3 instructions a header line).
 constexpr std::array<Pattern, kHeaderIdCount> make_heads() {
     std::array<Pattern, kHeaderIdCount> out{};
     for (std::size_t i = 1; i < kHeaderIdCount; ++i) {
         fold16(kCanonical[i], 0, out[i].lower, out[i].mask);
-        for (std::size_t b = kCanonical[i].size(); b < 16; ++b) {
-            out[i].lower.w[b / 8] |= uint64_t{0xff} << (8 * (b % 8));
-            out[i].mask.w[b / 8] |= uint64_t{0xff} << (8 * (b % 8));
-        }
+        match_any_from(out[i], kCanonical[i].size());
     }
     return out;
 }
@@ -113,10 +117,7 @@ constexpr std::array<Pattern, kHeaderIdCount> make_colon_heads() {
     out[0].lower = Vec16{};
     out[0].mask = Vec16{};
     out[0].mask.w[0] = 0x20;
-    for (std::size_t b = 1; b < 16; ++b) {
-        out[0].lower.w[b / 8] |= uint64_t{0xff} << (8 * (b % 8));
-        out[0].mask.w[b / 8] |= uint64_t{0xff} << (8 * (b % 8));
-    }
+    match_any_from(out[0], 1);
     for (std::size_t i = 1; i < kHeaderIdCount; ++i) {
         const std::size_t b = kCanonical[i].size();
         if (b >= 16) continue;
