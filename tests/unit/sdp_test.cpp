@@ -222,6 +222,17 @@ TEST(Sdp, FieldsTheSameWhereverTheLineSitsAndHoweverItIsSplit) {
     EXPECT_EQ(parse_at(3, "c= IN IP4 10.0.0.1"), "ok IP4/10.0.0.1/10.0.0.1");
     EXPECT_EQ(parse_at(3, "c=IN\tIP4 10.0.0.1"), "malformed");
     EXPECT_EQ(parse_at(3, std::string("o=").append(long_user).append(" 1 1 IN IP4 10.0.0.1")), "ok IP4/10.0.0.1/10.0.0.1");
+    // The addrtype IP4 in any case (its letters only): read by one word, both ways of reading a line.
+    for (const char* type : {"ip4", "Ip4", "iP4"}) {
+        const std::string t(type);
+        EXPECT_EQ(parse_at(5, "c=IN " + t + " 10.0.0.1"), "ok " + t + "/10.0.0.1/10.0.0.1") << t;
+        EXPECT_EQ(parse_at(5, "c=IN  " + t + " 10.0.0.1"), "ok " + t + "/10.0.0.1/10.0.0.1") << t;
+    }
+    for (const char* type : {"IP5", "IQ4", "IP\x14", "IP6", "IP44", "IP", "I"}) {
+        const std::string t(type);
+        EXPECT_EQ(parse_at(5, "c=IN " + t + " 10.0.0.1"), "ok " + t + "/10.0.0.1/-") << t;
+        EXPECT_EQ(parse_at(5, "c=IN  " + t + " 10.0.0.1"), "ok " + t + "/10.0.0.1/-") << t;
+    }
 }
 
 // The lines of a body come from the LF bits, kept a block's word at a time: the same addresses
