@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstring>
 
 namespace farend::rewrite {
 
@@ -56,8 +55,8 @@ ApplyResult EditPlan::apply(char* buf, uint32_t size, uint32_t capacity) noexcep
         return r;
     }
     if (min_shift < 0) {
-        // The segments that move left, front to back. Each lands before its source, after the
-        // places of the segments before it (moved already, or not moving left: then before it).
+        // The segments that move left, front to back. Each lands left of its source, on places
+        // that only segments before it which move left held (those moved already).
         int64_t s = 0;
         for (uint32_t i = 0; i < count_; ++i) {
             s += int64_t{e[i].text_len} - int64_t{e[i].len};

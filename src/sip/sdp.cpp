@@ -84,7 +84,7 @@ struct LastQuad {
     const char* const b = buf.data();
     a.addrtype = addrtype;
     // "IP4" in any case by one 4-byte load: a field read here has a separator after it (the
-    // address follows), so the fourth byte lies inside the datagram; it is masked off. ~6
+    // address follows), so the fourth byte lies inside the datagram; it is masked off. ~5
     // instructions an address line fewer than the three byte loads of a 3-byte iequals_lit.
     constexpr uint32_t kIp4 = 'i' | 'p' << 8 | '4' << 16;
     if (addrtype.len == 3 && ((load_u32(b + addrtype.off) | 0x2020) & 0xffffff) == kIp4) {
