@@ -86,8 +86,7 @@ struct LastQuad {
     // "IP4" in any case by one 4-byte load: a field read here has a separator after it (the
     // address follows), so the fourth byte lies inside the datagram; it is masked off. ~5
     // instructions an address line fewer than the three byte loads of a 3-byte iequals_lit.
-    constexpr uint32_t kIp4 = 'i' | 'p' << 8 | '4' << 16;
-    if (addrtype.len == 3 && ((load_u32(b + addrtype.off) | 0x2020) & 0xffffff) == kIp4) {
+    if (addrtype.len == 3 && ((load_u32(b + addrtype.off) | 0x2020) & 0xffffff) == load_u32("ip4")) {  // its NUL: 0
         if (addr.len == last.len && same_bytes(b + addr.off, b + last.off, addr.len)) {  // len 0 never matches
             a.addr = Slice{addr.off, last.addr_len};
             a.ip.set_v4(last.quad);
