@@ -76,7 +76,8 @@ struct LastQuad {
 };
 
 // The address of an addrtype and an address field: a.addrtype and a.addr (cut at a multicast
-// "/ttl[/count]" or "/count"), and a.ip when the address is a literal of addrtype's family. The
+// "/ttl[/count]" or "/count"), and a.ip: the address when it is a literal of addrtype's family,
+// else none (every field but kind, media and line is written: next_slot() clears nothing). The
 // usual IPv4 literal first: its run of digits and dots ends at the field's end or at the '/'.
 [[gnu::always_inline]] inline void read_address(std::string_view buf, Slice addrtype, Slice addr, SdpAddress& a,
                                                 LastQuad& last) noexcept {
@@ -107,14 +108,12 @@ struct LastQuad {
         }
         addr.len = find_byte(b, size, addr.off, addr.end(), '/') - addr.off;
         a.addr = addr;
-        if (auto ip = IpAddr::parse_v4(text(buf, addr))) a.ip = *ip;
+        a.ip = IpAddr::parse_v4(text(buf, addr)).value_or(IpAddr{});
         return;
     }
     addr.len = find_byte(b, size, addr.off, addr.end(), '/') - addr.off;
     a.addr = addr;
-    if (iequals_lit(text(buf, addrtype), "IP6")) {
-        if (auto ip = IpAddr::parse_v6(text(buf, addr))) a.ip = *ip;
-    }
+    a.ip = iequals_lit(text(buf, addrtype), "IP6") ? IpAddr::parse_v6(text(buf, addr)).value_or(IpAddr{}) : IpAddr{};
 }
 
 // nettype addrtype address: fills addrtype/addr/ip; false when not of that form.
@@ -140,12 +139,22 @@ bool connection_fields(std::string_view buf, const Fields& fl, int at, SdpAddres
     return true;
 }
 
-// The slot the next address is built in (no copy): the table's next one, or `scratch` when the
-// table is full (that address is then dropped and the SDP marked truncated by add_addr()).
-[[gnu::always_inline]] inline SdpAddress& next_slot(Sdp& out, SdpAddress& scratch) noexcept {
-    SdpAddress& a = out.addr_count < Sdp::kMaxAddrs ? out.addrs[out.addr_count] : scratch;
-    a = SdpAddress{};
-    return a;
+// Where an address past the table's end is read (next_slot), and dropped: one a thread, not one a
+// body on the stack (its default members were six stores a body).
+[[gnu::noinline, gnu::cold]] SdpAddress& overflow_slot() noexcept {
+    static thread_local SdpAddress scratch;
+    return scratch;
+}
+
+// The slot the next address is built in (no copy): the table's next one, or overflow_slot() when
+// the table is full (that address is then dropped and the SDP marked truncated by add_addr()).
+// Not cleared: the caller sets kind, media and line, and read_address() every other field (~4
+// stores an address line fewer); a slot whose line turns out malformed is not counted, and the
+// next address line takes it again.
+[[gnu::always_inline]] inline SdpAddress& next_slot(Sdp& out) noexcept {
+    if (out.addr_count < Sdp::kMaxAddrs) [[likely]]
+        return out.addrs[out.addr_count];
+    return overflow_slot();
 }
 
 // Counts the address built in next_slot().
@@ -169,7 +178,6 @@ void add_addr(Sdp& out) noexcept {
     const uint32_t end = body.end();
     if (p >= end) return;
     int16_t media = -1;
-    SdpAddress scratch;  // where an address past the table's end is read (next_slot), once a body
     LastQuad last_quad;
     // An IPv4 host (digits and dots only: unbracketed) read before: a field of its bytes reads as
     // that literal, whole (no '/' among them), whichever way the host was read.
@@ -275,7 +283,7 @@ void add_addr(Sdp& out) noexcept {
         } else if (type == 'c' || type == 'o') {
             // c=<nettype> <addrtype> <connection-address>
             // o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>
-            SdpAddress& a = next_slot(out, scratch);
+            SdpAddress& a = next_slot(out);
             a.kind = type == 'c' ? SdpAddrKind::connection : SdpAddrKind::origin;
             a.media = type == 'c' ? media : -1;
             a.line = line;
@@ -291,7 +299,7 @@ void add_addr(Sdp& out) noexcept {
             }
         } else if (type == 'a' && e - v > 5 && same_bytes(buf.data() + v, "rtcp:", 5)) {
             // a=rtcp:<port> [<nettype> <addrtype> <connection-address>]
-            SdpAddress& a = next_slot(out, scratch);
+            SdpAddress& a = next_slot(out);
             a.kind = SdpAddrKind::rtcp;
             a.media = media;
             a.line = line;
