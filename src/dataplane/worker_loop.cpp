@@ -299,10 +299,15 @@ int worker_loop(void* arg) {
                            (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
                 }
                 ms[k] = m;
-                frames[k] = pipeline::Frame{rte_pktmbuf_mtod(m, uint8_t*), m->data_len,
-                                            static_cast<uint32_t>(m->data_len + rte_pktmbuf_tailroom(m)), true, 0};
-                frames[k].offload = offload;
-                frames[k].udp_checksum_good = good;
+                // The frame's inputs only: the Worker writes every output (observed, offloaded and
+                // the rest) itself, so the slot's outputs of an earlier burst need no reset.
+                pipeline::Frame& f = frames[k];
+                f.data = rte_pktmbuf_mtod(m, uint8_t*);
+                f.len = m->data_len;
+                f.capacity = static_cast<uint32_t>(m->data_len + rte_pktmbuf_tailroom(m));
+                f.may_grow = true;
+                f.offload = offload;
+                f.udp_checksum_good = good;
                 ++k;
             }
             c.add(pipeline::Counter::rx_bytes, rx_bytes);

@@ -21,6 +21,9 @@ enum class Direction : uint8_t { access_to_core, core_to_access };
 // Frame::needed bytes (nothing was counted for this attempt).
 enum class Action : uint8_t { forward, drop, grow };
 
+// In: data, len, capacity, may_grow, offload, udp_checksum_good. The Worker writes observed and
+// offloaded for every frame it is given, needed with Action::grow and the offload_* fields with
+// offloaded: a caller may hand a Frame again with its inputs set anew, its outputs as they were.
 struct Frame {
     uint8_t* data = nullptr;
     uint32_t len = 0;         // frame length; updated when a rewrite resizes it
