@@ -104,6 +104,39 @@ TEST(Sdp, FamilyMismatchIsNotAnAddress) {
     EXPECT_FALSE(sdp.addrs[1].ip.valid());
 }
 
+// An address slot is not cleared before it is read into: a malformed address line (read, then not
+// counted) leaves its slot to the next address line, and a table read again takes its slots anew.
+// Nothing a slot held before may show through: the fields the new line has no value for (an
+// address that is no literal) read as none.
+TEST(Sdp, ASlotIsReadIntoWholeWhateverItHeldBefore) {
+    const std::string s =
+        "c=IN IP4 10.0.0.1 extra\r\n"  // four fields: its address read, then the line found malformed
+        "a=rtcp:9 IN IP4 host.example\r\n";
+    Sdp sdp = parse(s);
+    EXPECT_TRUE(sdp.malformed);
+    ASSERT_EQ(sdp.addr_count, 1);
+    EXPECT_EQ(sdp.addrs[0].kind, SdpAddrKind::rtcp);
+    EXPECT_EQ(sdp.addrs[0].line.off, s.find("a=rtcp"));
+    EXPECT_EQ(text(s, sdp.addrs[0].addr), "host.example");
+    EXPECT_FALSE(sdp.addrs[0].ip.valid());
+
+    const std::string first = "m=audio 9 RTP/AVP 0\r\nc=IN IP4 10.0.0.2\r\nc=IN IP6 fd00::3\r\n";
+    parse_sdp(first, make_slice(0, first.size()), sdp);
+    ASSERT_EQ(sdp.addr_count, 2);
+    ASSERT_TRUE(sdp.addrs[0].ip.valid() && sdp.addrs[1].ip.valid());
+    const std::string again = "o=- 1 1 IN IP4 other.example\r\nc=IN XY zz\r\n";
+    parse_sdp(again, make_slice(0, again.size()), sdp);
+    ASSERT_EQ(sdp.addr_count, 2);
+    EXPECT_EQ(sdp.addrs[0].kind, SdpAddrKind::origin);
+    EXPECT_EQ(sdp.addrs[0].media, -1);
+    EXPECT_EQ(text(again, sdp.addrs[0].addr), "other.example");
+    EXPECT_FALSE(sdp.addrs[0].ip.valid());
+    EXPECT_EQ(sdp.addrs[1].media, -1);
+    EXPECT_EQ(text(again, sdp.addrs[1].addrtype), "XY");
+    EXPECT_EQ(text(again, sdp.addrs[1].addr), "zz");
+    EXPECT_FALSE(sdp.addrs[1].ip.valid());
+}
+
 TEST(Sdp, MalformedLinesAreFlagged) {
     EXPECT_TRUE(parse("c=IN IP4\r\n").malformed);
     EXPECT_TRUE(parse("o=a b c IN IP4\r\n").malformed);
