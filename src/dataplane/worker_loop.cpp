@@ -44,6 +44,11 @@ inline bool unfragmented_ipv4(const rte_mbuf* m) {
     return net::plain_ipv4(rte_pktmbuf_mtod(m, const uint8_t*));
 }
 
+// The input port's word on the frame's UDP checksum (RX offload): right.
+inline bool port_checksum_good(const rte_mbuf* m) {
+    return (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+}
+
 // Fragments go into the worker's table. Returns the frame to go on with: m itself when it is no
 // fragment, the whole datagram (a chain of the fragments) when m completed one, nullptr when m
 // is held until the rest arrives (or was dropped into the death row). Out of line: the usual
@@ -275,12 +280,13 @@ int worker_loop(void* arg) {
             for (uint16_t i = 0; i < n; ++i) {
                 rte_mbuf* m = pkts[i];
                 rx_bytes += m->pkt_len;
+                const bool plain = !reassembles || unfragmented_ipv4(m);  // needs no reassembly
                 bool good;
-                if ((!reassembles || unfragmented_ipv4(m)) && m->nb_segs == 1) [[likely]] {
-                    good = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+                if (plain && m->nb_segs == 1) [[likely]] {
+                    good = port_checksum_good(m);
                 } else {
                     bool whole = false;  // put together from fragments
-                    if (reassembles && !unfragmented_ipv4(m)) {
+                    if (!plain) {
                         m = reassemble(m, ws, start, c, whole);
                         if (!m) continue;  // waits for its other fragments
                         if (whole) c.add(pipeline::Counter::reassembled);
@@ -295,8 +301,7 @@ int worker_loop(void* arg) {
                         }
                         m = j;
                     }
-                    good = !whole && m == pkts[i] &&
-                           (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+                    good = !whole && m == pkts[i] && port_checksum_good(m);
                 }
                 ms[k] = m;
                 // The frame's inputs only: the Worker writes every output (observed, offloaded and
