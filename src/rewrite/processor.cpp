@@ -40,13 +40,14 @@ Processor::Processor(Options options, const simd::Kernel& kernel)
       ruled_detect_(options_.detect),
       parser_(kernel) {}
 
-bool Processor::parse_checked(std::string_view msg, sip::HeaderSet keep, const UdpChecksum& checksum) noexcept {
+bool Processor::parse_checked(std::string_view msg, sip::HeaderSet keep, const UdpChecksum& checksum,
+                              std::size_t slack) noexcept {
     if (!checksum.pending) {
-        parser_.parse(msg, keep);
+        parser_.parse(msg, keep, nullptr, slack);
         return true;
     }
     uint64_t payload = 0;
-    parser_.parse(msg, keep, &payload);
+    parser_.parse(msg, keep, &payload, slack);
     return net::udp_sums_verify(checksum.header_sum, payload);
 }
 
@@ -55,7 +56,9 @@ Result Processor::process(char* buf, uint32_t size, uint32_t capacity, const nat
     Result r;
     r.size = size;
     const std::string_view msg(buf, size);
-    if (!parse_checked(msg, rules && rules->wants_domains() ? kDomainRuleHeaders : kRewriteHeaders, checksum)) {
+    // The room past the message is the buffer's: readable, so the parse may load past its end.
+    if (!parse_checked(msg, rules && rules->wants_domains() ? kDomainRuleHeaders : kRewriteHeaders, checksum,
+                       capacity > size ? capacity - size : 0)) {
         r.outcome = Outcome::bad_checksum;
         return r;
     }

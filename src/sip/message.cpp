@@ -64,8 +64,8 @@ bool plausible_request_uri(std::string_view u) noexcept {
 
 class Indexer {
 public:
-    Indexer(std::string_view buf, MaskView mv, MessageIndex& out, HeaderSet keep) noexcept
-        : buf_(buf), mv_(mv), out_(out), keep_(keep) {}
+    Indexer(std::string_view buf, MaskView mv, MessageIndex& out, HeaderSet keep, bool padded) noexcept
+        : buf_(buf), mv_(mv), out_(out), keep_(keep), padded_(padded) {}
 
     void run() noexcept;
 
@@ -76,7 +76,7 @@ private:
         out_.error_off = off;
     }
     bool start_line(uint32_t s, uint32_t e) noexcept;
-    template <bool Some>
+    template <bool Some, bool Padded>
     FAREND_SCALAR_STORES void header_lines(uint32_t s) noexcept;
     bool continuation(uint32_t count, uint32_t s, uint32_t e, uint32_t next) noexcept;
     void body() noexcept;
@@ -94,6 +94,7 @@ private:
     MaskView mv_;
     MessageIndex& out_;
     HeaderSet keep_;
+    bool padded_;  // kPaddedSlack bytes past buf_'s end are readable
 };
 
 bool Indexer::start_line(uint32_t s, uint32_t e) noexcept {
@@ -206,11 +207,12 @@ void Indexer::run() noexcept {
         const uint32_t e = lf - (lf > s && buf_[lf - 1] == '\r');
         if (!start_line(s, e)) return;
     }
-    // Two loops: every header kept, or some (their test a line is compiled only into the second).
+    // Four loops: every header kept, or some (their test a line is compiled only into those);
+    // padded or not (the test of a line's place against the datagram's end only into these).
     if (keep_ == kAllHeaders)
-        header_lines<false>(lf + 1);
+        padded_ ? header_lines<false, true>(lf + 1) : header_lines<false, false>(lf + 1);
     else
-        header_lines<true>(lf + 1);
+        padded_ ? header_lines<true, true>(lf + 1) : header_lines<true, false>(lf + 1);
 }
 
 // Every header line from s (just after the start line) to the empty line. Hot: ~12 lines a
@@ -221,7 +223,9 @@ void Indexer::run() noexcept {
 // far as its name (everything that can fail a line is decided there, but for the count of
 // lines), then left: no value bounds, no stores (~58 instructions a line against ~88). Its
 // continuation lines are left with it.
-template <bool Some>
+// Padded: 16 bytes are readable from every line's start (kPaddedSlack past the datagram's end):
+// no line tests its place against the end (~2 instructions a line).
+template <bool Some, bool Padded>
 FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
     const char* const b = buf_.data();
     const uint32_t n = static_cast<uint32_t>(buf_.size());
@@ -233,7 +237,7 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
     uint32_t lines = 0;  // Some: every header line (count, when all are kept)
     const HeaderSet keep = keep_;
     // A name that starts at or before this offset has 16 bytes to read in place (s >= 1 here, so
-    // 0 for a datagram under 16 bytes means never).
+    // 0 for a datagram under 16 bytes means never); Padded: every name.
     const uint32_t in_place = n >= 16 ? n - 16 : 0;
     // The current block's LF word, walked by pointer, and the offset of its first byte (one add a
     // block, no multiply a line); last: the LF word of the datagram's last block. s == n (the
@@ -281,7 +285,7 @@ FAREND_SCALAR_STORES void Indexer::header_lines(uint32_t s) noexcept {
         // no known one, and the line of an unknown name is tested below (~2 instructions a line).
         uint32_t colon;
         HeaderId id = HeaderId::other;
-        if (s <= in_place) [[likely]] {
+        if (Padded || s <= in_place) [[likely]] {
             const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + s));
             const auto cm = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(raw, _mm_set1_epi8(':'))));
             if (cm) [[likely]] {
@@ -376,7 +380,7 @@ bool has_bare_lf(std::string_view buf, const MessageIndex& m) noexcept {
     return false;
 }
 
-void build_index(std::string_view buf, MaskView masks, MessageIndex& out, HeaderSet keep) noexcept {
+void build_index(std::string_view buf, MaskView masks, MessageIndex& out, HeaderSet keep, std::size_t slack) noexcept {
     out.verdict = Verdict::error;
     out.error = ParseError::none;
     out.error_off = 0;
@@ -387,7 +391,7 @@ void build_index(std::string_view buf, MaskView masks, MessageIndex& out, Header
     std::memset(out.first.data(), 0xff, sizeof out.first);  // every index -1
     out.headers_end = out.body_off = out.body_len = out.trailing = 0;
     out.content_length = ContentLength{};
-    Indexer(buf, masks, out, keep).run();
+    Indexer(buf, masks, out, keep, slack >= kPaddedSlack).run();
 }
 
 void LazyMasks::fill_blocks(uint32_t b0, uint32_t b1) noexcept {
@@ -424,7 +428,8 @@ void LazyMasks::fill_blocks(uint32_t b0, uint32_t b1) noexcept {
 MessageParser::MessageParser(const simd::Kernel& kernel)
     : kernel_(&kernel), masks_(new simd::BlockMasks[simd::blocks_for(kMaxMessage)]) {}
 
-const MessageIndex& MessageParser::parse(std::string_view datagram, HeaderSet keep, uint64_t* sum) noexcept {
+const MessageIndex& MessageParser::parse(std::string_view datagram, HeaderSet keep, uint64_t* sum,
+                                         std::size_t slack) noexcept {
     const auto* data = reinterpret_cast<const uint8_t*>(datagram.data());
     if (datagram.size() > kMaxMessage) [[unlikely]] {
         if (sum) *sum = simd::ones_sum()(data, datagram.size());  // not scanned, but summed all the same
@@ -453,7 +458,7 @@ const MessageIndex& MessageParser::parse(std::string_view datagram, HeaderSet ke
         kernel_->scan_index(data, datagram.size(), masks_.get());
     else
         kernel_->scan(data, datagram.size(), masks_.get());
-    build_index(datagram, mask_view(), index_, keep);
+    build_index(datagram, mask_view(), index_, keep, slack);
     return index_;
 }
 

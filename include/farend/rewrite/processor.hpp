@@ -62,7 +62,7 @@ class Processor {
 public:
     explicit Processor(Options options, const simd::Kernel& kernel = simd::active());
 
-    // buf[0, size) holds the datagram; the buffer may be written up to capacity. With rules, the
+    // buf[0, size) holds the datagram; the buffer may be written (and is read) up to capacity. With rules, the
     // rule that matches the message (its hit counted for `worker`) decides what is done. With a
     // pending checksum that does not verify, nothing but the scan: bad_checksum.
     Result process(char* buf, uint32_t size, uint32_t capacity, const nat::Source& source,
@@ -86,8 +86,10 @@ public:
     [[nodiscard]] const sip::MessageParts& parts() const noexcept { return parts_; }
 
 private:
-    // parse() of the message, and whether its checksum (if pending) verifies.
-    bool parse_checked(std::string_view msg, sip::HeaderSet keep, const UdpChecksum& checksum) noexcept;
+    // parse() of the message, and whether its checksum (if pending) verifies; slack as for
+    // sip::MessageParser::parse().
+    bool parse_checked(std::string_view msg, sip::HeaderSet keep, const UdpChecksum& checksum,
+                       std::size_t slack = 0) noexcept;
     // The policy of the rule that matches the parsed message (its hit counted), or null.
     const Policy* consult_rules(std::string_view msg, const nat::Source& source, PolicySource& rules,
                                 unsigned worker) noexcept;

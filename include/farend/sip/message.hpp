@@ -160,7 +160,11 @@ public:
     // MessageIndex::kept). The returned index stays valid until the next call. With `sum`, it
     // also receives the datagram's unfolded one's-complement sum (simd::ScanSumFn), taken by the
     // scan's own pass where the kernel can: what a UDP checksum check needs of the payload.
-    const MessageIndex& parse(std::string_view datagram, HeaderSet keep = kAllHeaders, uint64_t* sum = nullptr) noexcept;
+    // slack: how many bytes past the datagram's end may be read (never written; the dataplane's
+    // buffers have their room there). With kPaddedSlack or more, the header index loads each
+    // line's first 16 bytes with no test of how near the end the line starts.
+    const MessageIndex& parse(std::string_view datagram, HeaderSet keep = kAllHeaders, uint64_t* sum = nullptr,
+                              std::size_t slack = 0) noexcept;
 
     [[nodiscard]] const MessageIndex& index() const noexcept { return index_; }
     [[nodiscard]] MaskView mask_view() const noexcept { return MaskView{masks_.get(), len_, &lazy_}; }
@@ -180,7 +184,13 @@ private:
 // does not track it per line.
 [[nodiscard]] bool has_bare_lf(std::string_view buf, const MessageIndex& m) noexcept;
 
-// The same index built from masks that are already filled (used by MessageParser and tests).
-void build_index(std::string_view buf, MaskView masks, MessageIndex& out, HeaderSet keep = kAllHeaders) noexcept;
+// The bytes past a datagram's end that MessageParser::parse() and build_index() need readable to
+// take the header index's padded loop.
+inline constexpr std::size_t kPaddedSlack = 16;
+
+// The same index built from masks that are already filled (used by MessageParser and tests);
+// slack as for MessageParser::parse().
+void build_index(std::string_view buf, MaskView masks, MessageIndex& out, HeaderSet keep = kAllHeaders,
+                 std::size_t slack = 0) noexcept;
 
 }  // namespace farend::sip
