@@ -208,7 +208,7 @@ void Indexer::run() noexcept {
         if (!start_line(s, e)) return;
     }
     // Four loops: every header kept, or some (their test a line is compiled only into those);
-    // padded or not (the test of a line's place against the datagram's end only into these).
+    // padded or not (only the unpadded ones test a line's place against the datagram's end).
     if (keep_ == kAllHeaders)
         padded_ ? header_lines<false, true>(lf + 1) : header_lines<false, false>(lf + 1);
     else

@@ -62,9 +62,9 @@ class Processor {
 public:
     explicit Processor(Options options, const simd::Kernel& kernel = simd::active());
 
-    // buf[0, size) holds the datagram; the buffer may be written (and is read) up to capacity. With rules, the
-    // rule that matches the message (its hit counted for `worker`) decides what is done. With a
-    // pending checksum that does not verify, nothing but the scan: bad_checksum.
+    // buf[0, size) holds the datagram; the buffer may be written (and is read) up to capacity.
+    // With rules, the rule that matches the message (its hit counted for `worker`) decides what
+    // is done. With a pending checksum that does not verify, nothing but the scan: bad_checksum.
     Result process(char* buf, uint32_t size, uint32_t capacity, const nat::Source& source,
                    PolicySource* rules = nullptr, unsigned worker = 0, const UdpChecksum& checksum = {}) noexcept;
 
