@@ -312,7 +312,7 @@ class PerfScripts(unittest.TestCase):
                 # row of a cycle or less is left: its cycles' rounding moves its ratio by ~10%).
                 expect = float(i) / (c * scale)
                 self.assertAlmostEqual(float(r), expect, delta=expect * 0.02 + 0.01, msg=out)
-        for hot in ("farend::pipeline::Worker::handle_sip", "farend::sip::(anonymous namespace)::Indexer::header_lines<true>",
+        for hot in ("farend::pipeline::Worker::handle_sip", "farend::sip::(anonymous namespace)::Indexer::header_lines<true, true>",
                     "farend::sip::parse_via_values", "farend::simd::scan_summed_avx2"):
             self.assertIn(hot, named, out)
             self.assertNotEqual(named[hot][2], "-", out)  # callgrind's name found for perf's
