@@ -79,6 +79,11 @@ inline bool port_checksum_good(const rte_mbuf* m) {
         auto* ip6 = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, l2);
         rte_ipv6_fragment_ext* fh = rte_ipv6_frag_get_ipv6_fragment_header(ip6);
         if (!fh) return m;
+        // An atomic fragment (offset 0, M clear) is a whole datagram, to be processed on its own
+        // (RFC 6946 4): rte_ip_frag would hold it for a last piece that never comes, until it
+        // timed out and went on unread. The frame reader takes its fragment header as it takes
+        // the other extension headers.
+        if ((rte_be_to_cpu_16(fh->frag_data) & RTE_IPV6_FRAG_USED_MASK) == 0) return m;
         c.add(pipeline::Counter::fragments);
         m->tx_offload = rte_mbuf_tx_offload(l2, sizeof(rte_ipv6_hdr) + sizeof(rte_ipv6_fragment_ext), 0, 0, 0, 0, 0);
         rte_mbuf* d = rte_ipv6_frag_reassemble_packet(ws.frag_table, &ws.death_row, m, now, ip6, fh);

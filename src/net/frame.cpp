@@ -86,9 +86,17 @@ FrameStatus detail::parse_frame_general(const uint8_t* f, uint32_t len, FrameVie
         off += 40;
         // Extension headers (RFC 8200 4): hop-by-hop 0, routing 43, fragment 44, dest opts 60.
         for (int hops = 0; hops < 8; ++hops) {
-            if (proto == 44) return FrameStatus::fragment;
-            if (proto != 0 && proto != 43 && proto != 60) break;
+            if (proto != 0 && proto != 43 && proto != 44 && proto != 60) break;
             if (v.ip_end < off + 8) return FrameStatus::truncated;
+            if (proto == 44) {
+                // A fragment header of 8 bytes (its second byte is reserved, not a length). An
+                // atomic fragment (offset 0, M clear: RFC 6946) is a whole datagram, read on its
+                // own; any other is a piece.
+                if (load_be16(f + off + 2) & 0xfff9) return FrameStatus::fragment;
+                proto = f[off];
+                off += 8;
+                continue;
+            }
             proto = f[off];
             off += (f[off + 1] + 1u) * 8u;
         }

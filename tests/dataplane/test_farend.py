@@ -324,6 +324,23 @@ class Fragments(unittest.TestCase):
         for a in after:
             self.assertLessEqual(len(a[IPv6]), 1500)
 
+    def test_ipv6_atomic_fragment_is_a_whole_datagram(self):
+        # RFC 6946: offset 0 and M clear is a whole datagram, processed on its own: rewritten at
+        # once (not held for a last piece that never comes, then passed unread at the timeout),
+        # its fragment header kept; the frame after it leaves after it.
+        base = natted_register(3, 40002)
+        atomic = Ether(src=base.src, dst=base.dst) / IPv6(src="2001:db8::5", dst="2001:db8::10") / \
+            IPv6ExtHdrFragment(offset=0, m=0, id=77) / UDP(sport=40002, dport=5060) / base[Raw]
+        after, stats, _ = self.run_frames([atomic, base])
+        self.assertEqual(len(after), 2)
+        first = after[0]
+        self.assertIn(IPv6ExtHdrFragment, first, "the atomic fragment leaves first, its fragment header kept")
+        self.assertEqual((first[IPv6ExtHdrFragment].offset, first[IPv6ExtHdrFragment].m, first[IPv6ExtHdrFragment].id), (0, 0, 77))
+        self.assertTrue(checksums_ok(first))
+        self.assertIn(";rport=40002;received=2001:db8::5", sip(first))
+        self.assertEqual((stats["fragments"], stats["fragments_passed"], stats["reassembled"]), (0, 0, 0))
+        self.assertEqual((stats["rewritten"], stats["dropped"]), (2, 0))
+
     def test_missing_fragment_passes_what_came(self):
         whole = big_register(3, 2500)
         frags = fragment(whole[IP], fragsize=1000)

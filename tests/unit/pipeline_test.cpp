@@ -175,6 +175,60 @@ TEST(Pipeline, VlanQinQAndIpv6ExtensionHeaders) {
     EXPECT_EQ(w.counters().get(Counter::rewritten), 4u);
 }
 
+namespace {
+// An IPv6 frame whose extension header is a fragment header with `frag_data` (offset << 3 | M)
+// in place of the hop-by-hop header: the same 8 bytes, so lengths and checksums stay right.
+Built ipv6_fragment_header(uint16_t frag_data) {
+    Built b = frame(kNatted, true, 0, true);
+    b.bytes[b.l3 + 6] = 44;  // next header: fragment
+    const std::size_t h = b.l3 + 40;
+    const uint8_t fh[8] = {17, 0, static_cast<uint8_t>(frag_data >> 8), static_cast<uint8_t>(frag_data), 0, 0, 0x12, 0x34};
+    std::copy(fh, fh + 8, b.bytes.begin() + static_cast<std::ptrdiff_t>(h));
+    return b;
+}
+}  // namespace
+
+// RFC 6946: an IPv6 atomic fragment (a fragment header with offset 0 and M clear) is a whole
+// datagram, processed on its own: rewritten as any other, its fragment header kept. A real piece
+// (M set, or an offset) is forwarded as it came; a fragment header cut short is a bad frame.
+TEST(Pipeline, Ipv6AtomicFragmentIsAWholeDatagram) {
+    Config cfg;
+    Worker w(cfg);
+    const Built atomic = ipv6_fragment_header(0);
+    const Outcome r = run(w, atomic);
+    EXPECT_EQ(r.action, Action::forward);
+    expect_valid(r.out);
+    // L2 and the IPv6 header but its payload length (grown), then the fragment header: as they came.
+    const auto l3 = static_cast<std::ptrdiff_t>(atomic.l3);
+    EXPECT_EQ(std::vector<uint8_t>(r.out.begin(), r.out.begin() + l3 + 4), std::vector<uint8_t>(atomic.bytes.begin(), atomic.bytes.begin() + l3 + 4));
+    EXPECT_EQ(std::vector<uint8_t>(r.out.begin() + l3 + 6, r.out.begin() + l3 + 48),
+              std::vector<uint8_t>(atomic.bytes.begin() + l3 + 6, atomic.bytes.begin() + l3 + 48))
+        << "the fragment header is kept";
+    const std::string out = payload_of(r.out);
+    EXPECT_NE(out.find("Contact: <sip:a@[2001:db8::5]:40000>"), std::string::npos) << out;
+    EXPECT_NE(out.find(";received=2001:db8::5;rport=40000"), std::string::npos) << out;
+    EXPECT_EQ(w.counters().get(Counter::rewritten), 1u);
+
+    for (const uint16_t piece : {uint16_t{1}, uint16_t{8}, uint16_t{9}}) {  // M set; offset 8 bytes; both
+        const Built b = ipv6_fragment_header(piece);
+        net::FrameView v;
+        EXPECT_EQ(net::parse_frame(b.bytes.data(), static_cast<uint32_t>(b.bytes.size()), v), net::FrameStatus::fragment) << piece;
+        const Outcome p = run(w, b);
+        EXPECT_EQ(p.action, Action::forward);
+        EXPECT_EQ(p.out, b.bytes) << "a piece goes on as it came";
+    }
+    Built cut = ipv6_fragment_header(0);
+    cut.bytes.resize(cut.l3 + 44);  // 4 bytes of the fragment header
+    cut.bytes[cut.l3 + 4] = 0;
+    cut.bytes[cut.l3 + 5] = 4;  // payload length: those 4 bytes
+    net::FrameView v;
+    EXPECT_EQ(net::parse_frame(cut.bytes.data(), static_cast<uint32_t>(cut.bytes.size()), v), net::FrameStatus::truncated);
+    const Outcome c = run(w, cut);
+    EXPECT_EQ(c.out, cut.bytes);
+    EXPECT_EQ(w.counters().get(Counter::rewritten), 1u);
+    EXPECT_EQ(w.counters().get(Counter::bad_frames), 1u);
+}
+
 TEST(Pipeline, ZeroUdpChecksumStaysZeroOverIpv4) {
     Config cfg;
     Worker w(cfg);

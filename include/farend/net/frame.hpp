@@ -15,7 +15,7 @@ enum class FrameStatus : uint8_t {
     udp,           // an unfragmented UDP datagram: the view is filled
     not_ip,        // ARP, LLDP, ...
     not_udp,       // TCP, ICMP, ...
-    fragment,      // an IPv4 or IPv6 fragment
+    fragment,      // an IPv4 or IPv6 fragment (not an IPv6 atomic fragment, RFC 6946: a whole datagram)
     truncated,     // shorter than its headers say
     bad_length,    // IP or UDP length fields inconsistent with the frame
     bad_header,    // IPv4 IHL < 5, unknown IP version
