@@ -134,7 +134,12 @@ bool Worker::classify(Frame& f, Direction dir, net::FrameView& v, rewrite::UdpCh
             c.add(Counter::not_udp);
             c.add(Counter::passed_unmodified);
             return false;
-        case net::FrameStatus::fragment:  // the dataplane reassembles first: only core-side ones get here
+        case net::FrameStatus::fragment:
+            // The dataplane reassembles an access port's fragments first (rte_ip_frag); only the
+            // IPv6 pieces whose fragment header follows other extension headers, which rte_ip_frag
+            // cannot put together, come here: forwarded as they came, and counted as what they are.
+            c.add(Counter::fragments);
+            c.add(Counter::fragments_passed);
             c.add(Counter::passed_unmodified);
             return false;
         default:

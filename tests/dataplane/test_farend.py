@@ -15,8 +15,8 @@ import sys
 import tempfile
 import unittest
 
-from scapy.all import (IP, UDP, IPOption_RR, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, Raw, defragment, fragment,
-                       fragment6, rdpcap, wrpcap)
+from scapy.all import (IP, UDP, IPOption_RR, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, Raw, defragment,
+                       fragment, fragment6, rdpcap, wrpcap)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # setUpModule and tearDownModule: the module's scratch directory, removed when its tests end
@@ -340,6 +340,19 @@ class Fragments(unittest.TestCase):
         self.assertIn(";rport=40002;received=2001:db8::5", sip(first))
         self.assertEqual((stats["fragments"], stats["fragments_passed"], stats["reassembled"]), (0, 0, 0))
         self.assertEqual((stats["rewritten"], stats["dropped"]), (2, 0))
+
+    def test_ipv6_fragment_header_after_hop_by_hop_passes_counted(self):
+        # rte_ip_frag reads a fragment header only right after the IPv6 header: pieces with a
+        # hop-by-hop header first go on as they came, counted as fragments passed (not silently).
+        base = natted_register(3, 40002)
+        pkt = IPv6(src="2001:db8::5", dst="2001:db8::10") / IPv6ExtHdrHopByHop() / IPv6ExtHdrFragment(id=5) / \
+            UDP(sport=40002, dport=5060) / base[Raw]
+        frames = [Ether(src=base.src, dst=base.dst) / f for f in fragment6(pkt, 200)]
+        self.assertGreater(len(frames), 1)
+        after, stats, _ = self.run_frames(frames)
+        self.assertEqual([bytes(a) for a in after], [bytes(f) for f in frames])
+        self.assertEqual((stats["fragments"], stats["fragments_passed"], stats["reassembled"], stats["dropped"]),
+                         (len(frames), len(frames), 0, 0))
 
     def test_missing_fragment_passes_what_came(self):
         whole = big_register(3, 2500)

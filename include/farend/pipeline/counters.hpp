@@ -32,7 +32,7 @@ namespace farend::pipeline {
     X(not_udp, "not_udp", "frames forwarded as they are: not IP/UDP")                                            \
     X(fragments, "fragments", "IP fragments received on an access port (reassembled before processing)")         \
     X(reassembled, "reassembled", "IP datagrams put back together from fragments")                              \
-    X(fragments_passed, "fragments_passed", "IP fragments forwarded as they came, not reassembled: more than 8 pieces, timed out (2 s), overlapping, or the table full") \
+    X(fragments_passed, "fragments_passed", "IP fragments forwarded as they came, not reassembled: more than 8 pieces, timed out (2 s), overlapping, the table full, or an IPv6 fragment header after other extension headers") \
     X(refragmented, "refragmented", "datagrams larger than the MTU sent as IP fragments")                       \
     X(bad_frames, "bad_frames", "frames whose IP/UDP headers are inconsistent, forwarded as they are")           \
     X(bad_checksum, "bad_checksum", "SIP candidates whose IPv4 header or UDP checksum is wrong (damaged on the way): forwarded as they are, never rewritten") \
