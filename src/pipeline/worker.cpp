@@ -250,8 +250,9 @@ Action Worker::handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) n
     if (r.outcome == rewrite::Outcome::malformed) {
         c.add(Counter::malformed);
         c.malformed(r.error);
-        // Only CRLFs or white space is an agent's NAT keepalive (RFC 5626 4.4.1), not broken SIP:
-        // dropping it would let the NAT binding lapse. It is forwarded whatever --malformed says.
+        // Only CRLFs, white space or zero bytes is an agent's NAT keepalive (RFC 5626 4.4.1; four
+        // zero bytes are common too), not broken SIP: dropping it would let the NAT binding lapse.
+        // It is forwarded whatever --malformed says.
         if (config_.malformed == MalformedAction::drop && r.error != sip::ParseError::empty) {
             c.add(Counter::drop_malformed);
             c.add(Counter::dropped);

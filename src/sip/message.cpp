@@ -195,9 +195,17 @@ void Indexer::run() noexcept {
     // RFC 3261 7.5: CRLFs before the start line are ignored (keep-alives are only CRLFs).
     uint32_t s = 0;
     while (s < n && (buf_[s] == '\r' || buf_[s] == '\n')) ++s;
-    // Agents keep NAT bindings open with datagrams of only CRLF (RFC 5626 4.4.1) or spaces.
+    // Agents keep NAT bindings open with datagrams of only CRLF (RFC 5626 4.4.1), spaces, or zero
+    // bytes (four, as farend's own --keepalive-method null4 sends). One compare and a bit test,
+    // as chars::is_lws(): the usual first byte, a letter, leaves at the compare.
+    const auto keepalive_byte = [](char c) {
+        constexpr uint64_t kBytes = (uint64_t{1} << ' ') | (uint64_t{1} << '\t') | (uint64_t{1} << '\r') |
+                                    (uint64_t{1} << '\n') | uint64_t{1};  // NUL
+        const auto u = static_cast<unsigned char>(c);
+        return u <= ' ' && ((kBytes >> u) & 1) != 0;
+    };
     uint32_t w = s;
-    while (w < n && (chars::is_lws(buf_[w]))) ++w;
+    while (w < n && keepalive_byte(buf_[w])) ++w;
     if (w == n) return fail(ParseError::empty, 0);
 
     // The start line, then every header line: walk the LF bits block by block.

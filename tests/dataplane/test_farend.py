@@ -415,6 +415,16 @@ class HostileFrames(unittest.TestCase):
         self.assertEqual([bytes(a) for a in after], [bytes(frames[0])])
         self.assertEqual((stats["drop_malformed"], stats["dropped"]), (len(MALFORMED) - 1, len(MALFORMED) - 1))
 
+    def test_zero_byte_keepalive_forwarded_under_drop(self):
+        # Four zero bytes (what farend's own --keepalive-method null4 sends, and agents too) are a
+        # NAT keepalive like CRLFs: forwarded even with --malformed drop. The "hello" keepalives of
+        # ../shared's ndpi_sip_hello capture are junk as SIP: dropped, counted.
+        null4, hello = nat_frame(b"\0\0\0\0", 40001), nat_frame(b"hello" + b"\0" * 9, 40002)
+        after, stats, _ = self.run_frames([null4, hello], "--malformed", "drop")
+        self.assertEqual([bytes(a) for a in after], [bytes(null4)])
+        self.assertEqual((stats["malformed_empty"], stats["malformed_no_end_of_headers"]), (1, 1))
+        self.assertEqual((stats["drop_malformed"], stats["dropped"]), (1, 1))
+
     def test_broken_headers_forwarded_byte_identical(self):
         msg = nat_frame("REGISTER sip:b SIP/2.0\r\n" + MALFORMED_VIA + MALFORMED_CONTACT + "Content-Length: 0\r\n\r\n", 40000)
         b = bytes(msg)

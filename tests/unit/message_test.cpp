@@ -173,6 +173,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadCase{"empty", "", Verdict::error, ParseError::empty},
         BadCase{"keepalive", "\r\n\r\n", Verdict::error, ParseError::empty},
+        BadCase{"null keepalive", std::string(4, '\0'), Verdict::error, ParseError::empty},
+        BadCase{"zeros and CRLF", std::string("\r\n\0\0 \t", 6), Verdict::error, ParseError::empty},
+        BadCase{"zeros then junk", std::string("\0\0\0\0x", 5), Verdict::incomplete, ParseError::no_end_of_headers},
         BadCase{"no end of headers", crlf("OPTIONS sip:x SIP/2.0\nTo: a\n"), Verdict::incomplete,
                 ParseError::no_end_of_headers},
         BadCase{"no line end", "OPTIONS sip:x SIP/2.0", Verdict::incomplete, ParseError::no_end_of_headers},

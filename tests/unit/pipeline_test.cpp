@@ -440,6 +440,15 @@ TEST(Pipeline, MalformedPassOrDrop) {
     EXPECT_EQ(k.out, keepalive.bytes);
     EXPECT_EQ(wd.counters().v[kMalformedBase + static_cast<size_t>(sip::ParseError::empty)], 1u);
     EXPECT_EQ(wd.counters().get(Counter::drop_malformed), 1u);
+    // So is one of four zero bytes (what farend's own --keepalive-method null4 sends); "hello"
+    // and zeros is junk, dropped.
+    const Built null4 = frame(std::string(4, '\0'));
+    const Outcome z = run(wd, null4);
+    EXPECT_EQ(z.action, Action::forward);
+    EXPECT_EQ(z.out, null4.bytes);
+    EXPECT_EQ(wd.counters().v[kMalformedBase + static_cast<size_t>(sip::ParseError::empty)], 2u);
+    EXPECT_EQ(run(wd, frame(std::string("hello\0\0\0\0\0\0\0\0\0", 14))).action, Action::drop);
+    EXPECT_EQ(wd.counters().get(Counter::drop_malformed), 2u);
 }
 
 TEST(Pipeline, GrowHandshake) {

@@ -28,7 +28,7 @@ enum class Verdict : uint8_t { complete, incomplete, error };
 // what a non-zero count means.
 #define FAREND_SIP_PARSE_ERRORS(X)                                                                      \
     X(none, "none", "the message parsed")                                                               \
-    X(empty, "empty", "datagram empty or only white space (a NAT keepalive)")                                               \
+    X(empty, "empty", "datagram empty or only white space or zero bytes (a NAT keepalive)")                                               \
     X(too_large, "too-large", "message longer than 65535 bytes")                                        \
     X(bad_start_line, "bad-start-line", "first line is neither a request line nor a status line")      \
     X(bad_method, "bad-method", "request method is not a token")                                        \
