@@ -84,8 +84,9 @@ def made_frames():
         zero[UDP].chksum = 0
         out.append((f"v4-udp-checksum-0-{tag}", zero))
     # Fragments: a datagram cut in two, each piece on its own (the pipeline passes them on; the
-    # dataplane's reassembly is not in the fuzzed code).
-    # The UDP datagrams with their checksums (over each version's pseudo-header), then cut.
+    # dataplane's reassembly is not in the fuzzed code): the UDP datagrams with their checksums
+    # (over each version's pseudo-header), then cut; IPv6 pieces also behind a hop-by-hop header
+    # (which rte_ip_frag does not read: the pipeline counts them).
     whole4 = bytes(IP(**v4) / udp / Raw(invite))[20:]
     whole6 = bytes(IPv6(**v6) / udp / Raw(invite))[40:]
     cut = 256
@@ -94,6 +95,8 @@ def made_frames():
         ("v4-later-fragment", eth / IP(frag=cut // 8, proto=17, id=9, **v4) / Raw(whole4[cut:])),
         ("v6-first-fragment", eth / IPv6(**v6) / IPv6ExtHdrFragment(offset=0, m=1, id=9, nh=17) / Raw(whole6[:cut])),
         ("v6-later-fragment", eth / IPv6(**v6) / IPv6ExtHdrFragment(offset=cut // 8, m=0, id=9, nh=17) / Raw(whole6[cut:])),
+        ("v6-hbh-first-fragment",
+         eth / IPv6(**v6) / IPv6ExtHdrHopByHop() / IPv6ExtHdrFragment(offset=0, m=1, id=10, nh=17) / Raw(whole6[:cut])),
     ]
     # Near misses: lengths that do not add up, an extension header cut short.
     good = bytes(eth / IP(**v4) / udp / Raw(register))
