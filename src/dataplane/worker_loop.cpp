@@ -83,7 +83,7 @@ inline bool port_checksum_good(const rte_mbuf* m) {
         // (RFC 6946 4): rte_ip_frag would hold it for a last piece that never comes, until it
         // timed out and went on unread. The frame reader takes its fragment header as it takes
         // the other extension headers.
-        if ((rte_be_to_cpu_16(fh->frag_data) & RTE_IPV6_FRAG_USED_MASK) == 0) return m;
+        if (net::ipv6_atomic_fragment(reinterpret_cast<const uint8_t*>(fh))) return m;
         c.add(pipeline::Counter::fragments);
         m->tx_offload = rte_mbuf_tx_offload(l2, sizeof(rte_ipv6_hdr) + sizeof(rte_ipv6_fragment_ext), 0, 0, 0, 0, 0);
         rte_mbuf* d = rte_ipv6_frag_reassemble_packet(ws.frag_table, &ws.death_row, m, now, ip6, fh);

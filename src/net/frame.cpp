@@ -90,9 +90,8 @@ FrameStatus detail::parse_frame_general(const uint8_t* f, uint32_t len, FrameVie
             if (v.ip_end < off + 8) return FrameStatus::truncated;
             if (proto == 44) {
                 // A fragment header of 8 bytes (its second byte is reserved, not a length). An
-                // atomic fragment (offset 0, M clear: RFC 6946) is a whole datagram, read on its
-                // own; any other is a piece.
-                if (load_be16(f + off + 2) & 0xfff9) return FrameStatus::fragment;
+                // atomic fragment's is passed over as another extension header.
+                if (!ipv6_atomic_fragment(f + off)) return FrameStatus::fragment;
                 proto = f[off];
                 off += 8;
                 continue;

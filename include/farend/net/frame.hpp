@@ -53,6 +53,11 @@ template <bool header20_udp = false>
            ((word_at(f + 20) & mem_word(0x3f, 0xff, 0, b23)) ^ mem_word(0, 0, 0, header20_udp ? 17 : 0)) == 0;
 }
 
+// Whether the IPv6 fragment header at h (8 bytes) is an atomic fragment's: offset 0 and M clear
+// (RFC 6946), a whole datagram to read on its own; any other makes a piece. The frame reader and
+// the dataplane's reassembly both ask this. The reserved bits aside.
+[[nodiscard]] inline bool ipv6_atomic_fragment(const uint8_t* h) noexcept { return (h[2] | (h[3] & 0xf9)) == 0; }
+
 [[nodiscard]] FrameStatus parse_frame(const uint8_t* frame, uint32_t len, FrameView& out) noexcept;
 
 namespace detail {
