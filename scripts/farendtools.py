@@ -91,6 +91,20 @@ def write_nat_mix(path, agents=200, repeat=1, dport=5060, kinds=MIX_KINDS):
     return len(frames) * repeat, sum(len(f) for f in frames) / len(frames)
 
 
+def as_ethernet(p, src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a"):
+    """A captured packet's bytes as the dataplane receives them, with an Ethernet header whatever
+    the capture's link type: Linux cooked captures' header replaced, raw IP given one. None for a
+    packet that is neither Ethernet nor IP."""
+    from scapy.all import IP, CookedLinux, Ether, IPv6
+    if p.haslayer(Ether):
+        return bytes(p)
+    if p.haslayer(CookedLinux):
+        return bytes(Ether(src=src, dst=dst, type=p[CookedLinux].proto) / p[CookedLinux].payload)
+    if p.haslayer(IP) or p.haslayer(IPv6):
+        return bytes(Ether(src=src, dst=dst) / (p[IP] if p.haslayer(IP) else p[IPv6]))
+    return None
+
+
 def write_pcap(path, frames):
     """A classic pcap (microsecond stamps, all 0; Ethernet) of frames given as bytes: without
     scapy's per-packet writer, which costs as much as building the frames."""

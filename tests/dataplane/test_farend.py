@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # setUpModule and tearDownModule: the module's scratch directory, removed when its tests end
 from dataplane_common import (FAREND, FAREND_PCAP, SAMPLE, SHARED, big_register, checksums_ok, natted_register,
                               run_pcap, setUpModule, sip, tearDownModule)  # noqa: E402,F401
-from farendtools import nat_frame  # noqa: E402
+from farendtools import as_ethernet, nat_frame, write_pcap  # noqa: E402
 
 
 class SampleCapture(unittest.TestCase):
@@ -656,12 +656,9 @@ class CorpusCaptures(unittest.TestCase):
         # given Ethernet headers, as the dataplane would receive it, it is SIP over IPv6 between
         # agents on ULA addresses, on ports 5062, 15060 and 25060, two INVITEs of it in fragments.
         # Half its datagrams carry checksums the capturing host never filled in (offload).
-        from scapy.all import CookedLinux
         path = os.path.join(SHARED, "corpus", "pcap", "sngrep_ipv6frag.pcap")
-        frames = [Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a", type=p[CookedLinux].proto) / p[CookedLinux].payload
-                  for p in rdpcap(path)]
         inp = os.path.join(tempfile.mkdtemp(), "v6frag.pcap")
-        wrpcap(inp, frames)
+        write_pcap(inp, [as_ethernet(p) for p in rdpcap(path)])
         after, stats, _ = run_pcap(inp, "--sip-ports", "5062,15060,25060")
         self.assertEqual((stats["rx_packets"], stats["tx_packets"], stats["dropped"]), (34, 34, 0))
         self.assertEqual((stats["fragments"], stats["reassembled"], stats["fragments_passed"], stats["refragmented"]), (4, 2, 0, 2))

@@ -26,24 +26,12 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 
-from farendtools import natted_messages  # noqa: E402
-from scapy.all import (IP, UDP, CookedLinux, Dot1AD, Dot1Q, Ether, IPOption_RR, IPv6, IPv6ExtHdrDestOpt,  # noqa: E402
+from farendtools import as_ethernet, natted_messages  # noqa: E402
+from scapy.all import (IP, UDP, Dot1AD, Dot1Q, Ether, IPOption_RR, IPv6, IPv6ExtHdrDestOpt,  # noqa: E402
                        IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, IPv6ExtHdrRouting, Raw, rdpcap)
 
 MAX_LEN = 4095  # scripts/fuzz runs with -max_len=4096: the option byte and the frame
 MAC_A, MAC_B = "02:00:00:00:01:0a", "02:00:00:00:02:0a"
-
-
-def as_ethernet(p):
-    """The frame as the dataplane gets it: Ethernet, whatever the capture's link type."""
-    if p.haslayer(Ether):
-        return bytes(p)
-    if p.haslayer(CookedLinux):
-        return bytes(Ether(src=MAC_A, dst=MAC_B, type=p[CookedLinux].proto) / p[CookedLinux].payload)
-    if p.haslayer(IP) or p.haslayer(IPv6):
-        layer = p[IP] if p.haslayer(IP) else p[IPv6]
-        return bytes(Ether(src=MAC_A, dst=MAC_B) / layer)
-    return None
 
 
 def shape(p, frame):
