@@ -11,7 +11,8 @@ void extract_parts(std::string_view buf, MaskView mv, const MessageIndex& index,
     parts.sdp_bodies.count = 0;
     parts.sdp_bodies.truncated = parts.sdp_bodies.encoded = false;
     if (index.start.is_request) parts.has_top_via = top_via(buf, mv, index, parts.top_via) && parts.top_via.valid;
-    for (const Header* h = index.find(HeaderId::contact); h; h = index.next(*h)) {
+    const Header* first = contacts_name_sender(index.start) ? index.find(HeaderId::contact) : nullptr;
+    for (const Header* h = first; h; h = index.next(*h)) {
         const std::size_t room = MessageParts::kMaxContacts - parts.contact_count;
         if (room == 0) {
             parts.contacts_truncated = true;

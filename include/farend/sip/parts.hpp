@@ -24,7 +24,17 @@ struct MessageParts {
     Sdp sdp[SdpBodies::kMax];
 };
 
-// Fills parts from a complete message. SDP bodies are read only when want_sdp is set.
+// Whether a message's Contacts name its sender. A 3xx response's Contacts are where to try instead
+// (RFC 3261 21.3) and a 485's the alternatives to the ambiguous address (21.4.23): other
+// parties' addresses, which no NAT test reads and no rewrite touches (a redirect rewritten to the
+// sender's public address would send the call back to the party that redirected it). Kamailio's
+// default configuration fixes the Contacts of requests and 1xx/2xx replies only.
+[[nodiscard]] constexpr bool contacts_name_sender(const StartLine& s) noexcept {
+    return s.is_request || ((s.status < 300 || s.status > 399) && s.status != 485);
+}
+
+// Fills parts from a complete message. SDP bodies are read only when want_sdp is set. The
+// Contacts only when they name the sender (contacts_name_sender): else contact_count is 0.
 void extract_parts(std::string_view buf, MaskView mv, const MessageIndex& index, bool want_sdp,
                    MessageParts& parts) noexcept;
 
