@@ -20,7 +20,7 @@ from scapy.all import (IP, UDP, IPOption_RR, Dot1Q, Ether, IPv6, IPv6ExtHdrFragm
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # setUpModule and tearDownModule: the module's scratch directory, removed when its tests end
-from dataplane_common import (FAREND, FAREND_PCAP, SAMPLE, SHARED, big_register, checksums_ok, natted_register,
+from dataplane_common import (FAREND, ROOT, FAREND_PCAP, SAMPLE, SHARED, big_register, checksums_ok, natted_register,
                               run_pcap, setUpModule, sip, tearDownModule)  # noqa: E402,F401
 from farendtools import as_ethernet, nat_frame, write_pcap  # noqa: E402
 
@@ -198,6 +198,39 @@ class Options(unittest.TestCase):
             _, _, p = run_pcap(SAMPLE, "--config", conf, expect_rc=2)
             self.assertIn(f"--config {conf}", p.stderr)
             self.assertIn("no-such-option", p.stderr)
+
+    def test_shipped_config_documents_every_option_and_loads(self):
+        """configs/farend.conf, which a deployment copies to /etc/farend: every option of --help has
+        its commented default line there, and the file with every such line and example rule
+        uncommented is one farend accepts, its values in force (the command line's still win)."""
+        import re
+        help_text = subprocess.run([FAREND, "--help"], capture_output=True, text=True, timeout=30).stdout
+        names = set(re.findall(r"^\s+(?:-\w \[ )?--([a-z][a-z-]*)", help_text, re.M)) - {"help", "version", "config"}
+        self.assertGreaterEqual(len(names), 15, help_text)
+        with open(os.path.join(ROOT, "configs", "farend.conf")) as f:
+            shipped = f.read()
+        missing = sorted(n for n in names if not re.search(rf"^# {re.escape(n)} = ", shipped, re.M))
+        self.assertEqual(missing, [], "options of --help without a line in configs/farend.conf")
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = os.path.join(tmp, "farend.conf")
+            live = [l[2:] for l in shipped.splitlines() if re.match(r"# [a-z][a-z-]* = ", l) and l[2:].split(" = ")[0] in names]
+            self.assertGreaterEqual(len(live), len(names))
+            with open(conf, "w") as f:
+                f.write("\n".join(live) + "\n")
+            env = dict(os.environ, FAREND_PCAP_VERBOSE="1")
+            out, stats = os.path.join(tmp, "out.pcap"), os.path.join(tmp, "stats.json")
+            # exit-when-idle = 0 and stats-json = /var/lib/... in the file: the command line's win
+            p = subprocess.run([FAREND_PCAP, SAMPLE, out, "--config", conf, "--stats-json", stats], capture_output=True,
+                               text=True, env=env, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            for line in ("nat-tests = contact-private,via-source-mismatch,via-private,contact-source-mismatch",
+                         "rewrite = via,contact,sdp", "contact-mode = rewrite", "malformed = pass", "checksums = verify",
+                         "mtu = 1500", "flow-capacity = 65536"):
+                self.assertIn(line, p.stdout)
+            with open(stats) as f:
+                totals = json.load(f)["totals"]
+            self.assertEqual(totals["rx_packets"], len(rdpcap(SAMPLE)))
+            self.assertEqual(totals["dropped"], 0)
 
     def test_no_ports_is_a_clear_error(self):
         p = subprocess.run([FAREND, "--no-huge", "--no-pci", "-m", "128", "--file-prefix", f"fe-noport-{os.getpid()}",
