@@ -54,8 +54,9 @@ po::options_description describe() {
         ("exit-when-idle", po::value<std::string>()->value_name("SECONDS"),
          "stop after SECONDS with no frame received (for captures); 0 = run until signalled (default)")
         ("stats-json", po::value<std::string>()->value_name("FILE"), "write the final counters to FILE as JSON at exit")
-        ("mtu", po::value<std::string>()->value_name("BYTES"), "IP MTU of the ports (576-65535): a datagram that leaves larger (reassembled, or grown by a rewrite) is cut "
-         "into fragments, but IPv4 with don't-fragment set, which goes whole (counted, oversize_tx); default 1500")
+        ("mtu", po::value<std::string>()->value_name("BYTES"),
+         "IP MTU of the ports (576-65535): a datagram that leaves larger (reassembled, or grown by a rewrite) is "
+         "cut into fragments, but IPv4 with don't-fragment set, which goes whole (counted, oversize_tx); default 1500")
         ("flow-capacity", po::value<std::string>()->value_name("N"),
          "sources each worker tracks for telemetry, keepalives and alias (16-16777216); when full, the least "
          "recently seen of a sample is evicted (flows_evicted); every packet is forwarded either way; ~330 bytes of "
