@@ -86,6 +86,31 @@ class SampleCapture(unittest.TestCase):
         self.assertEqual(s["rx_bytes"] + (s["tx_bytes"] - s["rx_bytes"]), sum(len(a) for a in self.after))
 
 
+
+class Responses(unittest.TestCase):
+    """Responses from NATed agents through the real farend: a 1xx/2xx's Contact is the sender's and
+    is rewritten; a 3xx's Contacts (where to try instead) and a 485's (the alternatives) name other
+    parties and leave byte-identical, not counted as NATed."""
+
+    @staticmethod
+    def response(status, contact):
+        return (f"SIP/2.0 {status}\r\nVia: SIP/2.0/UDP 198.51.100.10;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\n"
+                f"To: <sip:b@x>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContact: {contact}\r\nContent-Length: 0\r\n\r\n")
+
+    def test_redirect_and_ambiguous_contacts_left_as_they_came(self):
+        frames = [nat_frame(self.response("180 Ringing", "<sip:b@192.168.1.10:5060>"), 40000),
+                  nat_frame(self.response("302 Moved Temporarily", "<sip:3000@192.168.1.77:5060>"), 40000),
+                  nat_frame(self.response("485 Ambiguous", "<sip:b1@192.168.1.20>, <sip:b2@192.168.1.21>"), 40000)]
+        path = os.path.join(tempfile.mkdtemp(), "responses.pcap")
+        write_pcap(path, [bytes(f) for f in frames])
+        after, stats, _ = run_pcap(path)
+        self.assertEqual(len(after), 3)
+        self.assertIn("Contact: <sip:b@203.0.113.5:40000>\r\n", sip(after[0]))
+        self.assertTrue(checksums_ok(after[0]))
+        self.assertEqual([bytes(a) for a in after[1:]], [bytes(f) for f in frames[1:]])
+        self.assertEqual((stats["sip_messages"], stats["nat_detected"], stats["rewritten"], stats["passed_unmodified"],
+                          stats["dropped"]), (3, 1, 1, 2, 0))
+
 class Options(unittest.TestCase):
     def test_malformed_drop(self):
         after, stats, _ = run_pcap(SAMPLE, "--malformed", "drop")
