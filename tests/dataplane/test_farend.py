@@ -9,6 +9,7 @@ Run from the repository root: /usr/bin/python3 -m unittest -v tests/dataplane/te
 import glob
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -86,7 +87,6 @@ class SampleCapture(unittest.TestCase):
         self.assertEqual(s["rx_bytes"] + (s["tx_bytes"] - s["rx_bytes"]), sum(len(a) for a in self.after))
 
 
-
 class Responses(unittest.TestCase):
     """Responses from NATed agents through the real farend: a 1xx/2xx's Contact is the sender's and
     is rewritten; a 3xx's Contacts (where to try instead) and a 485's (the alternatives) name other
@@ -110,6 +110,7 @@ class Responses(unittest.TestCase):
         self.assertEqual([bytes(a) for a in after[1:]], [bytes(f) for f in frames[1:]])
         self.assertEqual((stats["sip_messages"], stats["nat_detected"], stats["rewritten"], stats["passed_unmodified"],
                           stats["dropped"]), (3, 1, 1, 2, 0))
+
 
 class Options(unittest.TestCase):
     def test_malformed_drop(self):
@@ -228,7 +229,6 @@ class Options(unittest.TestCase):
         """configs/farend.conf, which a deployment copies to /etc/farend: every option of --help has
         its commented default line there, and the file with every such line and example rule
         uncommented is one farend accepts, its values in force (the command line's still win)."""
-        import re
         help_text = subprocess.run([FAREND, "--help"], capture_output=True, text=True, timeout=30).stdout
         names = set(re.findall(r"^\s+(?:-\w \[ )?--([a-z][a-z-]*)", help_text, re.M)) - {"help", "version", "config"}
         self.assertGreaterEqual(len(names), 15, help_text)
@@ -707,7 +707,6 @@ class CorpusCaptures(unittest.TestCase):
                 if os.path.basename(path).startswith("heplify_erspan_sip_ipv4_udp.DERIVED"):
                     # 35 of its SIP datagrams carry checksums the capturing host never filled in.
                     self.assertEqual(stats["bad_checksum"], 35)
-
 
     def test_real_ipv6_fragments_reassembled(self):
         # sngrep_ipv6frag is a Linux cooked capture (read as Ethernet above, it is junk to farend):

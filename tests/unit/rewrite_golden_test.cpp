@@ -382,7 +382,7 @@ const std::vector<Case> kCases = {
  "203.0.113.5:40000", "",
  "SIP/2.0 486 Busy Here\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1\nContact: <sip:bob@203.0.113.5:40000>\nContent-Length: 0\n\n",
  O::rewritten},
-{"response-399-and-300-bounds",
+{"response-399-is-a-redirect",
  "SIP/2.0 399 Odd Redirect\nVia: SIP/2.0/UDP 198.51.100.7:5060;branch=z9hG4bK1\nContact: <sip:x@192.168.1.10>\nl: 0\n\n",
  "203.0.113.5:40000", "", nullptr, O::not_nated},
 {"response-299-contact-is-the-senders",
