@@ -39,7 +39,8 @@ po::options_description describe() {
          "100.64/10, 192.0.0.0/24, 169.254/16, fc00::/7, fe80::/10")
         ("malformed", po::value<std::string>()->value_name("ACTION"),
          "what to do with SIP that does not parse: pass (forward unmodified) or drop; counted either way; default pass. "
-         "Datagrams of only CRLF, white space or zero bytes (agents' NAT keepalives) are always forwarded")
+         "Agents' NAT keepalives (datagrams of only CRLF, white space or zero bytes; STUN messages) are always "
+         "forwarded, counted malformed_empty and malformed_stun")
         ("checksums", po::value<std::string>()->value_name("ACTION"),
          "verify: a SIP datagram whose IPv4 header or UDP checksum is wrong (damaged on the way) is forwarded as it "
          "came and counted (bad_checksum), never rewritten, so the switch discards it as it would without farend; "

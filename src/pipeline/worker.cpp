@@ -250,10 +250,10 @@ Action Worker::handle_sip(Frame& f, const net::FrameView& v, std::size_t slot) n
     if (r.outcome == rewrite::Outcome::malformed) {
         c.add(Counter::malformed);
         c.malformed(r.error);
-        // Only CRLFs, white space or zero bytes is an agent's NAT keepalive (RFC 5626 4.4.1; four
-        // zero bytes are common too), not broken SIP: dropping it would let the NAT binding lapse.
-        // It is forwarded whatever --malformed says.
-        if (config_.malformed == MalformedAction::drop && r.error != sip::ParseError::empty) {
+        // Only CRLFs, white space or zero bytes (RFC 5626 4.4.1; four zero bytes are common too),
+        // or a STUN message (RFC 5626 4.4.2), is an agent's keepalive, not broken SIP: it is
+        // forwarded whatever --malformed says.
+        if (config_.malformed == MalformedAction::drop && !sip::is_keepalive(r.error)) {
             c.add(Counter::drop_malformed);
             c.add(Counter::dropped);
             return Action::drop;

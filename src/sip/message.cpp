@@ -192,21 +192,33 @@ void Indexer::run() noexcept {
     const uint32_t n = static_cast<uint32_t>(buf_.size());
     out_.size = n;
     if (buf_.size() > kMaxMessage) return fail(ParseError::too_large, 0);
-    // RFC 3261 7.5: CRLFs before the start line are ignored (keep-alives are only CRLFs).
+    // What comes before the start line: nothing when the first byte is above the space (a
+    // method's or "SIP/2.0"'s first letter), so the usual message leaves at one compare.
     uint32_t s = 0;
-    while (s < n && (buf_[s] == '\r' || buf_[s] == '\n')) ++s;
-    // Agents keep NAT bindings open with datagrams of only CRLF (RFC 5626 4.4.1), spaces, or zero
-    // bytes (four, as farend's own --keepalive-method null4 sends). One compare and a bit test,
-    // as chars::is_lws(): the usual first byte, a letter, leaves at the compare.
-    const auto keepalive_byte = [](char c) {
-        constexpr uint64_t kBytes = (uint64_t{1} << ' ') | (uint64_t{1} << '\t') | (uint64_t{1} << '\r') |
-                                    (uint64_t{1} << '\n') | uint64_t{1};  // NUL
-        const auto u = static_cast<unsigned char>(c);
-        return u <= ' ' && ((kBytes >> u) & 1) != 0;
-    };
-    uint32_t w = s;
-    while (w < n && keepalive_byte(buf_[w])) ++w;
-    if (w == n) return fail(ParseError::empty, 0);
+    if (n == 0 || static_cast<unsigned char>(buf_[0]) <= ' ') [[unlikely]] {
+        // RFC 5626 4.4.2: over UDP, agents keep their flows open with STUN Binding requests to
+        // the SIP port. RFC 7983 tells them from SIP by the first byte (0-3), RFC 5389 6 by the
+        // magic cookie and a length that is the datagram's.
+        if (n >= 20 && static_cast<unsigned char>(buf_[0]) < 4) {
+            const auto byte = [this](uint32_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(buf_[i])); };
+            const uint32_t length = byte(2) << 8 | byte(3);
+            const uint32_t cookie = byte(4) << 24 | byte(5) << 16 | byte(6) << 8 | byte(7);
+            if (cookie == 0x2112A442u && (length & 3) == 0 && length + 20 == n) return fail(ParseError::stun, 0);
+        }
+        // RFC 3261 7.5: CRLFs before the start line are ignored (keep-alives are only CRLFs).
+        while (s < n && (buf_[s] == '\r' || buf_[s] == '\n')) ++s;
+        // Agents keep NAT bindings open with datagrams of only CRLF (RFC 5626 4.4.1), spaces, or
+        // zero bytes (four, as farend's own --keepalive-method null4 sends).
+        const auto keepalive_byte = [](char c) {
+            constexpr uint64_t kBytes = (uint64_t{1} << ' ') | (uint64_t{1} << '\t') | (uint64_t{1} << '\r') |
+                                        (uint64_t{1} << '\n') | uint64_t{1};  // NUL
+            const auto u = static_cast<unsigned char>(c);
+            return u <= ' ' && ((kBytes >> u) & 1) != 0;
+        };
+        uint32_t w = s;
+        while (w < n && keepalive_byte(buf_[w])) ++w;
+        if (w == n) return fail(ParseError::empty, 0);
+    }
 
     // The start line, then every header line: walk the LF bits block by block.
     uint32_t lf = mv_.next(simd::kLF, s, n);

@@ -435,6 +435,9 @@ MALFORMED_CONTACT = "Contact: <sip:a@192.168.1.10>\r\n"
 # is the most an IPv4 datagram holds; the unit tests cover it).
 MALFORMED = {
     "empty": "\r\n\r\n",
+    # RFC 5626 4.4.2's keepalive over UDP: a STUN Binding request (RFC 5389 6: type 0x0001, length 0,
+    # the magic cookie, a transaction ID)
+    "stun": bytes.fromhex("000100002112a442") + bytes.fromhex("5a1f0377219c4401ee306b12"),
     "bad_start_line": "HELLO\r\n" + MALFORMED_VIA + "\r\n",
     "bad_method": "INV@TE sip:a@b SIP/2.0\r\n" + MALFORMED_VIA + "\r\n",
     "bad_request_uri": "INVITE nouri SIP/2.0\r\n" + MALFORMED_VIA + "\r\n",
@@ -469,9 +472,9 @@ class HostileFrames(unittest.TestCase):
             self.assertEqual(stats[f"malformed_{reason}"], 1, reason)
         self.assertEqual((stats["malformed"], stats["passed_unmodified"], stats["dropped"]), (len(MALFORMED), len(MALFORMED), 0))
         after, stats, _ = self.run_frames(frames, "--malformed", "drop")
-        # dropped and counted, except an agent's CRLF keepalive, which is no broken SIP
-        self.assertEqual([bytes(a) for a in after], [bytes(frames[0])])
-        self.assertEqual((stats["drop_malformed"], stats["dropped"]), (len(MALFORMED) - 1, len(MALFORMED) - 1))
+        # dropped and counted, except an agent's keepalives (CRLFs, STUN), which are no broken SIP
+        self.assertEqual([bytes(a) for a in after], [bytes(frames[0]), bytes(frames[1])])
+        self.assertEqual((stats["drop_malformed"], stats["dropped"]), (len(MALFORMED) - 2, len(MALFORMED) - 2))
 
     def test_zero_byte_keepalive_forwarded_under_drop(self):
         # Four zero bytes (what farend's own --keepalive-method null4 sends, and agents too) are a
@@ -482,6 +485,29 @@ class HostileFrames(unittest.TestCase):
         self.assertEqual([bytes(a) for a in after], [bytes(null4)])
         self.assertEqual((stats["malformed_empty"], stats["malformed_no_end_of_headers"]), (1, 1))
         self.assertEqual((stats["drop_malformed"], stats["dropped"]), (1, 1))
+
+    def test_stun_keepalive_and_its_answer_pass_both_ways(self):
+        # RFC 5626 4.4.2: over UDP an agent keeps its flow open with STUN Binding requests to the
+        # switch's SIP port, and takes a missing answer for a dead flow. The request goes on even
+        # with --malformed drop (counted malformed_stun); the switch's answer (a success response
+        # with the agent's public address, XOR-MAPPED-ADDRESS) comes back untouched, in alias mode
+        # too, where the switch's side is read for aliases.
+        request = MALFORMED["stun"]
+        answer = (bytes.fromhex("0101000c2112a442") + request[8:20] +
+                  bytes.fromhex("0020000800019c42") + bytes([203 ^ 0x21, 0 ^ 0x12, 113 ^ 0xa4, 5 ^ 0x42]))
+        up = nat_frame(request, 40000)
+        down = (Ether(src="02:00:00:00:02:0a", dst="02:00:00:00:01:0a") / IP(src="198.51.100.10", dst="203.0.113.5")
+                / UDP(sport=5060, dport=40000) / Raw(answer))
+        tmp = tempfile.mkdtemp()
+        acc_in, core_in, acc_out = (os.path.join(tmp, n) for n in ("a.pcap", "c.pcap", "a-out.pcap"))
+        wrpcap(acc_in, [up])
+        wrpcap(core_in, [down])
+        after, stats, _ = run_pcap(acc_in, "--malformed", "drop", "--contact-mode", "alias",
+                                   "--core-in", core_in, "--access-out", acc_out)
+        self.assertEqual([bytes(a) for a in after], [bytes(up)])
+        self.assertEqual([bytes(a) for a in rdpcap(acc_out)], [bytes(down)])
+        self.assertEqual((stats["malformed_stun"], stats["malformed"], stats["dropped"]), (1, 1, 0))
+        self.assertEqual((stats["alias_bad"], stats["alias_retargeted"], stats["passed_unmodified"]), (0, 0, 2))
 
     def test_broken_headers_forwarded_byte_identical(self):
         msg = nat_frame("REGISTER sip:b SIP/2.0\r\n" + MALFORMED_VIA + MALFORMED_CONTACT + "Content-Length: 0\r\n\r\n", 40000)

@@ -152,6 +152,18 @@ TEST(Message, LeadingLineEndsAreSkipped) {
     EXPECT_EQ(m->start.line.off, 4u);
 }
 
+// A STUN message (RFC 5389 6): type, length, magic cookie, transaction ID, then length bytes of
+// attributes (here XOR-MAPPED-ADDRESS-like filler). No LF in it, so what is not STUN has no end
+// of headers.
+std::string stun(uint16_t type, uint16_t length, uint32_t cookie = 0x2112A442) {
+    std::string m = {static_cast<char>(type >> 8), static_cast<char>(type), static_cast<char>(length >> 8),
+                     static_cast<char>(length), static_cast<char>(cookie >> 24), static_cast<char>(cookie >> 16),
+                     static_cast<char>(cookie >> 8), static_cast<char>(cookie)};
+    m += "\x5a\x1f\x03\x77\x21\x9c\x44\x01\xee\x30\x6b\x12";
+    for (uint16_t i = 0; i < length; ++i) m += static_cast<char>(0x20 + i);
+    return m;
+}
+
 struct BadCase {
     const char* what;
     std::string msg;
@@ -176,6 +188,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"null keepalive", std::string(4, '\0'), Verdict::error, ParseError::empty},
         BadCase{"zeros and CRLF", std::string("\r\n\0\0 \t", 6), Verdict::error, ParseError::empty},
         BadCase{"zeros then junk", std::string("\0\0\0\0x", 5), Verdict::incomplete, ParseError::no_end_of_headers},
+        // RFC 5626 4.4.2's STUN keepalive: a Binding request (type 0x0001, no attributes, the
+        // magic cookie, a 12-byte transaction ID), and a success response with one attribute.
+        BadCase{"STUN binding request", stun(0x0001, 0), Verdict::error, ParseError::stun},
+        BadCase{"STUN success response", stun(0x0101, 12), Verdict::error, ParseError::stun},
+        // Not STUN: the cookie wrong (RFC 3489's classic STUN has none), the length not the
+        // datagram's, the length not a multiple of 4, a first byte of 4 or more.
+        BadCase{"STUN without cookie", stun(0x0001, 0, 0x2112A443), Verdict::incomplete, ParseError::no_end_of_headers},
+        BadCase{"STUN length short", stun(0x0001, 8).substr(0, 24), Verdict::incomplete, ParseError::no_end_of_headers},
+        BadCase{"STUN length odd", stun(0x0001, 6), Verdict::incomplete, ParseError::no_end_of_headers},
+        BadCase{"STUN type 0x0401", stun(0x0401, 0), Verdict::incomplete, ParseError::no_end_of_headers},
         BadCase{"no end of headers", crlf("OPTIONS sip:x SIP/2.0\nTo: a\n"), Verdict::incomplete,
                 ParseError::no_end_of_headers},
         BadCase{"no line end", "OPTIONS sip:x SIP/2.0", Verdict::incomplete, ParseError::no_end_of_headers},

@@ -449,6 +449,20 @@ TEST(Pipeline, MalformedPassOrDrop) {
     EXPECT_EQ(wd.counters().v[kMalformedBase + static_cast<size_t>(sip::ParseError::empty)], 2u);
     EXPECT_EQ(run(wd, frame(std::string("hello\0\0\0\0\0\0\0\0\0", 14))).action, Action::drop);
     EXPECT_EQ(wd.counters().get(Counter::drop_malformed), 2u);
+    // So is a STUN Binding request (RFC 5626 4.4.2's keepalive over UDP, which the switch
+    // answers): malformed_stun, forwarded byte-identical. The same 20 bytes with another magic
+    // cookie are junk, dropped.
+    const std::string binding("\x00\x01\x00\x00\x21\x12\xa4\x42\x5a\x1f\x03\x77\x21\x9c\x44\x01\xee\x30\x6b\x12", 20);
+    const Built stun = frame(binding);
+    const Outcome st = run(wd, stun);
+    EXPECT_EQ(st.action, Action::forward);
+    EXPECT_EQ(st.out, stun.bytes);
+    EXPECT_EQ(wd.counters().v[kMalformedBase + static_cast<size_t>(sip::ParseError::stun)], 1u);
+    std::string classic = binding;
+    classic[7] = '\x43';
+    EXPECT_EQ(run(wd, frame(classic)).action, Action::drop);
+    EXPECT_EQ(wd.counters().get(Counter::drop_malformed), 3u);
+    EXPECT_EQ(wd.counters().get(Counter::malformed), 6u);
 }
 
 TEST(Pipeline, GrowHandshake) {

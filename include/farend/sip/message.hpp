@@ -28,7 +28,8 @@ enum class Verdict : uint8_t { complete, incomplete, error };
 // what a non-zero count means.
 #define FAREND_SIP_PARSE_ERRORS(X)                                                                      \
     X(none, "none", "the message parsed")                                                               \
-    X(empty, "empty", "datagram empty or only white space or zero bytes (a NAT keepalive)")                                               \
+    X(empty, "empty", "datagram empty or only white space or zero bytes (a NAT keepalive)")             \
+    X(stun, "stun", "a STUN message (RFC 5389), an agent's keepalive on the SIP port (RFC 5626 4.4.2)") \
     X(too_large, "too-large", "message longer than 65535 bytes")                                        \
     X(bad_start_line, "bad-start-line", "first line is neither a request line nor a status line")      \
     X(bad_method, "bad-method", "request method is not a token")                                        \
@@ -54,6 +55,9 @@ enum class ParseError : uint8_t {
 inline constexpr std::size_t kParseErrorCount = static_cast<std::size_t>(ParseError::count);
 
 [[nodiscard]] std::string_view error_name(ParseError e) noexcept;
+// An agent's keepalive, not broken SIP: forwarded whatever --malformed says, since dropping it
+// would let the agent's NAT binding lapse (and a STUN keepalive expects the switch's answer).
+[[nodiscard]] constexpr bool is_keepalive(ParseError e) noexcept { return e == ParseError::empty || e == ParseError::stun; }
 [[nodiscard]] std::string_view error_description(ParseError e) noexcept;
 
 struct StartLine {
