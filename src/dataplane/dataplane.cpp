@@ -136,7 +136,7 @@ struct Dataplane::Impl {
     std::vector<uint16_t> ports;      // cleared by stop_ports(), under ports_mutex (telemetry reads it)
     mutable std::mutex ports_mutex;
     std::vector<Path> paths;
-    std::vector<int32_t> core_of;     // per port id: the core port of its pair when it is an access port, else -1
+    std::vector<int32_t> peer_of;     // per port id: the other port of its pair, -1 for ports in no pair
     std::vector<std::unique_ptr<WorkerState>> workers;
     Directory directory;
     int rc = 0;
@@ -265,8 +265,9 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             im.ports.push_back(p);
         }
         im.paths.push_back({pp.access, pp.core, pipeline::Direction::access_to_core});
-        if (im.core_of.size() <= pp.access) im.core_of.resize(pp.access + 1u, -1);
-        im.core_of[pp.access] = pp.core;
+        if (im.peer_of.size() <= std::max(pp.access, pp.core)) im.peer_of.resize(std::max(pp.access, pp.core) + 1u, -1);
+        im.peer_of[pp.access] = pp.core;
+        im.peer_of[pp.core] = pp.access;
         im.paths.push_back({pp.core, pp.access, pipeline::Direction::core_to_access});
     }
     if (avail % 2 != 0 && config.port_pairs.size() * 2 != avail)
@@ -481,7 +482,7 @@ int Dataplane::run() {
     args.reserve(im.workers.size());
     for (auto& w : im.workers) {
         const PoolSet& ps = im.pool_sets[w->pools];
-        args.push_back({&im.csum_offload, &im.core_of, w.get(), &im.paths, &config_, ps.jumbo, ps.pool, ps.indirect, im.qsbr});
+        args.push_back({&im.csum_offload, &im.peer_of, w.get(), &im.paths, &config_, ps.jumbo, ps.pool, ps.indirect, im.qsbr});
     }
     // The control thread: rule reloads on SIGHUP, off the workers' lcores.
     std::thread control([this] {

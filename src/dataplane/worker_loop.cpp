@@ -161,13 +161,13 @@ rte_mbuf* to_jumbo(rte_mbuf* m, rte_mempool* jumbo) {
 
 // Fragments the reassembly gave up on (more than RTE_LIBRTE_IP_FRAG_MAX_FRAG pieces, timed out,
 // overlapping, or no room in the table): rte_ip_frag has left them as they arrived, so they go on
-// to the core port unmodified (fragments_passed) for the receiver to reassemble or discard; a
-// bump in the wire does not drop a datagram it cannot read. Only a half-assembled chain, or a
-// fragment with no core port to go to, is freed (drop_fragments).
-void pass_death_row(WorkerState& ws, const std::vector<int32_t>& core_of, pipeline::Counters& c) {
+// to the other port of their pair unmodified (fragments_passed) for the receiver to reassemble or
+// discard; a bump in the wire does not drop a datagram it cannot read. Only a half-assembled
+// chain, or a fragment from a port in no pair, is freed (drop_fragments).
+void pass_death_row(WorkerState& ws, const std::vector<int32_t>& peer_of, pipeline::Counters& c) {
     for (uint32_t i = 0; i < ws.death_row.cnt; ++i) {
         rte_mbuf* m = ws.death_row.row[i];
-        const int32_t out = m->port < core_of.size() ? core_of[m->port] : -1;
+        const int32_t out = m->port < peer_of.size() ? peer_of[m->port] : -1;
         // A chain is a datagram rte_ip_frag began to put together and gave up on (pieces that
         // overlap so that the lengths add up but leave a hole): its tails have lost their headers.
         if (out < 0 || m->nb_segs > 1) {
@@ -187,14 +187,14 @@ void pass_death_row(WorkerState& ws, const std::vector<int32_t>& core_of, pipeli
 
 // Datagrams that have waited past the timeout at `now` leave the table and their pieces go on
 // (pass_death_row); the death row takes 32 datagrams' pieces at a time, so until none is left.
-void expire_fragments(WorkerState& ws, uint64_t now, const std::vector<int32_t>& core_of, pipeline::Counters& c) {
+void expire_fragments(WorkerState& ws, uint64_t now, const std::vector<int32_t>& peer_of, pipeline::Counters& c) {
     for (;;) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // experimental in DPDK 22.11, stable since
         rte_ip_frag_table_del_expired_entries(ws.frag_table, &ws.death_row, now);
 #pragma GCC diagnostic pop
         if (ws.death_row.cnt == 0) return;
-        pass_death_row(ws, core_of, c);
+        pass_death_row(ws, peer_of, c);
     }
 }
 
@@ -281,7 +281,9 @@ int worker_loop(void* arg) {
             // piece's). The burst's bytes are counted once.
             uint16_t k = 0;
             uint64_t rx_bytes = 0;
-            const bool reassembles = p.dir == pipeline::Direction::access_to_core;
+            // The access side's fragments are put together for the SIP to be read; the switch's
+            // only when their SIP is read too (alias mode: an INVITE over the MTU, re-targeted).
+            const bool reassembles = p.dir == pipeline::Direction::access_to_core || w.reads_core_side();
             for (uint16_t i = 0; i < n; ++i) {
                 rte_mbuf* m = pkts[i];
                 rx_bytes += m->pkt_len;
@@ -384,7 +386,7 @@ int worker_loop(void* arg) {
             c.add(pipeline::Counter::tx_bytes, tx_bytes);
             c.add(pipeline::Counter::tx_packets, tx_packets);
         }
-        pass_death_row(ws, *a->core_of, c);
+        pass_death_row(ws, *a->peer_of, c);
         const uint64_t now = rte_rdtsc();
         if (any) {
             last_rx = now;
@@ -400,7 +402,7 @@ int worker_loop(void* arg) {
             ws.flows->age(now, kFlowIdleSeconds * hz, kAgeBudget, c);
             // rte_ip_frag expires entries only when another fragment arrives: an idle worker would
             // hold never-completed datagrams (and their mbufs) for good.
-            expire_fragments(ws, now, *a->core_of, c);
+            expire_fragments(ws, now, *a->peer_of, c);
         }
         if (keepalive_on && (c.get(pipeline::Counter::loops) & (kKeepaliveEvery - 1)) == 0)
             ws.flows->keepalive(now, kKeepaliveBudget, keepalives, c);
@@ -410,7 +412,7 @@ int worker_loop(void* arg) {
     rte_rcu_qsbr_thread_offline(a->qsbr, ws.queue);
     rte_rcu_qsbr_thread_unregister(a->qsbr, ws.queue);
     // Fragments still waiting for the rest of their datagram go on as they came.
-    expire_fragments(ws, rte_rdtsc() + 1000 * hz, *a->core_of, c);
+    expire_fragments(ws, rte_rdtsc() + 1000 * hz, *a->peer_of, c);
     for (const Path& p : *a->paths) rte_eth_tx_buffer_flush(p.out, ws.queue, ws.tx[p.out]);
     account_tx_refused(ws, c);
     return 0;

@@ -48,7 +48,7 @@ inline bool port_flag(const std::vector<bool>& flags, uint16_t p) noexcept { ret
 // What worker_loop() is given: its worker, and what it shares with the others.
 struct LoopArgs {
     const std::vector<bool>* csum_offload;
-    const std::vector<int32_t>* core_of;  // per port id: its pair's core port, -1 for core ports
+    const std::vector<int32_t>* peer_of;  // per port id: the other port of its pair, -1 for no pair's
     WorkerState* ws;
     const std::vector<Path>* paths;
     const pipeline::Config* config;

@@ -68,6 +68,12 @@ void Worker::observe(const Frame& f, const net::FrameView& v, const rewrite::Res
     }
 }
 
+bool Worker::reads_core_side() const noexcept {
+    if (reverse_alias_) return true;
+    const rewrite::PolicySource* rules = rules_ ? rules_->load(std::memory_order_acquire) : nullptr;
+    return rules && rules->uses_alias();
+}
+
 void Worker::process_burst(Frame* frames, Action* actions, uint16_t n, Direction dir) noexcept {
     burst_rules_ = rules_ ? rules_->load(std::memory_order_acquire) : nullptr;
     std::array<uint16_t, kMaxBurst> sip;

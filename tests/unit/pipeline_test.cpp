@@ -854,3 +854,34 @@ TEST(Pipeline, EverySdpAddressOrNoneAndCounted) {
     EXPECT_EQ(w.counters().get(Counter::sdp_skipped), 1u);
     EXPECT_EQ(w.counters().get(Counter::rewritten), 3u);
 }
+
+// A rule set that may or may not set alias mode for some sources.
+class AliasRules final : public rewrite::PolicySource {
+public:
+    explicit AliasRules(bool alias) : alias_(alias) {}
+    [[nodiscard]] bool wants_domains() const noexcept override { return false; }
+    [[nodiscard]] bool uses_alias() const noexcept override { return alias_; }
+    const rewrite::Policy* resolve(const rewrite::PolicyQuery&, unsigned) noexcept override { return nullptr; }
+
+private:
+    bool alias_;
+};
+
+TEST(Pipeline, CoreSideIsReadOnlyForAliases) {
+    // The dataplane reassembles the core side's fragments only when its SIP is read: in alias
+    // mode, or while the rules loaded set it for someone (read anew each time: a reload swaps them).
+    Config rewrite_mode;
+    Worker w(rewrite_mode);
+    EXPECT_FALSE(w.reads_core_side());
+    AliasRules none(false), some(true);
+    std::atomic<rewrite::PolicySource*> rules{&none};
+    w.set_rules(&rules, 0);
+    EXPECT_FALSE(w.reads_core_side());
+    rules.store(&some);
+    EXPECT_TRUE(w.reads_core_side());
+    rules.store(nullptr);
+    EXPECT_FALSE(w.reads_core_side());
+    Config alias_mode;
+    alias_mode.rewrite.rewrite.contact_mode = rewrite::ContactMode::alias;
+    EXPECT_TRUE(Worker(alias_mode).reads_core_side());
+}

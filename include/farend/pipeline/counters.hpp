@@ -30,7 +30,7 @@ namespace farend::pipeline {
     X(alias_unknown, "alias_unknown", "core->access requests whose alias names no source seen on the access side: left alone") \
     X(alias_bad, "alias_bad", "core->access requests whose alias is not ip~port~1 (UDP) or not of the packet's IP family: left alone") \
     X(not_udp, "not_udp", "frames forwarded as they are: not IP/UDP")                                            \
-    X(fragments, "fragments", "IP fragments received on an access port (reassembled before processing)")         \
+    X(fragments, "fragments", "IP fragments received on an access port, or a core port in alias mode (reassembled before processing)") \
     X(reassembled, "reassembled", "IP datagrams put back together from fragments")                              \
     X(fragments_passed, "fragments_passed", "IP fragments forwarded as they came, not reassembled: more than 8 pieces, timed out (2 s), overlapping, the table full, or an IPv6 fragment header after other extension headers") \
     X(refragmented, "refragmented", "datagrams larger than the MTU sent as IP fragments")                       \
@@ -49,7 +49,7 @@ namespace farend::pipeline {
     X(drop_malformed, "drop_malformed", "malformed SIP dropped (--malformed drop)")                              \
     X(drop_tx_full, "drop_tx_full", "frames the TX queue did not take, freed")                                   \
     X(drop_linearize, "drop_linearize", "multi-segment frames that could not be linearised, freed")              \
-    X(drop_fragments, "drop_fragments", "fragments the reassembly gave up on half-assembled (overlapping pieces) or with no core port to go to, freed") \
+    X(drop_fragments, "drop_fragments", "fragments the reassembly gave up on half-assembled (overlapping pieces) or from a port in no pair, freed") \
     X(drop_fragmentation, "drop_fragmentation", "datagrams or fragments lost while cutting to the MTU")         \
     X(flows_created, "flows_created", "new observed sources put in the flow table")                          \
     X(flows_aged, "flows_aged", "flows removed after 600 s without a SIP message")                             \

@@ -71,6 +71,10 @@ public:
     // A burst of one.
     Action process(Frame& frame, Direction direction) noexcept;
 
+    // Whether SIP requests from the core side are read (alias mode, or a rule that sets it): the
+    // dataplane then reassembles that side's fragments too.
+    [[nodiscard]] bool reads_core_side() const noexcept;
+
     // Alias mode's reverse path needs to know the access side's sources; without a directory
     // every alias counts as unknown and is left alone.
     void set_flow_directory(const FlowDirectory* d) noexcept { directory_ = d; }
