@@ -24,7 +24,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 
 static_assert(RTE_CACHE_LINE_SIZE == farend::kCacheLine, "per-lcore blocks assume 64-byte cache lines");
@@ -241,6 +244,27 @@ std::string vdevs_not_started() {
     return "--vdev " + names + (count == 1 ? " did not start (its driver says why above)" : " did not start (their drivers say why above)");
 }
 
+// net_af_packet (DPDK 22.11) joins its socket to a fanout group with PACKET_FANOUT_FLAG_DEFRAG:
+// the kernel puts IP fragments together before the driver sees them, and the driver copies no
+// more of a frame than its ring's frame size holds (framesz=, default 2048; the kernel keeps 66
+// bytes of each for its header). A longer datagram arrives cut short: farend counts it
+// (bad_frames) and forwards it as it came, but it is lost. Says so, with the limit this port has.
+void af_packet_note(uint16_t port, const rte_eth_dev_info& info) {
+    if (std::string_view(info.driver_name) != "net_af_packet" || !info.device) return;
+    unsigned framesz = 2048;
+    if (const rte_devargs* da = rte_dev_devargs(info.device); da && da->args) {
+        const std::string args = std::string(",") + da->args;
+        if (const std::size_t at = args.find(",framesz="); at != std::string::npos)
+            framesz = static_cast<unsigned>(std::strtoul(args.c_str() + at + 9, nullptr, 10));
+    }
+    const unsigned longest = framesz > 66 ? framesz - 66 : 0;
+    std::fprintf(stderr, "farend: %s: port %u (net_af_packet, framesz=%u): the kernel puts IP fragments together for "
+                         "this driver, which cuts frames longer than %u bytes short (counted bad_frames, forwarded as "
+                         "they came)%s\n",
+                 longest >= 4030 ? "note" : "warning", static_cast<unsigned>(port), framesz, longest,
+                 longest >= 4030 ? "" : "; give framesz=4096 (blocksz=4096 or more) for frames up to 4,030 bytes");
+}
+
 }  // namespace
 
 std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std::string* error) {
@@ -355,6 +379,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
                      " worker lcores: give fewer lcores with -l (one worker per queue)";
             return nullptr;
         }
+        af_packet_note(p, info);
         static uint8_t symmetric_key[40];  // 0x6d5a repeated: Toeplitz gives both directions one hash
         for (std::size_t k = 0; k < sizeof symmetric_key; k += 2) {
             symmetric_key[k] = 0x6d;

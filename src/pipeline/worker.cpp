@@ -126,7 +126,16 @@ bool Worker::classify(Frame& f, Direction dir, net::FrameView& v, rewrite::UdpCh
         // The switch's side: forwarded as it is, but for requests to an alias (alias mode).
         c.add(Counter::core_to_access);
         const bool alias = reverse_alias_ || (burst_rules_ && burst_rules_->uses_alias());
-        if (!alias || net::parse_frame(f.data, f.len, v) != net::FrameStatus::udp || !sip_ports_.test(v.src_port)) {
+        if (!alias) {
+            c.add(Counter::passed_unmodified);
+            return false;
+        }
+        const net::FrameStatus status = net::parse_frame(f.data, f.len, v);
+        if (status != net::FrameStatus::udp || !sip_ports_.test(v.src_port)) {
+            // Read for aliases, a frame whose headers do not hold is counted as on the access side.
+            if (status != net::FrameStatus::udp && status != net::FrameStatus::not_ip &&
+                status != net::FrameStatus::not_udp && status != net::FrameStatus::fragment)
+                c.add(Counter::bad_frames);
             c.add(Counter::passed_unmodified);
             return false;
         }

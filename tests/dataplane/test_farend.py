@@ -509,6 +509,28 @@ class HostileFrames(unittest.TestCase):
         self.assertEqual((stats["malformed_stun"], stats["malformed"], stats["dropped"]), (1, 1, 0))
         self.assertEqual((stats["alias_bad"], stats["alias_retargeted"], stats["passed_unmodified"]), (0, 0, 2))
 
+    def test_frames_cut_short_over_the_mtu_leave_whole(self):
+        # A datagram cut short on the way (af_packet's frame size cuts what the kernel put
+        # together): its IP length is larger than the frame. Over the MTU, cutting it into
+        # fragments would make a datagram of what is left; it leaves whole, as it came
+        # (oversize_tx), and is counted bad_frames. The same from the switch's side in alias mode.
+        register = natted_register(0, 40000)
+        body = bytes(register[Raw]) + b"X" * 3000
+        whole = Ether(bytes(Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a") / IP(src="203.0.113.5", dst="198.51.100.10")
+                            / UDP(sport=40000, dport=5060) / Raw(body)))
+        cut = Ether(bytes(whole)[:2000])
+        down = Ether(bytes(Ether(src="02:00:00:00:02:0a", dst="02:00:00:00:01:0a") / IP(src="198.51.100.10", dst="203.0.113.5")
+                           / UDP(sport=5060, dport=40000) / Raw(b"INVITE sip:a@192.168.1.10;alias=203.0.113.5~40000~1 SIP/2.0\r\n" + b"Y" * 3000)))
+        down_cut = Ether(bytes(down)[:2000])
+        tmp = tempfile.mkdtemp()
+        acc_in, core_in, acc_out = (os.path.join(tmp, n) for n in ("a.pcap", "c.pcap", "a-out.pcap"))
+        wrpcap(acc_in, [cut])
+        wrpcap(core_in, [down_cut])
+        after, stats, _ = run_pcap(acc_in, "--contact-mode", "alias", "--core-in", core_in, "--access-out", acc_out)
+        self.assertEqual([bytes(a) for a in after], [bytes(cut)])
+        self.assertEqual([bytes(a) for a in rdpcap(acc_out)], [bytes(down_cut)])
+        self.assertEqual((stats["bad_frames"], stats["oversize_tx"], stats["refragmented"], stats["dropped"]), (2, 2, 0, 0))
+
     def test_broken_headers_forwarded_byte_identical(self):
         msg = nat_frame("REGISTER sip:b SIP/2.0\r\n" + MALFORMED_VIA + MALFORMED_CONTACT + "Content-Length: 0\r\n\r\n", 40000)
         b = bytes(msg)

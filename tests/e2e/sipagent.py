@@ -4,10 +4,11 @@
   sipagent.py callee PORT SECONDS [ADDR hangup]   answer one INVITE with 200 OK + SDP (c=ADDR,
                                       default 192.168.1.10), then 200 the BYE; with "hangup" send
                                       the BYE itself after the ACK. Prints what it got as JSON lines.
-  sipagent.py caller TARGET_URI PROXY_IP PORT [LOCAL_ADDR wait-bye]   call TARGET through the
-                                      proxy: INVITE, read the 200 OK, ACK, then BYE along its
+  sipagent.py caller TARGET_URI PROXY_IP PORT [LOCAL_ADDR] [wait-bye] [big]   call TARGET through
+                                      the proxy: INVITE, read the 200 OK, ACK, then BYE along its
                                       Record-Route (or, with "wait-bye", wait for the far end's BYE
-                                      and answer it). Prints JSON.
+                                      and answer it); with "big", an SDP offer of ~3,000 bytes (many
+                                      codecs), so the INVITE leaves in IP fragments. Prints JSON.
 """
 import json
 import re
@@ -80,7 +81,7 @@ def callee(port, seconds, addr="192.168.1.10", hangup=False):
             return
 
 
-def caller(target, proxy, port, local_addr=None, wait_bye=False):
+def caller(target, proxy, port, local_addr=None, wait_bye=False, big=False):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", port))
     s.settimeout(3)
@@ -90,6 +91,8 @@ def caller(target, proxy, port, local_addr=None, wait_bye=False):
         s.sendto(text.encode(), (proxy, 5060))
     host = local_addr or proxy
     sdp = f"v=0\r\no=caller 1 1 IN IP4 {host}\r\ns=-\r\nc=IN IP4 {host}\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n"
+    if big:
+        sdp += "".join(f"a=fmtp:{96 + i % 30} mode-set=0,2,4,7;octet-align=1;max-red=0;x-pad={i:04d}\r\n" for i in range(50))
     invite = (f"INVITE {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-e2e-1;rport\r\n"
               f"Max-Forwards: 70\r\nFrom: <sip:caller@{host}>;tag=caller1\r\nTo: <{target}>\r\n"
               f"Call-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@{local}>\r\n"
@@ -155,4 +158,6 @@ if __name__ == "__main__":
     if sys.argv[1] == "callee":
         callee(int(sys.argv[2]), float(sys.argv[3]), *(sys.argv[4:5] or []), hangup="hangup" in sys.argv[5:])
     else:
-        caller(sys.argv[2], sys.argv[3], int(sys.argv[4]), *(sys.argv[5:6] or []), wait_bye="wait-bye" in sys.argv[6:])
+        rest = [a for a in sys.argv[5:] if a not in ("wait-bye", "big")]
+        caller(sys.argv[2], sys.argv[3], int(sys.argv[4]), *rest[:1], wait_bye="wait-bye" in sys.argv[5:],
+               big="big" in sys.argv[5:])

@@ -41,7 +41,7 @@ namespace farend::pipeline {
     X(rewrite_too_many_edits, "rewrite_too_many_edits", "NATed messages forwarded unmodified: more edits than a plan holds (1,024; some 1,000 SDP addresses)") \
     X(contacts_skipped, "contacts_skipped", "NATed messages whose Contact was left alone: a value did not parse, named maddr or alias twice, or there were more than 16") \
     X(sdp_skipped, "sdp_skipped", "NATed messages whose SDP was left alone: more than 8 SDP bodies, a multipart body that did not split or nests more than 3 deep, or an encoded body") \
-    X(oversize_tx, "oversize_tx", "frames larger than the MTU with IPv4 don't-fragment set, sent whole")       \
+    X(oversize_tx, "oversize_tx", "frames larger than the MTU sent whole: IPv4 with don't-fragment set, or an IP length not the frame's (cut short on the way)") \
     X(rule_matched, "rule_matched", "SIP messages a rule decided (see /farend/rules for each rule's hits)")     \
     X(rule_forced, "rule_forced", "SIP messages rewritten although no NAT test fired: a rule with action force") \
     X(rule_never, "rule_never", "SIP messages forwarded untouched: a rule with action never")                  \
