@@ -118,6 +118,18 @@ class AliasReversePath(unittest.TestCase):
         arp = Ether(src=self.SW_MAC, dst="ff:ff:ff:ff:ff:ff", type=0x0806) / Raw(b"\x00" * 28)
         return reg, good, forged, arp
 
+    @staticmethod
+    def retargeted(frame):
+        """The frame farend should send for the switch's frame, built independently: the same L2
+        and IP fields, the alias's destination, the parameter gone, lengths and checksums
+        recomputed by scapy."""
+        want = frame.copy()
+        want[IP].dst = "203.0.113.5"
+        want[UDP].dport = 40000
+        want[Raw].load = bytes(frame[Raw]).replace(b";alias=203.0.113.5~40000~1", b"")
+        del want[IP].len, want[IP].chksum, want[UDP].len, want[UDP].chksum
+        return Ether(bytes(want))
+
     def test_alias_out_and_back(self):
         reg, good, forged, arp = self.frames()
         tmp = tempfile.mkdtemp()
@@ -130,14 +142,7 @@ class AliasReversePath(unittest.TestCase):
         self.assertIn(b"\r\nContact: <sip:alice@192.168.1.10:5060;alias=203.0.113.5~40000~1>\r\n", bytes(core_out[0][Raw]))
         back = rdpcap(acc_out)
         self.assertEqual(len(back), 3, "nothing lost on the way back")
-        # The expected frame, built independently: same L2 and IP fields, new destination,
-        # the parameter gone, lengths and checksums recomputed by scapy.
-        want = good.copy()
-        want[IP].dst = "203.0.113.5"
-        want[UDP].dport = 40000
-        want[Raw].load = bytes(good[Raw]).replace(b";alias=203.0.113.5~40000~1", b"")
-        del want[IP].len, want[IP].chksum, want[UDP].len, want[UDP].chksum
-        self.assertEqual(bytes(back[0]), bytes(Ether(bytes(want))))
+        self.assertEqual(bytes(back[0]), bytes(self.retargeted(good)))
         self.assertTrue(bytes(back[0][Raw]).startswith(b"INVITE sip:alice@192.168.1.10:5060 SIP/2.0\r\n"))
         self.assertEqual(bytes(back[1]), bytes(forged), "a forged alias is left alone")
         self.assertEqual(bytes(back[2]), bytes(arp))
@@ -173,12 +178,7 @@ class AliasReversePath(unittest.TestCase):
             self.assertEqual((f[IP].dst, f.src, f.dst), ("203.0.113.5", self.SW_MAC, self.ACC_MAC))
         whole = defragment(back)
         self.assertEqual(len(whole), 1, "the pieces make one datagram")
-        want = invite.copy()
-        want[IP].dst = "203.0.113.5"
-        want[UDP].dport = 40000
-        want[Raw].load = bytes(invite[Raw]).replace(b";alias=203.0.113.5~40000~1", b"")
-        del want[IP].len, want[IP].chksum, want[UDP].len, want[UDP].chksum
-        want = Ether(bytes(want))
+        want = self.retargeted(invite)
         got = Ether(bytes(Ether(src=self.SW_MAC, dst=self.ACC_MAC) / whole[0][IP]))
         self.assertEqual(bytes(got[UDP]), bytes(want[UDP]), "re-targeted, the UDP checksum over the whole datagram")
         self.assertEqual((stats["fragments"], stats["reassembled"], stats["alias_retargeted"], stats["refragmented"]),
