@@ -47,15 +47,16 @@ def call(big=False):
     return json.loads(out.strip().splitlines()[-1]), [l.split(" ")[0] for l in lines]
 
 
-def call_out():
-    """The agent calls bob, who is registered on the switch's side and hangs up himself."""
+def call_out(big=False):
+    """The agent calls bob, who is registered on the switch's side and hangs up himself; with big,
+    an SDP offer of ~3 KB (the INVITE leaves the agent in IP fragments)."""
     lab("sw", "sipsak", "-U", "-S", "-H", "203.0.113.10", "-C", "sip:bob@203.0.113.10:5080", "-x", "600", "-s",
         "sip:bob@203.0.113.10", "-l", "5080", check=False)
     bob = subprocess.Popen([LAB, "sw", "/usr/bin/python3", AGENT, "callee", "5080", "10", "203.0.113.10", "hangup"],
                            stdout=subprocess.PIPE, text=True)
     time.sleep(1)
     out = lab("ua", "/usr/bin/python3", AGENT, "caller", "sip:bob@203.0.113.10", "203.0.113.10", "5060",
-              "192.168.1.10", "wait-bye", timeout=60)
+              "192.168.1.10", "wait-bye", *(["big"] if big else []), timeout=60)
     bob.communicate(timeout=30)
     return json.loads(out.strip().splitlines()[-1])
 
@@ -104,6 +105,19 @@ class WithFarend(LabCase):
         result = call_out()
         self.assertEqual(result["responses"][-1], 200, result)
         self.assertTrue(result["far_bye"], "the far end's BYE (an in-dialog request) reaches the NATed agent")
+
+    def test_3b_agent_calls_out_with_an_offer_in_ip_fragments(self):
+        # The agent's INVITE of ~3 KB leaves it in IP fragments; the Linux NAT forwards them;
+        # farend (on af_packet, which has the kernel put them together) rewrites the datagram,
+        # which grew, and cuts it again at its MTU; the far end's BYE reaches the agent.
+        before = farend_stats()
+        result = call_out(big=True)
+        self.assertEqual(result["responses"][-1:], [200], result)
+        self.assertTrue(result["far_bye"], "the far end's BYE reaches the NATed agent")
+        s = farend_stats()
+        self.assertGreaterEqual(s["rewritten"] - before["rewritten"], 2)  # the INVITE and the ACK
+        self.assertGreaterEqual(s["refragmented"] - before["refragmented"], 1)
+        self.assertEqual((s["bad_frames"], s["oversize_tx"], s["dropped"]), (0, 0, 0))
 
     def test_6_reregistration_for_a_minute_keeps_the_binding(self):
         register()
