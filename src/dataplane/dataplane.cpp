@@ -13,6 +13,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_ip_frag.h>
+#include <rte_kvargs.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -250,19 +251,21 @@ std::string vdevs_not_started() {
 // bytes of each for its header). A longer datagram arrives cut short: farend counts it
 // (bad_frames) and forwards it as it came, but it is lost. Says so, with the limit this port has.
 void af_packet_note(uint16_t port, const rte_eth_dev_info& info) {
+    constexpr unsigned kDefaultFrameSize = 2048, kKernelHeader = 66, kBestFrameSize = 4096;
     if (std::string_view(info.driver_name) != "net_af_packet" || !info.device) return;
-    unsigned framesz = 2048;
-    if (const rte_devargs* da = rte_dev_devargs(info.device); da && da->args) {
-        const std::string args = std::string(",") + da->args;
-        if (const std::size_t at = args.find(",framesz="); at != std::string::npos)
-            framesz = static_cast<unsigned>(std::strtoul(args.c_str() + at + 9, nullptr, 10));
+    unsigned framesz = kDefaultFrameSize;
+    const rte_devargs* da = rte_dev_devargs(info.device);
+    if (rte_kvargs* kv = da && da->args ? rte_kvargs_parse(da->args, nullptr) : nullptr) {
+        if (const char* v = rte_kvargs_get(kv, "framesz")) framesz = static_cast<unsigned>(std::strtoul(v, nullptr, 10));
+        rte_kvargs_free(kv);
     }
-    const unsigned longest = framesz > 66 ? framesz - 66 : 0;
+    const unsigned longest = framesz > kKernelHeader ? framesz - kKernelHeader : 0;
+    const bool enough = framesz >= kBestFrameSize;
     std::fprintf(stderr, "farend: %s: port %u (net_af_packet, framesz=%u): the kernel puts IP fragments together for "
                          "this driver, which cuts frames longer than %u bytes short (counted bad_frames, forwarded as "
                          "they came)%s\n",
-                 longest >= 4030 ? "note" : "warning", static_cast<unsigned>(port), framesz, longest,
-                 longest >= 4030 ? "" : "; give framesz=4096 (blocksz=4096 or more) for frames up to 4,030 bytes");
+                 enough ? "note" : "warning", static_cast<unsigned>(port), framesz, longest,
+                 enough ? "" : "; give framesz=4096 (blocksz=4096 or more) for frames up to 4,030 bytes");
 }
 
 }  // namespace
@@ -289,7 +292,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             im.ports.push_back(p);
         }
         im.paths.push_back({pp.access, pp.core, pipeline::Direction::access_to_core});
-        if (im.peer_of.size() <= std::max(pp.access, pp.core)) im.peer_of.resize(std::max(pp.access, pp.core) + 1u, -1);
+        if (const uint16_t top = std::max(pp.access, pp.core); im.peer_of.size() <= top) im.peer_of.resize(top + 1u, -1);
         im.peer_of[pp.access] = pp.core;
         im.peer_of[pp.core] = pp.access;
         im.paths.push_back({pp.core, pp.access, pipeline::Direction::core_to_access});

@@ -110,10 +110,10 @@ inline bool port_checksum_good(const rte_mbuf* m) {
     // Sent whole, as it came: IPv4 with DF set, and a frame whose IP length is not its own (cut
     // short on the way: af_packet's frame size), which cut into pieces would make a datagram of
     // what is left.
-    const uint32_t ip_len = v4 ? rte_be_to_cpu_16(rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, l2)->total_length)
-                               : sizeof(rte_ipv6_hdr) + rte_be_to_cpu_16(rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, l2)->payload_len);
-    if ((v4 && (rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, l2)->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))) ||
-        ip_len != m->pkt_len - l2) {
+    const auto* ip4 = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, l2);
+    const uint32_t ip_len = v4 ? rte_be_to_cpu_16(ip4->total_length)
+                               : sizeof(rte_ipv6_hdr) + rte_be_to_cpu_16(rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, l2)->payload_len);
+    if ((v4 && (ip4->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))) || ip_len != m->pkt_len - l2) {
         c.add(pipeline::Counter::oversize_tx);
         rte_eth_tx_buffer(port, queue, txb, m);
         return 1;

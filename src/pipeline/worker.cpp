@@ -69,9 +69,11 @@ void Worker::observe(const Frame& f, const net::FrameView& v, const rewrite::Res
 }
 
 bool Worker::reads_core_side() const noexcept {
-    if (reverse_alias_) return true;
-    const rewrite::PolicySource* rules = rules_ ? rules_->load(std::memory_order_acquire) : nullptr;
-    return rules && rules->uses_alias();
+    return reads_core_side(rules_ ? rules_->load(std::memory_order_acquire) : nullptr);
+}
+
+bool Worker::reads_core_side(const rewrite::PolicySource* rules) const noexcept {
+    return reverse_alias_ || (rules && rules->uses_alias());
 }
 
 void Worker::process_burst(Frame* frames, Action* actions, uint16_t n, Direction dir) noexcept {
@@ -125,17 +127,14 @@ bool Worker::classify(Frame& f, Direction dir, net::FrameView& v, rewrite::UdpCh
     if (dir == Direction::core_to_access) {
         // The switch's side: forwarded as it is, but for requests to an alias (alias mode).
         c.add(Counter::core_to_access);
-        const bool alias = reverse_alias_ || (burst_rules_ && burst_rules_->uses_alias());
-        if (!alias) {
+        if (!reads_core_side(burst_rules_)) {
             c.add(Counter::passed_unmodified);
             return false;
         }
         const net::FrameStatus status = net::parse_frame(f.data, f.len, v);
         if (status != net::FrameStatus::udp || !sip_ports_.test(v.src_port)) {
             // Read for aliases, a frame whose headers do not hold is counted as on the access side.
-            if (status != net::FrameStatus::udp && status != net::FrameStatus::not_ip &&
-                status != net::FrameStatus::not_udp && status != net::FrameStatus::fragment)
-                c.add(Counter::bad_frames);
+            if (net::headers_broken(status)) c.add(Counter::bad_frames);
             c.add(Counter::passed_unmodified);
             return false;
         }

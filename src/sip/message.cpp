@@ -200,10 +200,9 @@ void Indexer::run() noexcept {
         // the SIP port. RFC 7983 tells them from SIP by the first byte (0-3), RFC 5389 6 by the
         // magic cookie and a length that is the datagram's.
         if (n >= 20 && static_cast<unsigned char>(buf_[0]) < 4) {
-            const auto byte = [this](uint32_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(buf_[i])); };
-            const uint32_t length = byte(2) << 8 | byte(3);
-            const uint32_t cookie = byte(4) << 24 | byte(5) << 16 | byte(6) << 8 | byte(7);
-            if (cookie == 0x2112A442u && (length & 3) == 0 && length + 20 == n) return fail(ParseError::stun, 0);
+            const uint32_t length = static_cast<unsigned char>(buf_[2]) << 8 | static_cast<unsigned char>(buf_[3]);
+            if (load_u32(buf_.data() + 4) == load_u32("\x21\x12\xa4\x42") && (length & 3) == 0 && length + 20 == n)
+                return fail(ParseError::stun, 0);
         }
         // RFC 3261 7.5: CRLFs before the start line are ignored (keep-alives are only CRLFs).
         while (s < n && (buf_[s] == '\r' || buf_[s] == '\n')) ++s;

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 
-from scapy.all import IP, UDP, IPv6, rdpcap
+from scapy.all import IP, UDP, IPv6, rdpcap, wrpcap
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FAREND = os.path.join(ROOT, "build", "farend")
@@ -47,6 +47,18 @@ def run_pcap(inp, *opts, expect_rc=0):
         return None, None, p
     with open(stats) as f:
         return rdpcap(out), json.load(f)["totals"], p
+
+
+def run_both_ways(access_in, core_in, *opts):
+    """farend on frames arriving on both ports: access_in on the access port, core_in (the
+    switch's) on the core port. Returns what left the core port, what left the access port, and
+    the final counters."""
+    tmp = tempfile.mkdtemp()
+    acc, core, acc_out = (os.path.join(tmp, n) for n in ("a.pcap", "c.pcap", "a-out.pcap"))
+    wrpcap(acc, access_in)
+    wrpcap(core, core_in)
+    core_out, stats, _ = run_pcap(acc, "--core-in", core, "--access-out", acc_out, *opts)
+    return core_out, rdpcap(acc_out), stats
 
 
 def checksums_ok(frame):

@@ -17,7 +17,8 @@ from scapy.all import IP, UDP, Ether, IPv6, Raw, defragment, fragment, rdpcap, w
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # setUpModule and tearDownModule: the module's scratch directory, removed when its tests end
-from dataplane_common import (FAREND, SAMPLE, checksums_ok, run_pcap, setUpModule, sip, tearDownModule)  # noqa: E402,F401
+from dataplane_common import (FAREND, SAMPLE, checksums_ok, run_both_ways, run_pcap, setUpModule, sip,
+                              tearDownModule)  # noqa: E402,F401  # noqa: E402,F401
 from farendtools import telemetry  # noqa: E402
 
 
@@ -132,15 +133,9 @@ class AliasReversePath(unittest.TestCase):
 
     def test_alias_out_and_back(self):
         reg, good, forged, arp = self.frames()
-        tmp = tempfile.mkdtemp()
-        acc_in, core_in = os.path.join(tmp, "a.pcap"), os.path.join(tmp, "c.pcap")
-        acc_out = os.path.join(tmp, "a-out.pcap")
-        wrpcap(acc_in, [reg])
-        wrpcap(core_in, [good, forged, arp])
-        core_out, stats, _ = run_pcap(acc_in, "--contact-mode", "alias", "--core-in", core_in, "--access-out", acc_out)
+        core_out, back, stats = run_both_ways([reg], [good, forged, arp], "--contact-mode", "alias")
         self.assertEqual(len(core_out), 1)
         self.assertIn(b"\r\nContact: <sip:alice@192.168.1.10:5060;alias=203.0.113.5~40000~1>\r\n", bytes(core_out[0][Raw]))
-        back = rdpcap(acc_out)
         self.assertEqual(len(back), 3, "nothing lost on the way back")
         self.assertEqual(bytes(back[0]), bytes(self.retargeted(good)))
         self.assertTrue(bytes(back[0][Raw]).startswith(b"INVITE sip:alice@192.168.1.10:5060 SIP/2.0\r\n"))
@@ -167,12 +162,7 @@ class AliasReversePath(unittest.TestCase):
         self.assertGreater(len(invite[IP]), 3000)
         pieces = [Ether(src=self.SW_MAC, dst=self.ACC_MAC) / f for f in fragment(invite[IP], fragsize=1400)]
         self.assertEqual(len(pieces), 3)
-        tmp = tempfile.mkdtemp()
-        acc_in, core_in, acc_out = (os.path.join(tmp, n) for n in ("a.pcap", "c.pcap", "a-out.pcap"))
-        wrpcap(acc_in, [reg])
-        wrpcap(core_in, pieces)
-        _, stats, _ = run_pcap(acc_in, "--contact-mode", "alias", "--core-in", core_in, "--access-out", acc_out)
-        back = rdpcap(acc_out)
+        _, back, stats = run_both_ways([reg], pieces, "--contact-mode", "alias")
         for f in back:
             self.assertLessEqual(len(f[IP]), 1500)
             self.assertEqual((f[IP].dst, f.src, f.dst), ("203.0.113.5", self.SW_MAC, self.ACC_MAC))
@@ -186,24 +176,18 @@ class AliasReversePath(unittest.TestCase):
         self.assertEqual((stats["dropped"], stats["fragments_passed"]), (0, 0))
         # A datagram whose last piece never comes: its pieces go on to the access port as they
         # came (at exit here; after 2 s in service), none lost.
-        wrpcap(core_in, pieces[:2])
-        _, stats, _ = run_pcap(acc_in, "--contact-mode", "alias", "--core-in", core_in, "--access-out", acc_out)
-        self.assertEqual([bytes(f) for f in rdpcap(acc_out)], [bytes(f) for f in pieces[:2]])
+        _, back, stats = run_both_ways([reg], pieces[:2], "--contact-mode", "alias")
+        self.assertEqual([bytes(f) for f in back], [bytes(f) for f in pieces[:2]])
         self.assertEqual((stats["fragments"], stats["fragments_passed"], stats["dropped"]), (2, 2, 0))
-        wrpcap(core_in, pieces)
         # In rewrite mode nothing reads the switch's side: its pieces go on as they came.
-        _, stats, _ = run_pcap(acc_in, "--core-in", core_in, "--access-out", acc_out)
-        self.assertEqual([bytes(f) for f in rdpcap(acc_out)], [bytes(f) for f in pieces])
+        _, back, stats = run_both_ways([reg], pieces)
+        self.assertEqual([bytes(f) for f in back], [bytes(f) for f in pieces])
         self.assertEqual((stats["fragments"], stats["reassembled"], stats["alias_retargeted"]), (0, 0, 0))
 
     def test_rewrite_mode_never_retargets(self):
         reg, good, _, _ = self.frames()
-        tmp = tempfile.mkdtemp()
-        acc_in, core_in, acc_out = (os.path.join(tmp, n) for n in ("a.pcap", "c.pcap", "a-out.pcap"))
-        wrpcap(acc_in, [reg])
-        wrpcap(core_in, [good])
-        _, stats, _ = run_pcap(acc_in, "--core-in", core_in, "--access-out", acc_out)
-        self.assertEqual([bytes(f) for f in rdpcap(acc_out)], [bytes(good)])
+        _, back, stats = run_both_ways([reg], [good])
+        self.assertEqual([bytes(f) for f in back], [bytes(good)])
         self.assertEqual(stats["alias_retargeted"], 0)
 
 

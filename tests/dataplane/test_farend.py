@@ -22,7 +22,7 @@ from scapy.all import (IP, UDP, IPOption_RR, Dot1Q, Ether, IPv6, IPv6ExtHdrFragm
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # setUpModule and tearDownModule: the module's scratch directory, removed when its tests end
 from dataplane_common import (FAREND, ROOT, FAREND_PCAP, SAMPLE, SHARED, big_register, checksums_ok, natted_register,
-                              run_pcap, setUpModule, sip, tearDownModule)  # noqa: E402,F401
+                              run_both_ways, run_pcap, setUpModule, sip, tearDownModule)  # noqa: E402,F401
 from farendtools import as_ethernet, nat_frame, write_pcap  # noqa: E402
 
 
@@ -498,14 +498,9 @@ class HostileFrames(unittest.TestCase):
         up = nat_frame(request, 40000)
         down = (Ether(src="02:00:00:00:02:0a", dst="02:00:00:00:01:0a") / IP(src="198.51.100.10", dst="203.0.113.5")
                 / UDP(sport=5060, dport=40000) / Raw(answer))
-        tmp = tempfile.mkdtemp()
-        acc_in, core_in, acc_out = (os.path.join(tmp, n) for n in ("a.pcap", "c.pcap", "a-out.pcap"))
-        wrpcap(acc_in, [up])
-        wrpcap(core_in, [down])
-        after, stats, _ = run_pcap(acc_in, "--malformed", "drop", "--contact-mode", "alias",
-                                   "--core-in", core_in, "--access-out", acc_out)
+        after, back, stats = run_both_ways([up], [down], "--malformed", "drop", "--contact-mode", "alias")
         self.assertEqual([bytes(a) for a in after], [bytes(up)])
-        self.assertEqual([bytes(a) for a in rdpcap(acc_out)], [bytes(down)])
+        self.assertEqual([bytes(a) for a in back], [bytes(down)])
         self.assertEqual((stats["malformed_stun"], stats["malformed"], stats["dropped"]), (1, 1, 0))
         self.assertEqual((stats["alias_bad"], stats["alias_retargeted"], stats["passed_unmodified"]), (0, 0, 2))
 
@@ -516,19 +511,13 @@ class HostileFrames(unittest.TestCase):
         # (oversize_tx), and is counted bad_frames. The same from the switch's side in alias mode.
         register = natted_register(0, 40000)
         body = bytes(register[Raw]) + b"X" * 3000
-        whole = Ether(bytes(Ether(src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a") / IP(src="203.0.113.5", dst="198.51.100.10")
-                            / UDP(sport=40000, dport=5060) / Raw(body)))
-        cut = Ether(bytes(whole)[:2000])
+        cut = Ether(bytes(nat_frame(body, 40000))[:2000])
         down = Ether(bytes(Ether(src="02:00:00:00:02:0a", dst="02:00:00:00:01:0a") / IP(src="198.51.100.10", dst="203.0.113.5")
                            / UDP(sport=5060, dport=40000) / Raw(b"INVITE sip:a@192.168.1.10;alias=203.0.113.5~40000~1 SIP/2.0\r\n" + b"Y" * 3000)))
         down_cut = Ether(bytes(down)[:2000])
-        tmp = tempfile.mkdtemp()
-        acc_in, core_in, acc_out = (os.path.join(tmp, n) for n in ("a.pcap", "c.pcap", "a-out.pcap"))
-        wrpcap(acc_in, [cut])
-        wrpcap(core_in, [down_cut])
-        after, stats, _ = run_pcap(acc_in, "--contact-mode", "alias", "--core-in", core_in, "--access-out", acc_out)
+        after, back, stats = run_both_ways([cut], [down_cut], "--contact-mode", "alias")
         self.assertEqual([bytes(a) for a in after], [bytes(cut)])
-        self.assertEqual([bytes(a) for a in rdpcap(acc_out)], [bytes(down_cut)])
+        self.assertEqual([bytes(a) for a in back], [bytes(down_cut)])
         self.assertEqual((stats["bad_frames"], stats["oversize_tx"], stats["refragmented"], stats["dropped"]), (2, 2, 0, 0))
 
     def test_broken_headers_forwarded_byte_identical(self):

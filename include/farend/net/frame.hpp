@@ -21,6 +21,12 @@ enum class FrameStatus : uint8_t {
     bad_header,    // IPv4 IHL < 5, unknown IP version
 };
 
+// A frame whose headers do not hold (counted bad_frames), as opposed to one that is simply not a
+// UDP datagram to read.
+[[nodiscard]] constexpr bool headers_broken(FrameStatus s) noexcept {
+    return s == FrameStatus::truncated || s == FrameStatus::bad_length || s == FrameStatus::bad_header;
+}
+
 struct FrameView {
     uint16_t vlan_tags = 0;
     uint16_t l3_off = 0;     // IP header

@@ -119,6 +119,8 @@ private:
     bool keepalive_answers_ = false;  // OPTIONS keepalives are sent: their answers are consumed
     bool verify_checksums_ = true;    // --checksums verify
 
+    // The same, with the rules given (the burst's).
+    [[nodiscard]] bool reads_core_side(const rewrite::PolicySource* rules) const noexcept;
     // Stage 1: true when the frame is a SIP candidate (then v is filled, and checksum says what
     // of its UDP checksum is left for the parse to check: never on the core side, whose
     // candidates are checked whole); else its verdict is set.
