@@ -1,14 +1,18 @@
 #!/usr/bin/python3
 """Small scripted SIP endpoints for the end-to-end tests (alongside sipsak, the real client).
 
-  sipagent.py callee PORT SECONDS [ADDR hangup]   answer one INVITE with 200 OK + SDP (c=ADDR,
-                                      default 192.168.1.10), then 200 the BYE; with "hangup" send
-                                      the BYE itself after the ACK. Prints what it got as JSON lines.
-  sipagent.py caller TARGET_URI PROXY_IP PORT [LOCAL_ADDR] [wait-bye] [big]   call TARGET through
-                                      the proxy: INVITE, read the 200 OK, ACK, then BYE along its
-                                      Record-Route (or, with "wait-bye", wait for the far end's BYE
-                                      and answer it); with "big", an SDP offer of ~3,000 bytes (many
-                                      codecs), so the INVITE leaves in IP fragments. Prints JSON.
+  sipagent.py callee PORT SECONDS [ADDR hangup [rtp]]   answer one INVITE with 200 OK + SDP
+                                      (c=ADDR, default 192.168.1.10, m=audio 4000), then 200 the BYE;
+                                      with "hangup" send the BYE itself after the ACK, with "rtp"
+                                      after a second of RTP both ways (to the offer's c= and m=, and
+                                      counting what arrives on 4000). Prints what it got as JSON lines.
+  sipagent.py caller TARGET_URI PROXY_IP PORT [LOCAL_ADDR] [wait-bye] [big] [rtp]   call TARGET
+                                      through the proxy: INVITE (m=audio 5000), read the 200 OK, ACK,
+                                      then BYE along its Record-Route (or, with "wait-bye", wait for
+                                      the far end's BYE and answer it); with "big", an SDP offer of
+                                      ~3,000 bytes (many codecs), so the INVITE leaves in IP fragments;
+                                      with "rtp", a second of RTP both ways after the ACK (to the
+                                      answer's c= and m=, counting what arrives on 5000). Prints JSON.
 """
 import json
 import re
@@ -41,13 +45,53 @@ def response(h, code, body, contact):
     return resp + f"Content-Length: {len(body)}\r\n\r\n{body}"
 
 
-def callee(port, seconds, addr="192.168.1.10", hangup=False):
+RTP_SECONDS = 1.0
+RTP_INTERVAL = 0.02  # a packet each 20 ms, as G.711 sends: 50 a second
+
+
+def sdp_media(msg):
+    """The (address, port) an SDP offers for audio, or None."""
+    c = re.search(r"c=IN IP4 (\S+)", msg)
+    m = re.search(r"m=audio (\d+) ", msg)
+    return (c.group(1), int(m.group(1))) if c and m else None
+
+
+def rtp_both_ways(sock, peer, delay=0.0):
+    """RTP to peer for RTP_SECONDS (starting after delay), counting what arrives on sock meanwhile
+    and for a moment after. Returns (sent, got)."""
+    sock.setblocking(False)
+    t0 = time.time()
+    send_at, stop = t0 + delay, t0 + delay + RTP_SECONDS
+    sent = got = 0
+    while time.time() < stop + 0.3:
+        now = time.time()
+        if send_at <= now < stop:
+            # RTP header: version 2, PCMU (0), sequence, timestamp, SSRC; 160 bytes of silence
+            sock.sendto(bytes([0x80, 0]) + sent.to_bytes(2, "big") + (sent * 160).to_bytes(4, "big")
+                        + b"\x12\x34\x56\x78" + b"\xff" * 160, peer)
+            sent += 1
+            send_at += RTP_INTERVAL
+        try:
+            while True:
+                data, _ = sock.recvfrom(2048)
+                got += data[:1] == b"\x80"
+        except BlockingIOError:
+            pass
+        time.sleep(0.002)
+    return sent, got
+
+
+def callee(port, seconds, addr="192.168.1.10", hangup=False, rtp=False):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", port))
     s.settimeout(0.5)
     end = time.time() + seconds
     me = f"{addr}:{port}"
     invite_h = None
+    media = None
+    if rtp:
+        media = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        media.bind(("0.0.0.0", 4000))  # before the answer: the caller may send first
     while time.time() < end:
         try:
             data, peer = s.recvfrom(65535)
@@ -61,6 +105,7 @@ def callee(port, seconds, addr="192.168.1.10", hangup=False):
             body = ""
             if method == "INVITE":
                 invite_h = h
+                offer = sdp_media(msg)
                 body = (f"v=0\r\no=bob 1 1 IN IP4 {addr}\r\ns=-\r\nc=IN IP4 {addr}\r\nt=0 0\r\n"
                         "m=audio 4000 RTP/AVP 0\r\n")
             user = re.match(r"\S+ sips?:([^@;>]+)@", first)
@@ -68,6 +113,10 @@ def callee(port, seconds, addr="192.168.1.10", hangup=False):
             if method == "BYE":
                 return
         elif method == "ACK" and hangup and invite_h is not None:
+            if media is not None and offer is not None:
+                # the caller starts first (a NAT lets answers in only): this side 100 ms after
+                sent, got = rtp_both_ways(media, offer, delay=0.1)
+                print(json.dumps({"rtp_sent": sent, "rtp_got": got}), flush=True)
             # In-dialog BYE from this side: to the caller's Contact, along the Record-Route.
             contact = re.search(r"<([^>]+)>", invite_h["contact"][0]).group(1)
             routes = [r.strip() for v in invite_h.get("record-route", []) for r in v.split(",")]
@@ -81,7 +130,7 @@ def callee(port, seconds, addr="192.168.1.10", hangup=False):
             return
 
 
-def caller(target, proxy, port, local_addr=None, wait_bye=False, big=False):
+def caller(target, proxy, port, local_addr=None, wait_bye=False, big=False, rtp=False):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", port))
     s.settimeout(3)
@@ -128,6 +177,11 @@ def caller(target, proxy, port, local_addr=None, wait_bye=False, big=False):
                 f"{route_hdr}From: <sip:caller@{host}>;tag=caller1\r\nTo: {to}\r\nCall-ID: {call_id}\r\n"
                 f"CSeq: {cseq} {method}\r\nContent-Length: 0\r\n\r\n")
     send(in_dialog("ACK", 1, "z9hG4bK-e2e-ack"))
+    answer = sdp_media(final_msg)
+    if rtp and answer is not None:
+        media = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        media.bind(("0.0.0.0", 5000))
+        result["rtp_sent"], result["rtp_got"] = rtp_both_ways(media, answer)
     if wait_bye:
         # The far end hangs up: its BYE must reach this agent; answer it.
         result["far_bye"] = False
@@ -156,8 +210,9 @@ def caller(target, proxy, port, local_addr=None, wait_bye=False, big=False):
 
 if __name__ == "__main__":
     if sys.argv[1] == "callee":
-        callee(int(sys.argv[2]), float(sys.argv[3]), *(sys.argv[4:5] or []), hangup="hangup" in sys.argv[5:])
+        callee(int(sys.argv[2]), float(sys.argv[3]), *(sys.argv[4:5] or []), hangup="hangup" in sys.argv[5:],
+               rtp="rtp" in sys.argv[5:])
     else:
-        rest = [a for a in sys.argv[5:] if a not in ("wait-bye", "big")]
+        rest = [a for a in sys.argv[5:] if a not in ("wait-bye", "big", "rtp")]
         caller(sys.argv[2], sys.argv[3], int(sys.argv[4]), *rest[:1], wait_bye="wait-bye" in sys.argv[5:],
-               big="big" in sys.argv[5:])
+               big="big" in sys.argv[5:], rtp="rtp" in sys.argv[5:])

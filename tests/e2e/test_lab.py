@@ -47,18 +47,25 @@ def call(big=False):
     return json.loads(out.strip().splitlines()[-1]), [l.split(" ")[0] for l in lines]
 
 
-def call_out(big=False):
+def call_out(big=False, rtp=False):
     """The agent calls bob, who is registered on the switch's side and hangs up himself; with big,
-    an SDP offer of ~3 KB (the INVITE leaves the agent in IP fragments)."""
+    an SDP offer of ~3 KB (the INVITE leaves the agent in IP fragments); with rtp, a second of RTP
+    both ways before bob hangs up (the agent's from port 5000 first, then bob's from 4000, each to
+    the other's SDP address and port): the result's rtp_got is what reached the agent, bob_rtp_got
+    what reached bob."""
     lab("sw", "sipsak", "-U", "-S", "-H", "203.0.113.10", "-C", "sip:bob@203.0.113.10:5080", "-x", "600", "-s",
         "sip:bob@203.0.113.10", "-l", "5080", check=False)
-    bob = subprocess.Popen([LAB, "sw", "/usr/bin/python3", AGENT, "callee", "5080", "10", "203.0.113.10", "hangup"],
-                           stdout=subprocess.PIPE, text=True)
+    bob = subprocess.Popen([LAB, "sw", "/usr/bin/python3", AGENT, "callee", "5080", "10", "203.0.113.10", "hangup",
+                            *(["rtp"] if rtp else [])], stdout=subprocess.PIPE, text=True)
     time.sleep(1)
     out = lab("ua", "/usr/bin/python3", AGENT, "caller", "sip:bob@203.0.113.10", "203.0.113.10", "5060",
-              "192.168.1.10", "wait-bye", *(["big"] if big else []), timeout=60)
-    bob.communicate(timeout=30)
-    return json.loads(out.strip().splitlines()[-1])
+              "192.168.1.10", "wait-bye", *(["big"] if big else []), *(["rtp"] if rtp else []), timeout=60)
+    got, _ = bob.communicate(timeout=30)
+    result = json.loads(out.strip().splitlines()[-1])
+    for line in got.splitlines():
+        if line.startswith('{"rtp_'):
+            result["bob_rtp_sent"], result["bob_rtp_got"] = json.loads(line)["rtp_sent"], json.loads(line)["rtp_got"]
+    return result
 
 
 def farend_stats():
@@ -118,6 +125,17 @@ class WithFarend(LabCase):
         self.assertGreaterEqual(s["rewritten"] - before["rewritten"], 2)  # the INVITE and the ACK
         self.assertGreaterEqual(s["refragmented"] - before["refragmented"], 1)
         self.assertEqual((s["bad_frames"], s["oversize_tx"], s["dropped"]), (0, 0, 0))
+
+    def test_4_media_flows_both_ways(self):
+        # The agent's offer says c=192.168.1.10; farend makes it 203.0.113.5, so bob's RTP goes to
+        # the NAT's public address, port 5000, which the agent's own RTP (sent first) opened.
+        result = call_out(rtp=True)
+        self.assertEqual(result["responses"][-1], 200, result)
+        self.assertEqual(result["sdp_c"], ["203.0.113.10"])
+        self.assertEqual((result["rtp_sent"], result["bob_rtp_sent"]), (50, 50), result)
+        self.assertGreaterEqual(result["bob_rtp_got"], 45, result)  # the agent's media reaches bob
+        self.assertGreaterEqual(result["rtp_got"], 45, result)  # and bob's the agent: the call has sound both ways
+        self.assertTrue(result["far_bye"])
 
     def test_6_reregistration_for_a_minute_keeps_the_binding(self):
         register()
@@ -204,6 +222,21 @@ class Control(LabCase):
         s = farend_stats()
         self.assertGreater(s["nat_detected"], 0)
         self.assertEqual(s["rewritten"], 0)
+
+
+class ControlNoSdp(LabCase):
+    """Via and Contact rewritten, the SDP not (--rewrite via,contact): the call is set up and hung up
+    from both sides, but bob's media goes to the agent's private address and is lost."""
+
+    lab_args = ("--rewrite", "via,contact")
+
+    def test_4_media_reaches_the_agent_one_way_only(self):
+        result = call_out(rtp=True)
+        self.assertEqual(result["responses"][-1], 200, result)
+        self.assertTrue(result["far_bye"], "signalling works: the far end's BYE reaches the agent")
+        self.assertEqual((result["rtp_sent"], result["bob_rtp_sent"]), (50, 50), result)
+        self.assertGreaterEqual(result["bob_rtp_got"], 45, result)
+        self.assertEqual(result["rtp_got"], 0, "bob's media went to 192.168.1.10: one-way audio")
 
 
 class HostileTraffic(LabCase):
