@@ -1,18 +1,21 @@
 #!/usr/bin/python3
 """Small scripted SIP endpoints for the end-to-end tests (alongside sipsak, the real client).
 
-  sipagent.py callee PORT SECONDS [ADDR hangup [rtp]]   answer one INVITE with 200 OK + SDP
-                                      (c=ADDR, default 192.168.1.10, m=audio 4000), then 200 the BYE;
-                                      with "hangup" send the BYE itself after the ACK, with "rtp"
-                                      after a second of RTP both ways (to the offer's c= and m=, and
-                                      counting what arrives on 4000). Prints what it got as JSON lines.
-  sipagent.py caller TARGET_URI PROXY_IP PORT [LOCAL_ADDR] [wait-bye] [big] [rtp]   call TARGET
-                                      through the proxy: INVITE (m=audio 5000), read the 200 OK, ACK,
+  sipagent.py callee PORT SECONDS [ADDR] [hangup] [rtp|rtp-answer]   answer one INVITE with 200 OK
+                                      + SDP (c=ADDR, default 192.168.1.10, m=audio 16000), then 200 the
+                                      BYE; with "hangup" send the BYE itself after the ACK. With "rtp",
+                                      a second of RTP both ways after the ACK (to the offer's c= and m=,
+                                      counting what arrives on 16000; "rtp-answer" starts 100 ms late:
+                                      the side with no NAT lets the NATed side open the way, as a NAT
+                                      lets answers in only). Prints what it got as JSON lines.
+  sipagent.py caller TARGET_URI PROXY_IP PORT [LOCAL_ADDR] [wait-bye] [big] [rtp|rtp-answer]   call TARGET
+                                      through the proxy: INVITE (m=audio 16002), read the 200 OK, ACK,
                                       then BYE along its Record-Route (or, with "wait-bye", wait for
                                       the far end's BYE and answer it); with "big", an SDP offer of
                                       ~3,000 bytes (many codecs), so the INVITE leaves in IP fragments;
                                       with "rtp", a second of RTP both ways after the ACK (to the
-                                      answer's c= and m=, counting what arrives on 5000). Prints JSON.
+                                      answer's c= and m=, counting what arrives on 16002; "rtp-answer"
+                                      as the callee's). Prints JSON.
 """
 import json
 import re
@@ -81,7 +84,7 @@ def rtp_both_ways(sock, peer, delay=0.0):
     return sent, got
 
 
-def callee(port, seconds, addr="192.168.1.10", hangup=False, rtp=False):
+def callee(port, seconds, addr="192.168.1.10", hangup=False, rtp=None):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", port))
     s.settimeout(0.5)
@@ -91,7 +94,7 @@ def callee(port, seconds, addr="192.168.1.10", hangup=False, rtp=False):
     media = None
     if rtp:
         media = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        media.bind(("0.0.0.0", 4000))  # before the answer: the caller may send first
+        media.bind(("0.0.0.0", 16000))  # before the answer: the caller may send first
     while time.time() < end:
         try:
             data, peer = s.recvfrom(65535)
@@ -107,16 +110,16 @@ def callee(port, seconds, addr="192.168.1.10", hangup=False, rtp=False):
                 invite_h = h
                 offer = sdp_media(msg)
                 body = (f"v=0\r\no=bob 1 1 IN IP4 {addr}\r\ns=-\r\nc=IN IP4 {addr}\r\nt=0 0\r\n"
-                        "m=audio 4000 RTP/AVP 0\r\n")
+                        "m=audio 16000 RTP/AVP 0\r\n")
             user = re.match(r"\S+ sips?:([^@;>]+)@", first)
             s.sendto(response(h, 200, body, f"sip:{user.group(1) if user else 'callee'}@{me}").encode(), peer)
             if method == "BYE":
                 return
-        elif method == "ACK" and hangup and invite_h is not None:
-            if media is not None and offer is not None:
-                # the caller starts first (a NAT lets answers in only): this side 100 ms after
-                sent, got = rtp_both_ways(media, offer, delay=0.1)
-                print(json.dumps({"rtp_sent": sent, "rtp_got": got}), flush=True)
+        elif method == "ACK" and media is not None and offer is not None and invite_h is not None:
+            sent, got = rtp_both_ways(media, offer, delay=0.1 if rtp == "rtp-answer" else 0.0)
+            print(json.dumps({"rtp_sent": sent, "rtp_got": got}), flush=True)
+            media = None
+        if method == "ACK" and hangup and invite_h is not None:
             # In-dialog BYE from this side: to the caller's Contact, along the Record-Route.
             contact = re.search(r"<([^>]+)>", invite_h["contact"][0]).group(1)
             routes = [r.strip() for v in invite_h.get("record-route", []) for r in v.split(",")]
@@ -130,7 +133,7 @@ def callee(port, seconds, addr="192.168.1.10", hangup=False, rtp=False):
             return
 
 
-def caller(target, proxy, port, local_addr=None, wait_bye=False, big=False, rtp=False):
+def caller(target, proxy, port, local_addr=None, wait_bye=False, big=False, rtp=None):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", port))
     s.settimeout(3)
@@ -139,7 +142,7 @@ def caller(target, proxy, port, local_addr=None, wait_bye=False, big=False, rtp=
     def send(text):
         s.sendto(text.encode(), (proxy, 5060))
     host = local_addr or proxy
-    sdp = f"v=0\r\no=caller 1 1 IN IP4 {host}\r\ns=-\r\nc=IN IP4 {host}\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n"
+    sdp = f"v=0\r\no=caller 1 1 IN IP4 {host}\r\ns=-\r\nc=IN IP4 {host}\r\nt=0 0\r\nm=audio 16002 RTP/AVP 0\r\n"
     if big:
         sdp += "".join(f"a=fmtp:{96 + i % 30} mode-set=0,2,4,7;octet-align=1;max-red=0;x-pad={i:04d}\r\n" for i in range(50))
     invite = (f"INVITE {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-e2e-1;rport\r\n"
@@ -180,8 +183,8 @@ def caller(target, proxy, port, local_addr=None, wait_bye=False, big=False, rtp=
     answer = sdp_media(final_msg)
     if rtp and answer is not None:
         media = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        media.bind(("0.0.0.0", 5000))
-        result["rtp_sent"], result["rtp_got"] = rtp_both_ways(media, answer)
+        media.bind(("0.0.0.0", 16002))
+        result["rtp_sent"], result["rtp_got"] = rtp_both_ways(media, answer, 0.1 if rtp == "rtp-answer" else 0.0)
     if wait_bye:
         # The far end hangs up: its BYE must reach this agent; answer it.
         result["far_bye"] = False
@@ -210,9 +213,11 @@ def caller(target, proxy, port, local_addr=None, wait_bye=False, big=False, rtp=
 
 if __name__ == "__main__":
     if sys.argv[1] == "callee":
-        callee(int(sys.argv[2]), float(sys.argv[3]), *(sys.argv[4:5] or []), hangup="hangup" in sys.argv[5:],
-               rtp="rtp" in sys.argv[5:])
+        flags = ("hangup", "rtp", "rtp-answer")
+        rest = [a for a in sys.argv[4:] if a not in flags]
+        callee(int(sys.argv[2]), float(sys.argv[3]), *rest[:1], hangup="hangup" in sys.argv[4:],
+               rtp=next((a for a in sys.argv[4:] if a.startswith("rtp")), None))
     else:
-        rest = [a for a in sys.argv[5:] if a not in ("wait-bye", "big", "rtp")]
+        rest = [a for a in sys.argv[5:] if a not in ("wait-bye", "big", "rtp", "rtp-answer")]
         caller(sys.argv[2], sys.argv[3], int(sys.argv[4]), *rest[:1], wait_bye="wait-bye" in sys.argv[5:],
-               big="big" in sys.argv[5:], rtp="rtp" in sys.argv[5:])
+               big="big" in sys.argv[5:], rtp=next((a for a in sys.argv[5:] if a.startswith("rtp")), None))

@@ -35,36 +35,44 @@ def location(user="alice"):
     return [a for a in re.findall(r"Address: (\S+)", lab("ul", check=False)) if a.startswith(f"sip:{user}@")]
 
 
-def call(big=False):
-    callee = subprocess.Popen([LAB, "ua", "/usr/bin/python3", AGENT, "callee", "5060", "8"], stdout=subprocess.PIPE,
-                              text=True)
+def call(big=False, rtp=False):
+    """A call from the switch's side to alice; with rtp, a second of RTP both ways after the ACK
+    (alice's from port 16000 first): the result's rtp_got is what reached the caller,
+    agent_rtp_got what reached alice."""
+    callee = subprocess.Popen([LAB, "ua", "/usr/bin/python3", AGENT, "callee", "5060", "8", *(["rtp"] if rtp else [])],
+                              stdout=subprocess.PIPE, text=True)
     time.sleep(1)
     out = lab("sw", "/usr/bin/python3", AGENT, "caller", "sip:alice@203.0.113.10", "203.0.113.10", "5070",
-              *(["big"] if big else []), timeout=60)
+              *(["big"] if big else []), *(["rtp-answer"] if rtp else []), timeout=60)
     got, _ = callee.communicate(timeout=30)
-    lines = [json.loads(l)["got"] for l in got.splitlines() if l]
+    records = [json.loads(l) for l in got.splitlines() if l]
+    lines = [r["got"] for r in records if "got" in r]
     call.request_lines = lines  # the start lines the agent received
-    return json.loads(out.strip().splitlines()[-1]), [l.split(" ")[0] for l in lines]
+    result = json.loads(out.strip().splitlines()[-1])
+    for r in records:
+        if "rtp_got" in r:
+            result["agent_rtp_sent"], result["agent_rtp_got"] = r["rtp_sent"], r["rtp_got"]
+    return result, [l.split(" ")[0] for l in lines]
 
 
 def call_out(big=False, rtp=False):
     """The agent calls bob, who is registered on the switch's side and hangs up himself; with big,
     an SDP offer of ~3 KB (the INVITE leaves the agent in IP fragments); with rtp, a second of RTP
-    both ways before bob hangs up (the agent's from port 5000 first, then bob's from 4000, each to
+    both ways before bob hangs up (the agent's from port 16002 first, then bob's from 16000, each to
     the other's SDP address and port): the result's rtp_got is what reached the agent, bob_rtp_got
     what reached bob."""
     lab("sw", "sipsak", "-U", "-S", "-H", "203.0.113.10", "-C", "sip:bob@203.0.113.10:5080", "-x", "600", "-s",
         "sip:bob@203.0.113.10", "-l", "5080", check=False)
     bob = subprocess.Popen([LAB, "sw", "/usr/bin/python3", AGENT, "callee", "5080", "10", "203.0.113.10", "hangup",
-                            *(["rtp"] if rtp else [])], stdout=subprocess.PIPE, text=True)
+                            *(["rtp-answer"] if rtp else [])], stdout=subprocess.PIPE, text=True)
     time.sleep(1)
     out = lab("ua", "/usr/bin/python3", AGENT, "caller", "sip:bob@203.0.113.10", "203.0.113.10", "5060",
               "192.168.1.10", "wait-bye", *(["big"] if big else []), *(["rtp"] if rtp else []), timeout=60)
     got, _ = bob.communicate(timeout=30)
     result = json.loads(out.strip().splitlines()[-1])
-    for line in got.splitlines():
-        if line.startswith('{"rtp_'):
-            result["bob_rtp_sent"], result["bob_rtp_got"] = json.loads(line)["rtp_sent"], json.loads(line)["rtp_got"]
+    for r in (json.loads(line) for line in got.splitlines() if line):
+        if "rtp_got" in r:
+            result["bob_rtp_sent"], result["bob_rtp_got"] = r["rtp_sent"], r["rtp_got"]
     return result
 
 
@@ -108,6 +116,17 @@ class WithFarend(LabCase):
         self.assertGreater(s["core_to_access"], 0)
 
 
+    def test_2b_media_both_ways_on_a_call_to_the_agent(self):
+        # The agent's answer says c=192.168.1.10; farend makes it 203.0.113.5.
+        register()
+        result, callee_got = call(rtp=True)
+        self.assertEqual(result["responses"][-1], 200, result)
+        self.assertEqual(result["sdp_c"], ["203.0.113.5"])
+        self.assertEqual((result["rtp_sent"], result["agent_rtp_sent"]), (50, 50), result)
+        self.assertGreaterEqual(result["agent_rtp_got"], 45, result)
+        self.assertGreaterEqual(result["rtp_got"], 45, result)
+        self.assertEqual(callee_got, ["INVITE", "ACK", "BYE"])
+
     def test_3_agent_calls_out_and_the_far_end_reaches_it(self):
         result = call_out()
         self.assertEqual(result["responses"][-1], 200, result)
@@ -128,7 +147,7 @@ class WithFarend(LabCase):
 
     def test_4_media_flows_both_ways(self):
         # The agent's offer says c=192.168.1.10; farend makes it 203.0.113.5, so bob's RTP goes to
-        # the NAT's public address, port 5000, which the agent's own RTP (sent first) opened.
+        # the NAT's public address, port 16002, which the agent's own RTP (sent first) opened.
         result = call_out(rtp=True)
         self.assertEqual(result["responses"][-1], 200, result)
         self.assertEqual(result["sdp_c"], ["203.0.113.10"])
@@ -229,6 +248,15 @@ class ControlNoSdp(LabCase):
     from both sides, but bob's media goes to the agent's private address and is lost."""
 
     lab_args = ("--rewrite", "via,contact")
+
+    def test_2b_media_reaches_the_agent_one_way_only(self):
+        register()
+        result, callee_got = call(rtp=True)
+        self.assertEqual(result["responses"][-1], 200, result)
+        self.assertEqual(result["sdp_c"], ["192.168.1.10"])
+        self.assertEqual(callee_got, ["INVITE", "ACK", "BYE"])
+        self.assertGreaterEqual(result["rtp_got"], 45, result)  # the agent's media reaches the caller
+        self.assertEqual(result["agent_rtp_got"], 0, "the caller's media went to 192.168.1.10: one-way audio")
 
     def test_4_media_reaches_the_agent_one_way_only(self):
         result = call_out(rtp=True)
