@@ -76,6 +76,99 @@ def call_out(big=False, rtp=False):
     return result
 
 
+BARESIP_CONFIG = """poll_method epoll
+sip_listen 192.168.1.10:5060
+call_local_timeout 120
+audio_source aufile,{dir}/tone.wav
+audio_player aufile,{dir}/heard.wav
+audio_alert aufile,/dev/null
+ausrc_srate 8000
+auplay_srate 8000
+ausrc_channels 1
+auplay_channels 1
+rtp_ports 16100-16199
+rtcp_mux no
+module_path /usr/lib/baresip/modules
+module g711.so
+module aufile.so
+module_app account.so
+module_app menu.so
+"""
+
+
+class Baresip:
+    """baresip, a real SIP phone, as the NATed agent carol: registers every 60 s, answers every call
+    at once with a 440 Hz tone as its voice (PCMU, RTP ports 16100-16199); counts the RTP packets
+    that reach it (an iptables rule in its namespace). Stops when the block ends."""
+
+    def __enter__(self):
+        import math
+        import struct
+        import tempfile
+        import wave
+        self.dir = tempfile.mkdtemp(prefix="farend-baresip-")
+        with wave.open(os.path.join(self.dir, "tone.wav"), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / 8000)))
+                                   for i in range(8000 * 10)))
+        with open(os.path.join(self.dir, "config"), "w") as f:
+            f.write(BARESIP_CONFIG.format(dir=self.dir))
+        with open(os.path.join(self.dir, "accounts"), "w") as f:
+            f.write("<sip:carol@203.0.113.10>;regint=60;answermode=auto;audio_codecs=PCMU\n")
+        self.rule = ["INPUT", "-p", "udp", "--dport", "16100:16199"]
+        subprocess.run(["ip", "netns", "exec", "fe-ua", "iptables", "-I", *self.rule], check=True)
+        self.log = open(os.path.join(self.dir, "baresip.log"), "w")
+        self.proc = subprocess.Popen(["ip", "netns", "exec", "fe-ua", "baresip", "-f", self.dir, "-v"], stdout=self.log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        for _ in range(50):
+            if self.contacts():
+                break
+            time.sleep(0.1)
+        return self
+
+    @staticmethod
+    def contacts():
+        """carol's bindings: baresip writes its Contact's user as carol-0x<its address>."""
+        return [a for a in re.findall(r"Address: (\S+)", lab("ul", check=False)) if re.match(r"sip:carol[-@]", a)]
+
+    def rtp_in(self):
+        out = subprocess.run(["ip", "netns", "exec", "fe-ua", "iptables", "-L", "INPUT", "-v", "-x", "-n"],
+                             capture_output=True, text=True, check=True).stdout
+        return int(next(line.split()[0] for line in out.splitlines() if "dpts:16100:16199" in line))
+
+    def output(self):
+        self.log.flush()
+        with open(os.path.join(self.dir, "baresip.log")) as f:
+            return f.read()
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+        subprocess.run(["ip", "netns", "exec", "fe-ua", "iptables", "-D", *self.rule], check=False)
+        subprocess.run(["rm", "-rf", self.dir], check=False)
+
+
+def call_baresip():
+    """bob (on the switch's side) calls carol, baresip behind the NAT, with a second of RTP once she
+    answers; returns bob's result and how many RTP packets reached baresip."""
+    with Baresip() as phone:
+        contacts = phone.contacts()
+        out = lab("sw", "/usr/bin/python3", AGENT, "caller", "sip:carol@203.0.113.10", "203.0.113.10", "5070",
+                  "rtp-answer", timeout=60)
+        time.sleep(0.3)
+        result = json.loads(out.strip().splitlines()[-1])
+        result["carol_contacts"] = contacts
+        result["carol_rtp_got"] = phone.rtp_in()
+        result["baresip_log"] = phone.output()
+    return result
+
+
 def farend_stats():
     line = lab("stats").strip().splitlines()[-1]
     return json.loads(line)["/farend/stats"]
@@ -155,6 +248,19 @@ class WithFarend(LabCase):
         self.assertGreaterEqual(result["bob_rtp_got"], 45, result)  # the agent's media reaches bob
         self.assertGreaterEqual(result["rtp_got"], 45, result)  # and bob's the agent: the call has sound both ways
         self.assertTrue(result["far_bye"])
+
+    def test_7_a_real_phone_baresip_registers_answers_and_talks(self):
+        # baresip's own REGISTER, 200 OK and SDP (not the scripted agent's), through the Linux NAT
+        result = call_baresip()
+        self.assertEqual(len(result["carol_contacts"]), 1, result["carol_contacts"])
+        self.assertRegex(result["carol_contacts"][0], r"^sip:carol-0x[0-9a-f]+@203\.0\.113\.5:400\d\d$")
+        self.assertEqual(result["responses"][-1], 200, result["baresip_log"][-2000:])
+        self.assertEqual(result["sdp_c"], ["203.0.113.5"])
+        self.assertEqual(result["bye"], 200)
+        self.assertIn("Call established", result["baresip_log"])
+        self.assertGreaterEqual(result["rtp_got"], 45, "baresip's voice reaches bob")
+        self.assertEqual(result["rtp_sent"], 50)
+        self.assertGreaterEqual(result["carol_rtp_got"], 45, "bob's voice reaches baresip")
 
     def test_6_reregistration_for_a_minute_keeps_the_binding(self):
         register()
@@ -257,6 +363,13 @@ class ControlNoSdp(LabCase):
         self.assertEqual(callee_got, ["INVITE", "ACK", "BYE"])
         self.assertGreaterEqual(result["rtp_got"], 45, result)  # the agent's media reaches the caller
         self.assertEqual(result["agent_rtp_got"], 0, "the caller's media went to 192.168.1.10: one-way audio")
+
+    def test_7_a_real_phone_hears_nothing(self):
+        result = call_baresip()
+        self.assertEqual(result["responses"][-1], 200, result["baresip_log"][-2000:])
+        self.assertEqual(result["sdp_c"], ["192.168.1.10"])
+        self.assertGreaterEqual(result["rtp_got"], 45, "baresip's voice reaches bob")
+        self.assertEqual(result["carol_rtp_got"], 0, "bob's voice went to 192.168.1.10")
 
     def test_4_media_reaches_the_agent_one_way_only(self):
         result = call_out(rtp=True)
