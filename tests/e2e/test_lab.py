@@ -101,6 +101,9 @@ class Baresip:
     at once with a 440 Hz tone as its voice (PCMU, RTP ports 16100-16199); counts the RTP packets
     that reach it (an iptables rule in its namespace). Stops when the block ends."""
 
+    def __init__(self, dial=None):
+        self.dial = dial  # a URI to call once started
+
     def __enter__(self):
         import math
         import struct
@@ -120,7 +123,8 @@ class Baresip:
         self.rule = ["INPUT", "-p", "udp", "--dport", "16100:16199"]
         subprocess.run(["ip", "netns", "exec", "fe-ua", "iptables", "-I", *self.rule], check=True)
         self.log = open(os.path.join(self.dir, "baresip.log"), "w")
-        self.proc = subprocess.Popen(["ip", "netns", "exec", "fe-ua", "baresip", "-f", self.dir, "-v"], stdout=self.log,
+        self.proc = subprocess.Popen(["ip", "netns", "exec", "fe-ua", "baresip", "-f", self.dir, "-v",
+                                      *(["-e", f"/dial {self.dial}"] if self.dial else [])], stdout=self.log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         for _ in range(50):
             if self.contacts():
@@ -166,6 +170,27 @@ def call_baresip():
         result["carol_contacts"] = contacts
         result["carol_rtp_got"] = phone.rtp_in()
         result["baresip_log"] = phone.output()
+    return result
+
+
+def baresip_calls_bob():
+    """carol (baresip behind the NAT) calls bob, who answers, talks for a second (RTP both ways,
+    his 100 ms after hers) and hangs up; returns what bob got and how much RTP reached baresip."""
+    lab("sw", "sipsak", "-U", "-S", "-H", "203.0.113.10", "-C", "sip:bob@203.0.113.10:5080", "-x", "600", "-s",
+        "sip:bob@203.0.113.10", "-l", "5080", check=False)
+    bob = subprocess.Popen([LAB, "sw", "/usr/bin/python3", AGENT, "callee", "5080", "10", "203.0.113.10", "hangup",
+                            "rtp-answer"], stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    with Baresip(dial="sip:bob@203.0.113.10") as phone:
+        out, _ = bob.communicate(timeout=30)
+        time.sleep(0.3)
+        records = [json.loads(line) for line in out.splitlines() if line]
+        result = {"bob_got": [r["got"].split(" ")[0] if not r["got"].startswith("SIP/") else r["got"]
+                              for r in records if "got" in r],
+                  "carol_rtp_got": phone.rtp_in(), "baresip_log": phone.output()}
+        for r in records:
+            if "rtp_got" in r:
+                result["bob_rtp_sent"], result["bob_rtp_got"] = r["rtp_sent"], r["rtp_got"]
     return result
 
 
@@ -260,6 +285,17 @@ class WithFarend(LabCase):
         self.assertIn("Call established", result["baresip_log"])
         self.assertGreaterEqual(result["rtp_got"], 45, "baresip's voice reaches bob")
         self.assertEqual(result["rtp_sent"], 50)
+        self.assertGreaterEqual(result["carol_rtp_got"], 45, "bob's voice reaches baresip")
+
+    def test_8_a_real_phone_baresip_calls_out_talks_and_is_hung_up_on(self):
+        result = baresip_calls_bob()
+        log = result["baresip_log"]
+        # bob: the INVITE, the ACK, and the 200 OK to his BYE (which reached baresip)
+        self.assertEqual(result["bob_got"], ["INVITE", "ACK", "SIP/2.0 200 OK"], log[-2000:])
+        self.assertIn("Call established", log)
+        self.assertIn("terminated", log)
+        self.assertEqual(result["bob_rtp_sent"], 50)
+        self.assertGreaterEqual(result["bob_rtp_got"], 45, "baresip's voice reaches bob")
         self.assertGreaterEqual(result["carol_rtp_got"], 45, "bob's voice reaches baresip")
 
     def test_6_reregistration_for_a_minute_keeps_the_binding(self):
@@ -369,6 +405,12 @@ class ControlNoSdp(LabCase):
         self.assertEqual(result["responses"][-1], 200, result["baresip_log"][-2000:])
         self.assertEqual(result["sdp_c"], ["192.168.1.10"])
         self.assertGreaterEqual(result["rtp_got"], 45, "baresip's voice reaches bob")
+        self.assertEqual(result["carol_rtp_got"], 0, "bob's voice went to 192.168.1.10")
+
+    def test_8_a_real_phone_calls_out_and_hears_nothing(self):
+        result = baresip_calls_bob()
+        self.assertEqual(result["bob_got"], ["INVITE", "ACK", "SIP/2.0 200 OK"], result["baresip_log"][-2000:])
+        self.assertGreaterEqual(result["bob_rtp_got"], 45, "baresip's voice reaches bob")
         self.assertEqual(result["carol_rtp_got"], 0, "bob's voice went to 192.168.1.10")
 
     def test_4_media_reaches_the_agent_one_way_only(self):
