@@ -194,6 +194,37 @@ def baresip_calls_bob():
     return result
 
 
+class ForgetfulNat:
+    """The NAT forgets a UDP binding after 5 s without a packet (Linux's defaults are 30 s, 120 s once
+    answered; home routers' run from 30 s to a few minutes), for the length of the block."""
+    KEYS = ("net.netfilter.nf_conntrack_udp_timeout", "net.netfilter.nf_conntrack_udp_timeout_stream")
+
+    def __enter__(self):
+        out = subprocess.run(["ip", "netns", "exec", "fe-nat", "sysctl", "-n", *self.KEYS], capture_output=True,
+                             text=True, check=True).stdout.split()
+        self.saved = dict(zip(self.KEYS, out))
+        subprocess.run(["ip", "netns", "exec", "fe-nat", "sysctl", "-qw", *(f"{k}=5" for k in self.KEYS)], check=True)
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["ip", "netns", "exec", "fe-nat", "sysctl", "-qw", *(f"{k}={v}" for k, v in self.saved.items())],
+                       check=False)
+
+
+def call_idle_baresip(idle=12):
+    """carol (baresip) registers, then sends nothing for idle seconds, more than the NAT keeps a
+    binding: then bob calls her."""
+    with ForgetfulNat(), Baresip() as phone:
+        contacts = phone.contacts()
+        time.sleep(idle)
+        out = lab("sw", "/usr/bin/python3", AGENT, "caller", "sip:carol@203.0.113.10", "203.0.113.10", "5070",
+                  timeout=60)
+        result = json.loads(out.strip().splitlines()[-1])
+        result["carol_contacts"] = contacts
+        result["baresip_log"] = phone.output()
+    return result
+
+
 def farend_stats():
     line = lab("stats").strip().splitlines()[-1]
     return json.loads(line)["/farend/stats"]
@@ -298,6 +329,16 @@ class WithFarend(LabCase):
         self.assertGreaterEqual(result["bob_rtp_got"], 45, "baresip's voice reaches bob")
         self.assertGreaterEqual(result["carol_rtp_got"], 45, "bob's voice reaches baresip")
 
+    def test_9_an_idle_phone_is_lost_when_the_nat_forgets_it(self):
+        # The control for WithKeepalives: no keepalives (farend's default), the NAT forgets the
+        # binding of a registered phone that sends nothing for 12 s; the switch's INVITE to the
+        # registered public address and port is dropped by the NAT: Kamailio's 100 Trying only.
+        result = call_idle_baresip()
+        self.assertEqual(len(result["carol_contacts"]), 1)
+        self.assertEqual(result["responses"], [100], result)
+        self.assertNotIn("Call established", result["baresip_log"])
+        self.assertEqual(farend_stats()["keepalives_sent"], 0)
+
     def test_6_reregistration_for_a_minute_keeps_the_binding(self):
         register()
         first = location()
@@ -383,6 +424,25 @@ class Control(LabCase):
         s = farend_stats()
         self.assertGreater(s["nat_detected"], 0)
         self.assertEqual(s["rewritten"], 0)
+
+
+class WithKeepalives(LabCase):
+    """--keepalive-interval 2: farend pings every registered agent with an OPTIONS from the
+    switch's address, which keeps its NAT binding open."""
+
+    lab_args = ("--keepalive-interval", "2")
+
+    def test_9_keepalives_keep_an_idle_phone_reachable(self):
+        before = farend_stats()
+        result = call_idle_baresip()
+        self.assertEqual(result["responses"][-1], 200, result)
+        self.assertIn("Call established", result["baresip_log"])
+        s = farend_stats()
+        # baresip answered every OPTIONS (but perhaps the one just sent); farend consumed each answer
+        sent = s["keepalives_sent"] - before["keepalives_sent"]
+        self.assertGreaterEqual(sent, 4)
+        self.assertGreaterEqual(s["keepalive_answers"] - before["keepalive_answers"], sent - 1)
+        self.assertEqual(s["keepalive_timeouts"], 0)
 
 
 class ControlNoSdp(LabCase):
