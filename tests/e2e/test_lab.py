@@ -400,6 +400,21 @@ class WithAliasMode(LabCase):
                           "which cuts frames longer than 4030 bytes short", f.read())
 
 
+    def test_5c_a_real_phone_with_an_alias_answers_and_talks(self):
+        # baresip's Contact keeps its private address with farend's alias; Kamailio sends the call
+        # there, farend re-targets it to the alias; the answer's SDP still gets the public address.
+        before = farend_stats()
+        result = call_baresip()
+        self.assertRegex(result["carol_contacts"][0],
+                         r"^sip:carol-0x[0-9a-f]+@192\.168\.1\.10(:5060)?;alias=203\.0\.113\.5~400\d\d~1$")
+        self.assertEqual(result["responses"][-1], 200, result["baresip_log"][-2000:])
+        self.assertEqual(result["sdp_c"], ["203.0.113.5"])
+        self.assertEqual(result["bye"], 200)
+        self.assertGreaterEqual(result["rtp_got"], 45, "baresip's voice reaches bob")
+        self.assertGreaterEqual(result["carol_rtp_got"], 45, "bob's voice reaches baresip")
+        self.assertGreaterEqual(farend_stats()["alias_retargeted"] - before["alias_retargeted"], 3)
+
+
 class Control(LabCase):
     """The same with --rewrite none: NAT breaks it as it breaks it in the field."""
 
