@@ -55,17 +55,25 @@ def call(big=False, rtp=False):
     return result, [l.split(" ")[0] for l in lines]
 
 
+def bob_answers(rtp=False):
+    """bob registers on the switch's side (5080) and waits for one call, which he answers and then
+    hangs up himself; with rtp, after a second of RTP both ways (his 100 ms after the caller's).
+    Returns his process: its output is what he got, as JSON lines."""
+    lab("sw", "sipsak", "-U", "-S", "-H", "203.0.113.10", "-C", "sip:bob@203.0.113.10:5080", "-x", "600", "-s",
+        "sip:bob@203.0.113.10", "-l", "5080", check=False)
+    bob = subprocess.Popen([LAB, "sw", "/usr/bin/python3", AGENT, "callee", "5080", "10", "203.0.113.10", "hangup",
+                            *(["rtp-answer"] if rtp else [])], stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    return bob
+
+
 def call_out(big=False, rtp=False):
     """The agent calls bob, who is registered on the switch's side and hangs up himself; with big,
     an SDP offer of ~3 KB (the INVITE leaves the agent in IP fragments); with rtp, a second of RTP
     both ways before bob hangs up (the agent's from port 16002 first, then bob's from 16000, each to
     the other's SDP address and port): the result's rtp_got is what reached the agent, bob_rtp_got
     what reached bob."""
-    lab("sw", "sipsak", "-U", "-S", "-H", "203.0.113.10", "-C", "sip:bob@203.0.113.10:5080", "-x", "600", "-s",
-        "sip:bob@203.0.113.10", "-l", "5080", check=False)
-    bob = subprocess.Popen([LAB, "sw", "/usr/bin/python3", AGENT, "callee", "5080", "10", "203.0.113.10", "hangup",
-                            *(["rtp-answer"] if rtp else [])], stdout=subprocess.PIPE, text=True)
-    time.sleep(1)
+    bob = bob_answers(rtp)
     out = lab("ua", "/usr/bin/python3", AGENT, "caller", "sip:bob@203.0.113.10", "203.0.113.10", "5060",
               "192.168.1.10", "wait-bye", *(["big"] if big else []), *(["rtp"] if rtp else []), timeout=60)
     got, _ = bob.communicate(timeout=30)
@@ -176,11 +184,7 @@ def call_baresip():
 def baresip_calls_bob():
     """carol (baresip behind the NAT) calls bob, who answers, talks for a second (RTP both ways,
     his 100 ms after hers) and hangs up; returns what bob got and how much RTP reached baresip."""
-    lab("sw", "sipsak", "-U", "-S", "-H", "203.0.113.10", "-C", "sip:bob@203.0.113.10:5080", "-x", "600", "-s",
-        "sip:bob@203.0.113.10", "-l", "5080", check=False)
-    bob = subprocess.Popen([LAB, "sw", "/usr/bin/python3", AGENT, "callee", "5080", "10", "203.0.113.10", "hangup",
-                            "rtp-answer"], stdout=subprocess.PIPE, text=True)
-    time.sleep(1)
+    bob = bob_answers(rtp=True)
     with Baresip(dial="sip:bob@203.0.113.10") as phone:
         out, _ = bob.communicate(timeout=30)
         time.sleep(0.3)
