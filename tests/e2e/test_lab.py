@@ -109,8 +109,9 @@ class Baresip:
     at once with a 440 Hz tone as its voice (PCMU, RTP ports 16100-16199); counts the RTP packets
     that reach it (an iptables rule in its namespace). Stops when the block ends."""
 
-    def __init__(self, dial=None):
+    def __init__(self, dial=None, regint=60):
         self.dial = dial  # a URI to call once started
+        self.regint = regint  # seconds between its REGISTERs
 
     def __enter__(self):
         import math
@@ -127,7 +128,11 @@ class Baresip:
         with open(os.path.join(self.dir, "config"), "w") as f:
             f.write(BARESIP_CONFIG.format(dir=self.dir))
         with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write("<sip:carol@203.0.113.10>;regint=60;answermode=auto;audio_codecs=PCMU\n")
+            f.write(f"<sip:carol@203.0.113.10>;regint={self.regint};answermode=auto;audio_codecs=PCMU\n")
+        # carol starts with no binding: one an earlier baresip left (its unregister went out from
+        # a port the NAT had changed, so it named another Contact) would count as hers
+        subprocess.run(["ip", "netns", "exec", "fe-sw", "kamcmd", "-s", "unix:/run/farend-lab/kamailio.ctl", "ul.rm",
+                        "location", "carol@203.0.113.10"], capture_output=True, check=False)
         self.rule = ["INPUT", "-p", "udp", "--dport", "16100:16199"]
         subprocess.run(["ip", "netns", "exec", "fe-ua", "iptables", "-I", *self.rule], check=True)
         self.log = open(os.path.join(self.dir, "baresip.log"), "w")
@@ -227,6 +232,14 @@ def call_idle_baresip(idle=12):
         result["carol_contacts"] = contacts
         result["baresip_log"] = phone.output()
     return result
+
+
+def bindings_of_a_rebinding_phone(seconds=20):
+    """carol (baresip) re-registers every 8 s behind a NAT that forgets a binding after 5 s idle:
+    her bindings at the registrar after `seconds`."""
+    with ForgetfulNat(), Baresip(regint=8) as phone:
+        time.sleep(seconds)
+        return phone.contacts()
 
 
 def farend_stats():
@@ -342,6 +355,14 @@ class WithFarend(LabCase):
         self.assertEqual(result["responses"], [100], result)
         self.assertNotIn("Call established", result["baresip_log"])
         self.assertEqual(farend_stats()["keepalives_sent"], 0)
+
+    def test_9b_a_nat_that_rebinds_leaves_stale_bindings(self):
+        # The control for WithKeepalives' 9b: each of carol's refreshes finds the NAT's binding gone
+        # and leaves from a new public port; farend writes that port into her Contact, so the
+        # registrar adds a binding and keeps the old ones (dead ports) until they expire.
+        contacts = bindings_of_a_rebinding_phone()
+        self.assertGreaterEqual(len(contacts), 2, contacts)
+        self.assertEqual(len({c.split("@")[0] for c in contacts}), 1, contacts)  # one phone
 
     def test_6_reregistration_for_a_minute_keeps_the_binding(self):
         register()
@@ -462,6 +483,12 @@ class WithKeepalives(LabCase):
         self.assertGreaterEqual(sent, 4)
         self.assertGreaterEqual(s["keepalive_answers"] - before["keepalive_answers"], sent - 1)
         self.assertEqual(s["keepalive_timeouts"], 0)
+
+
+    def test_9b_keepalives_keep_the_public_port_so_one_binding(self):
+        contacts = bindings_of_a_rebinding_phone()
+        self.assertEqual(len(contacts), 1, contacts)
+        self.assertRegex(contacts[0], r"^sip:carol-0x[0-9a-f]+@203\.0\.113\.5:400\d\d$")
 
 
 class ControlNoSdp(LabCase):
