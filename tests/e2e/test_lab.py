@@ -6,11 +6,15 @@ Each scenario runs with farend rewriting and again with --rewrite none (the cont
 must fail the way NAT makes calls fail, or the lab proves nothing.
 Run as root from the repository root: /usr/bin/python3 -m unittest -v tests/e2e/test_lab.py"""
 import json
+import math
 import os
 import re
+import struct
 import subprocess
+import tempfile
 import time
 import unittest
+import wave
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 LAB = os.path.join(ROOT, "scripts", "lab")
@@ -22,6 +26,20 @@ def lab(*args, check=True, timeout=60):
     if check and p.returncode != 0:
         raise AssertionError(f"scripts/lab {' '.join(args)}: exit {p.returncode}\n{p.stdout}\n{p.stderr}")
     return p.stdout
+
+
+def records_of(output):
+    """An agent's output: one JSON record a line."""
+    return [json.loads(line) for line in output.splitlines() if line]
+
+
+def add_rtp(result, records, who):
+    """Copies the RTP counts of an agent's records (sipagent.py's rtp/rtp-answer write one record with
+    rtp_sent and rtp_got) into result as WHO_rtp_sent and WHO_rtp_got."""
+    for r in records:
+        if "rtp_got" in r:
+            result[f"{who}_rtp_sent"], result[f"{who}_rtp_got"] = r["rtp_sent"], r["rtp_got"]
+    return result
 
 
 def register(expires=600):
@@ -45,13 +63,10 @@ def call(big=False, rtp=False):
     out = lab("sw", "/usr/bin/python3", AGENT, "caller", "sip:alice@203.0.113.10", "203.0.113.10", "5070",
               *(["big"] if big else []), *(["rtp-answer"] if rtp else []), timeout=60)
     got, _ = callee.communicate(timeout=30)
-    records = [json.loads(l) for l in got.splitlines() if l]
+    records = records_of(got)
     lines = [r["got"] for r in records if "got" in r]
     call.request_lines = lines  # the start lines the agent received
-    result = json.loads(out.strip().splitlines()[-1])
-    for r in records:
-        if "rtp_got" in r:
-            result["agent_rtp_sent"], result["agent_rtp_got"] = r["rtp_sent"], r["rtp_got"]
+    result = add_rtp(json.loads(out.strip().splitlines()[-1]), records, "agent")
     return result, [l.split(" ")[0] for l in lines]
 
 
@@ -77,11 +92,7 @@ def call_out(big=False, rtp=False):
     out = lab("ua", "/usr/bin/python3", AGENT, "caller", "sip:bob@203.0.113.10", "203.0.113.10", "5060",
               "192.168.1.10", "wait-bye", *(["big"] if big else []), *(["rtp"] if rtp else []), timeout=60)
     got, _ = bob.communicate(timeout=30)
-    result = json.loads(out.strip().splitlines()[-1])
-    for r in (json.loads(line) for line in got.splitlines() if line):
-        if "rtp_got" in r:
-            result["bob_rtp_sent"], result["bob_rtp_got"] = r["rtp_sent"], r["rtp_got"]
-    return result
+    return add_rtp(json.loads(out.strip().splitlines()[-1]), records_of(got), "bob")
 
 
 BARESIP_CONFIG = """poll_method epoll
@@ -114,10 +125,6 @@ class Baresip:
         self.regint = regint  # seconds between its REGISTERs
 
     def __enter__(self):
-        import math
-        import struct
-        import tempfile
-        import wave
         self.dir = tempfile.mkdtemp(prefix="farend-baresip-")
         with wave.open(os.path.join(self.dir, "tone.wav"), "wb") as w:
             w.setnchannels(1)
@@ -193,14 +200,11 @@ def baresip_calls_bob():
     with Baresip(dial="sip:bob@203.0.113.10") as phone:
         out, _ = bob.communicate(timeout=30)
         time.sleep(0.3)
-        records = [json.loads(line) for line in out.splitlines() if line]
+        records = records_of(out)
         result = {"bob_got": [r["got"].split(" ")[0] if not r["got"].startswith("SIP/") else r["got"]
                               for r in records if "got" in r],
                   "carol_rtp_got": phone.rtp_in(), "baresip_log": phone.output()}
-        for r in records:
-            if "rtp_got" in r:
-                result["bob_rtp_sent"], result["bob_rtp_got"] = r["rtp_sent"], r["rtp_got"]
-    return result
+    return add_rtp(result, records, "bob")
 
 
 class ForgetfulNat:
