@@ -41,6 +41,11 @@ void print_resources(const dataplane::Dataplane::Resources& running, const datap
                         "before farend)\n", static_cast<unsigned>(p.port), p.driver.c_str(),
                         static_cast<unsigned long long>(p.rx_missed), static_cast<unsigned long long>(p.rx_nombuf),
                         static_cast<unsigned long long>(p.rx_errors), static_cast<unsigned long long>(p.tx_errors));
+    for (const auto& p : running.ports)
+        if (p.link_changes)
+            std::printf("  port %u (%s): link changed %llu time(s), %s at the end\n", static_cast<unsigned>(p.port),
+                        p.driver.c_str(), static_cast<unsigned long long>(p.link_changes),
+                        p.link_up ? "up" : "DOWN");
     std::printf("  flows %llu of %llu\n", static_cast<unsigned long long>(running.flows),
                 static_cast<unsigned long long>(running.flow_capacity));
     for (const auto& p : stopped.pools)
@@ -118,8 +123,9 @@ int main(int argc, char** argv) {
     std::signal(SIGHUP, on_hup);
     if (rte_pdump_init() != 0)
         std::fprintf(stderr, "farend: warning: rte_pdump_init failed: dpdk-dumpcap cannot attach\n");
-    if (!telemetry::register_commands(dp.get()))
-        std::fprintf(stderr, "farend: warning: telemetry commands not registered (started with --no-telemetry?)\n");
+    if (std::string why; !telemetry::register_commands(dp.get(), &why))
+        std::fprintf(stderr, "farend: warning: telemetry commands not registered (%s; started with --no-telemetry?)\n",
+                     why.c_str());
 
     std::printf("farend %s: %u port(s), worker lcore(s)", app::kVersion, static_cast<unsigned>(rte_eth_dev_count_avail()));
     for (unsigned l : dp->worker_lcores()) std::printf(" %u", l);
@@ -127,11 +133,12 @@ int main(int argc, char** argv) {
     // Who does the checksum work, per port: a carrier engineer checks that the NIC's offloads are
     // on (where farend sums, it costs cycles; where a port verifies, damaged datagrams are still
     // told apart: --checksums).
+    // And each port's link (a change while farend runs is said on stderr).
     for (const auto& p : dp->resources().ports)
-        std::printf("port %u (%s): UDP checksums verified on receipt by %s; IPv4 and UDP checksums filled in on "
+        std::printf("port %u (%s): %s; UDP checksums verified on receipt by %s; IPv4 and UDP checksums filled in on "
                     "transmit by %s\n",
-                    static_cast<unsigned>(p.port), p.driver.c_str(), p.rx_checksum_offload ? "the port" : "farend",
-                    p.tx_checksum_offload ? "the port" : "farend");
+                    static_cast<unsigned>(p.port), p.driver.c_str(), dataplane::Dataplane::link_text(p).c_str(),
+                    p.rx_checksum_offload ? "the port" : "farend", p.tx_checksum_offload ? "the port" : "farend");
     std::fflush(stdout);
 
     const int rc = dp->run();

@@ -138,6 +138,13 @@ struct Dataplane::Impl {
     std::vector<bool> csum_offload;   // per port id: IPv4 and UDP checksums on transmit
     std::vector<bool> rx_csum_offload;  // per port id: UDP checksums verified on receipt
     std::vector<uint16_t> ports;      // cleared by stop_ports(), under ports_mutex (telemetry reads it)
+    // Each port's link as last read (poll_links), beside ports and under the same mutex.
+    struct Link {
+        std::string driver;
+        rte_eth_link link{};
+        uint64_t changes = 0;
+    };
+    std::vector<Link> links;
     mutable std::mutex ports_mutex;
     std::vector<Path> paths;
     std::vector<int32_t> peer_of;     // per port id: the other port of its pair, -1 for ports in no pair
@@ -164,7 +171,53 @@ void Dataplane::stop_ports() {
         rte_eth_dev_close(p);
     }
     impl_->ports.clear();
+    impl_->links.clear();
 }
+
+namespace {
+
+// A link as PortStats has it (a driver's unknown speed as 0).
+void fill_link(Dataplane::PortStats& ps, const rte_eth_link& l) {
+    ps.link_up = l.link_status == RTE_ETH_LINK_UP;
+    ps.link_full_duplex = l.link_duplex == RTE_ETH_LINK_FULL_DUPLEX;
+    ps.link_speed_mbps = l.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : l.link_speed;
+}
+
+}  // namespace
+
+std::string Dataplane::link_text(const PortStats& p) {
+    if (!p.link_up) return "link DOWN";
+    std::string t = "link up";
+    if (const uint32_t m = p.link_speed_mbps; m >= 1000 && m % 1000 == 0)
+        t += ", " + std::to_string(m / 1000) + " Gbps";
+    else if (m)
+        t += ", " + std::to_string(m) + " Mbps";
+    return t + (p.link_full_duplex ? ", full-duplex" : ", half-duplex");
+}
+
+// Reads every port's link (rte_eth_link_get_nowait: no waiting for auto-negotiation) and says
+// each change on stderr, as a carrier engineer's logs want it: a port whose link went down loses
+// what farend sends to it until it comes back.
+namespace {
+void poll_links(Dataplane::Impl& im) {
+    std::lock_guard<std::mutex> lock(im.ports_mutex);
+    for (std::size_t i = 0; i < im.ports.size() && i < im.links.size(); ++i) {
+        rte_eth_link now{};
+        if (rte_eth_link_get_nowait(im.ports[i], &now) != 0) continue;
+        auto& was = im.links[i];
+        if (now.link_status == was.link.link_status) {
+            was.link = now;  // a speed renegotiated on a link that stayed up is not a change
+            continue;
+        }
+        was.link = now;
+        ++was.changes;
+        Dataplane::PortStats ps;
+        fill_link(ps, now);
+        std::fprintf(stderr, "farend: port %u (%s): %s\n", static_cast<unsigned>(im.ports[i]), was.driver.c_str(),
+                     Dataplane::link_text(ps).c_str());
+    }
+}
+}  // namespace
 
 Dataplane::Resources Dataplane::resources() const {
     const Impl& im = *impl_;
@@ -175,6 +228,11 @@ Dataplane::Resources Dataplane::resources() const {
         ps.port = p;
         rte_eth_dev_info info{};
         if (rte_eth_dev_info_get(p, &info) == 0 && info.driver_name) ps.driver = info.driver_name;
+        for (std::size_t i = 0; i < im.ports.size() && i < im.links.size(); ++i)
+            if (im.ports[i] == p) {
+                fill_link(ps, im.links[i].link);
+                ps.link_changes = im.links[i].changes;
+            }
         ps.rx_checksum_offload = port_flag(im.rx_csum_offload, p);
         ps.tx_checksum_offload = port_flag(im.csum_offload, p);
         rte_eth_stats st{};
@@ -425,6 +483,14 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         }
         rte_eth_promiscuous_enable(p);  // a bump in the wire forwards every frame; vdevs may refuse
     }
+    // The links as they are now (a NIC may still be negotiating: poll_links says when it comes up).
+    for (uint16_t p : im.ports) {
+        Impl::Link pl;
+        rte_eth_dev_info info{};
+        if (rte_eth_dev_info_get(p, &info) == 0 && info.driver_name) pl.driver = info.driver_name;
+        rte_eth_link_get_nowait(p, &pl.link);
+        im.links.push_back(std::move(pl));
+    }
 
     // A port polled from another NUMA socket than its own: each frame, descriptor and register
     // access crosses the sockets' link. It works; a carrier engineer wants to know (DPDK's own
@@ -512,9 +578,14 @@ int Dataplane::run() {
         const PoolSet& ps = im.pool_sets[w->pools];
         args.push_back({&im.csum_offload, &im.peer_of, w.get(), &im.paths, &config_, ps.jumbo, ps.pool, ps.indirect, im.qsbr});
     }
-    // The control thread: rule reloads on SIGHUP, off the workers' lcores.
+    // The control thread: rule reloads on SIGHUP and the ports' links, off the workers' lcores.
     std::thread control([this] {
+        auto next_link_poll = std::chrono::steady_clock::now();
         while (!g_stop.load()) {
+            if (const auto now = std::chrono::steady_clock::now(); now >= next_link_poll) {
+                poll_links(*impl_);
+                next_link_poll = now + std::chrono::milliseconds(kLinkPollMs);
+            }
             if (g_reload.exchange(false)) {
                 std::string why;
                 if (reload_rules(&why))

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <utility>
 
@@ -130,6 +131,7 @@ constexpr std::pair<const char*, uint64_t PortStats::*> kPortFields[] = {
     {"rx_packets", &PortStats::rx_packets}, {"tx_packets", &PortStats::tx_packets},
     {"rx_missed", &PortStats::rx_missed},   {"rx_nombuf", &PortStats::rx_nombuf},
     {"rx_errors", &PortStats::rx_errors},   {"tx_errors", &PortStats::tx_errors},
+    {"link_changes", &PortStats::link_changes},
 };
 
 // /farend/resources: flat keys (22.11 telemetry nests no dicts): port<N>_<field>, pool_<name>_size
@@ -144,6 +146,9 @@ int cmd_resources(const char*, const char*, rte_tel_data* d) {
         for (const auto& [name, field] : kPortFields) rte_tel_data_add_dict_u64(d, (k + name).c_str(), p.*field);
         rte_tel_data_add_dict_u64(d, (k + "rx_checksum_offload").c_str(), p.rx_checksum_offload);
         rte_tel_data_add_dict_u64(d, (k + "tx_checksum_offload").c_str(), p.tx_checksum_offload);
+        rte_tel_data_add_dict_u64(d, (k + "link_up").c_str(), p.link_up);
+        rte_tel_data_add_dict_u64(d, (k + "link_speed_mbps").c_str(), p.link_speed_mbps);
+        rte_tel_data_add_dict_u64(d, (k + "link_full_duplex").c_str(), p.link_full_duplex);
     }
     for (const auto& p : r.pools) {
         const std::string k = "pool_" + p.name + "_";
@@ -188,21 +193,39 @@ int cmd_rules(const char*, const char* params, rte_tel_data* d) {
     return 0;
 }
 
+// A command's help text: rte_telemetry_register_cmd refuses one of RTE_TEL_MAX_STRING_LEN bytes or
+// more, which this makes a compile error rather than a failed start.
+template <std::size_t N>
+consteval const char* help(const char (&text)[N]) {
+    if (N > RTE_TEL_MAX_STRING_LEN) throw "telemetry help text too long";
+    return text;
+}
+
+struct Command {
+    const char* name;
+    telemetry_cb fn;
+    const char* help;
+};
+
 }  // namespace
 
-bool register_commands(const dataplane::Dataplane* dp) {
+bool register_commands(const dataplane::Dataplane* dp, std::string* error) {
     g_dp = dp;
-    return rte_telemetry_register_cmd("/farend/stats", cmd_stats, "farend counters summed over workers. No parameters") == 0 &&
-           rte_telemetry_register_cmd("/farend/lcore_stats", cmd_lcore_stats,
-                                      "one worker's counters. Parameters: int lcore_id") == 0 &&
-           rte_telemetry_register_cmd("/farend/config", cmd_config, "farend's running configuration. No parameters") == 0 &&
-           rte_telemetry_register_cmd("/farend/flows", cmd_flows,
-                                      "the most recently seen flows (observed sources) with their fields. No parameters") == 0 &&
-           rte_telemetry_register_cmd("/farend/resources", cmd_resources,
-                                      "ports' drops before farend (rx_missed, rx_nombuf, errors), mbufs in use per "
-                                      "pool, flows tracked and capacity. No parameters") == 0 &&
-           rte_telemetry_register_cmd("/farend/rules", cmd_rules,
-                                      "the rules, their hits and reloads. Parameters: int first rule shown (32 a reply)") == 0;
+    static constexpr Command kCommands[] = {
+        {"/farend/stats", cmd_stats, help("farend counters summed over workers. No parameters")},
+        {"/farend/lcore_stats", cmd_lcore_stats, help("one worker's counters. Parameters: int lcore_id")},
+        {"/farend/config", cmd_config, help("farend's running configuration. No parameters")},
+        {"/farend/flows", cmd_flows, help("the most recently seen flows (observed sources) with their fields. No parameters")},
+        {"/farend/resources", cmd_resources,
+         help("ports' links and drops before farend, mbufs in use per pool, flows tracked and capacity. No parameters")},
+        {"/farend/rules", cmd_rules, help("the rules, their hits and reloads. Parameters: int first rule shown (32 a reply)")},
+    };
+    for (const Command& c : kCommands)
+        if (const int r = rte_telemetry_register_cmd(c.name, c.fn, c.help); r != 0) {
+            *error = std::string(c.name) + ": " + std::strerror(-r);
+            return false;
+        }
+    return true;
 }
 
 std::string counters_json(const pipeline::Counters& c) {
@@ -226,7 +249,9 @@ std::string resources_json(const dataplane::Dataplane::Resources& r) {
         o << (i ? ", " : "") << '"' << p.port << "\": {\"driver\": \"" << p.driver << '"';
         for (const auto& [name, field] : kPortFields) o << ", \"" << name << "\": " << p.*field;
         o << ", \"rx_checksum_offload\": " << (p.rx_checksum_offload ? "true" : "false")
-          << ", \"tx_checksum_offload\": " << (p.tx_checksum_offload ? "true" : "false") << '}';
+          << ", \"tx_checksum_offload\": " << (p.tx_checksum_offload ? "true" : "false")
+          << ", \"link_up\": " << (p.link_up ? "true" : "false") << ", \"link_speed_mbps\": " << p.link_speed_mbps
+          << ", \"link_full_duplex\": " << (p.link_full_duplex ? "true" : "false") << '}';
     }
     o << "}, \"pools\": {";
     for (std::size_t i = 0; i < r.pools.size(); ++i)

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 from scapy.all import (IP, UDP, IPOption_RR, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, Raw, defragment,
@@ -23,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # setUpModule and tearDownModule: the module's scratch directory, removed when its tests end
 from dataplane_common import (FAREND, ROOT, FAREND_PCAP, SAMPLE, SHARED, big_register, checksums_ok, natted_register,
                               run_both_ways, run_pcap, setUpModule, sip, tearDownModule)  # noqa: E402,F401
-from farendtools import as_ethernet, nat_frame, write_pcap  # noqa: E402
+from farendtools import as_ethernet, nat_frame, telemetry, write_pcap  # noqa: E402
 
 
 class SampleCapture(unittest.TestCase):
@@ -648,6 +649,36 @@ class TapPorts(unittest.TestCase):
         subprocess.run(["ip", "netns", "exec", self.NS, "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1",
                         "net.ipv6.conf.all.disable_ipv6=1"], check=True)
 
+    def start_farend(self, stats_path):
+        """farend on the two taps; returns it and its start-up lines about the ports."""
+        farend = subprocess.Popen(
+            ["ip", "netns", "exec", self.NS, FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", self.NS,
+             "-l", "0", "--log-level=lib.eal:warning", "--vdev=net_tap0,iface=fe-tap-a", "--vdev=net_tap1,iface=fe-tap-c",
+             "--", "--stats-json", stats_path],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: farend.poll() is None and farend.kill())
+        ports = []
+        for line in farend.stdout:  # the start-up description ends with a line per port
+            if line.startswith("port "):
+                ports.append(line.strip())
+                if len(ports) == 2:
+                    break
+        return farend, ports
+
+    def send_and_sniff(self, sent_path, got_path):
+        """The kernel's side: sniff the core tap, send the frames of sent_path into the access tap."""
+        probe = f"""
+import sys, time
+from scapy.all import AsyncSniffer, rdpcap, sendp, wrpcap
+sniffer = AsyncSniffer(iface="fe-tap-c", store=True)
+sniffer.start()
+time.sleep(1)
+sendp(rdpcap({sent_path!r}), iface="fe-tap-a", verbose=False)
+time.sleep(2)
+wrpcap({got_path!r}, sniffer.stop())
+"""
+        subprocess.run(["ip", "netns", "exec", self.NS, "/usr/bin/python3", "-c", probe], check=True, timeout=60)
+
     def test_checksums_by_the_ports(self):
         tmp = tempfile.mkdtemp()
         stats_path, sent_path, got_path = (os.path.join(tmp, n) for n in ("stats.json", "in.pcap", "out.pcap"))
@@ -663,32 +694,10 @@ class TapPorts(unittest.TestCase):
                              Raw(msg.replace("t1", "t3").encode())))
         sent = [sound, damaged, sound6]
         wrpcap(sent_path, sent)
-        farend = subprocess.Popen(
-            ["ip", "netns", "exec", self.NS, FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", self.NS,
-             "-l", "0", "--log-level=lib.eal:warning", "--vdev=net_tap0,iface=fe-tap-a", "--vdev=net_tap1,iface=fe-tap-c",
-             "--", "--stats-json", stats_path],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.addCleanup(lambda: farend.poll() is None and farend.kill())
-        ports = []
-        for line in farend.stdout:  # the start-up description ends with a line per port
-            if line.startswith("port "):
-                ports.append(line.strip())
-                if len(ports) == 2:
-                    break
-        self.assertEqual(ports, [f"port {p} (net_tap): UDP checksums verified on receipt by the port; IPv4 and UDP "
-                                 f"checksums filled in on transmit by the port" for p in (0, 1)])
-        # The kernel's side: sniff the core tap, send into the access tap.
-        probe = f"""
-import sys, time
-from scapy.all import AsyncSniffer, rdpcap, sendp, wrpcap
-sniffer = AsyncSniffer(iface="fe-tap-c", store=True)
-sniffer.start()
-time.sleep(1)
-sendp(rdpcap({sent_path!r}), iface="fe-tap-a", verbose=False)
-time.sleep(2)
-wrpcap({got_path!r}, sniffer.stop())
-"""
-        subprocess.run(["ip", "netns", "exec", self.NS, "/usr/bin/python3", "-c", probe], check=True, timeout=60)
+        farend, ports = self.start_farend(stats_path)
+        self.assertEqual(ports, [f"port {p} (net_tap): link up, 10 Gbps, full-duplex; UDP checksums verified on receipt "
+                                 f"by the port; IPv4 and UDP checksums filled in on transmit by the port" for p in (0, 1)])
+        self.send_and_sniff(sent_path, got_path)
         farend.send_signal(signal.SIGINT)
         out, err = farend.communicate(timeout=30)
         self.assertEqual(farend.returncode, 0, err)
@@ -707,6 +716,50 @@ wrpcap({got_path!r}, sniffer.stop())
         for p in ("0", "1"):
             self.assertTrue(report["resources"]["ports"][p]["rx_checksum_offload"])
             self.assertTrue(report["resources"]["ports"][p]["tx_checksum_offload"])
+
+    def test_a_link_that_goes_down_and_up(self):
+        """The core port's link goes down and comes back (a cable pulled, a switch port reset): farend
+        says each change on stderr at once, shows the link in /farend/resources, counts the changes,
+        and forwards again once the link is back."""
+        tmp = tempfile.mkdtemp()
+        stats_path, sent_path, got_path = (os.path.join(tmp, n) for n in ("stats.json", "in.pcap", "out.pcap"))
+        msg = ("REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bKl1\r\n"
+               "From: <sip:alice@example.com>;tag=1\r\nTo: <sip:alice@example.com>\r\nCall-ID: l1\r\n"
+               "CSeq: 1 REGISTER\r\nContact: <sip:alice@192.168.1.10:5060>\r\nContent-Length: 0\r\n\r\n")
+        wrpcap(sent_path, [Ether(bytes(nat_frame(msg, 40000)))])
+        farend, ports = self.start_farend(stats_path)
+        self.assertTrue(all("link up, 10 Gbps, full-duplex;" in p for p in ports), ports)
+
+        def link_of_port1(up):
+            for _ in range(50):  # the control thread reads the links every 250 ms
+                res = telemetry(self.NS, "/farend/resources", proc=farend)
+                if res["port1_link_up"] == up:
+                    return res
+                time.sleep(0.1)
+            self.fail(f"/farend/resources did not show port 1's link {'up' if up else 'down'}: {res}")
+
+        subprocess.run(["ip", "-n", self.NS, "link", "set", "fe-tap-c", "down"], check=True)
+        res = link_of_port1(0)
+        self.assertEqual((res["port1_link_changes"], res["port0_link_up"], res["port0_link_changes"]), (1, 1, 0))
+        subprocess.run(["ip", "-n", self.NS, "link", "set", "fe-tap-c", "up"], check=True)
+        res = link_of_port1(1)
+        self.assertEqual((res["port1_link_changes"], res["port1_link_speed_mbps"], res["port1_link_full_duplex"]),
+                         (2, 10000, 1))
+        self.send_and_sniff(sent_path, got_path)  # and frames pass again
+        farend.send_signal(signal.SIGINT)
+        out, err = farend.communicate(timeout=30)
+        self.assertEqual(farend.returncode, 0, err)
+        self.assertEqual([line for line in err.splitlines() if "link" in line],
+                         ["farend: port 1 (net_tap): link DOWN", "farend: port 1 (net_tap): link up, 10 Gbps, full-duplex"])
+        self.assertIn("  port 1 (net_tap): link changed 2 time(s), up at the end\n", out)
+        self.assertNotIn("port 0 (net_tap): link changed", out)
+        got = [f for f in rdpcap(got_path) if UDP in f]
+        self.assertEqual(len(got), 1, [f.summary() for f in got])
+        self.assertIn(b"received=203.0.113.5;rport=40000", bytes(got[0][Raw]))
+        with open(stats_path) as f:
+            ports_json = json.load(f)["resources"]["ports"]
+        self.assertEqual((ports_json["0"]["link_changes"], ports_json["1"]["link_changes"], ports_json["1"]["link_up"]),
+                         (0, 2, True))
 
 
 # A command prefix that runs what follows with two NUMA nodes where this VM has one: EAL reads an

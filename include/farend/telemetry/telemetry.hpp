@@ -11,8 +11,9 @@
 
 namespace farend::telemetry {
 
-// Registers the commands for dp (which must outlive the EAL). False if registration failed.
-bool register_commands(const dataplane::Dataplane* dp);
+// Registers the commands for dp (which must outlive the EAL). False, and the command and reason in
+// error, if a registration failed (EAL started with --no-telemetry, for one).
+bool register_commands(const dataplane::Dataplane* dp, std::string* error);
 
 // The counters as a JSON object {"name": value, ...} (the reported ones).
 std::string counters_json(const pipeline::Counters& c);
