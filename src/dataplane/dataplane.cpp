@@ -183,6 +183,26 @@ void fill_link(Dataplane::PortStats& ps, const rte_eth_link& l) {
     ps.link_speed_mbps = l.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : l.link_speed;
 }
 
+// Reads every port's link (rte_eth_link_get_nowait: no waiting for auto-negotiation) and says
+// each change on stderr, as a carrier engineer's logs want it: a port whose link went down loses
+// what farend sends to it until it comes back.
+void poll_links(Dataplane::Impl& im) {
+    std::lock_guard<std::mutex> lock(im.ports_mutex);
+    for (std::size_t i = 0; i < im.ports.size() && i < im.links.size(); ++i) {
+        rte_eth_link now{};
+        if (rte_eth_link_get_nowait(im.ports[i], &now) != 0) continue;
+        auto& was = im.links[i];
+        const bool changed = now.link_status != was.link.link_status;
+        was.link = now;  // a speed renegotiated on a link that stayed up is not a change
+        if (!changed) continue;
+        ++was.changes;
+        Dataplane::PortStats ps;
+        fill_link(ps, now);
+        std::fprintf(stderr, "farend: port %u (%s): %s\n", static_cast<unsigned>(im.ports[i]), was.driver.c_str(),
+                     Dataplane::link_text(ps).c_str());
+    }
+}
+
 }  // namespace
 
 std::string Dataplane::link_text(const PortStats& p) {
@@ -195,44 +215,20 @@ std::string Dataplane::link_text(const PortStats& p) {
     return t + (p.link_full_duplex ? ", full-duplex" : ", half-duplex");
 }
 
-// Reads every port's link (rte_eth_link_get_nowait: no waiting for auto-negotiation) and says
-// each change on stderr, as a carrier engineer's logs want it: a port whose link went down loses
-// what farend sends to it until it comes back.
-namespace {
-void poll_links(Dataplane::Impl& im) {
-    std::lock_guard<std::mutex> lock(im.ports_mutex);
-    for (std::size_t i = 0; i < im.ports.size() && i < im.links.size(); ++i) {
-        rte_eth_link now{};
-        if (rte_eth_link_get_nowait(im.ports[i], &now) != 0) continue;
-        auto& was = im.links[i];
-        if (now.link_status == was.link.link_status) {
-            was.link = now;  // a speed renegotiated on a link that stayed up is not a change
-            continue;
-        }
-        was.link = now;
-        ++was.changes;
-        Dataplane::PortStats ps;
-        fill_link(ps, now);
-        std::fprintf(stderr, "farend: port %u (%s): %s\n", static_cast<unsigned>(im.ports[i]), was.driver.c_str(),
-                     Dataplane::link_text(ps).c_str());
-    }
-}
-}  // namespace
-
 Dataplane::Resources Dataplane::resources() const {
     const Impl& im = *impl_;
     Resources r;
     std::lock_guard<std::mutex> lock(im.ports_mutex);
-    for (uint16_t p : im.ports) {  // each once: --port-pair refuses a port in two pairs
+    for (std::size_t i = 0; i < im.ports.size(); ++i) {  // each once: --port-pair refuses a port in two pairs
+        const uint16_t p = im.ports[i];
         PortStats ps;
         ps.port = p;
         rte_eth_dev_info info{};
         if (rte_eth_dev_info_get(p, &info) == 0 && info.driver_name) ps.driver = info.driver_name;
-        for (std::size_t i = 0; i < im.ports.size() && i < im.links.size(); ++i)
-            if (im.ports[i] == p) {
-                fill_link(ps, im.links[i].link);
-                ps.link_changes = im.links[i].changes;
-            }
+        if (i < im.links.size()) {
+            fill_link(ps, im.links[i].link);
+            ps.link_changes = im.links[i].changes;
+        }
         ps.rx_checksum_offload = port_flag(im.rx_csum_offload, p);
         ps.tx_checksum_offload = port_flag(im.csum_offload, p);
         rte_eth_stats st{};
