@@ -85,6 +85,29 @@ int main(int argc, char** argv) {
             return 0;
         }
     }
+    // --check-config: farend's options (those after "--", or all when there is no "--") checked
+    // without EAL, so that a running farend's ports, memory and file prefix are left alone.
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--check-config") != 0) continue;
+        int first = 1;
+        for (int j = 1; j < argc; ++j)
+            if (!std::strcmp(argv[j], "--")) {
+                first = j + 1;
+                break;
+            }
+        std::vector<const char*> own{argv[0]};
+        for (int j = first; j < argc; ++j)
+            if (std::strcmp(argv[j], "--check-config") != 0) own.push_back(argv[j]);
+        std::string why;
+        const auto checked = app::parse_options(static_cast<int>(own.size()), own.data(), &why);
+        if (!checked) {
+            std::fprintf(stderr, "farend: %s (farend --help lists the options)\n", why.c_str());
+            return 2;
+        }
+        std::printf("%sfarend: configuration OK (%zu rule(s); ports, lcores and memory are checked at start)\n",
+                    checked->config.describe().c_str(), checked->config.rules().size());
+        return 0;
+    }
     const int eal_args = rte_eal_init(argc, argv);
     if (eal_args < 0) {
         std::fprintf(stderr, "farend: EAL initialisation failed: %s (see the EAL messages above; farend --help)\n",

@@ -20,6 +20,9 @@ po::options_description describe() {
     d.add_options()
         ("help,h", "print this help and exit")
         ("version", "print the version and exit")
+        ("check-config", "check these options and the --config file's (rules included), print the configuration "
+         "and exit: 0 when they are sound, 2 and what is wrong when not; EAL is not started (EAL options are "
+         "ignored), so ports, lcores and memory are checked only by a real start. Command line only")
         ("config", po::value<std::string>()->value_name("FILE"),
          "read options from FILE (\"name = value\" lines, '#' comments); the command line wins")
         ("port-pair", po::value<std::vector<std::string>>()->composing()->value_name("ACCESS:CORE"),
@@ -127,6 +130,11 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
             *error = "--config " + file + ": " + e.what();
             return std::nullopt;
         }
+        for (const char* cli_only : {"help", "version", "check-config", "config"})
+            if (from_file.count(cli_only)) {
+                *error = "--config " + file + ": " + cli_only + " is a command-line option";
+                return std::nullopt;
+            }
         if (from_file.count("rule")) out.config.file_rules = from_file["rule"].as<std::vector<std::string>>();
         for (const auto& [name, value] : from_file)
             if (!vm.count(name) && name != "rule") vm.insert({name, value});
@@ -135,6 +143,7 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
     if (vm.count("rule")) out.config.cli_rules = vm["rule"].as<std::vector<std::string>>();
     if (vm.count("help")) out.help = true;
     if (vm.count("version")) out.version = true;
+    if (vm.count("check-config")) out.check_config = true;
     pipeline::Config& c = out.config;
     auto fail = [&](const std::string& opt, const std::string& why) {
         *error = "--" + opt + ": " + why;

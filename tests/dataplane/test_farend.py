@@ -193,6 +193,50 @@ class Options(unittest.TestCase):
         self.assertEqual(p.returncode, 0)
         self.assertTrue(p.stdout.startswith("farend "))
 
+    def test_check_config(self):
+        """--check-config checks the options and the config file without starting EAL (a running
+        farend's ports, memory and file prefix are left alone): the shipped configuration passes,
+        as configs/farend.service's ExecStartPre and ExecReload run it; a broken rule, a bad value
+        or a command-line option in the file fails with exit status 2 and says what is wrong."""
+        shipped = os.path.join(ROOT, "configs", "farend.conf")
+        with open(os.path.join(ROOT, "configs", "farend.service")) as f:
+            unit = f.read()
+        checks = re.findall(r"^Exec(?:StartPre|Reload)=(/usr/local/bin/farend --check-config .*)$", unit, re.M)
+        self.assertEqual(len(checks), 2, unit)
+        prefix = f"fe-check-{os.getpid()}"
+        for line in checks:
+            argv = line.replace("/usr/local/bin/farend", FAREND).replace("/etc/farend/farend.conf", shipped).split()
+            p = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("nat-tests = contact-private,via-source-mismatch,via-private,contact-source-mismatch\n", p.stdout)
+            self.assertTrue(p.stdout.endswith("farend: configuration OK (0 rule(s); ports, lcores and memory are checked "
+                                              "at start)\n"), p.stdout)
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = os.path.join(tmp, "farend.conf")
+
+            def check(text, *args):
+                with open(conf, "w") as f:
+                    f.write(text)
+                return subprocess.run([FAREND, *args, "--check-config", "--config", conf], capture_output=True,
+                                      text=True, timeout=30)
+            # EAL options before "--" are not read (a bogus one would stop EAL), and EAL does not start
+            p = check("rule = source=10.0.0.0/8 action=never name=lan\nmtu = 1400\n", "--no-such-eal-option",
+                      "--file-prefix", prefix, "--")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("mtu = 1400\n", p.stdout)
+            self.assertIn("configuration OK (1 rule(s)", p.stdout)
+            self.assertFalse(os.path.exists(f"/var/run/dpdk/{prefix}"), "EAL started")
+            p = check("rule = source=10.0.0.0/8 action=never\nrule = domain=*.example.com action=sometimes\n")
+            self.assertEqual(p.returncode, 2)
+            self.assertIn("farend: --rule: rule 2 ('domain=*.example.com action=sometimes')", p.stderr)
+            self.assertEqual(p.stdout, "")
+            p = check("mtu = 100\n")
+            self.assertEqual((p.returncode, p.stderr), (2, "farend: --mtu: not an MTU (576-65535) (farend --help lists the "
+                                                           "options)\n"))
+            p = check("check-config = 1\n")
+            self.assertEqual(p.returncode, 2)
+            self.assertIn("check-config is a command-line option", p.stderr)
+
     def test_config_file_equals_command_line(self):
         opts = ["--nat-tests", "all", "--rewrite", "via,sdp", "--contact-mode", "alias", "--private-ranges",
                 "default,198.18.0.0/15", "--malformed", "drop", "--checksums", "ignore", "--sip-ports", "5060,5080",
@@ -231,7 +275,8 @@ class Options(unittest.TestCase):
         its commented default line there, and the file with every such line and example rule
         uncommented is one farend accepts, its values in force (the command line's still win)."""
         help_text = subprocess.run([FAREND, "--help"], capture_output=True, text=True, timeout=30).stdout
-        names = set(re.findall(r"^\s+(?:-\w \[ )?--([a-z][a-z-]*)", help_text, re.M)) - {"help", "version", "config"}
+        names = set(re.findall(r"^\s+(?:-\w \[ )?--([a-z][a-z-]*)", help_text, re.M)) - {"help", "version", "config",
+                                                                                         "check-config"}
         self.assertGreaterEqual(len(names), 15, help_text)
         with open(os.path.join(ROOT, "configs", "farend.conf")) as f:
             shipped = f.read()
