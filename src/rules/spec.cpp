@@ -54,7 +54,9 @@ std::optional<Spec> parse_rule(std::string_view text, std::size_t index, std::st
             s.name = std::string(value);
         } else if (key == "source") {
             auto c = Cidr::parse(value);
-            if (!c) return fail(cat({"source '", value, "' is not an address prefix (host bits must be zero)"}));
+            if (!c)
+                return fail(cat({"source '", value, "' is not an address prefix (an address, '/' and a length, "
+                                                    "with no host bits set: 10.0.0.0/8, 2001:db8::/32)"}));
             s.source = *c;
             any_match = true;
         } else if (key == "domain") {
