@@ -20,6 +20,7 @@
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
+#include <systemd/sd-daemon.h>
 
 #include <algorithm>
 #include <atomic>
@@ -146,6 +147,7 @@ struct Dataplane::Impl {
     };
     std::vector<Link> links;
     mutable std::mutex ports_mutex;
+    std::atomic<uint64_t> worker_stalls{0};  // times a worker did not come round its loop for kStallMs
     std::vector<Path> paths;
     std::vector<int32_t> peer_of;     // per port id: the other port of its pair, -1 for ports in no pair
     std::vector<std::unique_ptr<WorkerState>> workers;
@@ -203,6 +205,76 @@ void poll_links(Dataplane::Impl& im) {
     }
 }
 
+// A worker that has not come round its poll loop for this long is stalled: its queues are not
+// read (a driver call that blocks, or a fault). systemd's watchdog is then no longer fed.
+constexpr auto kStallTime = std::chrono::milliseconds(1000);
+constexpr auto kWatchTick = std::chrono::milliseconds(100);
+
+// The watch thread: the ports' links (poll_links), each worker's progress (its loop counter, a
+// single writer's plain load, as telemetry reads it), and systemd's notifications (sd_notify:
+// no-ops unless farend runs as a Type=notify service): READY=1 once every worker runs,
+// WATCHDOG=1 at half the unit's WatchdogSec while none is stalled, STOPPING=1 at the end. A
+// thread of its own, so that a long rule reload (the control thread's) never starves the watchdog.
+void watch_loop(Dataplane::Impl& im) {
+    using clock = std::chrono::steady_clock;
+    struct Progress {
+        uint64_t loops = 0;
+        clock::time_point since{};
+        bool stalled = false;
+    };
+    std::vector<Progress> progress(im.workers.size());
+    uint64_t watchdog_usec = 0;
+    const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0;
+    const auto ping_every = std::chrono::microseconds(watchdog_usec / 2);
+    bool ready = false;
+    auto next_link_poll = clock::now(), next_ping = clock::now();
+    while (!g_stop.load()) {
+        const auto now = clock::now();
+        if (now >= next_link_poll) {
+            poll_links(im);
+            next_link_poll = now + std::chrono::milliseconds(Dataplane::kLinkPollMs);
+        }
+        bool all_started = true, any_stalled = false;
+        for (std::size_t i = 0; i < im.workers.size(); ++i) {
+            const WorkerState& w = *im.workers[i];
+            Progress& p = progress[i];
+            const uint64_t loops = w.worker->counters().get(pipeline::Counter::loops);
+            if (loops == 0) {  // not started yet
+                all_started = false;
+                continue;
+            }
+            if (loops != p.loops || p.since == clock::time_point{}) {
+                if (p.stalled)
+                    std::fprintf(stderr, "farend: worker lcore %u runs again after %.1f s\n", w.lcore,
+                                 std::chrono::duration<double>(now - p.since).count());
+                p = {loops, now, false};
+                continue;
+            }
+            if (now - p.since < kStallTime) continue;
+            any_stalled = true;
+            if (!p.stalled) {
+                p.stalled = true;
+                im.worker_stalls.fetch_add(1);
+                std::fprintf(stderr, "farend: warning: worker lcore %u has not come round its loop for %.1f s: its "
+                                     "queues are not read (a driver call that blocks, or a fault); under systemd the "
+                                     "watchdog restarts farend if it lasts\n",
+                             w.lcore, std::chrono::duration<double>(now - p.since).count());
+            }
+        }
+        if (all_started && !ready) {
+            ready = true;
+            sd_notifyf(0, "READY=1\nSTATUS=forwarding: %zu port(s), %zu worker lcore(s)", im.ports.size(),
+                       im.workers.size());
+        }
+        if (watchdog && ready && !any_stalled && now >= next_ping) {
+            sd_notify(0, "WATCHDOG=1");
+            next_ping = now + ping_every;
+        }
+        std::this_thread::sleep_for(kWatchTick);
+    }
+    sd_notify(0, "STOPPING=1");
+}
+
 }  // namespace
 
 std::string Dataplane::link_text(const PortStats& p) {
@@ -249,6 +321,7 @@ Dataplane::Resources Dataplane::resources() const {
             const unsigned avail = rte_mempool_avail_count(mp);
             r.pools.push_back({mp->name, mp->size, mp->size > avail ? mp->size - avail : 0});
         }
+    r.worker_stalls = im.worker_stalls.load();
     for (const auto& w : im.workers) {
         r.flows += w->flows->size();
         r.flow_capacity += w->flows->capacity();
@@ -574,14 +647,11 @@ int Dataplane::run() {
         const PoolSet& ps = im.pool_sets[w->pools];
         args.push_back({&im.csum_offload, &im.peer_of, w.get(), &im.paths, &config_, ps.jumbo, ps.pool, ps.indirect, im.qsbr});
     }
-    // The control thread: rule reloads on SIGHUP and the ports' links, off the workers' lcores.
+    // The control thread: rule reloads on SIGHUP, off the workers' lcores; the watch thread:
+    // links, the workers' progress and systemd's notifications.
+    std::thread watch([this] { watch_loop(*impl_); });
     std::thread control([this] {
-        auto next_link_poll = std::chrono::steady_clock::now();
         while (!g_stop.load()) {
-            if (const auto now = std::chrono::steady_clock::now(); now >= next_link_poll) {
-                poll_links(*impl_);
-                next_link_poll = now + std::chrono::milliseconds(kLinkPollMs);
-            }
             if (g_reload.exchange(false)) {
                 std::string why;
                 if (reload_rules(&why))
@@ -615,6 +685,7 @@ int Dataplane::run() {
     while (remote.load() != 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     rte_eal_mp_wait_lcore();
     control.join();
+    watch.join();
     return rc;
 }
 

@@ -157,6 +157,7 @@ int cmd_resources(const char*, const char*, rte_tel_data* d) {
     }
     rte_tel_data_add_dict_u64(d, "flows", r.flows);
     rte_tel_data_add_dict_u64(d, "flow_capacity", r.flow_capacity);
+    rte_tel_data_add_dict_u64(d, "worker_stalls", r.worker_stalls);
     return 0;
 }
 
@@ -257,7 +258,8 @@ std::string resources_json(const dataplane::Dataplane::Resources& r) {
     for (std::size_t i = 0; i < r.pools.size(); ++i)
         o << (i ? ", " : "") << '"' << r.pools[i].name << "\": {\"size\": " << r.pools[i].size
           << ", \"in_use\": " << r.pools[i].in_use << '}';
-    o << "}, \"flows\": " << r.flows << ", \"flow_capacity\": " << r.flow_capacity << '}';
+    o << "}, \"flows\": " << r.flows << ", \"flow_capacity\": " << r.flow_capacity
+      << ", \"worker_stalls\": " << r.worker_stalls << '}';
     return o.str();
 }
 

@@ -5,6 +5,7 @@ keepalives, rules (files, reloads on SIGHUP, /farend/rules).
 Run from the repository root: /usr/bin/python3 -m unittest -v tests/dataplane/test_control.py
 (needs root for DPDK's runtime directory, python3-scapy, a built build/farend)."""
 import json
+import re
 import os
 import signal
 import subprocess
@@ -402,3 +403,86 @@ class Rules(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
+
+
+class Watchdog(unittest.TestCase):
+    """Liveness: farend tells systemd it is ready once its workers run, feeds systemd's watchdog
+    while every worker comes round its poll loop, and stops feeding it while one does not (so that
+    systemd restarts a stuck farend: configs/farend.service has WatchdogSec). Here systemd is a
+    datagram socket of the test's (NOTIFY_SOCKET, WATCHDOG_USEC as systemd sets them), and the
+    worker is stuck for real: its port reads a FIFO (net_pcap), and a read of an empty FIFO
+    blocks inside the driver, as a driver call that hangs would. The test's writer sends a burst
+    of frames every 100 ms, pauses 3 s, then goes on."""
+
+    def test_a_stuck_worker_is_said_and_starves_the_watchdog(self):
+        import socket
+        import struct
+        import threading
+        from farendtools import nat_frame
+        tmp = tempfile.mkdtemp()
+        fifo, out, stats = (os.path.join(tmp, n) for n in ("in.pcap", "out.pcap", "stats.json"))
+        os.mkfifo(fifo)
+        notify = os.path.join(tmp, "notify")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(notify)
+        sock.settimeout(0.2)
+        self.addCleanup(sock.close)
+        msg = ("OPTIONS sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bKw{i}\r\n"
+               "From: <sip:alice@example.com>;tag=1\r\nTo: <sip:example.com>\r\nCall-ID: w{i}\r\n"
+               "CSeq: 1 OPTIONS\r\nContact: <sip:alice@192.168.1.10:5060>\r\nContent-Length: 0\r\n\r\n")
+        frames = [bytes(nat_frame(msg.format(i=i), 40000)) for i in range(32)]
+        bursts = 15  # before the pause, and again after it: 32 frames each, 100 ms apart
+
+        def writer():
+            with open(fifo, "wb") as f:  # opens once farend's port has opened its end
+                f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+                for k in range(2 * bursts):
+                    if k == bursts:
+                        time.sleep(3.0)  # the worker waits in the driver's read, its loop stopped
+                    for fr in frames:
+                        f.write(struct.pack("<IIII", 0, 0, len(fr), len(fr)) + fr)
+                    f.flush()
+                    time.sleep(0.1)
+        wt = threading.Thread(target=writer, daemon=True)
+        wt.start()
+        env = dict(os.environ, NOTIFY_SOCKET=notify, WATCHDOG_USEC="1000000")  # fed every 0.5 s
+        env.pop("WATCHDOG_PID", None)
+        proc = subprocess.Popen([FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", f"fe-wd-{os.getpid()}",
+                                 "-l", "0", f"--vdev=net_pcap0,rx_pcap={fifo}", f"--vdev=net_pcap1,tx_pcap={out}", "--",
+                                 "--exit-when-idle", "1", "--stats-json", stats],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        got = []  # (seconds since start, notification)
+        start = time.monotonic()
+        while proc.poll() is None and time.monotonic() - start < 60:
+            try:
+                got.append((time.monotonic() - start, sock.recv(4096).decode()))
+            except socket.timeout:
+                pass
+        while True:  # what came before the exit
+            try:
+                got.append((time.monotonic() - start, sock.recv(4096).decode()))
+            except socket.timeout:
+                break
+        _, err = proc.communicate(timeout=30)
+        wt.join(timeout=10)
+        self.assertEqual(proc.returncode, 0, err)
+        texts = [t for _, t in got]
+        self.assertEqual(texts[0], "READY=1\nSTATUS=forwarding: 2 port(s), 1 worker lcore(s)", texts)
+        self.assertEqual(texts[-1], "STOPPING=1", texts)
+        pings = [t for t, text in got if text == "WATCHDOG=1"]
+        self.assertGreaterEqual(len(pings), 4, got)
+        # Fed every ~0.5 s while the worker runs; not for the ~2 s it is stuck past the first second.
+        gaps = sorted(b - a for a, b in zip(pings, pings[1:]))
+        self.assertGreaterEqual(gaps[-1], 2.0, got)
+        self.assertLess(gaps[-2], 1.0, got)
+        stuck = re.findall(r"farend: warning: worker lcore 0 has not come round its loop for (\d+\.\d) s", err)
+        self.assertEqual(len(stuck), 1, err)
+        self.assertTrue(1.0 <= float(stuck[0]) < 1.5, err)
+        again = re.findall(r"farend: worker lcore 0 runs again after (\d+\.\d) s", err)
+        self.assertEqual(len(again), 1, err)
+        self.assertTrue(2.0 <= float(again[0]) < 5.0, err)
+        with open(stats) as f:
+            report = json.load(f)
+        self.assertEqual(report["resources"]["worker_stalls"], 1)
+        self.assertEqual((report["totals"]["rx_packets"], report["totals"]["tx_packets"]), (2 * bursts * 32, 2 * bursts * 32))

@@ -10,6 +10,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -236,6 +237,22 @@ class Options(unittest.TestCase):
             p = check("check-config = 1\n")
             self.assertEqual(p.returncode, 2)
             self.assertIn("check-config is a command-line option", p.stderr)
+
+    def test_systemd_unit_verifies(self):
+        """configs/farend.service as systemd reads it (systemd-analyze verify, the binary's path made
+        this build's): no directive it refuses or ignores."""
+        if not shutil.which("systemd-analyze"):
+            self.skipTest("SKIPPED LOUDLY: no systemd-analyze on this machine: configs/farend.service is not verified")
+        with open(os.path.join(ROOT, "configs", "farend.service")) as f:
+            unit = f.read().replace("/usr/local/bin/farend", FAREND)
+        self.assertIn("Type=notify\n", unit)
+        self.assertIn("WatchdogSec=", unit)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "farend.service")
+            with open(path, "w") as f:
+                f.write(unit)
+            p = subprocess.run(["systemd-analyze", "verify", path], capture_output=True, text=True, timeout=60)
+            self.assertEqual((p.returncode, p.stdout + p.stderr), (0, ""))
 
     def test_config_file_equals_command_line(self):
         opts = ["--nat-tests", "all", "--rewrite", "via,sdp", "--contact-mode", "alias", "--private-ranges",

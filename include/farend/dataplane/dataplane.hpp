@@ -66,6 +66,7 @@ public:
         std::vector<PortStats> ports;  // empty after stop_ports()
         std::vector<PoolStats> pools;
         uint64_t flows = 0, flow_capacity = 0;  // summed over workers
+        uint64_t worker_stalls = 0;  // times a worker did not come round its poll loop for a second
     };
     [[nodiscard]] Resources resources() const;
 
