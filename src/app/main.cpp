@@ -37,8 +37,9 @@ void print_report(const pipeline::Counters& t) {
 void print_resources(const dataplane::Dataplane::Resources& running, const dataplane::Dataplane::Resources& stopped) {
     for (const auto& p : running.ports)
         if (p.rx_missed || p.rx_nombuf || p.rx_errors || p.tx_errors)
-            std::printf("  port %u (%s): rx_missed %llu, rx_nombuf %llu, rx_errors %llu, tx_errors %llu (dropped by the port: "
-                        "received frames before farend saw them, sent ones after farend sent them)\n", static_cast<unsigned>(p.port), p.driver.c_str(),
+            std::printf("  port %u (%s): rx_missed %llu, rx_nombuf %llu, rx_errors %llu, tx_errors %llu (dropped by the "
+                        "port: received frames before farend saw them, sent ones after farend sent them)\n",
+                        static_cast<unsigned>(p.port), p.driver.c_str(),
                         static_cast<unsigned long long>(p.rx_missed), static_cast<unsigned long long>(p.rx_nombuf),
                         static_cast<unsigned long long>(p.rx_errors), static_cast<unsigned long long>(p.tx_errors));
     for (const auto& p : running.ports)

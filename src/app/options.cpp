@@ -143,7 +143,6 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
     if (vm.count("rule")) out.config.cli_rules = vm["rule"].as<std::vector<std::string>>();
     if (vm.count("help")) out.help = true;
     if (vm.count("version")) out.version = true;
-    if (vm.count("check-config")) out.check_config = true;
     pipeline::Config& c = out.config;
     auto fail = [&](const std::string& opt, const std::string& why) {
         *error = "--" + opt + ": " + why;

@@ -14,7 +14,6 @@ struct Options {
     pipeline::Config config;
     bool help = false;
     bool version = false;
-    bool check_config = false;  // --check-config: parse, describe, exit (main handles it before EAL)
 };
 
 // nullopt on a bad option or file, with a message naming the option in *error.

@@ -46,7 +46,7 @@ public:
         uint64_t rx_errors = 0, tx_errors = 0;
         bool rx_checksum_offload = false;  // the port verifies UDP checksums on receipt (farend sums the rest)
         bool tx_checksum_offload = false;  // the port fills IPv4 and UDP checksums in on transmit
-        // The link as the control thread last read it (every kLinkPollMs; each change is logged)
+        // The link as the watch thread last read it (every kLinkPollMs; each change is logged)
         // and how often it changed since the port started. A driver that cannot tell (DPDK
         // 22.11's net_af_packet, net_pcap, net_null) says up.
         bool link_up = false;
@@ -54,7 +54,7 @@ public:
         uint32_t link_speed_mbps = 0;  // 0: none, or unknown
         uint64_t link_changes = 0;
     };
-    // How often the control thread reads the ports' links.
+    // How often the watch thread reads the ports' links.
     static constexpr unsigned kLinkPollMs = 250;
     // "link up, 10 Gbps, full-duplex" or "link DOWN".
     [[nodiscard]] static std::string link_text(const PortStats& p);
