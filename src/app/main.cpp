@@ -47,6 +47,9 @@ void print_resources(const dataplane::Dataplane::Resources& running, const datap
             std::printf("  port %u (%s): link changed %llu time(s), %s at the end\n", static_cast<unsigned>(p.port),
                         p.driver.c_str(), static_cast<unsigned long long>(p.link_changes),
                         p.link_up ? "up" : "DOWN");
+    if (running.worker_stalls)
+        std::printf("  worker stalls %llu (a worker did not come round its poll loop for a second: see above)\n",
+                    static_cast<unsigned long long>(running.worker_stalls));
     std::printf("  flows %llu of %llu\n", static_cast<unsigned long long>(running.flows),
                 static_cast<unsigned long long>(running.flow_capacity));
     for (const auto& p : stopped.pools)

@@ -209,11 +209,14 @@ void poll_links(Dataplane::Impl& im) {
 // read (a driver call that blocks, or a fault). systemd's watchdog is then no longer fed.
 constexpr auto kStallTime = std::chrono::milliseconds(1000);
 constexpr auto kWatchTick = std::chrono::milliseconds(100);
+// How often systemd's STATUS (systemctl status) is given the totals.
+constexpr auto kStatusEvery = std::chrono::seconds(5);
 
 // The watch thread: the ports' links (poll_links), each worker's progress (its loop counter, a
 // single writer's plain load, as telemetry reads it), and systemd's notifications (sd_notify:
 // no-ops unless farend runs as a Type=notify service): READY=1 once every worker runs,
-// WATCHDOG=1 at half the unit's WatchdogSec while none is stalled, STOPPING=1 at the end. A
+// WATCHDOG=1 at half the unit's WatchdogSec while none is stalled, a STATUS with the totals
+// every kStatusEvery, STOPPING=1 at the end. A
 // thread of its own, so that a long rule reload (the control thread's) never starves the watchdog.
 void watch_loop(Dataplane::Impl& im) {
     using clock = std::chrono::steady_clock;
@@ -227,7 +230,7 @@ void watch_loop(Dataplane::Impl& im) {
     const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0;
     const auto ping_every = std::chrono::microseconds(watchdog_usec / 2);
     bool ready = false;
-    auto next_link_poll = clock::now(), next_ping = clock::now();
+    auto next_link_poll = clock::now(), next_ping = clock::now(), next_status = clock::now() + kStatusEvery;
     while (!g_stop.load()) {
         const auto now = clock::now();
         if (now >= next_link_poll) {
@@ -265,6 +268,21 @@ void watch_loop(Dataplane::Impl& im) {
             ready = true;
             sd_notifyf(0, "READY=1\nSTATUS=forwarding: %zu port(s), %zu worker lcore(s)", im.ports.size(),
                        im.workers.size());
+        }
+        if (ready && now >= next_status) {
+            pipeline::Counters t;
+            for (const auto& w : im.workers) t += w->worker->counters();
+            t.settle();
+            using pipeline::Counter;
+            sd_notifyf(0,
+                       "STATUS=forwarding: %zu port(s), %zu worker lcore(s); %llu frames in, %llu SIP, %llu "
+                       "rewritten, %llu dropped, %llu worker stall(s)",
+                       im.ports.size(), im.workers.size(), static_cast<unsigned long long>(t.get(Counter::rx_packets)),
+                       static_cast<unsigned long long>(t.get(Counter::sip_messages)),
+                       static_cast<unsigned long long>(t.get(Counter::rewritten)),
+                       static_cast<unsigned long long>(t.get(Counter::dropped)),
+                       static_cast<unsigned long long>(im.worker_stalls.load()));
+            next_status = now + kStatusEvery;
         }
         if (watchdog && ready && !any_stalled && now >= next_ping) {
             sd_notify(0, "WATCHDOG=1");

@@ -464,12 +464,18 @@ class Watchdog(unittest.TestCase):
                 got.append((time.monotonic() - start, sock.recv(4096).decode()))
             except socket.timeout:
                 break
-        _, err = proc.communicate(timeout=30)
+        out, err = proc.communicate(timeout=30)
         wt.join(timeout=10)
         self.assertEqual(proc.returncode, 0, err)
+        self.assertIn("  worker stalls 1 (a worker did not come round its poll loop for a second: see above)\n", out)
         texts = [t for _, t in got]
         self.assertEqual(texts[0], "READY=1\nSTATUS=forwarding: 2 port(s), 1 worker lcore(s)", texts)
         self.assertEqual(texts[-1], "STOPPING=1", texts)
+        # systemctl status: the totals every 5 s (the run lasts ~8 s)
+        status = [t for t in texts[1:] if t.startswith("STATUS=")]
+        self.assertGreaterEqual(len(status), 1, texts)
+        self.assertRegex(status[0], r"^STATUS=forwarding: 2 port\(s\), 1 worker lcore\(s\); \d+ frames in, \d+ SIP, "
+                                    r"\d+ rewritten, 0 dropped, [01] worker stall\(s\)$")
         pings = [t for t, text in got if text == "WATCHDOG=1"]
         self.assertGreaterEqual(len(pings), 4, got)
         # Fed every ~0.5 s while the worker runs; not for the ~2 s it is stuck past the first second.
