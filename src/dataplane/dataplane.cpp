@@ -141,7 +141,6 @@ struct Dataplane::Impl {
     std::vector<uint16_t> ports;      // cleared by stop_ports(), under ports_mutex (telemetry reads it)
     // Each port's link as last read (poll_links), beside ports and under the same mutex.
     struct Link {
-        std::string driver;
         rte_eth_link link{};
         uint64_t changes = 0;
     };
@@ -178,6 +177,12 @@ void Dataplane::stop_ports() {
 
 namespace {
 
+// A port's driver, as DPDK names it ("net_ixgbe"); empty when DPDK cannot say.
+std::string driver_of(uint16_t port) {
+    rte_eth_dev_info info{};
+    return rte_eth_dev_info_get(port, &info) == 0 && info.driver_name ? info.driver_name : "";
+}
+
 // A link as PortStats has it (a driver's unknown speed as 0).
 void fill_link(Dataplane::PortStats& ps, const rte_eth_link& l) {
     ps.link_up = l.link_status == RTE_ETH_LINK_UP;
@@ -200,8 +205,8 @@ void poll_links(Dataplane::Impl& im) {
         ++was.changes;
         Dataplane::PortStats ps;
         fill_link(ps, now);
-        std::fprintf(stderr, "farend: port %u (%s): %s\n", static_cast<unsigned>(im.ports[i]), was.driver.c_str(),
-                     Dataplane::link_text(ps).c_str());
+        std::fprintf(stderr, "farend: port %u (%s): %s\n", static_cast<unsigned>(im.ports[i]),
+                     driver_of(im.ports[i]).c_str(), Dataplane::link_text(ps).c_str());
     }
 }
 
@@ -216,9 +221,9 @@ constexpr auto kStatusEvery = std::chrono::seconds(5);
 // single writer's plain load, as telemetry reads it), and systemd's notifications (sd_notify:
 // no-ops unless farend runs as a Type=notify service): READY=1 once every worker runs,
 // WATCHDOG=1 at half the unit's WatchdogSec while none is stalled, a STATUS with the totals
-// every kStatusEvery, STOPPING=1 at the end. A
-// thread of its own, so that a long rule reload (the control thread's) never starves the watchdog.
-void watch_loop(Dataplane::Impl& im) {
+// every kStatusEvery, STOPPING=1 at the end. A thread of its own, so that a long rule reload
+// (the control thread's) never starves the watchdog.
+void watch_loop(const Dataplane& dp, Dataplane::Impl& im) {
     using clock = std::chrono::steady_clock;
     struct Progress {
         uint64_t loops = 0;
@@ -246,7 +251,7 @@ void watch_loop(Dataplane::Impl& im) {
                 all_started = false;
                 continue;
             }
-            if (loops != p.loops || p.since == clock::time_point{}) {
+            if (loops != p.loops) {  // moved on (or seen running for the first time: p.loops was 0)
                 if (p.stalled)
                     std::fprintf(stderr, "farend: worker lcore %u runs again after %.1f s\n", w.lcore,
                                  std::chrono::duration<double>(now - p.since).count());
@@ -270,9 +275,7 @@ void watch_loop(Dataplane::Impl& im) {
                        im.workers.size());
         }
         if (ready && now >= next_status) {
-            pipeline::Counters t;
-            for (const auto& w : im.workers) t += w->worker->counters();
-            t.settle();
+            const pipeline::Counters t = dp.totals();
             using pipeline::Counter;
             sd_notifyf(0,
                        "STATUS=forwarding: %zu port(s), %zu worker lcore(s); %llu frames in, %llu SIP, %llu "
@@ -313,8 +316,7 @@ Dataplane::Resources Dataplane::resources() const {
         const uint16_t p = im.ports[i];
         PortStats ps;
         ps.port = p;
-        rte_eth_dev_info info{};
-        if (rte_eth_dev_info_get(p, &info) == 0 && info.driver_name) ps.driver = info.driver_name;
+        ps.driver = driver_of(p);
         if (i < im.links.size()) {
             fill_link(ps, im.links[i].link);
             ps.link_changes = im.links[i].changes;
@@ -573,10 +575,8 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
     // The links as they are now (a NIC may still be negotiating: poll_links says when it comes up).
     for (uint16_t p : im.ports) {
         Impl::Link pl;
-        rte_eth_dev_info info{};
-        if (rte_eth_dev_info_get(p, &info) == 0 && info.driver_name) pl.driver = info.driver_name;
         rte_eth_link_get_nowait(p, &pl.link);
-        im.links.push_back(std::move(pl));
+        im.links.push_back(pl);
     }
 
     // A port polled from another NUMA socket than its own: each frame, descriptor and register
@@ -667,7 +667,7 @@ int Dataplane::run() {
     }
     // The control thread: rule reloads on SIGHUP, off the workers' lcores; the watch thread:
     // links, the workers' progress and systemd's notifications.
-    std::thread watch([this] { watch_loop(*impl_); });
+    std::thread watch([this] { watch_loop(*this, *impl_); });
     std::thread control([this] {
         while (!g_stop.load()) {
             if (g_reload.exchange(false)) {
