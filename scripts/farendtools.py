@@ -105,15 +105,25 @@ def as_ethernet(p, src="02:00:00:00:01:0a", dst="02:00:00:00:02:0a"):
     return None
 
 
+def pcap_header():
+    """A classic pcap's file header (microsecond stamps; Ethernet)."""
+    import struct
+    return struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+
+
+def pcap_record(frame):
+    """One frame (bytes) as a classic pcap record, its time stamp 0."""
+    import struct
+    return struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame
+
+
 def write_pcap(path, frames):
     """A classic pcap (microsecond stamps, all 0; Ethernet) of frames given as bytes: without
     scapy's per-packet writer, which costs as much as building the frames."""
-    import struct
     with open(path, "wb") as out:
-        out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        out.write(pcap_header())
         for f in frames:
-            out.write(struct.pack("<IIII", 0, 0, len(f), len(f)))
-            out.write(f)
+            out.write(pcap_record(f))
 
 
 def with_dport(frame, dport):

@@ -18,8 +18,8 @@ from scapy.all import IP, UDP, Ether, IPv6, Raw, defragment, fragment, rdpcap, w
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # setUpModule and tearDownModule: the module's scratch directory, removed when its tests end
-from dataplane_common import (FAREND, SAMPLE, checksums_ok, run_both_ways, run_pcap, setUpModule, sip,
-                              tearDownModule)  # noqa: E402,F401  # noqa: E402,F401
+from dataplane_common import (FAREND, SAMPLE, checksums_ok, natted_register, run_both_ways, run_pcap, setUpModule,
+                              sip, tearDownModule)  # noqa: E402,F401
 from farendtools import telemetry  # noqa: E402
 
 
@@ -416,9 +416,8 @@ class Watchdog(unittest.TestCase):
 
     def test_a_stuck_worker_is_said_and_starves_the_watchdog(self):
         import socket
-        import struct
         import threading
-        from farendtools import nat_frame
+        from farendtools import pcap_header, pcap_record
         tmp = tempfile.mkdtemp()
         fifo, out, stats = (os.path.join(tmp, n) for n in ("in.pcap", "out.pcap", "stats.json"))
         os.mkfifo(fifo)
@@ -427,20 +426,17 @@ class Watchdog(unittest.TestCase):
         sock.bind(notify)
         sock.settimeout(0.2)
         self.addCleanup(sock.close)
-        msg = ("OPTIONS sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bKw{i}\r\n"
-               "From: <sip:alice@example.com>;tag=1\r\nTo: <sip:example.com>\r\nCall-ID: w{i}\r\n"
-               "CSeq: 1 OPTIONS\r\nContact: <sip:alice@192.168.1.10:5060>\r\nContent-Length: 0\r\n\r\n")
-        frames = [bytes(nat_frame(msg.format(i=i), 40000)) for i in range(32)]
+        frames = [bytes(natted_register(i)) for i in range(32)]
         bursts = 15  # before the pause, and again after it: 32 frames each, 100 ms apart
 
         def writer():
             with open(fifo, "wb") as f:  # opens once farend's port has opened its end
-                f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+                f.write(pcap_header())
                 for k in range(2 * bursts):
                     if k == bursts:
                         time.sleep(3.0)  # the worker waits in the driver's read, its loop stopped
                     for fr in frames:
-                        f.write(struct.pack("<IIII", 0, 0, len(fr), len(fr)) + fr)
+                        f.write(pcap_record(fr))
                     f.flush()
                     time.sleep(0.1)
         wt = threading.Thread(target=writer, daemon=True)

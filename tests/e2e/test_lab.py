@@ -138,8 +138,7 @@ class Baresip:
             f.write(f"<sip:carol@203.0.113.10>;regint={self.regint};answermode=auto;audio_codecs=PCMU\n")
         # carol starts with no binding: one an earlier baresip left (its unregister went out from
         # a port the NAT had changed, so it named another Contact) would count as hers
-        subprocess.run(["ip", "netns", "exec", "fe-sw", "kamcmd", "-s", "unix:/run/farend-lab/kamailio.ctl", "ul.rm",
-                        "location", "carol@203.0.113.10"], capture_output=True, check=False)
+        lab("kamcmd", "ul.rm", "location", "carol@203.0.113.10", check=False)
         self.rule = ["INPUT", "-p", "udp", "--dport", "16100:16199"]
         subprocess.run(["ip", "netns", "exec", "fe-ua", "iptables", "-I", *self.rule], check=True)
         self.log = open(os.path.join(self.dir, "baresip.log"), "w")
