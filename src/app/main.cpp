@@ -11,8 +11,10 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,6 +77,25 @@ bool write_json(const std::string& file, const dataplane::Dataplane& dp, const d
     return static_cast<bool>(out);
 }
 
+// The index of the first "--", where EAL's options end and farend's begin; argc when there is none.
+int separator(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i)
+        if (!std::strcmp(argv[i], "--")) return i;
+    return argc;
+}
+
+// farend's options from argv[first] on (--check-config left out), parsed; a problem is said on
+// stderr and gives nothing.
+std::optional<app::Options> parse_own(int argc, char** argv, int first) {
+    std::vector<const char*> own{argv[0]};
+    for (int i = first; i < argc; ++i)
+        if (std::strcmp(argv[i], "--check-config") != 0) own.push_back(argv[i]);
+    std::string why;
+    auto opts = app::parse_options(static_cast<int>(own.size()), own.data(), &why);
+    if (!opts) std::fprintf(stderr, "farend: %s (farend --help lists the options)\n", why.c_str());
+    return opts;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -91,46 +112,42 @@ int main(int argc, char** argv) {
     }
     // --check-config: farend's options (those after "--", or all when there is no "--") checked
     // without EAL, so that a running farend's ports, memory and file prefix are left alone.
+    const int sep = separator(argc, argv);
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--check-config") != 0) continue;
-        int first = 1;
-        for (int j = 1; j < argc; ++j)
-            if (!std::strcmp(argv[j], "--")) {
-                first = j + 1;
-                break;
-            }
-        std::vector<const char*> own{argv[0]};
-        for (int j = first; j < argc; ++j)
-            if (std::strcmp(argv[j], "--check-config") != 0) own.push_back(argv[j]);
-        std::string why;
-        const auto checked = app::parse_options(static_cast<int>(own.size()), own.data(), &why);
-        if (!checked) {
-            std::fprintf(stderr, "farend: %s (farend --help lists the options)\n", why.c_str());
-            return 2;
-        }
+        const auto checked = parse_own(argc, argv, sep < argc ? sep + 1 : 1);
+        if (!checked) return 2;
         std::printf("%sfarend: configuration OK (%zu rule(s); ports, lcores and memory are checked at start)\n",
                     checked->config.describe().c_str(), checked->config.rules().size());
         return 0;
     }
+    // A bad option or config file stops farend before EAL takes the ports and memory, with exit
+    // status 2, which configs/farend.service does not restart on (RestartPreventExitStatus=2): a
+    // file that is wrong stays wrong.
+    std::optional<app::Options> opts;
+    if (sep < argc && !(opts = parse_own(argc, argv, sep + 1))) return 2;
     const int eal_args = rte_eal_init(argc, argv);
     if (eal_args < 0) {
-        std::fprintf(stderr, "farend: EAL initialisation failed: %s (see the EAL messages above; farend --help)\n",
-                     rte_strerror(rte_errno));
-        return 2;
+        // EINVAL: EAL's own options are wrong (exit 2, as farend's); anything else is the machine's
+        // (no hugepages, a device or file prefix taken: exit 1, which systemd may retry).
+        // (Some failures leave rte_errno unset: a file prefix another process holds, say.)
+        const int err = rte_errno;
+        std::fprintf(stderr, "farend: EAL initialisation failed%s%s (see the EAL messages above; farend --help)\n",
+                     err ? ": " : "", err ? rte_strerror(err) : "");
+        return err == EINVAL ? 2 : 1;
     }
-    std::vector<const char*> own;
-    own.push_back(argv[0]);
-    for (int i = eal_args + 1; i < argc; ++i) own.push_back(argv[i]);
-    std::string error;
-    auto opts = app::parse_options(static_cast<int>(own.size()), own.data(), &error);
-    if (!opts) {
-        std::fprintf(stderr, "farend: %s (farend --help lists the options)\n", error.c_str());
-        rte_eal_cleanup();
-        return 2;
+    // EAL stops at the "--" (its index comes back); otherwise farend's options are what EAL left.
+    if (!opts || eal_args != sep) {
+        opts = parse_own(argc, argv, eal_args + 1);
+        if (!opts) {
+            rte_eal_cleanup();
+            return 2;
+        }
     }
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
 
+    std::string error;
     auto dp = dataplane::Dataplane::create(opts->config, &error);
     if (!dp) {
         std::fprintf(stderr, "farend: %s\n", error.c_str());
