@@ -401,9 +401,6 @@ class Rules(unittest.TestCase):
         self.assertGreater(t["rewritten"], t["rx_packets"] // 100, "force generations rewrote it")
 
 
-if __name__ == "__main__":
-    unittest.main(verbosity=2)
-
 
 class Watchdog(unittest.TestCase):
     """Liveness: farend tells systemd it is ready once its workers run, feeds systemd's watchdog
@@ -488,3 +485,7 @@ class Watchdog(unittest.TestCase):
             report = json.load(f)
         self.assertEqual(report["resources"]["worker_stalls"], 1)
         self.assertEqual((report["totals"]["rx_packets"], report["totals"]["tx_packets"]), (2 * bursts * 32, 2 * bursts * 32))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
