@@ -1,6 +1,7 @@
 // farend [EAL options] -- [farend options]
 #include <farend/app/options.hpp>
 #include <farend/dataplane/dataplane.hpp>
+#include <farend/dataplane/log.hpp>
 #include <farend/simd/scan.hpp>
 #include <farend/telemetry/telemetry.hpp>
 
@@ -56,8 +57,9 @@ void print_resources(const dataplane::Dataplane::Resources& running, const datap
                 static_cast<unsigned long long>(running.flow_capacity));
     for (const auto& p : stopped.pools)
         if (p.in_use)
-            std::fprintf(stderr, "farend: warning: %u of the %u mbufs of pool %s not returned after the ports stopped "
-                                 "(a leak: please report it)\n", p.in_use, p.size, p.name.c_str());
+            dataplane::log::say(dataplane::log::Level::warning,
+                                "warning: %u of the %u mbufs of pool %s not returned after the ports stopped (a leak: "
+                                "please report it)", p.in_use, p.size, p.name.c_str());
 }
 
 bool write_json(const std::string& file, const dataplane::Dataplane& dp, const dataplane::Dataplane::Resources& running,
@@ -92,7 +94,7 @@ std::optional<app::Options> parse_own(int argc, char** argv, int first) {
         if (std::strcmp(argv[i], "--check-config") != 0) own.push_back(argv[i]);
     std::string why;
     auto opts = app::parse_options(static_cast<int>(own.size()), own.data(), &why);
-    if (!opts) std::fprintf(stderr, "farend: %s (farend --help lists the options)\n", why.c_str());
+    if (!opts) dataplane::log::say(dataplane::log::Level::err, "%s (farend --help lists the options)", why.c_str());
     return opts;
 }
 
@@ -126,14 +128,16 @@ int main(int argc, char** argv) {
     // file that is wrong stays wrong.
     std::optional<app::Options> opts;
     if (sep < argc && !(opts = parse_own(argc, argv, sep + 1))) return 2;
+    dataplane::log::redirect_dpdk();  // DPDK's lines once (not to syslog too), with their priority in the journal
     const int eal_args = rte_eal_init(argc, argv);
     if (eal_args < 0) {
         // EINVAL: EAL's own options are wrong (exit 2, as farend's); anything else is the machine's
         // (no hugepages, a device or file prefix taken: exit 1, which systemd may retry).
         // (Some failures leave rte_errno unset: a file prefix another process holds, say.)
         const int err = rte_errno;
-        std::fprintf(stderr, "farend: EAL initialisation failed%s%s (see the EAL messages above; farend --help)\n",
-                     err ? ": " : "", err ? rte_strerror(err) : "");
+        dataplane::log::say(dataplane::log::Level::err,
+                            "EAL initialisation failed%s%s (see the EAL messages above; farend --help)",
+                            err ? ": " : "", err ? rte_strerror(err) : "");
         return err == EINVAL ? 2 : 1;
     }
     // EAL stops at the "--" (its index comes back); otherwise farend's options are what EAL left.
@@ -150,7 +154,7 @@ int main(int argc, char** argv) {
     std::string error;
     auto dp = dataplane::Dataplane::create(opts->config, &error);
     if (!dp) {
-        std::fprintf(stderr, "farend: %s\n", error.c_str());
+        dataplane::log::say(dataplane::log::Level::err, "%s", error.c_str());
         rte_eal_cleanup();
         return 1;
     }
@@ -166,10 +170,10 @@ int main(int argc, char** argv) {
     });
     std::signal(SIGHUP, on_hup);
     if (rte_pdump_init() != 0)
-        std::fprintf(stderr, "farend: warning: rte_pdump_init failed: dpdk-dumpcap cannot attach\n");
+        dataplane::log::say(dataplane::log::Level::warning, "warning: rte_pdump_init failed: dpdk-dumpcap cannot attach");
     if (std::string why; !telemetry::register_commands(dp.get(), &why))
-        std::fprintf(stderr, "farend: warning: telemetry commands not registered (%s; started with --no-telemetry?)\n",
-                     why.c_str());
+        dataplane::log::say(dataplane::log::Level::warning,
+                            "warning: telemetry commands not registered (%s; started with --no-telemetry?)", why.c_str());
 
     std::printf("farend %s: %u port(s), worker lcore(s)", app::kVersion, static_cast<unsigned>(rte_eth_dev_count_avail()));
     for (unsigned l : dp->worker_lcores()) std::printf(" %u", l);
@@ -194,8 +198,8 @@ int main(int argc, char** argv) {
     print_resources(running, stopped);
     int status = rc;
     if (!opts->config.stats_json.empty() && !write_json(opts->config.stats_json, *dp, running, stopped)) {
-        std::fprintf(stderr, "farend: cannot write --stats-json %s: %s\n", opts->config.stats_json.c_str(),
-                     std::strerror(errno));
+        dataplane::log::say(dataplane::log::Level::err, "cannot write --stats-json %s: %s",
+                            opts->config.stats_json.c_str(), std::strerror(errno));
         status = 1;
     }
     dp.reset();  // stops and closes the ports (flushes pcap files)

@@ -1,6 +1,7 @@
 #include <farend/base/cacheline.hpp>
 #include <farend/dataplane/dataplane.hpp>
 #include <farend/dataplane/flow_table.hpp>
+#include <farend/dataplane/log.hpp>
 #include <farend/pipeline/worker.hpp>
 #include <farend/rules/rules.hpp>
 
@@ -205,8 +206,8 @@ void poll_links(Dataplane::Impl& im) {
         ++was.changes;
         Dataplane::PortStats ps;
         fill_link(ps, now);
-        std::fprintf(stderr, "farend: port %u (%s): %s\n", static_cast<unsigned>(im.ports[i]),
-                     driver_of(im.ports[i]).c_str(), Dataplane::link_text(ps).c_str());
+        log::say(now.link_status ? log::Level::notice : log::Level::warning, "port %u (%s): %s",
+                 static_cast<unsigned>(im.ports[i]), driver_of(im.ports[i]).c_str(), Dataplane::link_text(ps).c_str());
     }
 }
 
@@ -253,8 +254,8 @@ void watch_loop(const Dataplane& dp, Dataplane::Impl& im) {
             }
             if (loops != p.loops) {  // moved on (or seen running for the first time: p.loops was 0)
                 if (p.stalled)
-                    std::fprintf(stderr, "farend: worker lcore %u runs again after %.1f s\n", w.lcore,
-                                 std::chrono::duration<double>(now - p.since).count());
+                    log::say(log::Level::notice, "worker lcore %u runs again after %.1f s", w.lcore,
+                             std::chrono::duration<double>(now - p.since).count());
                 p = {loops, now, false};
                 continue;
             }
@@ -263,10 +264,10 @@ void watch_loop(const Dataplane& dp, Dataplane::Impl& im) {
             if (!p.stalled) {
                 p.stalled = true;
                 im.worker_stalls.fetch_add(1);
-                std::fprintf(stderr, "farend: warning: worker lcore %u has not come round its loop for %.1f s: its "
-                                     "queues are not read (a driver call that blocks, or a fault); under systemd the "
-                                     "watchdog restarts farend if it lasts\n",
-                             w.lcore, std::chrono::duration<double>(now - p.since).count());
+                log::say(log::Level::warning, "warning: worker lcore %u has not come round its loop for %.1f s: its "
+                         "queues are not read (a driver call that blocks, or a fault); under systemd the watchdog "
+                         "restarts farend if it lasts",
+                         w.lcore, std::chrono::duration<double>(now - p.since).count());
             }
         }
         if (all_started && !ready) {
@@ -408,10 +409,10 @@ void af_packet_note(uint16_t port, const rte_eth_dev_info& info) {
     }
     const unsigned longest = framesz > kKernelHeader ? framesz - kKernelHeader : 0;
     const bool enough = framesz >= kBestFrameSize;
-    std::fprintf(stderr, "farend: %s: port %u (net_af_packet, framesz=%u): the kernel puts IP fragments together for "
-                         "this driver, which cuts frames longer than %u bytes short (counted bad_frames, forwarded as "
-                         "they came)%s\n",
-                 enough ? "note" : "warning", static_cast<unsigned>(port), framesz, longest,
+    log::say(enough ? log::Level::notice : log::Level::warning,
+             "%s: port %u (net_af_packet, framesz=%u): the kernel puts IP fragments together for this driver, which "
+             "cuts frames longer than %u bytes short (counted bad_frames, forwarded as they came)%s",
+             enough ? "note" : "warning", static_cast<unsigned>(port), framesz, longest,
                  enough ? "" : "; give framesz=4096 (blocksz=4096 or more) for frames up to 4,030 bytes");
 }
 
@@ -445,7 +446,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         im.paths.push_back({pp.core, pp.access, pipeline::Direction::core_to_access});
     }
     if (avail % 2 != 0 && config.port_pairs.size() * 2 != avail)
-        std::fprintf(stderr, "farend: warning: %u ports found, an odd number; ports outside --port-pair are unused\n",
+        log::say(log::Level::warning, "warning: %u ports found, an odd number; ports outside --port-pair are unused",
                      static_cast<unsigned>(avail));
 
     // Workers: every worker lcore; with none (-l N), the main lcore does the work. Each worker
@@ -468,7 +469,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             idle.push_back(' ');
             idle.append(std::to_string(lcores[i]));
         }
-        std::fprintf(stderr, "farend: warning: the ports have %u queue(s) each at most, so %u worker(s) run; lcore(s)%s stay idle\n",
+        log::say(log::Level::warning, "warning: the ports have %u queue(s) each at most, so %u worker(s) run; lcore(s)%s stay idle",
                      static_cast<unsigned>(max_q), static_cast<unsigned>(max_q), idle.c_str());
         lcores.resize(max_q);
     }
@@ -542,8 +543,8 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             conf.rx_adv_conf.rss_conf.rss_key_len = sizeof symmetric_key;
             conf.rx_adv_conf.rss_conf.rss_hf = rss;
         } else if (nq > 1) {
-            std::fprintf(stderr, "farend: port %u (%s) has no RSS: each of its %u queues is read by one worker as the "
-                                 "device fills it\n", static_cast<unsigned>(p), info.driver_name, static_cast<unsigned>(nq));
+            log::say(log::Level::notice, "port %u (%s) has no RSS: each of its %u queues is read by one worker as the "
+                     "device fills it", static_cast<unsigned>(p), info.driver_name, static_cast<unsigned>(nq));
         }
         // UDP checksums verified on receipt where the port can: farend then sums only those the
         // port did not find right (a damaged datagram is never rewritten: Worker::damaged).
@@ -590,9 +591,8 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             if (const unsigned lcore_socket = rte_lcore_to_socket_id(lc); lcore_socket != static_cast<unsigned>(socket))
                 remote += " " + std::to_string(lc) + " (socket " + std::to_string(lcore_socket) + ")";
         if (!remote.empty())
-            std::fprintf(stderr, "farend: warning: port %u is on NUMA socket %d and polled by worker lcore(s)%s: its "
-                                 "frames cross the sockets' link; give -l lcores of socket %d, or put the NIC in a "
-                                 "slot of theirs\n",
+            log::say(log::Level::warning, "warning: port %u is on NUMA socket %d and polled by worker lcore(s)%s: its "
+                     "frames cross the sockets' link; give -l lcores of socket %d, or put the NIC in a slot of theirs",
                          static_cast<unsigned>(p), socket, remote.c_str(), socket);
     }
 
@@ -673,9 +673,9 @@ int Dataplane::run() {
             if (g_reload.exchange(false)) {
                 std::string why;
                 if (reload_rules(&why))
-                    std::fprintf(stderr, "farend: rules reloaded: %zu rule(s)\n", rules_report().count);
+                    log::say(log::Level::notice, "rules reloaded: %zu rule(s)", rules_report().count);
                 else
-                    std::fprintf(stderr, "farend: rules NOT reloaded, the previous ones stay: %s\n", why.c_str());
+                    log::say(log::Level::err, "rules NOT reloaded, the previous ones stay: %s", why.c_str());
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
@@ -690,7 +690,7 @@ int Dataplane::run() {
         remote.fetch_add(1);
         if (rte_eal_remote_launch(remote_worker_loop, &a, a.ws->lcore) != 0) {
             remote.fetch_sub(1);
-            std::fprintf(stderr, "farend: cannot launch the worker on lcore %u\n", a.ws->lcore);
+            log::say(log::Level::err, "cannot launch the worker on lcore %u", a.ws->lcore);
             g_stop.store(true);
             rc = 1;
         }

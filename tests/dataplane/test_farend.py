@@ -270,6 +270,50 @@ class Options(unittest.TestCase):
             self.assertEqual(p.returncode, 2)
             self.assertIn("check-config is a command-line option", p.stderr)
 
+    def test_priorities_where_stderr_is_the_journal(self):
+        """Under systemd stderr is the journal's stream ($JOURNAL_STREAM names its device and inode):
+        each line then starts with its syslog priority, farend's and DPDK's (which otherwise also
+        go to syslog, so twice into the journal), for `journalctl -p warning`. Anywhere else the
+        lines are as they were. Here stderr is a file, and $JOURNAL_STREAM names it or not."""
+        with tempfile.TemporaryDirectory() as tmp:
+            err_file = os.path.join(tmp, "stderr")
+
+            def run(journal, *argv):
+                with open(err_file, "w") as f:
+                    st = os.fstat(f.fileno())
+                    env = dict(os.environ)
+                    env.pop("JOURNAL_STREAM", None)
+                    if journal:
+                        env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
+                    p = subprocess.run([FAREND, *argv], stdout=subprocess.DEVNULL, stderr=f, env=env, timeout=60)
+                with open(err_file) as f:
+                    return p.returncode, f.read().splitlines()
+            eal = ["--no-huge", "--no-pci", "-m", "256", "--file-prefix", f"fe-prio-{os.getpid()}", "-l", "0",
+                   f"--vdev=net_pcap0,rx_pcap={SAMPLE}", f"--vdev=net_pcap1,tx_pcap={tmp}/out.pcap",
+                   "--vdev=net_null2", "--", "--exit-when-idle", "1"]
+            rc, lines = run(True, *eal)
+            self.assertEqual(rc, 0, lines)
+            self.assertRegex(lines[0], r"^<6>EAL: Detected CPU lcores: \d+$")
+            self.assertIn("<4>farend: warning: 3 ports found, an odd number; ports outside --port-pair are unused", lines)
+            self.assertEqual([l for l in lines if not re.match(r"<[0-7]>", l)], [], "a line without its priority")
+            self.assertEqual(len(lines), len(set(lines)), "a line twice")
+            rc, plain = run(False, *eal)
+            self.assertEqual(rc, 0, plain)
+            self.assertIn("farend: warning: 3 ports found, an odd number; ports outside --port-pair are unused", plain)
+            self.assertEqual([l for l in plain if re.match(r"<[0-7]>", l)], [])
+            self.assertEqual(sorted(re.sub(r"^<[0-7]>", "", l) for l in lines if "fe-prio" not in l),
+                             sorted(l for l in plain if "fe-prio" not in l))
+            # before EAL: a bad option is an error
+            rc, lines = run(True, "--", "--mtu", "5")
+            self.assertEqual((rc, lines), (2, ["<3>farend: --mtu: not an MTU (576-65535) (farend --help lists the options)"]))
+            # a stream that is not stderr's (systemd's for stdout only, say) changes nothing
+            with open(err_file, "w") as f:
+                p = subprocess.run([FAREND, "--", "--mtu", "5"], stderr=f, timeout=60,
+                                   env=dict(os.environ, JOURNAL_STREAM="1:1"))
+            with open(err_file) as f:
+                self.assertEqual((p.returncode, f.read()), (2, "farend: --mtu: not an MTU (576-65535) (farend --help "
+                                                               "lists the options)\n"))
+
     def test_systemd_unit_verifies(self):
         """configs/farend.service as systemd reads it (systemd-analyze verify, the binary's path made
         this build's): no directive it refuses or ignores."""

@@ -151,8 +151,8 @@ class UnderSystemd(unittest.TestCase):
                         "ActiveState,SubState,Result,MainPID,NRestarts,ExecMainStatus,StatusText")
         return dict(line.split("=", 1) for line in p.stdout.splitlines())
 
-    def journal(self):
-        return self.run_in("journalctl", "-u", "farend", "--no-pager", "-o", "cat").stdout
+    def journal(self, priority="debug"):
+        return self.run_in("journalctl", "-u", "farend", "--no-pager", "-o", "cat", "-p", priority).stdout
 
     def wait_for(self, what, cond, timeout=30):
         deadline = time.monotonic() + timeout
@@ -194,6 +194,7 @@ class UnderSystemd(unittest.TestCase):
                       "prefix", j)
         self.assertEqual(j.count("Starting farend.service"), 1, j)
         self.assertNotIn("EAL:", j)
+        self.assertIn("farend: --rule: rule 1 ('source=10.0.0/8 action=never')", self.journal("err"))
 
     def test_start_status_reload_watchdog_restart_stop(self):
         self.write_conf()
@@ -252,6 +253,14 @@ class UnderSystemd(unittest.TestCase):
         self.assertEqual((s["ActiveState"], s["NRestarts"]), ("active", "1"), s)
         self.assertNotEqual(s["MainPID"], first_pid)
         self.assertIn("farend.service: Scheduled restart job, restart counter is at 1.", self.journal())
+        # What farend and DPDK say has its priority (journalctl -p), and DPDK's lines come once
+        # (DPDK 22.11 would write each to syslog too): a line of each of the two starts.
+        warnings = self.journal("warning")
+        self.assertIn("farend: warning: worker lcore 0 has not come round its loop", warnings)
+        self.assertIn("farend.service: Watchdog timeout (limit 10s)!", warnings)
+        self.assertNotIn("port 0 (net_pcap): link up", warnings)
+        self.assertNotIn("EAL: Detected CPU lcores", warnings)
+        self.assertEqual(self.journal().count("TELEMETRY: No legacy callbacks, legacy socket not created"), 2)
         self.wait_for("frames through the restarted farend", lambda: feeder.sent >= 40)
 
         # Stop: SIGTERM; farend drains, reports and writes its stats file in StateDirectory.
