@@ -10,9 +10,9 @@
 #include <rte_pdump.h>
 #include <rte_version.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <optional>

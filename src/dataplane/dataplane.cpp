@@ -413,7 +413,7 @@ void af_packet_note(uint16_t port, const rte_eth_dev_info& info) {
              "%s: port %u (net_af_packet, framesz=%u): the kernel puts IP fragments together for this driver, which "
              "cuts frames longer than %u bytes short (counted bad_frames, forwarded as they came)%s",
              enough ? "note" : "warning", static_cast<unsigned>(port), framesz, longest,
-                 enough ? "" : "; give framesz=4096 (blocksz=4096 or more) for frames up to 4,030 bytes");
+             enough ? "" : "; give framesz=4096 (blocksz=4096 or more) for frames up to 4,030 bytes");
 }
 
 }  // namespace
@@ -447,7 +447,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
     }
     if (avail % 2 != 0 && config.port_pairs.size() * 2 != avail)
         log::say(log::Level::warning, "warning: %u ports found, an odd number; ports outside --port-pair are unused",
-                     static_cast<unsigned>(avail));
+                 static_cast<unsigned>(avail));
 
     // Workers: every worker lcore; with none (-l N), the main lcore does the work. Each worker
     // owns queue q of every port; RSS (symmetric key) spreads flows over the queues so that both
@@ -469,8 +469,9 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             idle.push_back(' ');
             idle.append(std::to_string(lcores[i]));
         }
-        log::say(log::Level::warning, "warning: the ports have %u queue(s) each at most, so %u worker(s) run; lcore(s)%s stay idle",
-                     static_cast<unsigned>(max_q), static_cast<unsigned>(max_q), idle.c_str());
+        log::say(log::Level::warning,
+                 "warning: the ports have %u queue(s) each at most, so %u worker(s) run; lcore(s)%s stay idle",
+                 static_cast<unsigned>(max_q), static_cast<unsigned>(max_q), idle.c_str());
         lcores.resize(max_q);
     }
     const auto nq = static_cast<uint16_t>(lcores.size());
@@ -593,7 +594,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         if (!remote.empty())
             log::say(log::Level::warning, "warning: port %u is on NUMA socket %d and polled by worker lcore(s)%s: its "
                      "frames cross the sockets' link; give -l lcores of socket %d, or put the NIC in a slot of theirs",
-                         static_cast<unsigned>(p), socket, remote.c_str(), socket);
+                     static_cast<unsigned>(p), socket, remote.c_str(), socket);
     }
 
     const uint64_t frag_cycles = (rte_get_tsc_hz() + 999) / 1000 * kFragTimeoutMs;

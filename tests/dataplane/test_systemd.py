@@ -143,8 +143,9 @@ class UnderSystemd(unittest.TestCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     # -- inside the container
-    def run_in(self, *argv, timeout=60):
-        return subprocess.run(["nsenter", "-t", self.pid, "-a", *argv], capture_output=True, text=True, timeout=timeout)
+    def run_in(self, *argv, timeout=60, input=None):
+        return subprocess.run(["nsenter", "-t", self.pid, "-a", *argv], capture_output=True, text=True, timeout=timeout,
+                              input=input)
 
     def show(self):
         p = self.run_in("systemctl", "show", "farend", "-p",
@@ -216,6 +217,14 @@ class UnderSystemd(unittest.TestCase):
                             r"rewritten, 0 dropped, 0 worker stall\(s\)$")
         m = self.wait_for("farend's totals in its status", lambda: totals.match(self.show()["StatusText"]), 12)
         self.assertTrue(int(m[1]) > 0 and m[1] == m[2] == m[3], m[0])
+        # The operator's view, from outside the unit's sandbox: dpdk-telemetry.py on the unit's
+        # file prefix.
+        p = self.run_in("dpdk-telemetry.py", "-f", "farend", input="/farend/stats\n")
+        answers = [json.loads(l) for l in p.stdout.splitlines() if l.strip().startswith('{"/farend/stats"')]
+        self.assertEqual(len(answers), 1, p.stdout + p.stderr)
+        st = answers[0]["/farend/stats"]
+        self.assertGreater(st["rx_packets"], 0, st)
+        self.assertEqual((st["rewritten"], st["dropped"]), (st["rx_packets"], 0), st)
 
         # Reload: the file checked, then SIGHUP; farend re-reads its rules.
         self.write_conf("rule = name=trusted source=198.51.100.0/24 action=never\n")
