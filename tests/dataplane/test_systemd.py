@@ -10,7 +10,8 @@ reading a FIFO the test writes NATed REGISTERs into); Type=notify, the watchdog,
 Restart=, StateDirectory= and the rest are the shipped unit's.
 
 What systemd itself then shows: the start completes only once farend says READY=1; `systemctl
-status` carries farend's totals; `systemctl reload` re-reads the rules, and fails without touching
+status` carries farend's totals; dpdk-telemetry.py reaches farend from outside its sandbox, whose
+/etc is read-only and /tmp its own; `systemctl reload` re-reads the rules, and fails without touching
 them when the file is broken; a worker stuck for WatchdogSec (its port's read of the FIFO blocks)
 gets farend killed by the watchdog and started again; `systemctl stop` leaves the final counters
 in the journal and the stats file in /var/lib/farend; a broken file fails the start once, with no
@@ -225,6 +226,13 @@ class UnderSystemd(unittest.TestCase):
         st = answers[0]["/farend/stats"]
         self.assertGreater(st["rx_packets"], 0, st)
         self.assertEqual((st["rewritten"], st["dropped"]), (st["rx_packets"], 0), st)
+        # The sandbox, seen from inside farend's own mount namespace: /etc read-only, /tmp its own.
+        self.run_in("touch", "/tmp/outside")
+        inside = ["nsenter", "-t", first_pid, "-m", "sh", "-c"]
+        p = self.run_in(*inside, "touch /etc/written-by-farend; ls /tmp")
+        self.assertIn("Read-only file system", p.stderr)
+        self.assertNotIn("outside", p.stdout)
+        self.assertEqual(self.run_in(*inside, "ls /run/dpdk/farend").returncode, 0)
 
         # Reload: the file checked, then SIGHUP; farend re-reads its rules.
         self.write_conf("rule = name=trusted source=198.51.100.0/24 action=never\n")
