@@ -148,6 +148,7 @@ struct Dataplane::Impl {
     std::vector<Link> links;
     mutable std::mutex ports_mutex;
     std::atomic<uint64_t> worker_stalls{0};  // times a worker did not come round its loop for kStallMs
+    std::atomic<bool> said_ready{false};     // READY=1 sent to systemd (watch_loop)
     std::vector<Path> paths;
     std::vector<int32_t> peer_of;     // per port id: the other port of its pair, -1 for ports in no pair
     std::vector<std::unique_ptr<WorkerState>> workers;
@@ -235,7 +236,6 @@ void watch_loop(const Dataplane& dp, Dataplane::Impl& im) {
     uint64_t watchdog_usec = 0;
     const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0;
     const auto ping_every = std::chrono::microseconds(watchdog_usec / 2);
-    bool ready = false;
     auto next_link_poll = clock::now(), next_ping = clock::now(), next_status = clock::now() + kStatusEvery;
     while (!g_stop.load()) {
         const auto now = clock::now();
@@ -270,11 +270,12 @@ void watch_loop(const Dataplane& dp, Dataplane::Impl& im) {
                          w.lcore, std::chrono::duration<double>(now - p.since).count());
             }
         }
-        if (all_started && !ready) {
-            ready = true;
+        if (all_started && !im.said_ready.load()) {
+            im.said_ready.store(true);
             sd_notifyf(0, "READY=1\nSTATUS=forwarding: %zu port(s), %zu worker lcore(s)", im.ports.size(),
                        im.workers.size());
         }
+        const bool ready = im.said_ready.load();
         if (ready && now >= next_status) {
             const pipeline::Counters t = dp.totals();
             using pipeline::Counter;
@@ -672,11 +673,17 @@ int Dataplane::run() {
     std::thread control([this] {
         while (!g_stop.load()) {
             if (g_reload.exchange(false)) {
+                // systemd shows the unit reloading until READY=1 again (once it was ready at all).
+                const bool notify = impl_->said_ready.load();
+                if (notify) sd_notify(0, "RELOADING=1\nSTATUS=reloading the rules");
                 std::string why;
-                if (reload_rules(&why))
+                if (reload_rules(&why)) {
                     log::say(log::Level::notice, "rules reloaded: %zu rule(s)", rules_report().count);
-                else
+                    if (notify) sd_notifyf(0, "READY=1\nSTATUS=rules reloaded: %zu rule(s)", rules_report().count);
+                } else {
                     log::say(log::Level::err, "rules NOT reloaded, the previous ones stay: %s", why.c_str());
+                    if (notify) sd_notify(0, "READY=1\nSTATUS=rules NOT reloaded, the previous ones stay (see the journal)");
+                }
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }

@@ -408,7 +408,8 @@ class Watchdog(unittest.TestCase):
     systemd restarts a stuck farend: configs/farend.service has WatchdogSec). Here systemd is a
     datagram socket of the test's (NOTIFY_SOCKET, WATCHDOG_USEC as systemd sets them), and the
     worker is stuck for real: its port reads a FIFO (net_pcap), and a read of an empty FIFO
-    blocks inside the driver, as a driver call that hangs would. The test's writer sends a burst
+    blocks inside the driver, as a driver call that hangs would. A rule reload (SIGHUP) on the way
+    is told to systemd (RELOADING=1, then READY=1 again). The test's writer sends a burst
     of frames every 100 ms, pauses 3 s, then goes on."""
 
     def test_a_stuck_worker_is_said_and_starves_the_watchdog(self):
@@ -447,11 +448,15 @@ class Watchdog(unittest.TestCase):
         self.addCleanup(lambda: proc.poll() is None and proc.kill())
         got = []  # (seconds since start, notification)
         start = time.monotonic()
+        hup = None  # when the rules were reloaded (SIGHUP), once farend said it was ready
         while proc.poll() is None and time.monotonic() - start < 60:
             try:
                 got.append((time.monotonic() - start, sock.recv(4096).decode()))
             except socket.timeout:
                 pass
+            if hup is None and got and got[0][1].startswith("READY=1"):
+                hup = len(got)
+                proc.send_signal(signal.SIGHUP)
         while True:  # what came before the exit
             try:
                 got.append((time.monotonic() - start, sock.recv(4096).decode()))
@@ -469,6 +474,10 @@ class Watchdog(unittest.TestCase):
         self.assertGreaterEqual(len(status), 1, texts)
         self.assertRegex(status[0], r"^STATUS=forwarding: 2 port\(s\), 1 worker lcore\(s\); \d+ frames in, \d+ SIP, "
                                     r"\d+ rewritten, 0 dropped, [01] worker stall\(s\)$")
+        # The reload: systemd is told the unit reloads, then that it is ready again.
+        reload = [t for t in texts[hup:] if t.startswith(("RELOADING=", "READY="))]
+        self.assertEqual(reload, ["RELOADING=1\nSTATUS=reloading the rules", "READY=1\nSTATUS=rules reloaded: 0 rule(s)"])
+        self.assertIn("farend: rules reloaded: 0 rule(s)\n", err)
         pings = [t for t, text in got if text == "WATCHDOG=1"]
         self.assertGreaterEqual(len(pings), 4, got)
         # Fed every ~0.5 s while the worker runs; not for the ~2 s it is stuck past the first second.
