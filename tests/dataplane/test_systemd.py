@@ -2,12 +2,13 @@
 """configs/farend.service run by a real systemd.
 
 The machine's own init is not systemd, so the test boots one: systemd-nspawn starts systemd as
-PID 1 of a container whose root is an empty tmpfs with this machine's /usr (--volatile=yes), in its
-this machine's network namespace. The unit and configs/farend.conf are put where the unit's header says to
-install them, and build/farend as /usr/local/bin/farend (an overlay: this machine's /usr is not
-touched). A drop-in replaces only ExecStart's EAL options (two net_pcap ports, the access one
-reading a FIFO the test writes NATed REGISTERs into); Type=notify, the watchdog, ExecReload,
-Restart=, StateDirectory= and the rest are the shipped unit's.
+PID 1 of a container whose root is an empty tmpfs with this machine's /usr (--volatile=yes), in
+this machine's network namespace. The unit, configs/farend.conf and configs/farend.default are put
+where the unit's header says to install them, and build/farend as /usr/local/bin/farend (an
+overlay: this machine's /usr is not touched). Only the EAL options differ from a deployment: in
+/etc/default/farend, whose FAREND_EAL the unit's ExecStart reads, this machine's lcore and two
+net_pcap ports (the access one reading a FIFO the test writes NATed REGISTERs into); everything
+else, ExecStart's line included, is as shipped.
 
 What systemd itself then shows: the start completes only once farend says READY=1; `systemctl
 status` carries farend's totals; dpdk-telemetry.py reaches farend from outside its sandbox, whose
@@ -36,12 +37,9 @@ from farendtools import pcap_header, pcap_record  # noqa: E402
 NSPAWN = shutil.which("systemd-nspawn")
 SYSTEMD = "/usr/lib/systemd/systemd"
 
-DROP_IN = """[Service]
-ExecStart=
-ExecStart=/usr/local/bin/farend -l 0 --no-huge --no-pci -m 512 --file-prefix farend \\
-    --vdev=net_pcap0,rx_pcap=/lab/in.pcap --vdev=net_pcap1,tx_pcap=/lab/out.pcap \\
-    -- --config /etc/farend/farend.conf --stats-json /var/lib/farend/stats.json
-"""
+# /etc/default/farend (configs/farend.default) with this machine's lcore and two net_pcap ports.
+EAL = ('FAREND_EAL="-l 0 --no-huge --no-pci -m 512 --vdev=net_pcap0,rx_pcap=/lab/in.pcap '
+       '--vdev=net_pcap1,tx_pcap=/lab/out.pcap"\n')
 
 # Debian's dpdk.service (the dpdk package: hugepages and NIC bindings from /etc/dpdk at boot) sets
 # vm.max_map_count, which the container's read-only /proc/sys refuses; in its place, a unit of the
@@ -101,10 +99,14 @@ class UnderSystemd(unittest.TestCase):
         shutil.copy(FAREND, f"{d}/usr/local/bin/farend")
         os.makedirs(f"{d}/etc/farend")
         shutil.copy(os.path.join(ROOT, "configs", "farend.conf"), f"{d}/etc/farend/farend.conf")
-        os.makedirs(f"{d}/etc/systemd/system/farend.service.d")
+        os.makedirs(f"{d}/etc/systemd/system")
         shutil.copy(os.path.join(ROOT, "configs", "farend.service"), f"{d}/etc/systemd/system/farend.service")
-        with open(f"{d}/etc/systemd/system/farend.service.d/lab.conf", "w") as f:
-            f.write(DROP_IN)
+        with open(os.path.join(ROOT, "configs", "farend.default")) as f:
+            shipped = f.read()
+        cls.assert_shipped_eal(shipped)
+        os.makedirs(f"{d}/etc/default")
+        with open(f"{d}/etc/default/farend", "w") as f:
+            f.write(re.sub(r"^FAREND_EAL=.*\n", EAL, shipped, flags=re.M))
         with open(f"{d}/etc/systemd/system/dpdk.service", "w") as f:
             f.write(DPDK_STAND_IN)
         os.makedirs(f"{d}/io")
@@ -120,7 +122,7 @@ class UnderSystemd(unittest.TestCase):
              f"--machine={cls.machine}", f"--overlay-ro=/usr:{d}/usr:/usr",
              f"--bind-ro={d}/etc/farend:/etc/farend",
              f"--bind-ro={d}/etc/systemd/system/farend.service:/etc/systemd/system/farend.service",
-             f"--bind-ro={d}/etc/systemd/system/farend.service.d:/etc/systemd/system/farend.service.d",
+             f"--bind-ro={d}/etc/default/farend:/etc/default/farend",
              f"--bind-ro={d}/etc/systemd/system/dpdk.service:/etc/systemd/system/dpdk.service",
              f"--bind={d}/io:/lab", "-b", "systemd.firstboot=off", "systemd.unit=sysinit.target"],
             stdin=subprocess.DEVNULL, stdout=cls.log, stderr=subprocess.STDOUT)
@@ -144,6 +146,13 @@ class UnderSystemd(unittest.TestCase):
         cls.tearDownClass()
         with open(f"{d}/boot.log") as f:
             raise AssertionError(f"the container's systemd did not come up (state '{state}'):\n{f.read()[-3000:]}")
+
+    @staticmethod
+    def assert_shipped_eal(text):
+        """configs/farend.default: one FAREND_EAL line, whose options are EAL's (lcores, ports)."""
+        lines = re.findall(r"^FAREND_EAL=(.*)$", text, re.M)
+        if lines != ['"-l 1-2 -a 0000:03:00.0 -a 0000:03:00.1"']:
+            raise AssertionError(f"configs/farend.default: {lines}")
 
     @classmethod
     def tearDownClass(cls):
