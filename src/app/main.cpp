@@ -170,10 +170,12 @@ int main(int argc, char** argv) {
     });
     std::signal(SIGHUP, on_hup);
     if (rte_pdump_init() != 0)
-        dataplane::log::say(dataplane::log::Level::warning, "warning: rte_pdump_init failed: dpdk-dumpcap cannot attach");
+        dataplane::log::say(dataplane::log::Level::warning,
+                            "warning: rte_pdump_init failed: dpdk-dumpcap cannot attach");
     if (std::string why; !telemetry::register_commands(dp.get(), &why))
         dataplane::log::say(dataplane::log::Level::warning,
-                            "warning: telemetry commands not registered (%s; started with --no-telemetry?)", why.c_str());
+                            "warning: telemetry commands not registered (%s; started with --no-telemetry?)",
+                            why.c_str());
 
     std::printf("farend %s: %u port(s), worker lcore(s)", app::kVersion, static_cast<unsigned>(rte_eth_dev_count_avail()));
     for (unsigned l : dp->worker_lcores()) std::printf(" %u", l);

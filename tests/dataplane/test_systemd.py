@@ -177,8 +177,10 @@ class UnderSystemd(unittest.TestCase):
                         "ActiveState,SubState,Result,MainPID,NRestarts,ExecMainStatus,StatusText")
         return dict(line.split("=", 1) for line in p.stdout.splitlines())
 
-    def journal(self, priority="debug"):
-        return self.run_in("journalctl", "-u", "farend", "--no-pager", "-o", "cat", "-p", priority).stdout
+    def journal(self, priority="debug", since=None):
+        """farend.service's journal, from `since` (time.time() then) when given."""
+        when = ["--since", f"@{since:.6f}"] if since is not None else []
+        return self.run_in("journalctl", "-u", "farend", "--no-pager", "-o", "cat", "-p", priority, *when).stdout
 
     def wait_for(self, what, cond, timeout=30):
         deadline = time.monotonic() + timeout
@@ -209,27 +211,29 @@ class UnderSystemd(unittest.TestCase):
         self.write_conf("rule = source=10.0.0/8 action=never\n")
         self.addCleanup(self.write_conf)
         self.addCleanup(self.run_in, "systemctl", "reset-failed", "farend")
+        since = time.time()
         p = self.run_in("systemctl", "start", "farend")
         self.assertNotEqual(p.returncode, 0, p.stderr)
         time.sleep(3)  # past RestartSec=2: a restart would have come
         s = self.show()
         self.assertEqual((s["ActiveState"], s["Result"], s["ExecMainStatus"], s["NRestarts"]),
                          ("failed", "exit-code", "2", "0"), s)
-        j = self.journal()
+        j = self.journal(since=since)
         self.assertIn("farend: --rule: rule 1 ('source=10.0.0/8 action=never'): source '10.0.0/8' is not an address "
                       "prefix", j)
         self.assertEqual(j.count("Starting farend.service"), 1, j)
         self.assertNotIn("EAL:", j)
-        self.assertIn("farend: --rule: rule 1 ('source=10.0.0/8 action=never')", self.journal("err"))
+        self.assertIn("farend: --rule: rule 1 ('source=10.0.0/8 action=never')", self.journal("err", since))
 
     def test_start_status_reload_watchdog_restart_stop(self):
         self.write_conf()
         self.addCleanup(self.run_in, "systemctl", "reset-failed", "farend")
         self.addCleanup(self.run_in, "systemctl", "stop", "farend")
+        since = time.time()
         # Start: Type=notify, so systemctl returns once farend said READY=1, its ports open.
         feeder, p = self.start_fed()
         self.addCleanup(feeder.close)
-        self.assertEqual(p.returncode, 0, p.stderr + self.journal())
+        self.assertEqual(p.returncode, 0, p.stderr + self.journal(since=since))
         s = self.show()
         self.assertEqual((s["ActiveState"], s["SubState"], s["NRestarts"]), ("active", "running", "0"), s)
         first_pid = s["MainPID"]
@@ -245,7 +249,7 @@ class UnderSystemd(unittest.TestCase):
         self.assertLessEqual(int(units["dpdk.service"]["ActiveEnterTimestampMonotonic"]),
                              int(units["farend.service"]["ExecMainStartTimestampMonotonic"]), p.stdout)
         self.assertEqual(s["StatusText"], "forwarding: 2 port(s), 1 worker lcore(s)")
-        j = self.journal()
+        j = self.journal(since=since)
         self.assertLess(j.index("port 1 (net_pcap): link up"), j.index("Started farend.service"), j)
 
         # systemctl status: farend's totals every 5 s, every REGISTER rewritten, no stall.
@@ -273,12 +277,12 @@ class UnderSystemd(unittest.TestCase):
         self.write_conf("rule = name=trusted source=198.51.100.0/24 action=never\n")
         p = self.run_in("systemctl", "reload", "farend")
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.wait_for("the rules reloaded", lambda: "farend: rules reloaded: 1 rule(s)" in self.journal())
+        self.wait_for("the rules reloaded", lambda: "farend: rules reloaded: 1 rule(s)" in self.journal(since=since))
         # A broken file: the reload fails, farend is not signalled and keeps its rules.
         self.write_conf("rule = name=trusted source=198.51.100.0/24 action=sometimes\n")
         p = self.run_in("systemctl", "reload", "farend")
         self.assertNotEqual(p.returncode, 0)
-        j = self.journal()
+        j = self.journal(since=since)
         self.assertIn("farend: --rule: rule 1 ('name=trusted source=198.51.100.0/24 action=sometimes')", j)
         self.assertIn("Reload failed for farend.service", j)
         self.assertEqual(j.count("farend: rules reloaded"), 1, j)
@@ -292,7 +296,7 @@ class UnderSystemd(unittest.TestCase):
         feeder.paused.set()
         self.wait_for("the watchdog's kill", lambda: self.show()["SubState"] in ("auto-restart", "activating"), 20)
         feeder.close()  # before the restarted farend opens the FIFO (RestartSec=2)
-        j = self.journal()
+        j = self.journal(since=since)
         self.assertIn("farend: warning: worker lcore 0 has not come round its loop for 1.0 s", j)
         self.assertIn("farend.service: Watchdog timeout (limit 10s)!", j)
         self.assertRegex(j, r"farend.service: Killing process \d+ \(farend\) with signal SIGABRT")
@@ -304,15 +308,16 @@ class UnderSystemd(unittest.TestCase):
         s = self.show()
         self.assertEqual((s["ActiveState"], s["NRestarts"]), ("active", "1"), s)
         self.assertNotEqual(s["MainPID"], first_pid)
-        self.assertIn("farend.service: Scheduled restart job, restart counter is at 1.", self.journal())
+        self.assertIn("farend.service: Scheduled restart job, restart counter is at 1.", self.journal(since=since))
         # What farend and DPDK say has its priority (journalctl -p), and DPDK's lines come once
         # (DPDK 22.11 would write each to syslog too): a line of each of the two starts.
-        warnings = self.journal("warning")
+        warnings = self.journal("warning", since)
         self.assertIn("farend: warning: worker lcore 0 has not come round its loop", warnings)
         self.assertIn("farend.service: Watchdog timeout (limit 10s)!", warnings)
         self.assertNotIn("port 0 (net_pcap): link up", warnings)
         self.assertNotIn("EAL: Detected CPU lcores", warnings)
-        self.assertEqual(self.journal().count("TELEMETRY: No legacy callbacks, legacy socket not created"), 2)
+        j = self.journal(since=since)
+        self.assertEqual(j.count("TELEMETRY: No legacy callbacks, legacy socket not created"), 2, j)
         self.wait_for("frames through the restarted farend", lambda: feeder.sent >= 40)
 
         # Stop: SIGTERM; farend drains, reports and writes its stats file in StateDirectory.
@@ -321,7 +326,7 @@ class UnderSystemd(unittest.TestCase):
         feeder.close()
         s = self.show()
         self.assertEqual((s["ActiveState"], s["Result"], s["ExecMainStatus"]), ("inactive", "success", "0"), s)
-        j = self.journal()
+        j = self.journal(since=since)
         self.assertIn("farend: final counters", j)
         self.assertIn("farend.service: Deactivated successfully.", j)
         stats = json.loads(self.run_in("cat", "/var/lib/farend/stats.json").stdout)["totals"]
