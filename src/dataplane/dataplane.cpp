@@ -270,11 +270,9 @@ void watch_loop(const Dataplane& dp, Dataplane::Impl& im) {
                          w.lcore, std::chrono::duration<double>(now - p.since).count());
             }
         }
-        if (all_started && !im.said_ready.load()) {
-            im.said_ready.store(true);
+        if (all_started && !im.said_ready.exchange(true))
             sd_notifyf(0, "READY=1\nSTATUS=forwarding: %zu port(s), %zu worker lcore(s)", im.ports.size(),
                        im.workers.size());
-        }
         const bool ready = im.said_ready.load();
         if (ready && now >= next_status) {
             const pipeline::Counters t = dp.totals();
@@ -678,11 +676,13 @@ int Dataplane::run() {
                 if (notify) sd_notify(0, "RELOADING=1\nSTATUS=reloading the rules");
                 std::string why;
                 if (reload_rules(&why)) {
-                    log::say(log::Level::notice, "rules reloaded: %zu rule(s)", rules_report().count);
-                    if (notify) sd_notifyf(0, "READY=1\nSTATUS=rules reloaded: %zu rule(s)", rules_report().count);
+                    const std::size_t n = rules_report().count;
+                    log::say(log::Level::notice, "rules reloaded: %zu rule(s)", n);
+                    if (notify) sd_notifyf(0, "READY=1\nSTATUS=rules reloaded: %zu rule(s)", n);
                 } else {
                     log::say(log::Level::err, "rules NOT reloaded, the previous ones stay: %s", why.c_str());
-                    if (notify) sd_notify(0, "READY=1\nSTATUS=rules NOT reloaded, the previous ones stay (see the journal)");
+                    if (notify)
+                        sd_notify(0, "READY=1\nSTATUS=rules NOT reloaded, the previous ones stay (see the journal)");
                 }
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(20));

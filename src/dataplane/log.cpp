@@ -13,13 +13,17 @@ namespace farend::dataplane::log {
 
 namespace {
 
-bool stderr_is_journal() {
-    const char* stream = std::getenv("JOURNAL_STREAM");
-    if (!stream) return false;
-    unsigned long long dev = 0, ino = 0;
-    if (std::sscanf(stream, "%llu:%llu", &dev, &ino) != 2) return false;
-    struct stat st{};
-    return fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+// Whether stderr is the journal: $JOURNAL_STREAM names the device and inode of the stream systemd
+// connected (systemd.exec(5)), and stderr is that one. Read once.
+bool to_journal() {
+    static const bool journal = [] {
+        const char* stream = std::getenv("JOURNAL_STREAM");
+        unsigned long long dev = 0, ino = 0;
+        if (!stream || std::sscanf(stream, "%llu:%llu", &dev, &ino) != 2) return false;
+        struct stat st{};
+        return fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+    }();
+    return journal;
 }
 
 void write_all(const char* p, std::size_t n) {
@@ -60,11 +64,6 @@ ssize_t dpdk_write(void*, const char* buf, std::size_t size) {
 }
 
 }  // namespace
-
-bool to_journal() {
-    static const bool journal = stderr_is_journal();
-    return journal;
-}
 
 void redirect_dpdk() {
     cookie_io_functions_t io{};

@@ -13,10 +13,6 @@ namespace farend::dataplane::log {
 // syslog's priorities (<syslog.h>), the ones farend uses.
 enum class Level : int { err = 3, warning = 4, notice = 5, info = 6 };
 
-// Whether stderr is the journal: $JOURNAL_STREAM names the device and inode of the stream systemd
-// connected (systemd.exec(5)), and stderr is that one. Read once.
-bool to_journal();
-
 // DPDK's log lines to stderr only, each with its priority where stderr is the journal. Before
 // rte_eal_init, so that EAL's own lines go there too.
 void redirect_dpdk();
