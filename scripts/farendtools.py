@@ -175,18 +175,20 @@ def flows_pool(n):
     return mbufs, 512 + mbufs * 4608 // (1 << 20)
 
 
-def telemetry(prefix, cmd, tries=100, proc=None):
+def telemetry(prefix, cmd, tries=100, proc=None, via=()):
     """One DPDK telemetry command's answer (dict), retried while the application starts. proc: the
     application's Popen (its output piped), if this started it: if it exits before it answers
-    (a bad option, no memory), RuntimeError says so with what it printed, at once."""
+    (a bad option, no memory), RuntimeError says so with what it printed, at once. via: a command
+    prefix that runs dpdk-telemetry.py where the application's socket is (nsenter into a
+    container, say)."""
     key = cmd.split(",")[0]
     last = None
     for _ in range(tries):
         if proc is not None and proc.poll() is not None:
             out, _ = proc.communicate()
             raise RuntimeError(f"{proc.args[0]} exited with status {proc.returncode} before it answered {cmd}:\n{out}")
-        p = subprocess.run(["dpdk-telemetry.py", "-f", prefix], input=cmd + "\n", capture_output=True, text=True,
-                           timeout=30)
+        p = subprocess.run([*via, "dpdk-telemetry.py", "-f", prefix], input=cmd + "\n", capture_output=True,
+                           text=True, timeout=30)
         last = p
         for line in p.stdout.splitlines():
             line = line.strip()

@@ -32,7 +32,7 @@ from scapy.all import rdpcap
 
 sys.path.insert(0, os.path.dirname(__file__))
 from dataplane_common import FAREND, ROOT, natted_register, setUpModule, sip, tearDownModule  # noqa: E402,F401
-from farendtools import pcap_header, pcap_record  # noqa: E402
+from farendtools import pcap_header, pcap_record, telemetry  # noqa: E402
 
 NSPAWN = shutil.which("systemd-nspawn")
 SYSTEMD = "/usr/lib/systemd/systemd"
@@ -168,13 +168,14 @@ class UnderSystemd(unittest.TestCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     # -- inside the container
-    def run_in(self, *argv, timeout=60, input=None):
-        return subprocess.run(["nsenter", "-t", self.pid, "-a", *argv], capture_output=True, text=True, timeout=timeout,
-                              input=input)
+    def inside(self):
+        return ["nsenter", "-t", self.pid, "-a"]
 
-    def show(self):
-        p = self.run_in("systemctl", "show", "farend", "-p",
-                        "ActiveState,SubState,Result,MainPID,NRestarts,ExecMainStatus,StatusText")
+    def run_in(self, *argv, timeout=60):
+        return subprocess.run([*self.inside(), *argv], capture_output=True, text=True, timeout=timeout)
+
+    def show(self, unit="farend", props="ActiveState,SubState,Result,MainPID,NRestarts,ExecMainStatus,StatusText"):
+        p = self.run_in("systemctl", "show", unit, "-p", props)
         return dict(line.split("=", 1) for line in p.stdout.splitlines())
 
     def journal(self, priority="debug", since=None):
@@ -239,15 +240,11 @@ class UnderSystemd(unittest.TestCase):
         first_pid = s["MainPID"]
         # dpdk.service (Debian's sets up hugepages and NIC bindings from /etc/dpdk at boot; here a
         # stand-in) is pulled in and done before farend starts.
-        p = self.run_in("systemctl", "show", "dpdk", "farend", "-p", "Id,ActiveState,ActiveEnterTimestampMonotonic,"
-                        "ExecMainStartTimestampMonotonic")
-        units = {}
-        for block in p.stdout.strip().split("\n\n"):
-            kv = dict(line.split("=", 1) for line in block.splitlines())
-            units[kv["Id"]] = kv
-        self.assertEqual(units["dpdk.service"]["ActiveState"], "active", p.stdout)
-        self.assertLessEqual(int(units["dpdk.service"]["ActiveEnterTimestampMonotonic"]),
-                             int(units["farend.service"]["ExecMainStartTimestampMonotonic"]), p.stdout)
+        dpdk = self.show("dpdk", "ActiveState,ActiveEnterTimestampMonotonic")
+        started = self.show("farend", "ExecMainStartTimestampMonotonic")
+        self.assertEqual(dpdk["ActiveState"], "active", dpdk)
+        self.assertLessEqual(int(dpdk["ActiveEnterTimestampMonotonic"]), int(started["ExecMainStartTimestampMonotonic"]),
+                             (dpdk, started))
         self.assertEqual(s["StatusText"], "forwarding: 2 port(s), 1 worker lcore(s)")
         j = self.journal(since=since)
         self.assertLess(j.index("port 1 (net_pcap): link up"), j.index("Started farend.service"), j)
@@ -259,10 +256,7 @@ class UnderSystemd(unittest.TestCase):
         self.assertTrue(int(m[1]) > 0 and m[1] == m[2] == m[3], m[0])
         # The operator's view, from outside the unit's sandbox: dpdk-telemetry.py on the unit's
         # file prefix.
-        p = self.run_in("dpdk-telemetry.py", "-f", "farend", input="/farend/stats\n")
-        answers = [json.loads(l) for l in p.stdout.splitlines() if l.strip().startswith('{"/farend/stats"')]
-        self.assertEqual(len(answers), 1, p.stdout + p.stderr)
-        st = answers[0]["/farend/stats"]
+        st = telemetry("farend", "/farend/stats", tries=1, via=self.inside())
         self.assertGreater(st["rx_packets"], 0, st)
         self.assertEqual((st["rewritten"], st["dropped"]), (st["rx_packets"], 0), st)
         # The sandbox, seen from inside farend's own mount namespace: /etc read-only, /tmp its own.
