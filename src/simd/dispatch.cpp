@@ -1,6 +1,9 @@
 // Runtime kernel choice: CPU features once, FAREND_SIMD to force one.
 #include <farend/simd/scan.hpp>
 
+#include <farend/base/stderr.hpp>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -40,8 +43,12 @@ const Kernel& choose() noexcept {
     const Kernel* best = s.list[s.n - 1];
     if (const char* env = std::getenv("FAREND_SIMD"); env && *env) {
         if (const Kernel* k = kernel_by_name(env)) return *k;
-        std::fprintf(stderr, "farend: FAREND_SIMD=%s is not a kernel this CPU runs (scalar, avx2, avx512); using %s\n",
-                     env, best->name);
+        // A warning, with its priority where stderr is the journal (as the dataplane's own lines).
+        char line[256];
+        const int n = std::snprintf(line, sizeof line,
+                                    "%sfarend: FAREND_SIMD=%.64s is not a kernel this CPU runs (scalar, avx2, avx512); using %s\n",
+                                    stderr_is_journal() ? "<4>" : "", env, best->name);
+        if (n > 0) write_stderr(line, std::min(static_cast<std::size_t>(n), sizeof line - 1));
     }
     return *best;
 }
