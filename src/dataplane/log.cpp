@@ -4,7 +4,6 @@
 
 #include <rte_log.h>
 
-#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -57,26 +56,6 @@ void redirect_dpdk() {
     cookie_io_functions_t io{};
     io.write = dpdk_write;
     if (FILE* f = fopencookie(nullptr, "w", io)) rte_openlog_stream(f);
-}
-
-void say(Level level, const char* fmt, ...) {
-    std::string line = stderr_is_journal() ? "<" + std::to_string(static_cast<int>(level)) + ">farend: " : "farend: ";
-    const std::size_t head = line.size();
-    std::va_list ap;
-    va_start(ap, fmt);
-    std::va_list again;
-    va_copy(again, ap);
-    const int body = std::vsnprintf(nullptr, 0, fmt, ap);
-    va_end(ap);
-    if (body > 0) {
-        line.resize(head + static_cast<std::size_t>(body) + 1);
-        std::vsnprintf(line.data() + head, static_cast<std::size_t>(body) + 1, fmt, again);
-        line.back() = '\n';  // over vsnprintf's terminating zero
-    } else {
-        line += '\n';
-    }
-    va_end(again);
-    write_stderr(line.data(), line.size());
 }
 
 }  // namespace farend::dataplane::log

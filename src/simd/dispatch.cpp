@@ -3,8 +3,6 @@
 
 #include <farend/base/stderr.hpp>
 
-#include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 
 namespace farend::simd {
@@ -43,12 +41,8 @@ const Kernel& choose() noexcept {
     const Kernel* best = s.list[s.n - 1];
     if (const char* env = std::getenv("FAREND_SIMD"); env && *env) {
         if (const Kernel* k = kernel_by_name(env)) return *k;
-        // A warning, with its priority where stderr is the journal (as the dataplane's own lines).
-        char line[256];
-        const int n = std::snprintf(line, sizeof line,
-                                    "%sfarend: FAREND_SIMD=%.64s is not a kernel this CPU runs (scalar, avx2, avx512); using %s\n",
-                                    stderr_is_journal() ? "<4>" : "", env, best->name);
-        if (n > 0) write_stderr(line, std::min(static_cast<std::size_t>(n), sizeof line - 1));
+        say(Level::warning, "FAREND_SIMD=%s is not a kernel this CPU runs (scalar, avx2, avx512); using %s", env,
+            best->name);
     }
     return *best;
 }

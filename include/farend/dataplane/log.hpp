@@ -8,16 +8,17 @@
 // their priority.
 #pragma once
 
+#include <farend/base/stderr.hpp>
+
 namespace farend::dataplane::log {
 
-// syslog's priorities (<syslog.h>), the ones farend uses.
-enum class Level : int { err = 3, warning = 4, notice = 5, info = 6 };
+// farend's own lines: base's say() and its levels (the SIMD library, which has no DPDK, says its
+// one line through them too).
+using farend::Level;
+using farend::say;
 
 // DPDK's log lines to stderr only, each with its priority where stderr is the journal. Before
 // rte_eal_init, so that EAL's own lines go there too.
 void redirect_dpdk();
-
-// "farend: " and the text, a line on stderr.
-void say(Level level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
 }  // namespace farend::dataplane::log
