@@ -23,6 +23,11 @@
 #include <rte_rcu_qsbr.h>
 #include <systemd/sd-daemon.h>
 
+#include <dirent.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -146,6 +151,17 @@ struct Dataplane::Impl {
         uint64_t changes = 0;
     };
     std::vector<Link> links;
+    // net_af_packet's kernel rings: DPDK 22.11's driver reads no drop count of them, so a frame
+    // the kernel had no room for in a full ring was lost unseen. farend reads the count of each
+    // of the driver's sockets (PACKET_STATISTICS, which resets it) and adds it to the port's
+    // rx_missed. Beside ports and under the same mutex; the sockets are forgotten before the
+    // ports close (their descriptors may then be reused).
+    struct KernelRing {
+        uint16_t port;
+        int fd;
+    };
+    std::vector<KernelRing> kernel_rings;
+    std::vector<uint64_t> kernel_ring_drops;  // per port id: what its rings dropped so far
     mutable std::mutex ports_mutex;
     std::atomic<uint64_t> worker_stalls{0};  // times a worker did not come round its loop for kStallMs
     std::atomic<bool> said_ready{false};     // READY=1 sent to systemd (watch_loop)
@@ -167,8 +183,25 @@ struct Dataplane::Impl {
 
 Dataplane::Dataplane(const pipeline::Config& config) : config_(config), impl_(std::make_unique<Impl>()) {}
 
+namespace {
+
+// Adds what each af_packet ring dropped since the last read to its port's count (under
+// ports_mutex). A later driver that reads the same count itself sees only the drops since either
+// read, so rx_missed (its imissed plus these) stays the sum.
+void drain_kernel_rings(Dataplane::Impl& im) {
+    for (const auto& r : im.kernel_rings) {
+        tpacket_stats_v3 st{};
+        socklen_t len = sizeof st;
+        if (getsockopt(r.fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) im.kernel_ring_drops[r.port] += st.tp_drops;
+    }
+}
+
+}  // namespace
+
 void Dataplane::stop_ports() {
     std::lock_guard<std::mutex> lock(impl_->ports_mutex);
+    drain_kernel_rings(*impl_);
+    impl_->kernel_rings.clear();
     for (uint16_t p : impl_->ports) {
         rte_eth_dev_stop(p);
         rte_eth_dev_close(p);
@@ -197,6 +230,7 @@ void fill_link(Dataplane::PortStats& ps, const rte_eth_link& l) {
 // what farend sends to it until it comes back.
 void poll_links(Dataplane::Impl& im) {
     std::lock_guard<std::mutex> lock(im.ports_mutex);
+    drain_kernel_rings(im);  // the kernel's count is 32 bits: read it often
     for (std::size_t i = 0; i < im.ports.size() && i < im.links.size(); ++i) {
         rte_eth_link now{};
         if (rte_eth_link_get_nowait(im.ports[i], &now) != 0) continue;
@@ -309,9 +343,10 @@ std::string Dataplane::link_text(const PortStats& p) {
 }
 
 Dataplane::Resources Dataplane::resources() const {
-    const Impl& im = *impl_;
+    Impl& im = *impl_;  // the kernel rings' counts are read (and reset) into it
     Resources r;
     std::lock_guard<std::mutex> lock(im.ports_mutex);
+    drain_kernel_rings(im);
     for (std::size_t i = 0; i < im.ports.size(); ++i) {  // each once: --port-pair refuses a port in two pairs
         const uint16_t p = im.ports[i];
         PortStats ps;
@@ -327,7 +362,7 @@ Dataplane::Resources Dataplane::resources() const {
         if (rte_eth_stats_get(p, &st) == 0) {
             ps.rx_packets = st.ipackets;
             ps.tx_packets = st.opackets;
-            ps.rx_missed = st.imissed;
+            ps.rx_missed = st.imissed + (p < im.kernel_ring_drops.size() ? im.kernel_ring_drops[p] : 0);
             ps.rx_nombuf = st.rx_nombuf;
             ps.rx_errors = st.ierrors;
             ps.tx_errors = st.oerrors;
@@ -413,6 +448,48 @@ void af_packet_note(uint16_t port, const rte_eth_dev_info& info) {
              "cuts frames longer than %u bytes short (counted bad_frames, forwarded as they came)%s",
              enough ? "note" : "warning", static_cast<unsigned>(port), framesz, longest,
              enough ? "" : "; give framesz=4096 (blocksz=4096 or more) for frames up to 4,030 bytes");
+}
+
+// The af_packet driver's sockets of each net_af_packet port (one a queue, each bound to the
+// port's interface; farend opens no packet socket of its own), for drain_kernel_rings(). Found
+// among the process's descriptors: DPDK 22.11 gives no other way to them.
+void find_kernel_rings(Dataplane::Impl& im) {
+    std::vector<std::pair<uint16_t, int>> ifindex_of;  // port, its interface
+    for (uint16_t p : im.ports) {
+        rte_eth_dev_info info{};
+        if (rte_eth_dev_info_get(p, &info) != 0 || std::string_view(info.driver_name) != "net_af_packet") continue;
+        int ifindex = static_cast<int>(info.if_index);
+        if (ifindex == 0 && info.device) {  // the iface= the port was given
+            const rte_devargs* da = rte_dev_devargs(info.device);
+            if (rte_kvargs* kv = da && da->args ? rte_kvargs_parse(da->args, nullptr) : nullptr) {
+                if (const char* v = rte_kvargs_get(kv, "iface")) ifindex = static_cast<int>(if_nametoindex(v));
+                rte_kvargs_free(kv);
+            }
+        }
+        if (ifindex > 0) ifindex_of.emplace_back(p, ifindex);
+    }
+    if (ifindex_of.empty()) return;
+    DIR* dir = opendir("/proc/self/fd");
+    if (!dir) return;
+    const int own = dirfd(dir);
+    while (const dirent* e = readdir(dir)) {
+        char* end = nullptr;
+        const long fd = std::strtol(e->d_name, &end, 10);
+        if (end == e->d_name || *end != '\0' || fd == own) continue;
+        int domain = 0;
+        socklen_t len = sizeof domain;
+        if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_PACKET) continue;
+        sockaddr_ll sll{};
+        socklen_t sl = sizeof sll;
+        if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&sll), &sl) != 0) continue;
+        for (const auto& [port, ifindex] : ifindex_of)
+            if (sll.sll_ifindex == ifindex) {  // the first port on it, should two share an interface
+                im.kernel_rings.push_back({port, static_cast<int>(fd)});
+                if (im.kernel_ring_drops.size() <= port) im.kernel_ring_drops.resize(port + 1u, 0);
+                break;
+            }
+    }
+    closedir(dir);
 }
 
 }  // namespace
@@ -530,6 +607,19 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
                      " worker lcores: give fewer lcores with -l (one worker per queue)";
             return nullptr;
         }
+        // net_af_packet opens a socket a queue pair (qpairs=) at probe, and the kernel spreads the
+        // interface's frames over all of them (PACKET_FANOUT) whatever queues are set up: a queue
+        // no worker reads would hold its share of the frames unread, and lose the rest.
+        if (std::string_view(info.driver_name) == "net_af_packet" && info.max_rx_queues > nq) {
+            *error = "port " + std::to_string(p) + " (net_af_packet, qpairs=" + std::to_string(info.max_rx_queues) +
+                     "): the kernel spreads the interface's frames over its " + std::to_string(info.max_rx_queues) +
+                     " queues, but " + std::to_string(nq) + " worker lcore(s) read them: the frames of queue(s) " +
+                     std::to_string(nq) + (info.max_rx_queues - nq > 1 ? "-" + std::to_string(info.max_rx_queues - 1) : "") +
+                     " would never be read. Give qpairs=" + std::to_string(nq) + ", or " +
+                     std::to_string(info.max_rx_queues) + " worker lcores (-l: the main lcore and " +
+                     std::to_string(info.max_rx_queues) + " more)";
+            return nullptr;
+        }
         af_packet_note(p, info);
         static uint8_t symmetric_key[40];  // 0x6d5a repeated: Toeplitz gives both directions one hash
         for (std::size_t k = 0; k < sizeof symmetric_key; k += 2) {
@@ -579,6 +669,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         rte_eth_link_get_nowait(p, &pl.link);
         im.links.push_back(pl);
     }
+    find_kernel_rings(im);
 
     // A port polled from another NUMA socket than its own: each frame, descriptor and register
     // access crosses the sockets' link. It works; a carrier engineer wants to know (DPDK's own

@@ -550,6 +550,13 @@ class HostileTraffic(LabCase):
         self.assertNotIn("Traceback", svwar.stdout + svwar.stderr)
         after_scan = farend_stats()
         self.assertGreaterEqual(after_scan["sip_messages"] - before["sip_messages"], 31)
+        # Frames the kernel's af_packet ring of farend's access port had no room for (8,192 deep:
+        # ~200 ms of the flood while farend's worker is off its CPU, as on this 2-core VM in a
+        # slow phase) are the port's rx_missed: read or counted, every one.
+        def ports_missed():  # the access port's (the flood's), the core port's (Kamailio's answers)
+            res = json.loads(lab("resources").strip().splitlines()[-1])["/farend/resources"]
+            return res["port0_rx_missed"], res["port1_rx_missed"]
+        missed_before = ports_missed()
         # 90 sockets behind the NAT (90 flows into a 64-flow table, round robin: every message
         # evicts), 5 s as fast as Python sends, to Kamailio, which answers each one
         p = subprocess.run(["ip", "netns", "exec", "fe-ua", "/usr/bin/python3", os.path.join(ROOT, "scripts", "soak"),
@@ -557,14 +564,18 @@ class HostileTraffic(LabCase):
                             "--dest-port", "5060"], capture_output=True, text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stderr)
         sent = json.loads(p.stdout.strip().splitlines()[-1])["sent"]
+        missed, answers_missed = (a - b for a, b in zip(ports_missed(), missed_before))
         register()
         self.assertRegex(location()[0], r"^sip:alice@203\.0\.113\.5:400\d\d$", "the agent still registers")
         time.sleep(1)
         s = farend_stats()
         flood = s["sip_messages"] - after_scan["sip_messages"]
         print(f"flood: {sent} REGISTERs sent, farend read {flood} SIP messages, {s['flows_evicted']} flows evicted, "
-              f"{s['core_to_access'] - after_scan['core_to_access']} answers back")
-        self.assertGreaterEqual(flood, sent)  # and alice's REGISTER
+              f"{s['core_to_access'] - after_scan['core_to_access']} answers back; missed by the ports (their kernel "
+              f"rings full): {missed} of the flood, {answers_missed} answers"
+              f"{'' if missed + answers_missed == 0 else ': LOST BEFORE FAREND READ THEM'}")
+        self.assertGreaterEqual(flood + missed, sent)  # and alice's REGISTER: each one read, or counted where lost
+        self.assertLess(missed, sent // 20, "farend's worker fell behind the flood for more than a moment")
         self.assertEqual(s["rewritten"] - after_scan["rewritten"], flood)
         self.assertEqual(s["dropped"], 0)
         self.assertGreater(s["flows_evicted"], 0)
