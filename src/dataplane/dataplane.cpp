@@ -607,17 +607,21 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
                      " worker lcores: give fewer lcores with -l (one worker per queue)";
             return nullptr;
         }
-        // net_af_packet opens a socket a queue pair (qpairs=) at probe, and the kernel spreads the
-        // interface's frames over all of them (PACKET_FANOUT) whatever queues are set up: a queue
-        // no worker reads would hold its share of the frames unread, and lose the rest.
-        if (std::string_view(info.driver_name) == "net_af_packet" && info.max_rx_queues > nq) {
-            *error = "port " + std::to_string(p) + " (net_af_packet, qpairs=" + std::to_string(info.max_rx_queues) +
-                     "): the kernel spreads the interface's frames over its " + std::to_string(info.max_rx_queues) +
-                     " queues, but " + std::to_string(nq) + " worker lcore(s) read them: the frames of queue(s) " +
-                     std::to_string(nq) + (info.max_rx_queues - nq > 1 ? "-" + std::to_string(info.max_rx_queues - 1) : "") +
-                     " would never be read. Give qpairs=" + std::to_string(nq) + ", or " +
-                     std::to_string(info.max_rx_queues) + " worker lcores (-l: the main lcore and " +
-                     std::to_string(info.max_rx_queues) + " more)";
+        // Drivers whose receive queues are made at probe from their arguments and fed whatever
+        // queues are set up: net_af_packet opens a socket a queue pair (qpairs=), and the kernel
+        // spreads the interface's frames over all of them (PACKET_FANOUT); net_pcap reads a
+        // capture or an interface a queue (rx_pcap=, rx_iface=, iface=). A queue no worker reads
+        // would hold its share of the frames unread (af_packet's ring then drops the rest).
+        if (const std::string_view drv = info.driver_name;
+            (drv == "net_af_packet" || drv == "net_pcap") && info.max_rx_queues > nq) {
+            const std::string q = std::to_string(info.max_rx_queues), n = std::to_string(nq);
+            *error = "port " + std::to_string(p) + " (" + std::string(drv) + ") has " + q +
+                     " receive queues, made from its arguments and each fed its share of the frames, but " + n +
+                     " worker lcore(s) read them: queue(s) " + n +
+                     (info.max_rx_queues - nq > 1 ? "-" + std::to_string(info.max_rx_queues - 1) : "") +
+                     " would never be read. Give " +
+                     (drv == "net_af_packet" ? "qpairs=" + n : std::string("one rx_pcap=, rx_iface= or iface= per worker")) + ", or " +
+                     q + " worker lcores (-l: the main lcore and " + q + " more)";
             return nullptr;
         }
         af_packet_note(p, info);

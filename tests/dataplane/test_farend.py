@@ -999,9 +999,10 @@ for i in range(300):
         totals = report["totals"]
         self.assertEqual((totals["rx_packets"], totals["rewritten"], totals["dropped"]), (2 * self.RING, 2 * self.RING, 0))
 
-    def test_more_kernel_queues_than_workers_is_refused(self):
+    def test_more_receive_queues_than_workers_is_refused(self):
         """qpairs=2 with one worker: the kernel would hand half the frames to a queue no worker reads.
-        farend refuses to start and says what to change."""
+        farend refuses to start and says what to change. So with net_pcap's two captures (a queue
+        each) and one worker, where the second capture was never read (11 of 22 frames, before)."""
         tmp = tempfile.mkdtemp()
         farend = self.farend(["-l", "0"], 2, os.path.join(tmp, "stats.json"))
         self.addCleanup(lambda: farend.poll() is None and farend.kill())  # one that started after all
@@ -1010,9 +1011,18 @@ for i in range(300):
         except subprocess.TimeoutExpired:
             self.fail("farend started with a queue no worker reads")
         self.assertEqual(farend.returncode, 1, out + err)
-        self.assertIn("farend: port 0 (net_af_packet, qpairs=2): the kernel spreads the interface's frames over its 2 "
-                      "queues, but 1 worker lcore(s) read them: the frames of queue(s) 1 would never be read. Give "
+        self.assertIn("farend: port 0 (net_af_packet) has 2 receive queues, made from its arguments and each fed its "
+                      "share of the frames, but 1 worker lcore(s) read them: queue(s) 1 would never be read. Give "
                       "qpairs=1, or 2 worker lcores (-l: the main lcore and 2 more)\n", err)
+        p = subprocess.run([FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", f"{self.NS}-pcap", "-l", "0",
+                            "--log-level=lib.eal:warning", f"--vdev=net_pcap0,rx_pcap={SAMPLE},rx_pcap={SAMPLE}",
+                            "--vdev=net_null1,no-rx=1", "--", "--exit-when-idle", "1"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("farend: port 0 (net_pcap) has 2 receive queues, made from its arguments and each fed its share "
+                      "of the frames, but 1 worker lcore(s) read them: queue(s) 1 would never be read. Give one "
+                      "rx_pcap=, rx_iface= or iface= per worker, or 2 worker lcores (-l: the main lcore and 2 more)\n",
+                      p.stderr)
 
 
 # A command prefix that runs what follows with two NUMA nodes where this VM has one: EAL reads an
