@@ -539,6 +539,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         if (rte_eth_dev_info_get(p, &info) == 0) max_q = std::min({max_q, info.max_rx_queues, info.max_tx_queues});
     }
     if (max_q == 0) max_q = 1;
+    const std::size_t lcores_given = lcores.size();
     if (lcores.size() > max_q) {
         std::string idle;
         for (std::size_t i = max_q; i < lcores.size(); ++i) {
@@ -620,8 +621,11 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
                      " worker lcore(s) read them: queue(s) " + n +
                      (info.max_rx_queues - nq > 1 ? "-" + std::to_string(info.max_rx_queues - 1) : "") +
                      " would never be read. Give " +
-                     (drv == "net_af_packet" ? "qpairs=" + n : std::string("one rx_pcap=, rx_iface= or iface= per worker")) + ", or " +
-                     q + " worker lcores (-l: the main lcore and " + q + " more)";
+                     (drv == "net_af_packet" ? "qpairs=" + n : std::string("one rx_pcap=, rx_iface= or iface= per worker")) +
+                     (lcores_given >= info.max_rx_queues
+                          ? " (another port has " + n + " queue(s), which sets how many workers run), or every port " + q +
+                                " queues"
+                          : ", or " + q + " worker lcores (-l: the main lcore and " + q + " more)");
             return nullptr;
         }
         af_packet_note(p, info);

@@ -1023,6 +1023,14 @@ for i in range(300):
                       "of the frames, but 1 worker lcore(s) read them: queue(s) 1 would never be read. Give one "
                       "rx_pcap=, rx_iface= or iface= per worker, or 2 worker lcores (-l: the main lcore and 2 more)\n",
                       p.stderr)
+        # Two worker lcores, but the other port has one queue: one worker runs, and farend says why.
+        p = subprocess.run([FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", f"{self.NS}-pcap2",
+                            "--lcores", "0@0,1@0,2@1", "--log-level=lib.eal:warning",
+                            f"--vdev=net_pcap0,rx_pcap={SAMPLE},rx_pcap={SAMPLE}", f"--vdev=net_pcap1,rx_pcap={SAMPLE}",
+                            "--", "--exit-when-idle", "1"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("queue(s) 1 would never be read. Give one rx_pcap=, rx_iface= or iface= per worker (another port "
+                      "has 1 queue(s), which sets how many workers run), or every port 2 queues\n", p.stderr)
 
 
 # A command prefix that runs what follows with two NUMA nodes where this VM has one: EAL reads an
