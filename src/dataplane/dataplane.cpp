@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -162,6 +163,13 @@ struct Dataplane::Impl {
     };
     std::vector<KernelRing> kernel_rings;
     std::vector<uint64_t> kernel_ring_drops;  // per port id: what its rings dropped so far
+    // Per port id: net_af_packet's interface and one of the driver's sockets (for its flags: the
+    // driver says its link is up whatever the interface's is); fd -1 for other drivers.
+    struct AfPacketIface {
+        int ifindex = 0;
+        int fd = -1;
+    };
+    std::vector<AfPacketIface> af_packet_ifaces;
     mutable std::mutex ports_mutex;
     std::atomic<uint64_t> worker_stalls{0};  // times a worker did not come round its loop for kStallMs
     std::atomic<bool> said_ready{false};     // READY=1 sent to systemd (watch_loop)
@@ -202,6 +210,7 @@ void Dataplane::stop_ports() {
     std::lock_guard<std::mutex> lock(impl_->ports_mutex);
     drain_kernel_rings(*impl_);
     impl_->kernel_rings.clear();
+    impl_->af_packet_ifaces.clear();
     for (uint16_t p : impl_->ports) {
         rte_eth_dev_stop(p);
         rte_eth_dev_close(p);
@@ -225,6 +234,22 @@ void fill_link(Dataplane::PortStats& ps, const rte_eth_link& l) {
     ps.link_speed_mbps = l.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : l.link_speed;
 }
 
+// A port's link as its driver reads it (rte_eth_link_get_nowait: no waiting for
+// auto-negotiation). net_af_packet (22.11) says up whatever its interface is: there the
+// interface's flags say instead (up and running: administratively up, with a carrier), read
+// through one of the driver's own sockets. Under ports_mutex.
+int read_link(const Dataplane::Impl& im, uint16_t port, rte_eth_link* link) {
+    const int r = rte_eth_link_get_nowait(port, link);
+    if (r != 0 || port >= im.af_packet_ifaces.size() || im.af_packet_ifaces[port].fd < 0) return r;
+    const auto& a = im.af_packet_ifaces[port];
+    ifreq ifr{};
+    ifr.ifr_ifindex = a.ifindex;
+    if (ioctl(a.fd, SIOCGIFNAME, &ifr) != 0 || ioctl(a.fd, SIOCGIFFLAGS, &ifr) != 0) return r;
+    const bool up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+    link->link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+    return r;
+}
+
 // Reads every port's link (rte_eth_link_get_nowait: no waiting for auto-negotiation) and says
 // each change on stderr, as a carrier engineer's logs want it: a port whose link went down loses
 // what farend sends to it until it comes back.
@@ -233,7 +258,7 @@ void poll_links(Dataplane::Impl& im) {
     drain_kernel_rings(im);  // the kernel's count is 32 bits: read it often
     for (std::size_t i = 0; i < im.ports.size() && i < im.links.size(); ++i) {
         rte_eth_link now{};
-        if (rte_eth_link_get_nowait(im.ports[i], &now) != 0) continue;
+        if (read_link(im, im.ports[i], &now) != 0) continue;
         auto& was = im.links[i];
         const bool changed = now.link_status != was.link.link_status;
         was.link = now;  // a speed renegotiated on a link that stayed up is not a change
@@ -451,7 +476,8 @@ void af_packet_note(uint16_t port, const rte_eth_dev_info& info) {
 }
 
 // The af_packet driver's sockets of each net_af_packet port (one a queue, each bound to the
-// port's interface; farend opens no packet socket of its own), for drain_kernel_rings(). Found
+// port's interface; farend opens no packet socket of its own), for drain_kernel_rings() and
+// read_link(). Found
 // among the process's descriptors: DPDK 22.11 gives no other way to them.
 void find_kernel_rings(Dataplane::Impl& im) {
     std::vector<std::pair<uint16_t, int>> ifindex_of;  // port, its interface
@@ -486,6 +512,8 @@ void find_kernel_rings(Dataplane::Impl& im) {
             if (sll.sll_ifindex == ifindex) {  // the first port on it, should two share an interface
                 im.kernel_rings.push_back({port, static_cast<int>(fd)});
                 if (im.kernel_ring_drops.size() <= port) im.kernel_ring_drops.resize(port + 1u, 0);
+                if (im.af_packet_ifaces.size() <= port) im.af_packet_ifaces.resize(port + 1u);
+                im.af_packet_ifaces[port] = {ifindex, static_cast<int>(fd)};
                 break;
             }
     }
@@ -671,13 +699,13 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         }
         rte_eth_promiscuous_enable(p);  // a bump in the wire forwards every frame; vdevs may refuse
     }
+    find_kernel_rings(im);
     // The links as they are now (a NIC may still be negotiating: poll_links says when it comes up).
     for (uint16_t p : im.ports) {
         Impl::Link pl;
-        rte_eth_link_get_nowait(p, &pl.link);
+        read_link(im, p, &pl.link);
         im.links.push_back(pl);
     }
-    find_kernel_rings(im);
 
     // A port polled from another NUMA socket than its own: each frame, descriptor and register
     // access crosses the sockets' link. It works; a carrier engineer wants to know (DPDK's own

@@ -999,6 +999,61 @@ for i in range(300):
         totals = report["totals"]
         self.assertEqual((totals["rx_packets"], totals["rewritten"], totals["dropped"]), (2 * self.RING, 2 * self.RING, 0))
 
+    def test_a_link_that_goes_down_and_up(self):
+        """DPDK 22.11's af_packet driver says its link is up whatever its interface is; farend reads
+        the interface's flags instead. The veth's peer taken down (farend's end loses its carrier),
+        then farend's end itself (administratively): each change said on stderr, shown in
+        /farend/resources and counted; a REGISTER sent once both are back leaves rewritten."""
+        tmp = tempfile.mkdtemp()
+        stats_path = os.path.join(tmp, "stats.json")
+        farend = self.farend(["-l", "0"], 1, stats_path)
+        self.addCleanup(lambda: farend.poll() is None and farend.kill())
+
+        def link(up, changes):
+            for _ in range(50):  # the watch thread reads the links every 250 ms
+                res = telemetry(self.NS, "/farend/resources", proc=farend)
+                if (res["port0_link_up"], res["port0_link_changes"]) == (up, changes):
+                    return
+                time.sleep(0.1)
+            self.fail(f"/farend/resources did not show port 0's link {'up' if up else 'down'}: {res}")
+
+        def set_link(dev, state):
+            subprocess.run(["ip", "-n", self.NS, "link", "set", dev, state], check=True)
+
+        link(1, 0)
+        set_link("fe-afp-p", "down")  # the peer: farend's end loses its carrier
+        link(0, 1)
+        set_link("fe-afp-p", "up")
+        link(1, 2)
+        set_link("fe-afp-a", "down")  # farend's own end
+        link(0, 3)
+        set_link("fe-afp-a", "up")
+        link(1, 4)
+        send = f"""
+import socket, sys
+sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+from dataplane_common import natted_register
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("fe-afp-p", 0))
+s.send(bytes(natted_register(7)))
+"""
+        subprocess.run(["ip", "netns", "exec", self.NS, "/usr/bin/python3", "-c", send], check=True, timeout=60)
+        for _ in range(50):
+            if telemetry(self.NS, "/farend/stats", proc=farend)["rewritten"] == 1:
+                break
+            time.sleep(0.1)
+        farend.send_signal(signal.SIGINT)
+        out, err = farend.communicate(timeout=30)
+        self.assertEqual(farend.returncode, 0, err)
+        self.assertEqual([line for line in err.splitlines() if "link" in line],
+                         ["farend: port 0 (net_af_packet): link DOWN",
+                          "farend: port 0 (net_af_packet): link up, 10 Gbps, full-duplex"] * 2)
+        self.assertIn("  port 0 (net_af_packet): link changed 4 time(s), up at the end\n", out)
+        with open(stats_path) as f:
+            report = json.load(f)
+        self.assertEqual((report["totals"]["rx_packets"], report["totals"]["rewritten"]), (1, 1),
+                         "the REGISTER sent once the link was back")
+
     def test_more_receive_queues_than_workers_is_refused(self):
         """qpairs=2 with one worker: the kernel would hand half the frames to a queue no worker reads.
         farend refuses to start and says what to change. So with net_pcap's two captures (a queue
