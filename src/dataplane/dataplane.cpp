@@ -92,7 +92,7 @@ public:
     }
 };
 
-// A flag per port id (the checksum offloads), set for port p; port_flag() reads it.
+// A flag per port id (the checksum offloads, started), set for port p; port_flag() reads it.
 void set_port_flag(std::vector<bool>& flags, uint16_t p) {
     if (flags.size() <= p) flags.resize(p + 1u, false);
     flags[p] = true;
@@ -146,6 +146,7 @@ struct Dataplane::Impl {
     std::vector<bool> csum_offload;   // per port id: IPv4 and UDP checksums on transmit
     std::vector<bool> rx_csum_offload;  // per port id: UDP checksums verified on receipt
     std::vector<uint16_t> ports;      // cleared by stop_ports(), under ports_mutex (telemetry reads it)
+    std::vector<bool> started;        // per port id: rte_eth_dev_start succeeded (stop_ports stops only those)
     // Each port's link as last read (poll_links), beside ports and under the same mutex.
     struct Link {
         rte_eth_link link{};
@@ -212,7 +213,9 @@ void Dataplane::stop_ports() {
     impl_->kernel_rings.clear();
     impl_->af_packet_ifaces.clear();
     for (uint16_t p : impl_->ports) {
-        rte_eth_dev_stop(p);
+        // A port set up no further than a refusal at start is not stopped (DPDK would say
+        // "already stopped"), only closed.
+        if (port_flag(impl_->started, p)) rte_eth_dev_stop(p);
         rte_eth_dev_close(p);
     }
     impl_->ports.clear();
@@ -692,7 +695,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
             r = rte_eth_rx_queue_setup(p, q, rxd, rte_eth_dev_socket_id(p), nullptr, im.pool_sets[set_of[q]].pool);
             if (r == 0) r = rte_eth_tx_queue_setup(p, q, txd, rte_eth_dev_socket_id(p), nullptr);
         }
-        if (r == 0) r = rte_eth_dev_start(p);
+        if (r == 0 && (r = rte_eth_dev_start(p)) == 0) set_port_flag(im.started, p);
         if (r != 0) {
             *error = "port " + std::to_string(p) + " (" + info.driver_name + "): cannot be set up: " + rte_strerror(-r);
             return nullptr;
