@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -239,15 +240,19 @@ void fill_link(Dataplane::PortStats& ps, const rte_eth_link& l) {
 
 // A port's link as its driver reads it (rte_eth_link_get_nowait: no waiting for
 // auto-negotiation). net_af_packet (22.11) says up whatever its interface is: there the
-// interface's flags say instead (up and running: administratively up, with a carrier), read
-// through one of the driver's own sockets. Under ports_mutex.
+// interface's flags say instead (up and running: administratively up, with a carrier; down once
+// the interface is deleted), read through one of the driver's own sockets. Under ports_mutex.
 int read_link(const Dataplane::Impl& im, uint16_t port, rte_eth_link* link) {
     const int r = rte_eth_link_get_nowait(port, link);
     if (r != 0 || port >= im.af_packet_ifaces.size() || im.af_packet_ifaces[port].fd < 0) return r;
     const auto& a = im.af_packet_ifaces[port];
     ifreq ifr{};
     ifr.ifr_ifindex = a.ifindex;
-    if (ioctl(a.fd, SIOCGIFNAME, &ifr) != 0 || ioctl(a.fd, SIOCGIFFLAGS, &ifr) != 0) return r;
+    if (ioctl(a.fd, SIOCGIFNAME, &ifr) != 0) {
+        if (errno == ENODEV) link->link_status = RTE_ETH_LINK_DOWN;  // the interface is gone (deleted)
+        return r;
+    }
+    if (ioctl(a.fd, SIOCGIFFLAGS, &ifr) != 0) return r;
     const bool up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
     link->link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
     return r;

@@ -1003,7 +1003,8 @@ for i in range(300):
         """DPDK 22.11's af_packet driver says its link is up whatever its interface is; farend reads
         the interface's flags instead. The veth's peer taken down (farend's end loses its carrier),
         then farend's end itself (administratively): each change said on stderr, shown in
-        /farend/resources and counted; a REGISTER sent once both are back leaves rewritten."""
+        /farend/resources and counted; a REGISTER sent once both are back leaves rewritten. Then the
+        veth is deleted: down for good, and farend goes on (and stops cleanly)."""
         tmp = tempfile.mkdtemp()
         stats_path = os.path.join(tmp, "stats.json")
         farend = self.farend(["-l", "0"], 1, stats_path)
@@ -1042,13 +1043,16 @@ s.send(bytes(natted_register(7)))
             if telemetry(self.NS, "/farend/stats", proc=farend)["rewritten"] == 1:
                 break
             time.sleep(0.1)
+        subprocess.run(["ip", "-n", self.NS, "link", "del", "fe-afp-p"], check=True)  # both ends gone
+        link(0, 5)
         farend.send_signal(signal.SIGINT)
         out, err = farend.communicate(timeout=30)
         self.assertEqual(farend.returncode, 0, err)
         self.assertEqual([line for line in err.splitlines() if "link" in line],
                          ["farend: port 0 (net_af_packet): link DOWN",
-                          "farend: port 0 (net_af_packet): link up, 10 Gbps, full-duplex"] * 2)
-        self.assertIn("  port 0 (net_af_packet): link changed 4 time(s), up at the end\n", out)
+                          "farend: port 0 (net_af_packet): link up, 10 Gbps, full-duplex"] * 2 +
+                         ["farend: port 0 (net_af_packet): link DOWN"])
+        self.assertIn("  port 0 (net_af_packet): link changed 5 time(s), DOWN at the end\n", out)
         with open(stats_path) as f:
             report = json.load(f)
         self.assertEqual((report["totals"]["rx_packets"], report["totals"]["rewritten"]), (1, 1),
