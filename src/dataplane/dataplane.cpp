@@ -24,7 +24,9 @@
 #include <systemd/sd-daemon.h>
 
 #include <dirent.h>
+#include <linux/ethtool.h>
 #include <linux/if_packet.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -241,7 +243,8 @@ void fill_link(Dataplane::PortStats& ps, const rte_eth_link& l) {
 // A port's link as its driver reads it (rte_eth_link_get_nowait: no waiting for
 // auto-negotiation). net_af_packet (22.11) says up whatever its interface is: there the
 // interface's flags say instead (up and running: administratively up, with a carrier; down once
-// the interface is deleted), read through one of the driver's own sockets. Under ports_mutex.
+// the interface is deleted), and its speed and duplex (ethtool's), read through one of the
+// driver's own sockets. Under ports_mutex.
 int read_link(const Dataplane::Impl& im, uint16_t port, rte_eth_link* link) {
     const int r = rte_eth_link_get_nowait(port, link);
     if (r != 0 || port >= im.af_packet_ifaces.size() || im.af_packet_ifaces[port].fd < 0) return r;
@@ -255,6 +258,19 @@ int read_link(const Dataplane::Impl& im, uint16_t port, rte_eth_link* link) {
     if (ioctl(a.fd, SIOCGIFFLAGS, &ifr) != 0) return r;
     const bool up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
     link->link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+    // The speed and duplex as the interface's driver has them (the af_packet driver says 10 Gbps
+    // full-duplex of every interface); kept as the driver says where the interface cannot tell.
+    ethtool_cmd ec{};
+    ec.cmd = ETHTOOL_GSET;
+    ifr.ifr_data = reinterpret_cast<char*>(&ec);
+    if (up && ioctl(a.fd, SIOCETHTOOL, &ifr) == 0) {
+        const uint32_t speed = ethtool_cmd_speed(&ec);
+        if (speed != 0 && speed != static_cast<uint32_t>(SPEED_UNKNOWN) &&
+            (ec.duplex == DUPLEX_FULL || ec.duplex == DUPLEX_HALF)) {
+            link->link_speed = speed;
+            link->link_duplex = ec.duplex == DUPLEX_FULL ? RTE_ETH_LINK_FULL_DUPLEX : RTE_ETH_LINK_HALF_DUPLEX;
+        }
+    }
     return r;
 }
 

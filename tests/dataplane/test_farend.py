@@ -935,11 +935,11 @@ class AfPacketPorts(unittest.TestCase):
         for dev in ("fe-afp-a", "fe-afp-p"):
             subprocess.run(["ip", "-n", self.NS, "link", "set", dev, "up"], check=True)
 
-    def farend(self, lcores, qpairs, stats_path):
+    def farend(self, lcores, qpairs, stats_path, iface="fe-afp-a"):
         return subprocess.Popen(
             ["ip", "netns", "exec", self.NS, FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", self.NS,
              *lcores, "--log-level=lib.eal:warning",
-             f"--vdev=net_af_packet0,iface=fe-afp-a,qpairs={qpairs},framecnt={self.RING},framesz=4096,blocksz=4096",
+             f"--vdev=net_af_packet0,iface={iface},qpairs={qpairs},framecnt={self.RING},framesz=4096,blocksz=4096",
              "--vdev=net_null1,no-rx=1", "--", "--stats-json", stats_path],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -1057,6 +1057,39 @@ s.send(bytes(natted_register(7)))
             report = json.load(f)
         self.assertEqual((report["totals"]["rx_packets"], report["totals"]["rewritten"]), (1, 1),
                          "the REGISTER sent once the link was back")
+
+    def test_the_interfaces_speed_and_duplex(self):
+        """The af_packet driver says 10 Gbps full-duplex of every interface; farend reads the
+        interface's own (ethtool's). A tap, held open by a process so that it has a carrier, set to
+        1,000 Mb/s half-duplex: so at start and in /farend/resources (the build before said 10 Gbps,
+        full-duplex)."""
+        if not os.path.exists("/dev/net/tun"):
+            self.skipTest("SKIPPED LOUDLY: no /dev/net/tun on this machine: no tap whose speed can be set, "
+                          "net_af_packet's speed from its interface is not tested")
+        hold = ("import fcntl, os, struct, sys\n"
+                "fd = os.open('/dev/net/tun', os.O_RDWR)\n"
+                "fcntl.ioctl(fd, 0x400454ca, struct.pack('16sH', b'fe-afp-t', 0x0002 | 0x1000))  # TUNSETIFF: tap, no PI\n"
+                "print('ready', flush=True)\n"
+                "sys.stdin.read()\n")
+        holder = subprocess.Popen(["ip", "netns", "exec", self.NS, "/usr/bin/python3", "-c", hold], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: holder.poll() is None and holder.kill())
+        self.assertEqual(holder.stdout.readline().strip(), "ready")
+        subprocess.run(["ip", "-n", self.NS, "link", "set", "fe-afp-t", "up"], check=True)
+        subprocess.run(["ip", "netns", "exec", self.NS, "ethtool", "-s", "fe-afp-t", "speed", "1000", "duplex", "half",
+                        "autoneg", "off"], check=True)
+        tmp = tempfile.mkdtemp()
+        farend = self.farend(["-l", "0"], 1, os.path.join(tmp, "stats.json"), iface="fe-afp-t")
+        self.addCleanup(lambda: farend.poll() is None and farend.kill())
+        line = next((l for l in farend.stdout if l.startswith("port 0 ")), "")
+        self.assertEqual(line.split(";")[0], "port 0 (net_af_packet): link up, 1 Gbps, half-duplex")
+        res = telemetry(self.NS, "/farend/resources", proc=farend)
+        self.assertEqual((res["port0_link_up"], res["port0_link_speed_mbps"], res["port0_link_full_duplex"]), (1, 1000, 0))
+        farend.send_signal(signal.SIGINT)
+        out, err = farend.communicate(timeout=30)
+        self.assertEqual(farend.returncode, 0, err)
+        holder.stdin.close()
+        holder.wait(timeout=30)
 
     def test_more_receive_queues_than_workers_is_refused(self):
         """qpairs=2 with one worker: the kernel would hand half the frames to a queue no worker reads.
