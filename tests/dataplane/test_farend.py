@@ -915,11 +915,13 @@ wrpcap({got_path!r}, sniffer.stop())
 
 
 class AfPacketPorts(unittest.TestCase):
-    """net_af_packet on a veth pair in a network namespace of its own: what its kernel rings drop is
-    counted. DPDK 22.11's af_packet driver reads no drop count of its rings, so a frame the kernel
-    had no room for was lost without a trace; farend reads each of the driver's sockets'
-    PACKET_STATISTICS and adds the drops to the port's rx_missed. Frames go from the peer end of
-    the veth into farend's end; nothing leaves the namespace."""
+    """net_af_packet on a veth pair (or a tap) in a network namespace of its own. DPDK 22.11's
+    af_packet driver reads no drop count of its rings, so a frame the kernel had no room for was
+    lost without a trace: farend reads each of the driver's sockets' PACKET_STATISTICS and adds the
+    drops to the port's rx_missed. The driver says its link is up, 10 Gbps, full-duplex whatever
+    its interface is: farend reads the interface's. A port with more receive queues than workers
+    (whose frames the kernel spreads over them all) is refused. Frames go from the peer end of the
+    veth into farend's end; nothing leaves the namespace."""
 
     NS = f"farend-afp-{os.getpid()}"
     RING = 64  # framecnt: frames a queue's ring holds
