@@ -1093,6 +1093,74 @@ s.send(bytes(natted_register(7)))
         holder.stdin.close()
         holder.wait(timeout=30)
 
+    def test_sending_to_an_interface_taken_down(self):
+        """The core port's interface taken down (administratively) while 200 NATed REGISTERs come in
+        on the access port: farend goes on (its worker is not held in the driver, telemetry
+        answers), and every frame is accounted for: forwarded (the driver's TX ring takes 64; the
+        port counts them tx_errors, and they leave once the interface is back) or dropped and
+        counted (drop_tx_full). Once the interface is back, 200 more all leave."""
+        subprocess.run(["ip", "-n", self.NS, "link", "add", "fe-afp-c", "type", "veth", "peer", "name", "fe-afp-q"],
+                       check=True)
+        for dev in ("fe-afp-c", "fe-afp-q"):
+            subprocess.run(["ip", "-n", self.NS, "link", "set", dev, "up"], check=True)
+        tmp = tempfile.mkdtemp()
+        stats_path = os.path.join(tmp, "stats.json")
+        farend = subprocess.Popen(
+            ["ip", "netns", "exec", self.NS, FAREND, "--no-huge", "--no-pci", "-m", "512", "--file-prefix", self.NS,
+             "-l", "0", "--log-level=lib.eal:warning",
+             f"--vdev=net_af_packet0,iface=fe-afp-a,framecnt={self.RING},framesz=4096,blocksz=4096",
+             f"--vdev=net_af_packet1,iface=fe-afp-c,framecnt={self.RING},framesz=4096,blocksz=4096",
+             "--", "--stats-json", stats_path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: farend.poll() is None and farend.kill())
+        telemetry(self.NS, "/farend/resources", proc=farend)
+
+        def send(first):
+            code = f"""
+import socket, sys, time
+sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+from dataplane_common import natted_register
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("fe-afp-p", 0))
+for i in range({first}, {first} + 200):
+    s.send(bytes(natted_register(i)))
+    if i % 20 == 19:
+        time.sleep(0.02)
+"""
+            subprocess.run(["ip", "netns", "exec", self.NS, "/usr/bin/python3", "-c", code], check=True, timeout=60)
+
+        def stats_when(done):
+            for _ in range(50):
+                st = telemetry(self.NS, "/farend/stats", proc=farend)
+                if done(st):
+                    return st
+                time.sleep(0.1)
+            self.fail(f"/farend/stats: {st}")
+
+        subprocess.run(["ip", "-n", self.NS, "link", "set", "fe-afp-c", "down"], check=True)
+        send(0)
+        st = stats_when(lambda st: st["rx_packets"] == 200 and st["tx_packets"] + st["dropped"] == 200)
+        self.assertGreater(st["dropped"], 0, "the driver's TX ring holds 64 at most while the interface is down")
+        self.assertEqual(st["drop_tx_full"], st["dropped"])
+        down_tx, down_dropped = st["tx_packets"], st["dropped"]
+        subprocess.run(["ip", "-n", self.NS, "link", "set", "fe-afp-c", "up"], check=True)
+        time.sleep(0.5)
+        send(1000)
+        st = stats_when(lambda st: st["rx_packets"] == 400 and st["tx_packets"] + st["dropped"] == 400)
+        farend.send_signal(signal.SIGINT)
+        out, err = farend.communicate(timeout=30)
+        self.assertEqual(farend.returncode, 0, err)
+        with open(stats_path) as f:
+            report = json.load(f)
+        t = report["totals"]
+        self.assertEqual((t["rx_packets"], t["tx_packets"] + t["dropped"], t["rewritten"]), (400, 400, 400))
+        # Once it is back, at most the ring's worth more is dropped while the ring drains.
+        self.assertLessEqual(t["dropped"] - down_dropped, self.RING)
+        self.assertEqual(report["resources"]["ports"]["1"]["tx_errors"], down_tx,
+                         "the frames the driver's TX ring took while the interface was down, as the driver counts them")
+        wire = int(subprocess.run(["ip", "netns", "exec", self.NS, "cat", "/sys/class/net/fe-afp-q/statistics/rx_packets"],
+                                  check=True, capture_output=True, text=True).stdout)
+        self.assertEqual(wire, t["tx_packets"], "every frame farend sent reached the wire, the ring's 64 late")
+
     def test_more_receive_queues_than_workers_is_refused(self):
         """qpairs=2 with one worker: the kernel would hand half the frames to a queue no worker reads.
         farend refuses to start and says what to change. So with net_pcap's two captures (a queue
