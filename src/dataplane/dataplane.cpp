@@ -6,6 +6,7 @@
 #include <farend/rules/rules.hpp>
 
 #include "numa.hpp"
+#include "virtual_ports.hpp"
 #include "worker_loop.hpp"
 
 #include <rte_cycles.h>
@@ -14,7 +15,6 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_ip_frag.h>
-#include <rte_kvargs.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -23,16 +23,7 @@
 #include <rte_rcu_qsbr.h>
 #include <systemd/sd-daemon.h>
 
-#include <dirent.h>
-#include <linux/ethtool.h>
-#include <linux/if_packet.h>
-#include <linux/sockios.h>
-#include <net/if.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -156,24 +147,7 @@ struct Dataplane::Impl {
         uint64_t changes = 0;
     };
     std::vector<Link> links;
-    // net_af_packet's kernel rings: DPDK 22.11's driver reads no drop count of them, so a frame
-    // the kernel had no room for in a full ring was lost unseen. farend reads the count of each
-    // of the driver's sockets (PACKET_STATISTICS, which resets it) and adds it to the port's
-    // rx_missed. Beside ports and under the same mutex; the sockets are forgotten before the
-    // ports close (their descriptors may then be reused).
-    struct KernelRing {
-        uint16_t port;
-        int fd;
-    };
-    std::vector<KernelRing> kernel_rings;
-    std::vector<uint64_t> kernel_ring_drops;  // per port id: what its rings dropped so far
-    // Per port id: net_af_packet's interface and one of the driver's sockets (for its flags: the
-    // driver says its link is up whatever the interface's is); fd -1 for other drivers.
-    struct AfPacketIface {
-        int ifindex = 0;
-        int fd = -1;
-    };
-    std::vector<AfPacketIface> af_packet_ifaces;
+    AfPacketPorts af_packet;  // beside ports and under the same mutex
     mutable std::mutex ports_mutex;
     std::atomic<uint64_t> worker_stalls{0};  // times a worker did not come round its loop for kStallMs
     std::atomic<bool> said_ready{false};     // READY=1 sent to systemd (watch_loop)
@@ -195,26 +169,9 @@ struct Dataplane::Impl {
 
 Dataplane::Dataplane(const pipeline::Config& config) : config_(config), impl_(std::make_unique<Impl>()) {}
 
-namespace {
-
-// Adds what each af_packet ring dropped since the last read to its port's count (under
-// ports_mutex). A later driver that reads the same count itself sees only the drops since either
-// read, so rx_missed (its imissed plus these) stays the sum.
-void drain_kernel_rings(Dataplane::Impl& im) {
-    for (const auto& r : im.kernel_rings) {
-        tpacket_stats_v3 st{};
-        socklen_t len = sizeof st;
-        if (getsockopt(r.fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) im.kernel_ring_drops[r.port] += st.tp_drops;
-    }
-}
-
-}  // namespace
-
 void Dataplane::stop_ports() {
     std::lock_guard<std::mutex> lock(impl_->ports_mutex);
-    drain_kernel_rings(*impl_);
-    impl_->kernel_rings.clear();
-    impl_->af_packet_ifaces.clear();
+    impl_->af_packet.forget();  // before the ports close: their descriptors may then be reused
     for (uint16_t p : impl_->ports) {
         // A port set up no further than a refusal at start is not stopped (DPDK would say
         // "already stopped"), only closed.
@@ -240,49 +197,15 @@ void fill_link(Dataplane::PortStats& ps, const rte_eth_link& l) {
     ps.link_speed_mbps = l.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : l.link_speed;
 }
 
-// A port's link as its driver reads it (rte_eth_link_get_nowait: no waiting for
-// auto-negotiation). net_af_packet (22.11) says up whatever its interface is: there the
-// interface's flags say instead (up and running: administratively up, with a carrier; down once
-// the interface is deleted), and its speed and duplex (ethtool's), read through one of the
-// driver's own sockets. Under ports_mutex.
-int read_link(const Dataplane::Impl& im, uint16_t port, rte_eth_link* link) {
-    const int r = rte_eth_link_get_nowait(port, link);
-    if (r != 0 || port >= im.af_packet_ifaces.size() || im.af_packet_ifaces[port].fd < 0) return r;
-    const auto& a = im.af_packet_ifaces[port];
-    ifreq ifr{};
-    ifr.ifr_ifindex = a.ifindex;
-    if (ioctl(a.fd, SIOCGIFNAME, &ifr) != 0) {
-        if (errno == ENODEV) link->link_status = RTE_ETH_LINK_DOWN;  // the interface is gone (deleted)
-        return r;
-    }
-    if (ioctl(a.fd, SIOCGIFFLAGS, &ifr) != 0) return r;
-    const bool up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
-    link->link_status = up ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
-    // The speed and duplex as the interface's driver has them (the af_packet driver says 10 Gbps
-    // full-duplex of every interface); kept as the driver says where the interface cannot tell.
-    ethtool_cmd ec{};
-    ec.cmd = ETHTOOL_GSET;
-    ifr.ifr_data = reinterpret_cast<char*>(&ec);
-    if (up && ioctl(a.fd, SIOCETHTOOL, &ifr) == 0) {
-        const uint32_t speed = ethtool_cmd_speed(&ec);
-        if (speed != 0 && speed != static_cast<uint32_t>(SPEED_UNKNOWN) &&
-            (ec.duplex == DUPLEX_FULL || ec.duplex == DUPLEX_HALF)) {
-            link->link_speed = speed;
-            link->link_duplex = ec.duplex == DUPLEX_FULL ? RTE_ETH_LINK_FULL_DUPLEX : RTE_ETH_LINK_HALF_DUPLEX;
-        }
-    }
-    return r;
-}
-
 // Reads every port's link (rte_eth_link_get_nowait: no waiting for auto-negotiation) and says
 // each change on stderr, as a carrier engineer's logs want it: a port whose link went down loses
 // what farend sends to it until it comes back.
 void poll_links(Dataplane::Impl& im) {
     std::lock_guard<std::mutex> lock(im.ports_mutex);
-    drain_kernel_rings(im);  // the kernel's count is 32 bits: read it often
+    im.af_packet.drain();  // the kernel's count is 32 bits: read it often
     for (std::size_t i = 0; i < im.ports.size() && i < im.links.size(); ++i) {
         rte_eth_link now{};
-        if (read_link(im, im.ports[i], &now) != 0) continue;
+        if (im.af_packet.read_link(im.ports[i], &now) != 0) continue;
         auto& was = im.links[i];
         const bool changed = now.link_status != was.link.link_status;
         was.link = now;  // a speed renegotiated on a link that stayed up is not a change
@@ -395,7 +318,7 @@ Dataplane::Resources Dataplane::resources() const {
     Impl& im = *impl_;  // the kernel rings' counts are read (and reset) into it
     Resources r;
     std::lock_guard<std::mutex> lock(im.ports_mutex);
-    drain_kernel_rings(im);
+    im.af_packet.drain();
     for (std::size_t i = 0; i < im.ports.size(); ++i) {  // each once: --port-pair refuses a port in two pairs
         const uint16_t p = im.ports[i];
         PortStats ps;
@@ -411,7 +334,7 @@ Dataplane::Resources Dataplane::resources() const {
         if (rte_eth_stats_get(p, &st) == 0) {
             ps.rx_packets = st.ipackets;
             ps.tx_packets = st.opackets;
-            ps.rx_missed = st.imissed + (p < im.kernel_ring_drops.size() ? im.kernel_ring_drops[p] : 0);
+            ps.rx_missed = st.imissed + im.af_packet.drops(p);
             ps.rx_nombuf = st.rx_nombuf;
             ps.rx_errors = st.ierrors;
             ps.tx_errors = st.oerrors;
@@ -474,74 +397,6 @@ std::string vdevs_not_started() {
     }
     if (count == 0) return {};
     return "--vdev " + names + (count == 1 ? " did not start (its driver says why above)" : " did not start (their drivers say why above)");
-}
-
-// net_af_packet (DPDK 22.11) joins its socket to a fanout group with PACKET_FANOUT_FLAG_DEFRAG:
-// the kernel puts IP fragments together before the driver sees them, and the driver copies no
-// more of a frame than its ring's frame size holds (framesz=, default 2048; the kernel keeps 66
-// bytes of each for its header). A longer datagram arrives cut short: farend counts it
-// (bad_frames) and forwards it as it came, but it is lost. Says so, with the limit this port has.
-void af_packet_note(uint16_t port, const rte_eth_dev_info& info) {
-    constexpr unsigned kDefaultFrameSize = 2048, kKernelHeader = 66, kBestFrameSize = 4096;
-    if (std::string_view(info.driver_name) != "net_af_packet" || !info.device) return;
-    unsigned framesz = kDefaultFrameSize;
-    const rte_devargs* da = rte_dev_devargs(info.device);
-    if (rte_kvargs* kv = da && da->args ? rte_kvargs_parse(da->args, nullptr) : nullptr) {
-        if (const char* v = rte_kvargs_get(kv, "framesz")) framesz = static_cast<unsigned>(std::strtoul(v, nullptr, 10));
-        rte_kvargs_free(kv);
-    }
-    const unsigned longest = framesz > kKernelHeader ? framesz - kKernelHeader : 0;
-    const bool enough = framesz >= kBestFrameSize;
-    log::say(enough ? log::Level::notice : log::Level::warning,
-             "%s: port %u (net_af_packet, framesz=%u): the kernel puts IP fragments together for this driver, which "
-             "cuts frames longer than %u bytes short (counted bad_frames, forwarded as they came)%s",
-             enough ? "note" : "warning", static_cast<unsigned>(port), framesz, longest,
-             enough ? "" : "; give framesz=4096 (blocksz=4096 or more) for frames up to 4,030 bytes");
-}
-
-// The af_packet driver's sockets of each net_af_packet port (one a queue, each bound to the
-// port's interface; farend opens no packet socket of its own), for drain_kernel_rings() and
-// read_link(). Found
-// among the process's descriptors: DPDK 22.11 gives no other way to them.
-void find_kernel_rings(Dataplane::Impl& im) {
-    std::vector<std::pair<uint16_t, int>> ifindex_of;  // port, its interface
-    for (uint16_t p : im.ports) {
-        rte_eth_dev_info info{};
-        if (rte_eth_dev_info_get(p, &info) != 0 || std::string_view(info.driver_name) != "net_af_packet") continue;
-        int ifindex = static_cast<int>(info.if_index);
-        if (ifindex == 0 && info.device) {  // the iface= the port was given
-            const rte_devargs* da = rte_dev_devargs(info.device);
-            if (rte_kvargs* kv = da && da->args ? rte_kvargs_parse(da->args, nullptr) : nullptr) {
-                if (const char* v = rte_kvargs_get(kv, "iface")) ifindex = static_cast<int>(if_nametoindex(v));
-                rte_kvargs_free(kv);
-            }
-        }
-        if (ifindex > 0) ifindex_of.emplace_back(p, ifindex);
-    }
-    if (ifindex_of.empty()) return;
-    DIR* dir = opendir("/proc/self/fd");
-    if (!dir) return;
-    const int own = dirfd(dir);
-    while (const dirent* e = readdir(dir)) {
-        char* end = nullptr;
-        const long fd = std::strtol(e->d_name, &end, 10);
-        if (end == e->d_name || *end != '\0' || fd == own) continue;
-        int domain = 0;
-        socklen_t len = sizeof domain;
-        if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_PACKET) continue;
-        sockaddr_ll sll{};
-        socklen_t sl = sizeof sll;
-        if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&sll), &sl) != 0) continue;
-        for (const auto& [port, ifindex] : ifindex_of)
-            if (sll.sll_ifindex == ifindex) {  // the first port on it, should two share an interface
-                im.kernel_rings.push_back({port, static_cast<int>(fd)});
-                if (im.kernel_ring_drops.size() <= port) im.kernel_ring_drops.resize(port + 1u, 0);
-                if (im.af_packet_ifaces.size() <= port) im.af_packet_ifaces.resize(port + 1u);
-                im.af_packet_ifaces[port] = {ifindex, static_cast<int>(fd)};
-                break;
-            }
-    }
-    closedir(dir);
 }
 
 }  // namespace
@@ -660,24 +515,8 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
                      " worker lcores: give fewer lcores with -l (one worker per queue)";
             return nullptr;
         }
-        // Drivers whose receive queues are made at probe from their arguments and fed whatever
-        // queues are set up: net_af_packet opens a socket a queue pair (qpairs=), and the kernel
-        // spreads the interface's frames over all of them (PACKET_FANOUT); net_pcap reads a
-        // capture or an interface a queue (rx_pcap=, rx_iface=, iface=). A queue no worker reads
-        // would hold its share of the frames unread (af_packet's ring then drops the rest).
-        if (const std::string_view drv = info.driver_name;
-            (drv == "net_af_packet" || drv == "net_pcap") && info.max_rx_queues > nq) {
-            const std::string q = std::to_string(info.max_rx_queues), n = std::to_string(nq);
-            *error = "port " + std::to_string(p) + " (" + std::string(drv) + ") has " + q +
-                     " receive queues, made from its arguments and each fed its share of the frames, but " + n +
-                     " worker lcore(s) read them: queue(s) " + n +
-                     (info.max_rx_queues - nq > 1 ? "-" + std::to_string(info.max_rx_queues - 1) : "") +
-                     " would never be read. Give " +
-                     (drv == "net_af_packet" ? "qpairs=" + n : std::string("one rx_pcap=, rx_iface= or iface= per worker")) +
-                     (lcores_given >= info.max_rx_queues
-                          ? " (another port has " + n + " queue(s), which sets how many workers run), or every port " + q +
-                                " queues"
-                          : ", or " + q + " worker lcores (-l: the main lcore and " + q + " more)");
+        if (std::string refused = unread_queues_error(p, info, nq, lcores_given); !refused.empty()) {
+            *error = std::move(refused);
             return nullptr;
         }
         af_packet_note(p, info);
@@ -723,11 +562,11 @@ std::unique_ptr<Dataplane> Dataplane::create(const pipeline::Config& config, std
         }
         rte_eth_promiscuous_enable(p);  // a bump in the wire forwards every frame; vdevs may refuse
     }
-    find_kernel_rings(im);
+    im.af_packet.find(im.ports);
     // The links as they are now (a NIC may still be negotiating: poll_links says when it comes up).
     for (uint16_t p : im.ports) {
         Impl::Link pl;
-        read_link(im, p, &pl.link);
+        im.af_packet.read_link(p, &pl.link);
         im.links.push_back(pl);
     }
 
