@@ -782,6 +782,16 @@ class HostileFrames(unittest.TestCase):
                          (4, 2, 1, 1))
 
 
+def stop_farend(test, farend, stats_path):
+    """SIGINT to a farend started with --stats-json stats_path; it must exit 0. Returns its output
+    and its report."""
+    farend.send_signal(signal.SIGINT)
+    out, err = farend.communicate(timeout=30)
+    test.assertEqual(farend.returncode, 0, err)
+    with open(stats_path) as f:
+        return out, err, json.load(f)
+
+
 class TapPorts(unittest.TestCase):
     """Ports that do the checksum work themselves, as NICs do: net_tap verifies UDP checksums on
     receipt and fills IPv4 and UDP checksums in on transmit (in software, behind the same ethdev
@@ -852,11 +862,7 @@ wrpcap({got_path!r}, sniffer.stop())
         self.assertEqual(ports, [f"port {p} (net_tap): link up, 10 Gbps, full-duplex; UDP checksums verified on receipt "
                                  f"by the port; IPv4 and UDP checksums filled in on transmit by the port" for p in (0, 1)])
         self.send_and_sniff(sent_path, got_path)
-        farend.send_signal(signal.SIGINT)
-        out, err = farend.communicate(timeout=30)
-        self.assertEqual(farend.returncode, 0, err)
-        with open(stats_path) as f:
-            report = json.load(f)
+        out, err, report = stop_farend(self, farend, stats_path)
         stats = report["totals"]
         got = [f for f in rdpcap(got_path) if UDP in f]
         self.assertEqual(len(got), 3, [f.summary() for f in got])
@@ -897,9 +903,7 @@ wrpcap({got_path!r}, sniffer.stop())
         self.assertEqual((res["port1_link_changes"], res["port1_link_speed_mbps"], res["port1_link_full_duplex"]),
                          (2, 10000, 1))
         self.send_and_sniff(sent_path, got_path)  # and frames pass again
-        farend.send_signal(signal.SIGINT)
-        out, err = farend.communicate(timeout=30)
-        self.assertEqual(farend.returncode, 0, err)
+        out, err, report = stop_farend(self, farend, stats_path)
         self.assertEqual([line for line in err.splitlines() if "link" in line],
                          ["farend: port 1 (net_tap): link DOWN", "farend: port 1 (net_tap): link up, 10 Gbps, full-duplex"])
         self.assertIn("  port 1 (net_tap): link changed 2 time(s), up at the end\n", out)
@@ -908,8 +912,7 @@ wrpcap({got_path!r}, sniffer.stop())
         self.assertEqual(len(got), 1, [f.summary() for f in got])
         via = re.search(rb"Via: [^\r]*", bytes(got[0][Raw])).group(0)
         self.assertEqual(via, b"Via: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK-r0;rport=40000;received=203.0.113.5")
-        with open(stats_path) as f:
-            ports_json = json.load(f)["resources"]["ports"]
+        ports_json = report["resources"]["ports"]
         self.assertEqual((ports_json["0"]["link_changes"], ports_json["1"]["link_changes"], ports_json["1"]["link_up"]),
                          (0, 2, True))
 
@@ -945,10 +948,27 @@ class AfPacketPorts(unittest.TestCase):
              "--vdev=net_null1,no-rx=1", "--", "--stats-json", stats_path],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    def veth_received(self):
-        """Frames farend's end of the veth has received (its sysfs, as the namespace sees it)."""
-        return int(subprocess.run(["ip", "netns", "exec", self.NS, "cat", "/sys/class/net/fe-afp-a/statistics/rx_packets"],
+    def received(self, dev="fe-afp-a"):
+        """Frames an interface of the namespace has received (its sysfs, as the namespace sees it)."""
+        return int(subprocess.run(["ip", "netns", "exec", self.NS, "cat", f"/sys/class/net/{dev}/statistics/rx_packets"],
                                   check=True, capture_output=True, text=True).stdout)
+
+    def send_registers(self, first, count, every=50, pause=0.05):
+        """NATed REGISTERs first..first+count-1 into the veth's peer end (toward farend's), a pause
+        after every `every` (the veth's backlog drains between)."""
+        code = f"""
+import socket, sys, time
+sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+from dataplane_common import natted_register
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("fe-afp-p", 0))
+for i in range({first}, {first + count}):
+    s.send(bytes(natted_register(i)))
+    if i % {every} == {every - 1}:
+        time.sleep({pause})
+"""
+        subprocess.run(["ip", "netns", "exec", self.NS, "/usr/bin/python3", "-c", code], check=True, timeout=60)
+
 
     def test_a_full_kernel_ring_is_counted(self):
         """Two workers, one ring each (qpairs=2, 64 frames a ring). farend is stopped (SIGSTOP) while 300
@@ -962,22 +982,11 @@ class AfPacketPorts(unittest.TestCase):
         self.addCleanup(lambda: farend.poll() is None and farend.kill())
         res = telemetry(self.NS, "/farend/resources", proc=farend)
         self.assertEqual((res["port0_rx_packets"], res["port0_rx_missed"]), (0, 0))
-        before = self.veth_received()
+        before = self.received()
         farend.send_signal(signal.SIGSTOP)
         try:
-            send = f"""
-import socket, sys, time
-sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
-from dataplane_common import natted_register
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(("fe-afp-p", 0))
-for i in range(300):
-    s.send(bytes(natted_register(i)))
-    if i % 50 == 49:
-        time.sleep(0.05)  # the veth's backlog drains between
-"""
-            subprocess.run(["ip", "netns", "exec", self.NS, "/usr/bin/python3", "-c", send], check=True, timeout=60)
-            received = self.veth_received() - before
+            self.send_registers(0, 300)
+            received = self.received() - before
         finally:
             farend.send_signal(signal.SIGCONT)
         self.assertEqual(received, 300, "the veth delivered every frame to farend's end")
@@ -988,14 +997,10 @@ for i in range(300):
             time.sleep(0.1)
         self.assertEqual(res["port0_rx_packets"] + res["port0_rx_missed"], received, res)
         self.assertEqual(res["port0_rx_packets"], 2 * self.RING, "each ring was full: 64 frames a queue read")
-        farend.send_signal(signal.SIGINT)
-        out, err = farend.communicate(timeout=30)
-        self.assertEqual(farend.returncode, 0, err)
+        out, err, report = stop_farend(self, farend, stats_path)
         missed = received - 2 * self.RING
         self.assertIn(f"  port 0 (net_af_packet): rx_missed {missed}, rx_nombuf 0, rx_errors 0, tx_errors 0 (dropped by "
                       "the port", out)
-        with open(stats_path) as f:
-            report = json.load(f)
         port = report["resources"]["ports"]["0"]
         self.assertEqual((port["rx_packets"], port["rx_missed"]), (2 * self.RING, missed))
         totals = report["totals"]
@@ -1032,31 +1037,19 @@ for i in range(300):
         link(0, 3)
         set_link("fe-afp-a", "up")
         link(1, 4)
-        send = f"""
-import socket, sys
-sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
-from dataplane_common import natted_register
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(("fe-afp-p", 0))
-s.send(bytes(natted_register(7)))
-"""
-        subprocess.run(["ip", "netns", "exec", self.NS, "/usr/bin/python3", "-c", send], check=True, timeout=60)
+        self.send_registers(7, 1)
         for _ in range(50):
             if telemetry(self.NS, "/farend/stats", proc=farend)["rewritten"] == 1:
                 break
             time.sleep(0.1)
         subprocess.run(["ip", "-n", self.NS, "link", "del", "fe-afp-p"], check=True)  # both ends gone
         link(0, 5)
-        farend.send_signal(signal.SIGINT)
-        out, err = farend.communicate(timeout=30)
-        self.assertEqual(farend.returncode, 0, err)
+        out, err, report = stop_farend(self, farend, stats_path)
         self.assertEqual([line for line in err.splitlines() if "link" in line],
                          ["farend: port 0 (net_af_packet): link DOWN",
                           "farend: port 0 (net_af_packet): link up, 10 Gbps, full-duplex"] * 2 +
                          ["farend: port 0 (net_af_packet): link DOWN"])
         self.assertIn("  port 0 (net_af_packet): link changed 5 time(s), DOWN at the end\n", out)
-        with open(stats_path) as f:
-            report = json.load(f)
         self.assertEqual((report["totals"]["rx_packets"], report["totals"]["rewritten"]), (1, 1),
                          "the REGISTER sent once the link was back")
 
@@ -1087,9 +1080,7 @@ s.send(bytes(natted_register(7)))
         self.assertEqual(line.split(";")[0], "port 0 (net_af_packet): link up, 1 Gbps, half-duplex")
         res = telemetry(self.NS, "/farend/resources", proc=farend)
         self.assertEqual((res["port0_link_up"], res["port0_link_speed_mbps"], res["port0_link_full_duplex"]), (1, 1000, 0))
-        farend.send_signal(signal.SIGINT)
-        out, err = farend.communicate(timeout=30)
-        self.assertEqual(farend.returncode, 0, err)
+        stop_farend(self, farend, os.path.join(tmp, "stats.json"))
         holder.stdin.close()
         holder.wait(timeout=30)
 
@@ -1114,20 +1105,6 @@ s.send(bytes(natted_register(7)))
         self.addCleanup(lambda: farend.poll() is None and farend.kill())
         telemetry(self.NS, "/farend/resources", proc=farend)
 
-        def send(first):
-            code = f"""
-import socket, sys, time
-sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
-from dataplane_common import natted_register
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(("fe-afp-p", 0))
-for i in range({first}, {first} + 200):
-    s.send(bytes(natted_register(i)))
-    if i % 20 == 19:
-        time.sleep(0.02)
-"""
-            subprocess.run(["ip", "netns", "exec", self.NS, "/usr/bin/python3", "-c", code], check=True, timeout=60)
-
         def stats_when(done):
             for _ in range(50):
                 st = telemetry(self.NS, "/farend/stats", proc=farend)
@@ -1137,29 +1114,23 @@ for i in range({first}, {first} + 200):
             self.fail(f"/farend/stats: {st}")
 
         subprocess.run(["ip", "-n", self.NS, "link", "set", "fe-afp-c", "down"], check=True)
-        send(0)
+        self.send_registers(0, 200, every=20, pause=0.02)
         st = stats_when(lambda st: st["rx_packets"] == 200 and st["tx_packets"] + st["dropped"] == 200)
         self.assertGreater(st["dropped"], 0, "the driver's TX ring holds 64 at most while the interface is down")
         self.assertEqual(st["drop_tx_full"], st["dropped"])
         down_tx, down_dropped = st["tx_packets"], st["dropped"]
         subprocess.run(["ip", "-n", self.NS, "link", "set", "fe-afp-c", "up"], check=True)
         time.sleep(0.5)
-        send(1000)
+        self.send_registers(1000, 200, every=20, pause=0.02)
         st = stats_when(lambda st: st["rx_packets"] == 400 and st["tx_packets"] + st["dropped"] == 400)
-        farend.send_signal(signal.SIGINT)
-        out, err = farend.communicate(timeout=30)
-        self.assertEqual(farend.returncode, 0, err)
-        with open(stats_path) as f:
-            report = json.load(f)
+        out, err, report = stop_farend(self, farend, stats_path)
         t = report["totals"]
         self.assertEqual((t["rx_packets"], t["tx_packets"] + t["dropped"], t["rewritten"]), (400, 400, 400))
         # Once it is back, at most the ring's worth more is dropped while the ring drains.
         self.assertLessEqual(t["dropped"] - down_dropped, self.RING)
         self.assertEqual(report["resources"]["ports"]["1"]["tx_errors"], down_tx,
                          "the frames the driver's TX ring took while the interface was down, as the driver counts them")
-        wire = int(subprocess.run(["ip", "netns", "exec", self.NS, "cat", "/sys/class/net/fe-afp-q/statistics/rx_packets"],
-                                  check=True, capture_output=True, text=True).stdout)
-        self.assertEqual(wire, t["tx_packets"], "every frame farend sent reached the wire, the ring's 64 late")
+        self.assertEqual(self.received("fe-afp-q"), t["tx_packets"], "every frame farend sent reached the wire, the ring's 64 late")
 
     def test_more_receive_queues_than_workers_is_refused(self):
         """qpairs=2 with one worker: the kernel would hand half the frames to a queue no worker reads.
